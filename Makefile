@@ -1,0 +1,61 @@
+# esalign — build, test and run.  make | make test | make check | make demo | make bench | make bench-quick
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -pthread -Isrc -Iinclude
+LDLIBS  = -lhts -lopenblas -lz -lm -lpthread
+# Kernels for one instruction set live in *_avx2.c / *_avx512.c and are chosen at run time.
+AVX2_FLAGS   = -mavx2 -mfma -mpopcnt
+AVX512_FLAGS = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vpopcntdq -mfma -mpopcnt
+
+BUILD   ?= build
+LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ = $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRC))
+TEST_SRC = $(wildcard tests/*.c)
+TEST_OBJ = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
+HDRS    = $(wildcard src/*.h include/*.h tests/*.h)
+
+.PHONY: all test check demo bench bench-quick clean setup
+all: esalign
+
+$(BUILD)/%_avx2.o: src/%_avx2.c $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) $(AVX2_FLAGS) -c -o $@ $<
+$(BUILD)/%_avx512.o: src/%_avx512.c $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) $(AVX512_FLAGS) -c -o $@ $<
+$(BUILD)/%.o: src/%.c $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(BUILD)/tests/%.o: tests/%.c $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) -Itests -c -o $@ $<
+$(BUILD):
+	mkdir -p $(BUILD)/tests
+$(BUILD)/libesalign.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+esalign: $(BUILD)/main.o $(BUILD)/libesalign.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+tests/run_tests: $(TEST_OBJ) $(BUILD)/libesalign.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# All tests: unit tests, then the table of command-line cases; the last line is "N passed, N failed".
+test: esalign tests/run_tests
+	@bash tests/run-all.sh ./esalign tests/run_tests
+
+# The same tests under AddressSanitizer and UBSan, built into build-san/.
+check:
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" esalign-san tests/run_tests_san
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bash tests/run-all.sh ./esalign-san tests/run_tests_san
+esalign-san: $(BUILD)/main.o $(BUILD)/libesalign.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+tests/run_tests_san: $(TEST_OBJ) $(BUILD)/libesalign.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+setup:
+	bash scripts/setup.sh
+demo: esalign
+	bash scripts/demo.sh
+bench: esalign
+	bash scripts/bench.sh
+bench-quick: esalign
+	bash scripts/bench.sh --quick
+
+clean:
+	rm -rf build build-san esalign esalign-san tests/run_tests tests/run_tests_san

@@ -1,0 +1,55 @@
+/* main.c — the esalign command: dispatch to subcommands. The only place that exits the process. */
+#include "cli.h"
+#include "util.h"
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+int es_cli_argc;
+char **es_cli_argv;
+
+int es_cli_fail(const char *cmd)
+{
+	fprintf(stderr, "esalign %s: %s\n", cmd, *es_last_error() ? es_last_error() : "failed");
+	return 1;
+}
+
+char *es_cli_cmdline(void)
+{
+	size_t n = 1;
+	for (int i = 0; i < es_cli_argc; i++) n += strlen(es_cli_argv[i]) + 1;
+	char *s = es_malloc(n), *p = s;
+	for (int i = 0; i < es_cli_argc; i++) p += sprintf(p, i ? " %s" : "%s", es_cli_argv[i]);
+	*p = 0;
+	return s;
+}
+
+static const struct { const char *name; int (*fn)(int, char **); const char *help; } cmds[] = {
+	{ "index",    main_index,    "build the DNA vector store of a reference FASTA" },
+	{ "align",    main_align,    "align reads (FASTQ/FASTA) to an index, write SAM/BAM" },
+	{ "embed",    main_embed,    "print the embedding vectors of sequences" },
+	{ "train",    main_train,    "train the transformer encoder (contrastive, InfoNCE)" },
+	{ "simulate", main_simulate, "simulate reads with their true origin in the read names" },
+	{ "eval",     main_eval,     "score a SAM/BAM against the true origins of its reads" },
+	{ "demo",     main_demo,     "index a small genome, simulate reads, align them and print accuracy" },
+};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "esalign %s — Embed-Search-Align DNA short-read aligner\n\nUsage: esalign <command> [options]\n\nCommands:\n", ESALIGN_VERSION);
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) fprintf(fp, "  %-9s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(fp, "  %-9s %s\n\nRun 'esalign <command>' without arguments for its options.\n", "version", "print the version");
+}
+
+int main(int argc, char *argv[])
+{
+	es_cli_argc = argc; es_cli_argv = argv;
+	if (argc < 2) { usage(stderr); return 1; }
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) { printf("esalign %s\n", ESALIGN_VERSION); return 0; }
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "esalign: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 1;
+}

@@ -1,0 +1,48 @@
+/* util.h — small shared helpers: error reporting, logging, random numbers, timing, atomic output files.
+ * The library never exits: functions report failures through es_error() and return codes; only main.c exits. */
+#ifndef ES_UTIL_H
+#define ES_UTIL_H
+#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Record the last error of this thread (printf-style). Returns -1 so callers can `return es_error(...)`. */
+int es_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last error message of this thread ("" if none). */
+const char *es_last_error(void);
+
+/* Verbosity for es_log: 0 quiet, 1 errors+warnings, 2 info (default), 3 debug. */
+extern int es_verbose;
+/* Log a line to stderr with a stage prefix, e.g. es_log(2, "index", "%d windows", n). */
+void es_log(int level, const char *stage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Allocation that never returns NULL for n>0 (aborts with a message on out-of-memory: no recovery is possible). */
+void *es_malloc(size_t n);
+void *es_calloc(size_t n, size_t sz);
+void *es_realloc(void *p, size_t n);
+char *es_strdup(const char *s);
+
+/* Wall-clock seconds since an arbitrary epoch; CPU seconds of the process; peak resident set in bytes. */
+double es_time(void);
+double es_cputime(void);
+int64_t es_peak_rss(void);
+
+/* Deterministic random numbers: xoshiro256** seeded through splitmix64. */
+typedef struct { uint64_t s[4]; } es_rng_t;
+void es_rng_seed(es_rng_t *r, uint64_t seed);
+uint64_t es_rng_next(es_rng_t *r);
+double es_rng_uniform(es_rng_t *r);             /* [0,1) */
+uint64_t es_rng_below(es_rng_t *r, uint64_t n);  /* [0,n), n>0 */
+double es_rng_normal(es_rng_t *r);               /* N(0,1) */
+uint64_t es_hash64(uint64_t x);                  /* a good 64-bit mixer (splitmix64 finaliser) */
+
+/* Atomic output: write to "<path>.tmp.<pid>", rename to <path> on es_ofile_commit, delete on es_ofile_abort.
+ * path "-" means stdout (no rename). */
+typedef struct { FILE *fp; char *path, *tmp; int is_stdout; } es_ofile_t;
+int es_ofile_open(es_ofile_t *of, const char *path, const char *mode);  /* 0 ok, -1 error (es_error set) */
+int es_ofile_commit(es_ofile_t *of);  /* flush, close, rename; 0 ok, -1 error */
+void es_ofile_abort(es_ofile_t *of);  /* close and remove the temporary */
+
+/* CRC-free 64-bit checksum of a byte buffer (FNV-1a 64, then mixed); used for model identity and file checks. */
+uint64_t es_checksum(const void *buf, size_t n, uint64_t seed);
+#endif

@@ -1,0 +1,45 @@
+/* test_main.c — the unit-test runner: runs every registered TEST (optionally those whose name contains argv[1]). */
+#include "test.h"
+#include <stdlib.h>
+#include <unistd.h>
+
+#define MAX_TESTS 1024
+typedef struct { const char *name, *file; void (*fn)(void); } test_entry_t;
+static test_entry_t tests[MAX_TESTS];
+static int n_tests;
+int es_test_cur_failed;
+static char tmpdir[256];
+
+void es_test_register(const char *name, const char *file, void (*fn)(void))
+{
+	if (n_tests < MAX_TESTS) { tests[n_tests].name = name; tests[n_tests].file = file; tests[n_tests].fn = fn; n_tests++; }
+}
+const char *es_test_tmpdir(void) { return tmpdir; }
+const char *es_test_bin(void) { const char *b = getenv("ESALIGN_BIN"); return b ? b : "./esalign"; }
+
+static int cmp(const void *a, const void *b)
+{
+	const test_entry_t *x = a, *y = b;
+	int c = strcmp(x->file, y->file);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+int main(int argc, char *argv[])
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/esalign-test.XXXXXX");
+	if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 2; }
+	qsort(tests, n_tests, sizeof tests[0], cmp);
+	int passed = 0, failed = 0;
+	for (int i = 0; i < n_tests; i++) {
+		if (argc > 1 && !strstr(tests[i].name, argv[1])) continue;
+		es_test_cur_failed = 0;
+		tests[i].fn();
+		if (es_test_cur_failed) { failed++; fprintf(stderr, "FAIL %s (%s)\n", tests[i].name, tests[i].file); }
+		else { passed++; fprintf(stderr, "ok   %s\n", tests[i].name); }
+	}
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tmpdir);
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
