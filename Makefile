@@ -8,6 +8,8 @@ AVX2_FLAGS   = -mavx2 -mfma -mpopcnt
 AVX512_FLAGS = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vpopcntdq -mfma -mpopcnt
 
 BUILD   ?= build
+BIN     ?= esalign
+TESTBIN ?= tests/run_tests
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ = $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRC))
 TEST_SRC = $(wildcard tests/*.c)
@@ -15,7 +17,7 @@ TEST_OBJ = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
 HDRS    = $(wildcard src/*.h include/*.h tests/*.h)
 
 .PHONY: all test check demo bench bench-quick clean setup
-all: esalign
+all: $(BIN)
 
 $(BUILD)/%_avx2.o: src/%_avx2.c $(HDRS) | $(BUILD)
 	$(CC) $(CFLAGS) $(AVX2_FLAGS) -c -o $@ $<
@@ -30,14 +32,15 @@ $(BUILD):
 $(BUILD)/libesalign.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-esalign: $(BUILD)/main.o $(BUILD)/libesalign.a
+$(BIN): $(BUILD)/main.o $(BUILD)/libesalign.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-tests/run_tests: $(TEST_OBJ) $(BUILD)/libesalign.a
+$(TESTBIN): $(TEST_OBJ) $(BUILD)/libesalign.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # All tests: unit tests, then the table of command-line cases; the last line is "N passed, N failed".
-test: esalign tests/run_tests
-	@bash tests/run-all.sh ./esalign tests/run_tests
+# (BUILD/BIN/TESTBIN can be set so that several checkouts or developers build side by side.)
+test: $(BIN) $(TESTBIN)
+	@bash tests/run-all.sh $(abspath $(BIN)) $(abspath $(TESTBIN))
 
 # The same tests under AddressSanitizer and UBSan, built into build-san/.
 check:
@@ -50,11 +53,11 @@ tests/run_tests_san: $(TEST_OBJ) $(BUILD)/libesalign.a
 
 setup:
 	bash scripts/setup.sh
-demo: esalign
+demo: $(BIN)
 	bash scripts/demo.sh
-bench: esalign
+bench: $(BIN)
 	bash scripts/bench.sh
-bench-quick: esalign
+bench-quick: $(BIN)
 	bash scripts/bench.sh --quick
 
 clean:
