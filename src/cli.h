@@ -2,7 +2,8 @@
  * they live in cli_<name>.c and stay thin: parse options, call the library, turn errors into one-line messages. */
 #ifndef ES_CLI_H
 #define ES_CLI_H
-#define ESALIGN_VERSION "0.1.0"
+#include "util.h"
+#define ESALIGN_VERSION ES_VERSION
 int main_index(int argc, char *argv[]);
 int main_align(int argc, char *argv[]);
 int main_train(int argc, char *argv[]);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#define ES_VERSION "0.1.0"   /* esalign version, in @PG and `esalign version` */
+
 /* Record the last error of this thread (printf-style). Returns -1 so callers can `return es_error(...)`. */
 int es_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last error message of this thread ("" if none). */
