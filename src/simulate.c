@@ -83,9 +83,7 @@ int es_sim_region_parse(const char *s, char **contig, int64_t *beg, int64_t *end
 			if (b >= e) return es_error("region '%s': BEG must be less than END (0-based half-open [BEG,END))", s);
 			*beg = b; *end = e;
 			name_len = (size_t)(colon - s);
-		} else if (numeric || colon[1] == 0) {
-			return es_error("region '%s': malformed (want CONTIG or CONTIG:BEG-END, 0-based half-open)", s);
-		}
+		} /* otherwise the ':' belongs to the contig name (e.g. HLA-A*01:01) */
 	}
 	if (name_len == 0) return es_error("region '%s': empty contig name", s);
 	*contig = es_malloc(name_len + 1);

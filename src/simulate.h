@@ -50,9 +50,9 @@ void es_sim_opt_init(es_sim_opt_t *opt);
  * Returns 0, or -1 with es_error set (bad region, reference or region too short or too full of N, write error). */
 int es_sim_reads(const es_ref_t *ref, const es_sim_opt_t *opt, FILE *fq);
 
-/* Parse a region "CONTIG" or "CONTIG:BEG-END" (0-based half-open; the contig name may itself contain ':' — the
- * suffix is taken from the last ':' only when it is two numbers separated by '-'; commas in numbers are ignored).
- * *contig is malloc'ed (caller frees). "CONTIG" alone gives beg 0, end -1 (to the end of the contig).
+/* Parse a region "CONTIG" or "CONTIG:BEG-END", 0-based half-open. The suffix after the last ':' is taken as BEG-END
+ * only when it is two numbers joined by '-' (commas in numbers are ignored); otherwise the ':' belongs to the contig
+ * name (e.g. HLA-A*01:01). *contig is malloc'ed (caller frees); "CONTIG" alone gives beg 0, end -1 (to its end).
  * Returns 0, or -1 with es_error set (empty name, beg >= end, malformed numbers). */
 int es_sim_region_parse(const char *s, char **contig, int64_t *beg, int64_t *end);
 
