@@ -1,0 +1,26 @@
+# eval.sh — command-line cases of 'esalign eval' (sourced by tests/cli.sh; $BIN, $T set there).
+printf '@SQ\tSN:c1\tLN:10000\n' > "$T/ev.sam"
+printf 's0!c1!100!+\t0\tc1\t101\t60\t10M\t*\t0\t0\t*\t*\n' >> "$T/ev.sam"
+printf 's1!c1!200!-\t16\tc1\t231\t60\t10M\t*\t0\t0\t*\t*\n' >> "$T/ev.sam"
+printf 's2!c1!300!+\t4\t*\t0\t0\t*\t*\t0\t0\t*\t*\n' >> "$T/ev.sam"
+printf 's3!c1!400!+\t0\tc1\t401\t0\t10M\t*\t0\t0\t*\t*\n' >> "$T/ev.sam"
+printf '@SQ\tSN:c1\tLN:10000\nread1\t0\tc1\t1\t60\t10M\t*\t0\t0\t*\t*\n' > "$T/notsim.sam"
+printf 'this is not\na SAM file\n' > "$T/garbage.sam"
+case_ 1 'Usage: esalign eval' "$BIN" eval
+case_ 0 'Usage: esalign eval' "$BIN" eval --help
+case_ 0 'correct +2 +50.000 %' "$BIN" eval "$T/ev.sam"
+case_ 0 'wrong +1 +25.000 %' "$BIN" eval "$T/ev.sam"
+case_ 0 '^4	75\.0000	50\.0000	25\.0000	25\.0000	75\.0000	33\.3333' "$BIN" eval --tsv "$T/ev.sam"
+case_ 0 '^reads	mapped_pct	correct_pct	wrong_pct	unmapped_pct	mapq0_mapped_pct' "$BIN" eval --tsv "$T/ev.sam"
+case_ 0 '^2$' bash -c "\"$BIN\" eval --tsv \"$T/ev.sam\" | wc -l"
+case_ 0 'correct +3 ' "$BIN" eval --max-dist 30 "$T/ev.sam"
+case_ 0 '^3	' "$BIN" eval --tsv --region c1:150-450 "$T/ev.sam"
+case_ 0 '^4	' bash -c "cat \"$T/ev.sam\" | \"$BIN\" eval --tsv -"
+case_ 0 'correct +1 +100' "$BIN" eval --truth "$T/ev.sam" "$T/ev.sam" --region c1:0-150
+case_ nz 'nope.sam.*cannot open' "$BIN" eval "$T/nope.sam"
+case_ nz 'garbage.sam' "$BIN" eval "$T/garbage.sam"
+case_ nz "notsim.sam.*'read1'.*--truth" "$BIN" eval "$T/notsim.sam"
+case_ nz "notsim.sam.*'read1' is not in the truth" "$BIN" eval --truth "$T/ev.sam" "$T/notsim.sam"
+case_ nz 'max-dist' "$BIN" eval --max-dist x "$T/ev.sam"
+case_ nz 'BEG must be less than END' "$BIN" eval --region c1:5-1 "$T/ev.sam"
+case_ nz 'unknown option' "$BIN" eval --frob "$T/ev.sam"
