@@ -1,0 +1,103 @@
+/* ann.c — approximate-search kernels: sign-bit codes of window embeddings, the scalar Hamming scan (the twin of the
+ * AVX2/AVX-512 scans in ann_avx2.c / ann_avx512.c), run-time dispatch, the float x int8 inner product and the fast
+ * section checksum of the index file. */
+#include "store.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* Lower thr so that at least keep entries survive, then compact (stable, so every kernel ends in the same state).
+ * If the entries tied at the cut would leave no room to grow, the tie level is dropped too: a deterministic
+ * fallback for very repetitive data, where thousands of codes sit at one distance. */
+void es_hamq_shrink(es_hamq_t *st)
+{
+	int hist[260];
+	memset(hist, 0, sizeof hist);
+	for (int i = 0; i < st->n; i++) hist[st->dist[i]]++;
+	int cum = 0, d;
+	for (d = 0; d < st->thr && d < 259; d++) { cum += hist[d]; if (cum >= st->keep) break; }
+	int nthr = d + 1;
+	if (cum > st->cap - st->cap / 4) nthr = d;
+	if (nthr > st->thr) nthr = st->thr;
+	int j = 0;
+	for (int i = 0; i < st->n; i++)
+		if (st->dist[i] < nthr) { st->id[j] = st->id[i]; st->dist[j] = st->dist[i]; j++; }
+	st->n = j;
+	st->thr = nthr;
+}
+
+/* Portable population count (no POPCNT instruction), so the scalar twin is independent of the fast kernels. */
+static inline int popcount64_swar(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
+void es_hamscan_scalar(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q, es_hamq_t *st)
+{
+	for (int64_t i = beg; i < end; i++) {
+		int d = 0;
+		for (int j = 0; j < nw; j++) d += popcount64_swar(codes[(int64_t)j * n_total + i] ^ q[j]);
+		es_hamq_push(st, (uint32_t)i, d);
+	}
+}
+
+es_hamscan_fn es_hamscan_best(const char **name)
+{
+	const char *force = getenv("ES_SIMD");
+	__builtin_cpu_init();
+	int can512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
+	int can2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+	if (force && strcmp(force, "scalar") == 0) can512 = can2 = 0;
+	if (force && strcmp(force, "avx2") == 0) can512 = 0;
+	if (can512) { if (name) *name = "avx512"; return es_hamscan_avx512; }
+	if (can2) { if (name) *name = "avx2"; return es_hamscan_avx2; }
+	if (name) *name = "scalar";
+	return es_hamscan_scalar;
+}
+
+float es_dot_f32_i8(const float *q, const int8_t *v, float scale, int dim)
+{
+	/* eight partial sums in a fixed order: the same value whichever caller (exact or re-rank) computes it */
+	float s[8] = { 0 };
+	int i = 0;
+	for (; i + 8 <= dim; i += 8)
+		for (int j = 0; j < 8; j++) s[j] += q[i + j] * (float)v[i + j];
+	for (; i < dim; i++) s[0] += q[i] * (float)v[i];
+	return scale * (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+}
+
+void es_code_make(const float *R, int code_bits, int dim, const float *x, uint64_t *code)
+{
+	int nw = code_bits / 64;
+	memset(code, 0, nw * sizeof(uint64_t));
+	for (int b = 0; b < code_bits; b++) {
+		const float *r = R + (size_t)b * dim;
+		float s = 0;
+		for (int i = 0; i < dim; i++) s += r[i] * x[i];
+		if (s >= 0) code[b >> 6] |= 1ULL << (b & 63);
+	}
+}
+
+uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed)
+{
+	const uint8_t *p = buf;
+	const uint64_t P = 0x9fb21c651e98df25ULL;
+	uint64_t h[4];
+	for (int j = 0; j < 4; j++) h[j] = es_hash64(seed + (uint64_t)j);
+	size_t i = 0;
+	/* (h ^ w) * odd and h ^= h >> 29 are bijections: any change to one word changes that lane's final state */
+	for (; i + 32 <= n; i += 32)
+		for (int j = 0; j < 4; j++) {
+			uint64_t w;
+			memcpy(&w, p + i + 8 * j, 8);
+			h[j] = (h[j] ^ w) * P;
+			h[j] ^= h[j] >> 29;
+		}
+	uint64_t t = 0;
+	for (int s = 0; i < n; i++, s++) { t |= (uint64_t)p[i] << (8 * (s & 7)); if ((s & 7) == 7) { h[0] = (h[0] ^ t) * P; h[0] ^= h[0] >> 29; t = 0; } }
+	h[1] = (h[1] ^ t) * P;
+	return es_hash64(h[0] ^ es_hash64(h[1] ^ es_hash64(h[2] ^ es_hash64(h[3] ^ (uint64_t)n))));
+}

@@ -1,0 +1,43 @@
+/* ann_avx2.c — the Hamming scan with AVX2: 4 windows per step, popcount by nibble lookup (vpshufb) and vpsadbw
+ * (Mula's method), for CPUs without AVX-512 VPOPCNTDQ. Twin of es_hamscan_scalar (ann.c). */
+#include "store.h"
+#include <immintrin.h>
+
+static inline __m256i popcnt256(__m256i v)
+{
+	const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+	                                     0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+	const __m256i low = _mm256_set1_epi8(0x0f);
+	__m256i lo = _mm256_and_si256(v, low), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+	__m256i cnt = _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
+	return _mm256_sad_epu8(cnt, _mm256_setzero_si256());  /* four 64-bit sums */
+}
+
+void es_hamscan_avx2(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q, es_hamq_t *st)
+{
+	__m256i qv[8];
+	for (int j = 0; j < nw && j < 8; j++) qv[j] = _mm256_set1_epi64x((long long)q[j]);
+	__m256i thrv = _mm256_set1_epi64x(st->thr);
+	int64_t i = beg;
+	for (; i + 4 <= end; i += 4) {
+		__m256i acc = popcnt256(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(codes + i)), qv[0]));
+		for (int j = 1; j < nw; j++)
+			acc = _mm256_add_epi64(acc, popcnt256(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(codes + (int64_t)j * n_total + i)), qv[j])));
+		int m = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(thrv, acc)));
+		if (m) {
+			uint64_t d[4];
+			_mm256_storeu_si256((__m256i *)d, acc);
+			while (m) {
+				int b = __builtin_ctz(m);
+				es_hamq_push(st, (uint32_t)(i + b), (int)d[b]);
+				m &= m - 1;
+			}
+			thrv = _mm256_set1_epi64x(st->thr);
+		}
+	}
+	for (; i < end; i++) {
+		int d = 0;
+		for (int j = 0; j < nw; j++) d += __builtin_popcountll(codes[(int64_t)j * n_total + i] ^ q[j]);
+		es_hamq_push(st, (uint32_t)i, d);
+	}
+}

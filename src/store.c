@@ -1,0 +1,678 @@
+/* store.c — the index file: build (windows, threaded embedding, int8 vectors, sign-bit codes, checksummed sections),
+ * load by mmap with every check a damaged or foreign file needs, exact and approximate top-k search, and the
+ * read -> candidate loci step the aligner calls. Format and design figures: docs/store.md. */
+#include "store.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+/* ---------------- on-disk layout ----------------
+ * [header 4096 bytes][sections, each starting on a 64-byte boundary]. All integers little-endian (x86-64 native). */
+enum { SEC_CONTIG, SEC_NAMES, SEC_NRUN, SEC_PAC, SEC_WBEG, SEC_CODES, SEC_VEC, SEC_SCALE, SEC_PROJ, N_SEC };
+static const char *sec_name[N_SEC] = { "contigs", "contig names", "N runs", "2-bit reference", "window table",
+	"binary codes", "int8 vectors", "vector scales", "projection" };
+#define HDR_SIZE 4096
+
+typedef struct { uint64_t off, size, ck; } sec_t;
+typedef struct {
+	char magic[8];
+	uint32_t version, hdr_size;
+	uint32_t w, stride, dim, code_bits;
+	int32_t n_contig, reserved0;
+	int64_t ref_len, n_nrun, n_windows, file_size;
+	uint64_t enc_checksum;
+	char enc_spec[512];
+	char enc_name[128];
+	sec_t sec[N_SEC];
+	uint64_t hdr_ck;          /* es_fast_checksum of the header bytes with this field zero */
+} hdr_t;
+typedef struct { int64_t len, off, name_off; } disk_contig_t;   /* contig covers global [off, off+len) */
+
+struct es_index_s {
+	char *path;
+	uint8_t *map;
+	size_t map_size;
+	hdr_t hdr;
+	es_ref_t ref;              /* arrays point into the map except contig[] (names point into the map) */
+	const int64_t *wbeg;       /* [n_windows] global start of each window */
+	const uint64_t *codes;     /* nw planes of n_windows words */
+	const int8_t *vec;         /* [n_windows][dim] */
+	const float *scale;        /* [n_windows] */
+	const float *proj;         /* [code_bits][dim] */
+	int64_t *contig_end;       /* [n_contig] off+len, to clip windows */
+	int rerank;
+};
+
+void es_index_opt_init(es_index_opt_t *opt)
+{
+	memset(opt, 0, sizeof *opt);
+	opt->encoder_spec = "kmer";
+	opt->w = 150;
+	opt->stride = 25;
+	opt->code_bits = 128;
+	opt->max_n_frac = 0.5;
+	opt->n_threads = 1;
+	opt->progress = 0;
+}
+
+/* The projection for the sign-bit codes: Gaussian rows, fixed seed (stored in the index anyway). */
+static float *make_projection(int code_bits, int dim)
+{
+	float *R = es_malloc((size_t)code_bits * dim * sizeof(float));
+	es_rng_t rng;
+	es_rng_seed(&rng, 0xc0de5eedULL + (uint64_t)code_bits * 1000 + (uint64_t)dim);
+	for (size_t i = 0; i < (size_t)code_bits * dim; i++) R[i] = (float)es_rng_normal(&rng);
+	return R;
+}
+
+/* ---------------- windows ---------------- */
+
+/* Windows of w at stride s inside each contig, the last one ending at the contig's end; a contig shorter than w
+ * is one window; windows with more than max_n_frac N are skipped. Returns the count; *out is malloc'ed. */
+static int64_t make_windows(const es_ref_t *ref, int w, int s, double max_n_frac, int64_t **out)
+{
+	int64_t n = 0, m = 1024;
+	int64_t *a = es_malloc(m * sizeof(int64_t));
+	for (int c = 0; c < ref->n_contig; c++) {
+		int64_t off = ref->contig[c].off, len = ref->contig[c].len, end = off + len;
+		int64_t last = len <= w ? off : end - w;
+		for (int64_t b = off;; b += s) {
+			if (b > last) b = last;
+			int64_t e = b + w < end ? b + w : end;
+			if ((double)es_ref_count_n(ref, b, e) <= max_n_frac * (double)(e - b)) {
+				if (n == m) { m *= 2; a = es_realloc(a, m * sizeof(int64_t)); }
+				a[n++] = b;
+			}
+			if (b == last) break;
+		}
+	}
+	*out = a;
+	return n;
+}
+
+/* ---------------- build ---------------- */
+
+typedef struct {
+	const es_ref_t *ref;
+	const es_encoder_t *enc;
+	const int64_t *wbeg;
+	int64_t n_win, *cend;
+	int w, dim, code_bits;
+	const float *R;
+	int8_t *vec;
+	float *scale;
+	uint64_t *codes;
+	atomic_llong next, done;
+	atomic_int failed;
+	char err[512];
+	pthread_mutex_t lock;
+} build_t;
+
+#define BUILD_BATCH 256
+
+static int64_t window_end(const int64_t *cend, int n_contig, const es_ref_t *ref, int64_t b, int w)
+{
+	(void)n_contig;
+	int c = es_ref_contig_at(ref, b);
+	int64_t e = b + w;
+	return e < cend[c] ? e : cend[c];
+}
+
+/* Quantise a unit vector to int8 with a per-vector scale (max |x| -> 127): ranking keeps its order to ~1e-3. */
+static void quantise(const float *x, int dim, int8_t *q, float *scale)
+{
+	float mx = 0;
+	for (int i = 0; i < dim; i++) if (fabsf(x[i]) > mx) mx = fabsf(x[i]);
+	if (mx == 0) { memset(q, 0, dim); *scale = 0; return; }
+	float f = 127.0f / mx;
+	for (int i = 0; i < dim; i++) { long v = lrintf(x[i] * f); q[i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v); }
+	*scale = mx / 127.0f;
+}
+
+static void *build_worker(void *arg)
+{
+	build_t *B = arg;
+	int dim = B->dim, nw = B->code_bits / 64;
+	uint8_t *buf = es_malloc((size_t)BUILD_BATCH * B->w);
+	const uint8_t *seqs[BUILD_BATCH];
+	int lens[BUILD_BATCH];
+	float *emb = es_malloc((size_t)BUILD_BATCH * dim * sizeof(float));
+	uint64_t code[8];
+	for (;;) {
+		int64_t s = atomic_fetch_add(&B->next, BUILD_BATCH);
+		if (s >= B->n_win || atomic_load(&B->failed)) break;
+		int64_t e = s + BUILD_BATCH < B->n_win ? s + BUILD_BATCH : B->n_win;
+		int n = (int)(e - s);
+		for (int i = 0; i < n; i++) {
+			int64_t b = B->wbeg[s + i], we = window_end(B->cend, B->ref->n_contig, B->ref, b, B->w);
+			es_ref_get(B->ref, b, we, buf + (size_t)i * B->w);
+			seqs[i] = buf + (size_t)i * B->w;
+			lens[i] = (int)(we - b);
+		}
+		if (es_encoder_embed(B->enc, n, seqs, lens, emb) != 0) {
+			pthread_mutex_lock(&B->lock);
+			if (!atomic_load(&B->failed)) snprintf(B->err, sizeof B->err, "%s", es_last_error());
+			atomic_store(&B->failed, 1);
+			pthread_mutex_unlock(&B->lock);
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int64_t id = s + i;
+			const float *x = emb + (size_t)i * dim;
+			quantise(x, dim, B->vec + id * dim, &B->scale[id]);
+			es_code_make(B->R, B->code_bits, dim, x, code);
+			for (int j = 0; j < nw; j++) B->codes[(int64_t)j * B->n_win + id] = code[j];
+		}
+		atomic_fetch_add(&B->done, n);
+	}
+	free(buf); free(emb);
+	return NULL;
+}
+
+static int write_all(FILE *fp, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, fp) == n ? 0 : -1; }
+
+int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_opt_t *opt, const char *path,
+                   int64_t stats[2])
+{
+	if (opt->w < 16 || opt->w > 100000) return es_error("%s: window length %d out of range 16..100000", path, opt->w);
+	if (opt->stride < 1 || opt->stride > opt->w) return es_error("%s: stride %d out of range 1..%d", path, opt->stride, opt->w);
+	if (opt->code_bits < 64 || opt->code_bits > 512 || opt->code_bits % 64)
+		return es_error("%s: code bits %d must be 64, 128, ..., 512", path, opt->code_bits);
+	const char *spec = opt->encoder_spec ? opt->encoder_spec : "kmer";
+	if (strlen(spec) >= sizeof(((hdr_t *)0)->enc_spec)) return es_error("%s: encoder spec too long", path);
+	double t0 = es_time();
+	int dim = enc->dim, nw = opt->code_bits / 64;
+	int64_t *wbeg = NULL;
+	int64_t n_win = make_windows(ref, opt->w, opt->stride, opt->max_n_frac, &wbeg);
+	if (n_win == 0) { free(wbeg); return es_error("%s: the reference has no window with at most %.0f%% N", path, opt->max_n_frac * 100); }
+	if (n_win > (int64_t)UINT32_MAX) { free(wbeg); return es_error("%s: %lld windows exceed the 2^32 limit; use a larger stride", path, (long long)n_win); }
+	if (opt->progress) es_log(2, "index", "%lld windows of %d bp at stride %d, encoder %s, %d-bit codes, %d thread(s)",
+		(long long)n_win, opt->w, opt->stride, enc->name, opt->code_bits, opt->n_threads);
+
+	build_t B;
+	memset(&B, 0, sizeof B);
+	B.ref = ref; B.enc = enc; B.wbeg = wbeg; B.n_win = n_win; B.w = opt->w; B.dim = dim; B.code_bits = opt->code_bits;
+	B.cend = es_malloc(ref->n_contig * sizeof(int64_t));
+	for (int c = 0; c < ref->n_contig; c++) B.cend[c] = ref->contig[c].off + ref->contig[c].len;
+	float *R = make_projection(opt->code_bits, dim);
+	B.R = R;
+	B.vec = es_malloc((size_t)n_win * dim);
+	B.scale = es_malloc((size_t)n_win * sizeof(float));
+	B.codes = es_malloc((size_t)n_win * nw * sizeof(uint64_t));
+	atomic_init(&B.next, 0); atomic_init(&B.done, 0); atomic_init(&B.failed, 0);
+	pthread_mutex_init(&B.lock, NULL);
+	int nt = opt->n_threads < 1 ? 1 : opt->n_threads > 256 ? 256 : opt->n_threads;
+	pthread_t tid[256];
+	int started = 0;
+	for (int t = 0; t < nt; t++) if (pthread_create(&tid[t], NULL, build_worker, &B) == 0) started++; else break;
+	if (started == 0) build_worker(&B);
+	/* progress from the calling thread while the workers run */
+	double last = es_time();
+	while (opt->progress && started > 0) {
+		int64_t done = atomic_load(&B.done);
+		if (done >= n_win || atomic_load(&B.failed)) break;
+		usleep(50000);
+		double now = es_time();
+		if (now - last >= 2.0) {
+			last = now;
+			double el = now - t0, f = (double)done / n_win;
+			es_log(2, "index", "embedding %5.1f%%  %lld/%lld windows  %.0f s elapsed, ETA %.0f s",
+				100 * f, (long long)done, (long long)n_win, el, f > 0 ? el * (1 - f) / f : 0);
+		}
+	}
+	for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&B.lock);
+	int ret = -1;
+	es_ofile_t of;
+	memset(&of, 0, sizeof of);
+	char *names = NULL;
+	disk_contig_t *dc = NULL;
+	if (atomic_load(&B.failed)) { es_error("%s: embedding failed: %s", path, B.err); goto done; }
+
+	/* sections */
+	size_t names_len = 0;
+	for (int c = 0; c < ref->n_contig; c++) names_len += strlen(ref->contig[c].name) + 1;
+	names = es_malloc(names_len);
+	dc = es_malloc(ref->n_contig * sizeof *dc);
+	size_t p = 0;
+	for (int c = 0; c < ref->n_contig; c++) {
+		size_t l = strlen(ref->contig[c].name) + 1;
+		memcpy(names + p, ref->contig[c].name, l);
+		dc[c].len = ref->contig[c].len; dc[c].off = ref->contig[c].off; dc[c].name_off = (int64_t)p;
+		p += l;
+	}
+	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, wbeg, B.codes, B.vec, B.scale, R };
+	size_t ssz[N_SEC] = { ref->n_contig * sizeof *dc, names_len, ref->n_nrun * sizeof(es_nrun_t), (size_t)(ref->len + 3) / 4,
+		n_win * sizeof(int64_t), n_win * nw * sizeof(uint64_t), (size_t)n_win * dim, n_win * sizeof(float),
+		(size_t)opt->code_bits * dim * sizeof(float) };
+	hdr_t h;
+	memset(&h, 0, sizeof h);
+	memcpy(h.magic, ES_INDEX_MAGIC, 8);
+	h.version = ES_INDEX_VERSION; h.hdr_size = HDR_SIZE;
+	h.w = opt->w; h.stride = opt->stride; h.dim = dim; h.code_bits = opt->code_bits;
+	h.n_contig = ref->n_contig; h.ref_len = ref->len; h.n_nrun = ref->n_nrun; h.n_windows = n_win;
+	h.enc_checksum = enc->checksum;
+	snprintf(h.enc_spec, sizeof h.enc_spec, "%s", spec);
+	snprintf(h.enc_name, sizeof h.enc_name, "%s", enc->name);
+	uint64_t off = HDR_SIZE;
+	for (int i = 0; i < N_SEC; i++) {
+		h.sec[i].off = off; h.sec[i].size = ssz[i];
+		h.sec[i].ck = es_fast_checksum(sp[i], ssz[i], (uint64_t)i);
+		off = (off + ssz[i] + 63) & ~(uint64_t)63;
+	}
+	h.file_size = (int64_t)off;
+	h.hdr_ck = 0;
+	uint8_t hbuf[HDR_SIZE];
+	memset(hbuf, 0, sizeof hbuf);
+	memcpy(hbuf, &h, sizeof h);
+	h.hdr_ck = es_fast_checksum(hbuf, HDR_SIZE, 0x4844);
+	memcpy(hbuf, &h, sizeof h);
+	if (es_ofile_open(&of, path, "wb") != 0) goto done;
+	static const uint8_t zero[64];
+	int werr = write_all(of.fp, hbuf, HDR_SIZE);
+	uint64_t pos = HDR_SIZE;
+	for (int i = 0; i < N_SEC && !werr; i++) {
+		werr |= write_all(of.fp, zero, h.sec[i].off - pos);
+		werr |= write_all(of.fp, sp[i], ssz[i]);
+		pos = h.sec[i].off + ssz[i];
+	}
+	if (!werr) werr |= write_all(of.fp, zero, (uint64_t)h.file_size - pos);
+	if (werr) { es_error("%s: write failed: %s", path, strerror(errno)); es_ofile_abort(&of); goto done; }
+	if (es_ofile_commit(&of) != 0) goto done;
+	if (stats) { stats[0] = n_win; stats[1] = h.file_size; }
+	ret = 0;
+done:
+	free(names); free(dc); free(R); free(B.vec); free(B.scale); free(B.codes); free(B.cend); free(wbeg);
+	return ret;
+}
+
+/* ---------------- load ---------------- */
+
+static int try_open(const char *path, char **used)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd >= 0) { *used = es_strdup(path); return fd; }
+	int e = errno;
+	size_t n = strlen(path) + sizeof ES_INDEX_SUFFIX;
+	char *alt = es_malloc(n);
+	snprintf(alt, n, "%s%s", path, ES_INDEX_SUFFIX);
+	fd = open(alt, O_RDONLY);
+	if (fd >= 0) { *used = alt; return fd; }
+	es_error("%s: cannot open index (also tried %s): %s", path, alt, strerror(e));
+	free(alt);
+	return -1;
+}
+
+es_index_t *es_index_load(const char *path)
+{
+	char *fn = NULL;
+	int fd = try_open(path, &fn);
+	if (fd < 0) return NULL;
+	es_index_t *idx = es_calloc(1, sizeof *idx);
+	idx->path = fn;
+	struct stat st;
+	if (fstat(fd, &st) != 0) { es_error("%s: cannot stat: %s", fn, strerror(errno)); close(fd); goto fail; }
+	size_t size = (size_t)st.st_size;
+	if (size == 0) { es_error("%s: empty file, not an esalign index", fn); close(fd); goto fail; }
+	idx->map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (idx->map == MAP_FAILED) { idx->map = NULL; es_error("%s: cannot map: %s", fn, strerror(errno)); goto fail; }
+	idx->map_size = size;
+	if (memcmp(idx->map, ES_INDEX_MAGIC, size < 8 ? size : 8) != 0) { es_error("%s: not an esalign index (bad magic)", fn); goto fail; }
+	if (size < HDR_SIZE) { es_error("%s: truncated index (%zu bytes, smaller than the header)", fn, size); goto fail; }
+	hdr_t *h = &idx->hdr;
+	memcpy(h, idx->map, sizeof *h);
+	if (h->version != ES_INDEX_VERSION) {
+		es_error("%s: index format version %u, this esalign reads version %d (rebuild it with 'esalign index')", fn, h->version, ES_INDEX_VERSION);
+		goto fail;
+	}
+	{
+		uint8_t hbuf[HDR_SIZE];
+		memcpy(hbuf, idx->map, HDR_SIZE);
+		hdr_t *hc = (hdr_t *)(void *)hbuf;
+		hc->hdr_ck = 0;
+		if (es_fast_checksum(hbuf, HDR_SIZE, 0x4844) != h->hdr_ck) { es_error("%s: corrupt index header (checksum mismatch)", fn); goto fail; }
+	}
+	if ((uint64_t)h->file_size != size) {
+		es_error("%s: %s index (%zu bytes, the header says %lld)", fn, size < (size_t)h->file_size ? "truncated" : "oversized", size, (long long)h->file_size);
+		goto fail;
+	}
+	if (h->code_bits < 64 || h->code_bits > 512 || h->code_bits % 64 || h->dim < 1 || h->n_windows < 1 || h->n_contig < 1) {
+		es_error("%s: corrupt index header (bad dimensions)", fn); goto fail;
+	}
+	for (int i = 0; i < N_SEC; i++) {
+		if (h->sec[i].off > size || h->sec[i].size > size - h->sec[i].off || h->sec[i].off % 8) {
+			es_error("%s: corrupt index: section '%s' out of bounds", fn, sec_name[i]); goto fail;
+		}
+		if (es_fast_checksum(idx->map + h->sec[i].off, h->sec[i].size, (uint64_t)i) != h->sec[i].ck) {
+			es_error("%s: corrupt index: checksum mismatch in section '%s'", fn, sec_name[i]); goto fail;
+		}
+	}
+	h->enc_spec[sizeof h->enc_spec - 1] = 0;
+	h->enc_name[sizeof h->enc_name - 1] = 0;
+	int nw = h->code_bits / 64;
+	if (h->sec[SEC_CONTIG].size != h->n_contig * sizeof(disk_contig_t) || h->sec[SEC_NRUN].size != h->n_nrun * sizeof(es_nrun_t)
+		|| h->sec[SEC_PAC].size != (uint64_t)(h->ref_len + 3) / 4 || h->sec[SEC_WBEG].size != h->n_windows * sizeof(int64_t)
+		|| h->sec[SEC_CODES].size != h->n_windows * nw * sizeof(uint64_t) || h->sec[SEC_VEC].size != (uint64_t)h->n_windows * h->dim
+		|| h->sec[SEC_SCALE].size != h->n_windows * sizeof(float) || h->sec[SEC_PROJ].size != (uint64_t)h->code_bits * h->dim * sizeof(float)) {
+		es_error("%s: corrupt index: section sizes disagree with the header", fn); goto fail;
+	}
+	/* the reference, pointing into the map */
+	const disk_contig_t *dc = (const disk_contig_t *)(idx->map + h->sec[SEC_CONTIG].off);
+	const char *names = (const char *)(idx->map + h->sec[SEC_NAMES].off);
+	size_t names_len = h->sec[SEC_NAMES].size;
+	if (names_len == 0 || names[names_len - 1] != 0) { es_error("%s: corrupt index: contig names", fn); goto fail; }
+	idx->ref.n_contig = h->n_contig;
+	idx->ref.contig = es_calloc(h->n_contig, sizeof(es_contig_t));
+	idx->contig_end = es_malloc(h->n_contig * sizeof(int64_t));
+	for (int c = 0; c < h->n_contig; c++) {
+		if (dc[c].name_off < 0 || (size_t)dc[c].name_off >= names_len || dc[c].off < 0 || dc[c].len < 1 || dc[c].off + dc[c].len > h->ref_len) {
+			es_error("%s: corrupt index: contig table", fn); goto fail;
+		}
+		idx->ref.contig[c].name = (char *)names + dc[c].name_off;
+		idx->ref.contig[c].len = dc[c].len; idx->ref.contig[c].off = dc[c].off;
+		idx->contig_end[c] = dc[c].off + dc[c].len;
+	}
+	idx->ref.len = h->ref_len;
+	idx->ref.pac = idx->map + h->sec[SEC_PAC].off;
+	idx->ref.n_nrun = h->n_nrun;
+	idx->ref.nrun = (es_nrun_t *)(void *)(idx->map + h->sec[SEC_NRUN].off);
+	idx->ref.owns_pac = 0;
+	idx->wbeg = (const int64_t *)(const void *)(idx->map + h->sec[SEC_WBEG].off);
+	idx->codes = (const uint64_t *)(const void *)(idx->map + h->sec[SEC_CODES].off);
+	idx->vec = (const int8_t *)(idx->map + h->sec[SEC_VEC].off);
+	idx->scale = (const float *)(const void *)(idx->map + h->sec[SEC_SCALE].off);
+	idx->proj = (const float *)(const void *)(idx->map + h->sec[SEC_PROJ].off);
+	for (int64_t i = 0; i < h->n_windows; i++)
+		if (idx->wbeg[i] < 0 || idx->wbeg[i] >= h->ref_len || (i && idx->wbeg[i] < idx->wbeg[i - 1])) {
+			es_error("%s: corrupt index: window table", fn); goto fail;
+		}
+	idx->rerank = 512;
+	return idx;
+fail:
+	es_index_destroy(idx);
+	return NULL;
+}
+
+void es_index_destroy(es_index_t *idx)
+{
+	if (!idx) return;
+	if (idx->map) munmap(idx->map, idx->map_size);
+	free(idx->ref.contig); free(idx->contig_end); free(idx->path);
+	free(idx);
+}
+
+const es_ref_t *es_index_ref(const es_index_t *idx) { return &idx->ref; }
+const char *es_index_encoder_spec(const es_index_t *idx) { return idx->hdr.enc_spec; }
+const char *es_index_encoder_name(const es_index_t *idx) { return idx->hdr.enc_name; }
+uint64_t es_index_encoder_checksum(const es_index_t *idx) { return idx->hdr.enc_checksum; }
+const char *es_index_path(const es_index_t *idx) { return idx->path; }
+int es_index_w(const es_index_t *idx) { return (int)idx->hdr.w; }
+int es_index_stride(const es_index_t *idx) { return (int)idx->hdr.stride; }
+int es_index_dim(const es_index_t *idx) { return (int)idx->hdr.dim; }
+int es_index_code_bits(const es_index_t *idx) { return (int)idx->hdr.code_bits; }
+int64_t es_index_n_windows(const es_index_t *idx) { return idx->hdr.n_windows; }
+void es_index_set_rerank(es_index_t *idx, int n) { idx->rerank = n < 1 ? 1 : n > 65536 ? 65536 : n; }
+int es_index_get_rerank(const es_index_t *idx) { return idx->rerank; }
+
+void es_index_window(const es_index_t *idx, int64_t i, int64_t *beg, int64_t *end)
+{
+	int64_t b = idx->wbeg[i];
+	*beg = b;
+	*end = window_end(idx->contig_end, idx->ref.n_contig, &idx->ref, b, (int)idx->hdr.w);
+}
+
+int es_index_check_encoder(const es_index_t *idx, const es_encoder_t *enc)
+{
+	if (enc->checksum != idx->hdr.enc_checksum || enc->dim != (int)idx->hdr.dim)
+		return es_error("%s: index built with encoder %s (spec '%s', checksum %016llx), not with %s (checksum %016llx); rebuild the index or use its encoder",
+			idx->path, idx->hdr.enc_name, idx->hdr.enc_spec, (unsigned long long)idx->hdr.enc_checksum, enc->name, (unsigned long long)enc->checksum);
+	return 0;
+}
+
+es_encoder_t *es_index_open_encoder(const es_index_t *idx)
+{
+	es_encoder_t *e = es_encoder_open(idx->hdr.enc_spec);
+	if (!e) { char m[1024]; snprintf(m, sizeof m, "%s", es_last_error()); es_error("%s: cannot open the index's encoder '%s': %s", idx->path, idx->hdr.enc_spec, m); return NULL; }
+	if (es_index_check_encoder(idx, e) != 0) { es_encoder_destroy(e); return NULL; }
+	return e;
+}
+
+/* ---------------- search ---------------- */
+
+typedef struct { float s; uint32_t id; } hit_t;
+/* a is better than b: higher score, then lower window index */
+static inline int hit_better(const hit_t *a, const hit_t *b) { return a->s > b->s || (a->s == b->s && a->id < b->id); }
+static int hit_cmp(const void *pa, const void *pb)
+{
+	const hit_t *a = pa, *b = pb;
+	return hit_better(a, b) ? -1 : hit_better(b, a) ? 1 : 0;
+}
+
+/* Keep the k best of a stream in a heap whose root is the worst kept. */
+static void heap_offer(hit_t *h, int *n, int k, hit_t x)
+{
+	if (*n < k) {
+		int i = (*n)++;
+		while (i > 0) { int p = (i - 1) / 2; if (!hit_better(&h[p], &x)) break; h[i] = h[p]; i = p; }
+		h[i] = x;
+		return;
+	}
+	if (!hit_better(&x, &h[0])) return;
+	int i = 0;
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, w = i;
+		hit_t *wv = &x;
+		if (l < k && hit_better(wv, &h[l])) { w = l; wv = &h[l]; }
+		if (r < k && hit_better(wv, &h[r])) { w = r; }
+		if (w == i) break;
+		h[i] = h[w]; i = w;
+	}
+	h[i] = x;
+}
+
+static void emit(hit_t *h, int n, int k, int64_t *ids, float *scores)
+{
+	qsort(h, n, sizeof *h, hit_cmp);
+	for (int j = 0; j < k; j++) {
+		ids[j] = j < n ? (int64_t)h[j].id : -1;
+		if (scores) scores[j] = j < n ? h[j].s : 0;
+	}
+}
+
+static int is_zero(const float *q, int dim) { for (int i = 0; i < dim; i++) if (q[i] != 0) return 0; return 1; }
+
+static void search_exact(const es_index_t *idx, const float *q, int k, int64_t *ids, float *scores)
+{
+	int dim = (int)idx->hdr.dim, n = 0;
+	hit_t *h = es_malloc((size_t)k * sizeof *h);
+	if (!is_zero(q, dim))
+		for (int64_t i = 0; i < idx->hdr.n_windows; i++) {
+			hit_t x = { es_dot_f32_i8(q, idx->vec + i * dim, idx->scale[i], dim), (uint32_t)i };
+			heap_offer(h, &n, k, x);
+		}
+	emit(h, n, k, ids, scores);
+	free(h);
+}
+
+#define SCAN_BLOCK 8192   /* windows per block: 8192 x 16 bytes of 128-bit codes = 128 KB, stays in L2 */
+#define SCAN_BATCH 64     /* queries scanned against one block */
+
+static int dist_id_cmp(const void *pa, const void *pb)
+{
+	const uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+static void search_approx(const es_index_t *idx, int n, const float *q, int k, int64_t *ids, float *scores)
+{
+	int dim = (int)idx->hdr.dim, nw = (int)idx->hdr.code_bits / 64;
+	int64_t N = idx->hdr.n_windows;
+	int T = idx->rerank > k ? idx->rerank : k;
+	int cap = 4 * T + 64;
+	es_hamscan_fn scan = es_hamscan_best(NULL);
+	es_hamq_t *st = es_malloc(SCAN_BATCH * sizeof *st);
+	uint64_t *qc = es_malloc((size_t)SCAN_BATCH * nw * sizeof(uint64_t));
+	uint32_t *idbuf = es_malloc((size_t)SCAN_BATCH * cap * sizeof(uint32_t));
+	uint16_t *dbuf = es_malloc((size_t)SCAN_BATCH * cap * sizeof(uint16_t));
+	uint64_t *key = es_malloc((size_t)cap * sizeof(uint64_t));
+	hit_t *hits = es_malloc((size_t)T * sizeof *hits);
+	for (int b0 = 0; b0 < n; b0 += SCAN_BATCH) {
+		int nb = n - b0 < SCAN_BATCH ? n - b0 : SCAN_BATCH;
+		int active[SCAN_BATCH], na = 0;
+		for (int i = 0; i < nb; i++) {
+			const float *x = q + (size_t)(b0 + i) * dim;
+			st[i].thr = (int)idx->hdr.code_bits + 1;
+			st[i].keep = T; st[i].n = 0; st[i].cap = cap;
+			st[i].id = idbuf + (size_t)i * cap; st[i].dist = dbuf + (size_t)i * cap;
+			if (is_zero(x, dim)) continue;
+			es_code_make(idx->proj, (int)idx->hdr.code_bits, dim, x, qc + (size_t)i * nw);
+			active[na++] = i;
+		}
+		for (int64_t s = 0; s < N; s += SCAN_BLOCK) {
+			int64_t e = s + SCAN_BLOCK < N ? s + SCAN_BLOCK : N;
+			for (int a = 0; a < na; a++) scan(idx->codes, N, nw, s, e, qc + (size_t)active[a] * nw, &st[active[a]]);
+		}
+		for (int i = 0; i < nb; i++) {
+			const float *x = q + (size_t)(b0 + i) * dim;
+			/* the T nearest codes, ties by window index, then the exact inner product decides */
+			int m = st[i].n;
+			for (int j = 0; j < m; j++) key[j] = (uint64_t)st[i].dist[j] << 32 | st[i].id[j];
+			qsort(key, m, sizeof *key, dist_id_cmp);
+			if (m > T) m = T;
+			for (int j = 0; j < m; j++) {
+				uint32_t id = (uint32_t)key[j];
+				hits[j].id = id;
+				hits[j].s = es_dot_f32_i8(x, idx->vec + (int64_t)id * dim, idx->scale[id], dim);
+			}
+			emit(hits, m, k, ids + (size_t)(b0 + i) * k, scores ? scores + (size_t)(b0 + i) * k : NULL);
+		}
+	}
+	free(st); free(qc); free(idbuf); free(dbuf); free(key); free(hits);
+}
+
+int es_index_search(const es_index_t *idx, int n, const float *q, int k, int flags, int64_t *ids, float *scores)
+{
+	if (n < 0 || k < 1) return es_error("%s: search: bad arguments (n=%d, k=%d)", idx->path, n, k);
+	if (flags & ES_SEARCH_EXACT) {
+		for (int i = 0; i < n; i++)
+			search_exact(idx, q + (size_t)i * idx->hdr.dim, k, ids + (size_t)i * k, scores ? scores + (size_t)i * k : NULL);
+		return 0;
+	}
+	search_approx(idx, n, q, k, ids, scores);
+	return 0;
+}
+
+/* ---------------- reads -> candidate loci ---------------- */
+
+typedef struct { int64_t beg, end; float s; int chunk; } ival_t;
+static int ival_cmp(const void *pa, const void *pb)
+{
+	const ival_t *a = pa, *b = pb;
+	return a->beg < b->beg ? -1 : a->beg > b->beg ? 1 : a->end < b->end ? -1 : a->end > b->end;
+}
+static int locus_cmp(const void *pa, const void *pb)
+{
+	const es_locus_t *a = pa, *b = pb;
+	if (a->score != b->score) return a->score > b->score ? -1 : 1;
+	return a->beg < b->beg ? -1 : a->beg > b->beg;
+}
+
+/* How a read of len bases is cut: one query up to 5/4 of W, else chunks of W evenly spread over the read. */
+static int n_chunks(int len, int w)
+{
+	if (len * 4 <= w * 5) return 1;
+	int step = w * 3 / 4;   /* chunks overlap by a quarter */
+	return 1 + (len - w + step - 1) / step;
+}
+
+int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                        const int *lens, int max_loci, es_locus_t *loci, int *n_loci, int flags)
+{
+	if (es_index_check_encoder(idx, enc) != 0) return -1;
+	if (max_loci < 1) return es_error("%s: candidates: max_loci must be >= 1", idx->path);
+	int w = (int)idx->hdr.w, S = (int)idx->hdr.stride, dim = enc->dim;
+	int kw = 4 * max_loci + 16;   /* windows per query: a locus usually holds several overlapping windows */
+	/* lay out the queries */
+	int nq = 0;
+	int *qbeg = es_malloc((size_t)(n + 1) * sizeof(int));
+	for (int i = 0; i < n; i++) {
+		qbeg[i] = nq;
+		int nn = 0;
+		for (int j = 0; j < lens[i]; j++) nn += seqs[i][j] > 3;
+		if (lens[i] >= 16 && 2 * nn <= lens[i]) nq += n_chunks(lens[i], w);
+	}
+	qbeg[n] = nq;
+	const uint8_t **qs = es_malloc((size_t)(nq + 1) * sizeof *qs);
+	int *ql = es_malloc((size_t)(nq + 1) * sizeof(int));
+	for (int i = 0; i < n; i++) {
+		int nc = qbeg[i + 1] - qbeg[i];
+		for (int c = 0; c < nc; c++) {
+			int off = nc == 1 ? 0 : (int)((int64_t)c * (lens[i] - w) / (nc - 1));
+			qs[qbeg[i] + c] = seqs[i] + off;
+			ql[qbeg[i] + c] = nc == 1 ? lens[i] : w;
+		}
+	}
+	float *emb = es_malloc((size_t)(nq + 1) * dim * sizeof(float));
+	int64_t *ids = es_malloc((size_t)(nq + 1) * kw * sizeof(int64_t));
+	float *sc = es_malloc((size_t)(nq + 1) * kw * sizeof(float));
+	int ret = 0;
+	if (nq > 0 && (es_encoder_embed(enc, nq, qs, ql, emb) != 0 || es_index_search(idx, nq, emb, kw, flags, ids, sc) != 0)) ret = -1;
+	ival_t *iv = NULL;
+	int m_iv = 0;
+	es_locus_t *tmp = NULL;
+	int m_tmp = 0;
+	for (int i = 0; i < n && ret == 0; i++) {
+		int nc = qbeg[i + 1] - qbeg[i], niv = 0, len = lens[i];
+		n_loci[i] = 0;
+		if (nc == 0) continue;
+		int64_t pad = (len > w ? len - w : 0) + S;
+		if (m_iv < nc * kw) { m_iv = nc * kw; iv = es_realloc(iv, m_iv * sizeof *iv); }
+		for (int c = 0; c < nc; c++)
+			for (int j = 0; j < kw; j++) {
+				int64_t id = ids[(size_t)(qbeg[i] + c) * kw + j];
+				if (id < 0) break;
+				int64_t b = idx->wbeg[id];
+				int ci = es_ref_contig_at(&idx->ref, b);
+				int64_t e = window_end(idx->contig_end, idx->ref.n_contig, &idx->ref, b, w);
+				ival_t *x = &iv[niv++];
+				x->beg = b - pad > idx->ref.contig[ci].off ? b - pad : idx->ref.contig[ci].off;
+				x->end = e + pad < idx->contig_end[ci] ? e + pad : idx->contig_end[ci];
+				x->s = sc[(size_t)(qbeg[i] + c) * kw + j];
+				x->chunk = c;
+			}
+		qsort(iv, niv, sizeof *iv, ival_cmp);
+		/* merge overlapping intervals (they never merge across contigs: clipped intervals of two contigs are disjoint);
+		 * a locus scores the sum over chunks of each chunk's best window inside it */
+		if (m_tmp < niv) { m_tmp = niv; tmp = es_realloc(tmp, m_tmp * sizeof *tmp); }
+		int nl = 0;
+		float best[64];
+		for (int a = 0; a < niv;) {
+			int64_t b = iv[a].beg, e = iv[a].end;
+			for (int c = 0; c < nc && c < 64; c++) best[c] = -INFINITY;
+			int z = a;
+			for (; z < niv && iv[z].beg < e; z++) {
+				if (iv[z].end > e) e = iv[z].end;
+				if (iv[z].chunk < 64 && iv[z].s > best[iv[z].chunk]) best[iv[z].chunk] = iv[z].s;
+			}
+			float s = 0;
+			for (int c = 0; c < nc && c < 64; c++) if (best[c] > -INFINITY) s += best[c];
+			tmp[nl].beg = b; tmp[nl].end = e; tmp[nl].score = s; nl++;
+			a = z;
+		}
+		qsort(tmp, nl, sizeof *tmp, locus_cmp);
+		if (nl > max_loci) nl = max_loci;
+		memcpy(loci + (size_t)i * max_loci, tmp, nl * sizeof *tmp);
+		n_loci[i] = nl;
+	}
+	free(iv); free(tmp); free(qbeg); free(qs); free(ql); free(emb); free(ids); free(sc);
+	return ret;
+}
