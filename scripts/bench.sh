@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# bench.sh — esalign against bwa mem, bowtie2 and minimap2 on simulated reads (mason and ART) from real genomes;
+# writes docs/benchmarks.md and a plot per scenario in docs/bench/. Every step is cached under data/bench/, so a
+# rerun only redoes what changed (new reads, a new esalign binary, ...).
+#
+# Usage: scripts/bench.sh [--quick] [--reads N] [--threads N] [--scenarios "S1 S2"] [--aligners "A1 A2"] [--report-only]
+#   full (default): human chrX 70 Mb with 250/150/100 bp reads and E. coli with 250 bp reads, 20,000 reads per
+#                   scenario and simulator (about an hour on 2 cores)
+#   --quick:        the 10 Mb slice X:30-40 Mb of the same chrX (contig X_30M) and E. coli, 5,000 reads (minutes)
+# Environment: ESALIGN (binary, default ./esalign), ESALIGN_DATA (default data), BENCH_DIR (default $ESALIGN_DATA/bench),
+#   ESALIGN_ENCODERS (default "kmer transformer"), BENCH_EVAL (scorer command, default "$ESALIGN eval").
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/bench/lib.sh
+. scripts/bench/simulate.sh
+. scripts/bench/aligners.sh
+
+MODE=full; N=""; THREADS=2; SCENARIOS=""; ALIGNERS=""; REPORT_ONLY=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) MODE=quick ;;
+    --reads) N=$2; shift ;;
+    --threads) THREADS=$2; shift ;;
+    --scenarios) SCENARIOS=$2; shift ;;
+    --aligners) ALIGNERS=$2; shift ;;
+    --report-only) REPORT_ONLY=1 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option '$1' (see --help)" ;;
+  esac
+  shift
+done
+DATA=${ESALIGN_DATA:-data}
+BENCH=${BENCH_DIR:-$DATA/bench}
+ESALIGN=${ESALIGN:-./esalign}
+case $ESALIGN in /*) ;; *) ESALIGN=$PWD/$ESALIGN ;; esac
+EVAL=${BENCH_EVAL:-$ESALIGN eval}
+if [ $MODE = quick ]; then
+  : "${N:=5000}"; : "${SCENARIOS:=human10M-250 human10M-150 human10M-100 ecoli-250}"
+  HELDOUT=X_30M:5000000-10000000     # = X:35,000,000-40,000,000 in the slice
+else
+  : "${N:=20000}"; : "${SCENARIOS:=human-250 human-150 human-100 ecoli-250}"
+  HELDOUT=X:35000000-70000000
+fi
+: "${ALIGNERS:=$ANCHORS $(for e in $ESALIGN_ENCODERS; do printf 'esalign-%s ' "$e"; done)}"
+SIMS="mason art"
+OUT=$BENCH/$MODE
+RESULTS=$OUT/results.tsv
+mkdir -p "$BENCH/ref" "$BENCH/reads" "$BENCH/index" "$OUT/aln"
+
+# the columns of `esalign eval --tsv`, in the order the results table keeps them
+EVAL_COLS="reads mapped_pct correct_pct wrong_pct unmapped_pct"
+for t in 0 1 10 20 30 60; do EVAL_COLS="$EVAL_COLS mapq${t}_mapped_pct mapq${t}_err_pct"; done
+ROW_COLS="mode scenario ref len sim subset aligner status nreads idx_wall_s idx_rss_mb map_wall_s map_rss_mb reads_per_s"
+
+# scenario NAME -> REF LEN ART_PROFILE
+scenario() {
+  local ref=${1%-*} len=${1##*-} prof
+  case $len in 250) prof=MSv3 ;; 150|100) prof=HS25 ;; *) die "scenario $1: read length must be 250, 150 or 100" ;; esac
+  case $ref in human|human10M|ecoli) ;; *) die "scenario $1: reference must be human, human10M or ecoli" ;; esac
+  echo "$ref $len $prof"
+}
+
+# env.txt: the machine and the tools, for the report
+write_env() {
+  {
+    echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "cpu: $(lscpu | awk -F': +' '/^Model name/ { print $2; exit }')"
+    echo "cores: $(nproc)"
+    echo "ram: $(free -g | awk '/^Mem:/ { print $2 " GiB" }')"
+    echo "os: $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") $(uname -r)"
+    echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15-min load average when the run started)"
+    echo "threads: $THREADS"
+    echo "reads: $N"
+    echo "heldout: $HELDOUT"
+    echo "command: $CMDLINE"
+    tool_versions
+  } > "$OUT/env.txt"
+}
+[ $MODE = quick ] && CMDLINE="make bench-quick (scripts/bench.sh --quick)" || CMDLINE="make bench (scripts/bench.sh)"
+
+# eval_sam SAM TRUTH OUT.tsv [REGION] — the two-line TSV of esalign eval, cached.
+eval_sam() {
+  local sam=$1 truth=$2 out=$3 region=${4:-} key
+  key="eval $region $(fp "$sam" "$truth") $(esalign_fp)"
+  fresh "$out" "$key" && return 0
+  if $EVAL --truth "$truth" --tsv ${region:+--region "$region"} "$sam" > "$out.tmp" 2> "$out.err" \
+     && [ "$(wc -l < "$out.tmp")" -eq 2 ]; then
+    mv "$out.tmp" "$out" && done_ "$out" "$key"
+  else
+    rm -f "$out.tmp"; return 1
+  fi
+}
+
+# eval_values TSV — the values of EVAL_COLS from an eval TSV (by column name), tab-separated; NA when missing.
+eval_values() {
+  awk -F'\t' -v cols="$EVAL_COLS" 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i }
+    NR == 2 { n = split(cols, c, " "); s = ""; for (i = 1; i <= n; i++) s = s (i > 1 ? "\t" : "") (c[i] in h ? $h[c[i]] : "NA"); print s }' "$1"
+}
+na_values() { local s="" c; for c in $EVAL_COLS; do s="$s${s:+	}NA"; done; echo "$s"; }
+
+# ensure_index AL REFNAME — prints the index dir; status 1 (and a note in DIR/index.err) when it cannot be built.
+ensure_index() {
+  local al=$1 refname=$2 ref=$BENCH/ref/$2.fa dir=$BENCH/index/$2/$1 key
+  key=$(index_key "$al" "$ref")
+  # a failure is remembered with its key too, so an unbuilt command is not retried until something changes
+  if fresh "$dir/index.failed" "$key"; then echo "$dir"; return 1; fi
+  if ! fresh "$dir/index.time" "$key"; then
+    log "index $al $refname"
+    if build_index "$al" "$ref" "$dir"; then
+      done_ "$dir/index.time" "$key"
+      log "index $al $refname: $(time_wall "$dir/index.time") s, $(time_rss_mb "$dir/index.time") MiB"
+    else
+      log "index $al $refname failed: $(first_err "$dir/index.err")"
+      rm -f "$dir/index.time.key"; touch "$dir/index.failed"; done_ "$dir/index.failed" "$key"; echo "$dir"; return 1
+    fi
+  fi
+  echo "$dir"
+}
+
+# run_one SCENARIO REF LEN SIM AL — map, score and append the result rows.
+run_one() {
+  local sc=$1 refname=$2 len=$3 sim=$4 al=$5
+  local reads=$BENCH/reads/$refname-$len-$sim-$N
+  local a=$OUT/aln/$sc-$sim/$al dir status="ok" nr wall rss rps iw ir
+  mkdir -p "$(dirname "$a")"
+  nr=$(nreads "$reads.fq")
+  if ! dir=$(ensure_index "$al" "$refname"); then
+    status=$(first_err "$dir/index.err"); status="index failed: ${status:-no message}"
+  else
+    local key="map $al t=$THREADS $(fp "$reads.fq" "$dir/index.time")"
+    case $al in esalign-*) key="$key $(esalign_fp)" ;; esac
+    if ! fresh "$a.sam" "$key"; then
+      log "map $al $sc $sim ($nr reads)"
+      if map_reads "$al" "$dir" "$reads.fq" "$a.sam.tmp" "$a.time" "$a.err"; then
+        mv "$a.sam.tmp" "$a.sam" && done_ "$a.sam" "$key"
+        log "map $al $sc $sim: $(time_wall "$a.time") s, $(time_rss_mb "$a.time") MiB"
+      else
+        rm -f "$a.sam.tmp" "$a.sam.key"; status=$(first_err "$a.err"); status="align failed: ${status:-no message}"
+        log "map $al $sc $sim failed: $status"
+      fi
+    fi
+  fi
+  iw=NA ir=NA wall=NA rss=NA rps=NA
+  if [ -f "$dir/index.time" ] && [ -f "$dir/index.time.key" ]; then iw=$(time_wall "$dir/index.time"); ir=$(time_rss_mb "$dir/index.time"); fi
+  if [ "$status" = ok ]; then
+    wall=$(time_wall "$a.time"); rss=$(time_rss_mb "$a.time")
+    rps=$(awk -v n="$nr" -v w="$wall" 'BEGIN { printf "%.0f", (w > 0 ? n / w : 0) }')
+  fi
+  local subset region vals
+  for subset in all heldout; do
+    region=""
+    if [ $subset = heldout ]; then case $refname in human*) region=$HELDOUT ;; *) continue ;; esac; fi
+    vals=$(na_values); local st=$status
+    if [ "$status" = ok ]; then
+      if eval_sam "$a.sam" "$reads.truth.sam" "$a.$subset.eval.tsv" "$region"; then
+        vals=$(eval_values "$a.$subset.eval.tsv")
+      else
+        st="eval failed: $(first_err "$a.$subset.eval.tsv.err")"; log "eval $al $sc $sim $subset: $st"
+      fi
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$MODE" "$sc" "$refname" "$len" "$sim" "$subset" \
+      "$al" "$st" "$nr" "$iw" "$ir" "$wall" "$rss" "$rps" "$vals" >> "$RESULTS.tmp"
+  done
+}
+
+if [ $REPORT_ONLY = 0 ]; then
+  T0=$(date +%s)
+  bash scripts/setup.sh || log "setup.sh failed; continuing with the tools that are installed"
+  for t in bwa bowtie2 bowtie2-build minimap2 samtools art_illumina gnuplot python3 /usr/bin/time "$MASON_DIR/mason_simulator"; do
+    command -v "$t" >/dev/null || die "$t not found: run scripts/setup.sh"
+  done
+  [ -x "$ESALIGN" ] || log "warning: $ESALIGN not found: esalign rows will say so (build it with make)"
+  want=""; for sc in $SCENARIOS; do read -r r _ _ <<<"$(scenario "$sc")"; case $r in ecoli) want="$want ecoli" ;; *) want="$want human" ;; esac; done
+  ESALIGN_DATA=$DATA bash scripts/fetch-genomes.sh $(echo $want | tr ' ' '\n' | sort -u) || die "cannot fetch the genomes"
+  write_env
+  # reads first (cheap), then the aligners one by one, anchors first so that their rows exist whatever esalign does
+  for sc in $SCENARIOS; do
+    read -r refname len prof <<<"$(scenario "$sc")"
+    prep_ref "$refname" "$BENCH/ref/$refname.fa" || die "cannot prepare reference $refname"
+    sim_mason "$BENCH/ref/$refname.fa" "$len" "$N" 11 "$BENCH/reads/$refname-$len-mason-$N" || die "mason failed"
+    sim_art "$BENCH/ref/$refname.fa" "$len" "$N" 11 "$prof" "$BENCH/reads/$refname-$len-art-$N" || die "ART failed"
+  done
+  : > "$RESULTS.tmp"
+  for al in $ALIGNERS; do
+    for sc in $SCENARIOS; do
+      read -r refname len prof <<<"$(scenario "$sc")"
+      for sim in $SIMS; do run_one "$sc" "$refname" "$len" "$sim" "$al"; done
+    done
+  done
+  { echo "$ROW_COLS $EVAL_COLS" | tr ' ' '\t'; cat "$RESULTS.tmp"; } > "$RESULTS" && rm -f "$RESULTS.tmp"
+  log "results: $RESULTS ($(( $(date +%s) - T0 )) s)"
+fi
+
+[ -s "$RESULTS" ] || die "no results in $RESULTS: run without --report-only first"
+python3 scripts/bench/report.py --bench "$BENCH" --docs docs --commands <(aligner_commands) || die "report failed"
+log "wrote docs/benchmarks.md and docs/bench/*.png"

@@ -1,0 +1,47 @@
+# lib.sh — helpers for scripts/bench.sh (sourced): logging, a content-keyed step cache, and timed runs.
+# A step's output OUT is kept while OUT.key holds the same key (the command line plus fingerprints of its inputs),
+# so a rerun of the benchmark only redoes what changed.
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# fp FILE... — fingerprint of files: size and mtime (cheap; a regenerated file gets a new mtime). Missing: "-".
+fp() {
+  local f
+  for f in "$@"; do
+    if [ -e "$f" ]; then stat -c '%n:%s:%Y' "$f"; else echo "$f:-"; fi
+  done | tr '\n' ' '
+}
+# fph FILE... — fingerprint by content (sha1), for small files whose mtime changes without their content (binaries).
+fph() {
+  local f
+  for f in "$@"; do
+    if [ -f "$f" ]; then sha1sum "$f" | cut -c1-16; else echo "$f:-"; fi
+  done | tr '\n' ' '
+}
+
+# fresh OUT KEY — true when OUT exists and was made with KEY.
+fresh() { [ -e "$1" ] && [ -f "$1.key" ] && [ "$(cat "$1.key")" = "$2" ]; }
+# done_ OUT KEY — record that OUT was made with KEY.
+done_() { printf '%s' "$2" > "$1.key"; }
+
+# timed TIMEFILE CMD... — run CMD under GNU time -v; its report goes to TIMEFILE. Returns CMD's status.
+# Redirections written after the command apply to the whole timed process, which is what we want.
+timed() {
+  local tf=$1; shift
+  /usr/bin/time -v -o "$tf" "$@"
+}
+# time_wall TIMEFILE — wall-clock seconds from a GNU time -v report ("h:mm:ss" or "m:ss.ss").
+time_wall() {
+  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; printf "%.2f\n", s }' "$1"
+}
+# time_rss_mb TIMEFILE — peak resident set size in MiB.
+time_rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.1f\n", $2 / 1024 }' "$1"; }
+
+# nreads FASTQ — number of records.
+nreads() { awk 'END { print int(NR / 4) }' "$1"; }
+
+# first_err FILE — the first informative line of an error log, squeezed into one table cell.
+first_err() {
+  grep -v -E '^\s*$|Command (exited|terminated)' "$1" 2>/dev/null | head -n1 | tr '|\t' '/ ' | cut -c1-120
+}
