@@ -1,0 +1,91 @@
+/* model.h — the learned DNA encoder: configuration, parameters in one allocation, forward/backward for one sequence
+ * (one strand), and the model file. Architecture (per strand):
+ *   codes (T) -> embedding conv k1 over one-hot, a gather (T1 = T-k1+1, d0) -> act
+ *   -> n_conv x [conv k2 stride s2 (Ti, d) -> act] -> n_block x pre-LN Transformer block (MHSA + GELU MLP, residuals)
+ *   -> mean pool (d) -> linear (D).
+ * The encoder output is L2norm(f(x) + f(revcomp x)), so a sequence and its reverse complement embed identically.
+ * 0 conv layers and 0 blocks are both valid (then d must equal d0). */
+#ifndef ES_MODEL_H
+#define ES_MODEL_H
+#include <stdint.h>
+#include <stddef.h>
+#include "encoder.h"
+#include "util.h"
+
+#define ES_MODEL_MAX_CONV 8
+#define ES_MODEL_MAX_BLOCK 8
+
+typedef struct {
+	int32_t k1;       /* embedding kernel (bases), 1..31 */
+	int32_t d0;       /* embedding width */
+	int32_t n_conv;   /* conv layers after the embedding, 0..ES_MODEL_MAX_CONV */
+	int32_t k2, s2;   /* their kernel and stride */
+	int32_t d;        /* model width (conv output, Transformer blocks); == d0 when n_conv == 0 */
+	int32_t n_block;  /* Transformer blocks, 0..ES_MODEL_MAX_BLOCK */
+	int32_t n_head;   /* attention heads (d % n_head == 0) */
+	int32_t D;        /* output dimension */
+	int32_t act;      /* activation after the convs: 0 ReLU, 1 GELU */
+} es_model_cfg_t;
+
+/* Default: the conv-only encoder chosen by measurement (see docs/encoder.md). */
+void es_model_cfg_default(es_model_cfg_t *c);
+/* 0 if the configuration is valid, else -1 with es_error set (names the field). */
+int es_model_cfg_check(const es_model_cfg_t *c);
+/* Parse "key=value,..." overrides (keys k1,d0,nconv,k2,s2,d,blocks,heads,D,act) into c. 0 ok, -1 error. */
+int es_model_cfg_parse(es_model_cfg_t *c, const char *s);
+/* One-line description, e.g. "conv k1=9 d0=32 nconv=1 k2=9 s2=1 d=64 blocks=0 heads=4 D=64 relu". */
+void es_model_cfg_str(const es_model_cfg_t *c, char *buf, size_t n);
+
+/* Where each tensor lives inside the one parameter block (offsets in floats). */
+typedef struct {
+	size_t emb_w, emb_b;                                  /* (k1,4,d0), (d0) */
+	size_t conv_w[ES_MODEL_MAX_CONV], conv_b[ES_MODEL_MAX_CONV];  /* (k2*Cin, d), (d) */
+	size_t ln1_w[ES_MODEL_MAX_BLOCK], ln1_b[ES_MODEL_MAX_BLOCK];  /* (d) */
+	size_t qkv_w[ES_MODEL_MAX_BLOCK], qkv_b[ES_MODEL_MAX_BLOCK];  /* (d,3d), (3d) */
+	size_t ao_w[ES_MODEL_MAX_BLOCK], ao_b[ES_MODEL_MAX_BLOCK];    /* (d,d), (d) */
+	size_t ln2_w[ES_MODEL_MAX_BLOCK], ln2_b[ES_MODEL_MAX_BLOCK];  /* (d) */
+	size_t fc_w[ES_MODEL_MAX_BLOCK], fc_b[ES_MODEL_MAX_BLOCK];    /* (d,4d), (4d) */
+	size_t fp_w[ES_MODEL_MAX_BLOCK], fp_b[ES_MODEL_MAX_BLOCK];    /* (4d,d), (d) */
+	size_t proj_w, proj_b;                                /* (d,D), (D) */
+	size_t n;                                             /* total floats */
+} es_model_layout_t;
+void es_model_layout(const es_model_cfg_t *c, es_model_layout_t *L);
+
+typedef struct {
+	es_model_cfg_t cfg;
+	es_model_layout_t L;
+	float *p;          /* L.n parameters, owned */
+} es_model_t;
+
+/* New model with parameters drawn from a seeded initialiser. NULL with es_error on a bad config. Free with
+ * es_model_destroy. */
+es_model_t *es_model_new(const es_model_cfg_t *c, uint64_t seed);
+void es_model_destroy(es_model_t *m);
+/* Identity of the parameters and config (es_checksum). */
+uint64_t es_model_checksum(const es_model_t *m);
+/* Shortest input giving at least one pooled position; shorter sequences embed to a zero row. */
+int es_model_min_len(const es_model_cfg_t *c);
+/* Longest input the encoder accepts (attention memory grows as T^2). */
+int es_model_max_len(const es_model_cfg_t *c);
+
+/* Activation scratch for one strand of length T: es_model_act_size floats (0 if T < min_len). */
+size_t es_model_act_size(const es_model_cfg_t *c, int T);
+/* Forward one strand: y (D) = f(x). act holds es_model_act_size(T) floats, kept for backward. Requires
+ * min_len <= T. */
+void es_model_forward(const es_model_t *m, const uint8_t *x, int T, float *act, float *y);
+/* Backward one strand after es_model_forward with the same act: grad (L.n floats) += d f / d params * dy.
+ * scratch holds es_model_act_size(T) floats (overwritten). */
+void es_model_backward(const es_model_t *m, const uint8_t *x, int T, const float *act, const float *dy,
+                       float *grad, float *scratch);
+/* Strand-invariant embedding before normalisation: y = f(x) + f(revcomp x). rcbuf holds T bytes, act as above.
+ * Returns 0, or 1 if x is too short or all N (y is then zero). */
+int es_model_embed_raw(const es_model_t *m, const uint8_t *x, int T, uint8_t *rcbuf, float *act, float *y);
+
+/* Model file: magic "ESALNMDL", version, config, parameter count, checksum, parameters (little-endian float32).
+ * Save writes atomically; returns 0 or -1 (es_error names the file). Load returns a new model or NULL with es_error
+ * naming the file and the problem (missing, not a model file, other version, bad config, truncated, checksum). */
+int es_model_save(const es_model_t *m, const char *path);
+es_model_t *es_model_load(const char *path);
+/* Wrap a model as an encoder (takes ownership of m; es_encoder_destroy frees it). */
+es_encoder_t *es_encoder_from_model(es_model_t *m);
+#endif
