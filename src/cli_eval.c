@@ -13,9 +13,10 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 	        "Usage: esalign eval [options] <aln.sam|aln.bam|->\n\n"
-	        "Score single-end alignments against the reads' true origins. A read is correct when its primary alignment is\n"
-	        "on the true contig with SAM POS within --max-dist of the true leftmost position. Secondary (0x100) and\n"
-	        "supplementary (0x800) records are ignored; reads of the truth with no record count as unmapped.\n\n"
+	        "Score single-end alignments against the reads' true origins. A read is correct when its primary\n"
+	        "alignment is on the true contig with SAM POS, or its unclipped start (POS less a leading clip), within\n"
+	        "--max-dist bp of the true leftmost position. Secondary (0x100) and supplementary (0x800) records are\n"
+	        "ignored; reads of the truth with no record count as unmapped.\n\n"
 	        "Options:\n"
 	        "  --truth FILE       truth SAM/BAM (mason_simulator -oa, art_illumina -sam) [truth from 'esalign simulate' names]\n"
 	        "  --region STR       score only reads whose true origin is in CONTIG or CONTIG:BEG-END (0-based half-open)\n"

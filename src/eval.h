@@ -11,7 +11,8 @@
 extern const int es_eval_mapq_thr[ES_EVAL_N_MAPQ];
 
 typedef struct {
-	int max_dist;        /* a read is correct when on the true contig with |POS - true POS| <= max_dist; default 20 */
+	int max_dist;        /* a read is correct when on the true contig with SAM POS, or its unclipped start (POS less
+	                        a leading S/H clip), within max_dist bp of the true position; default 20 */
 	const char *region;  /* NULL, or score only reads whose true POS lies in CONTIG or CONTIG:BEG-END (0-based
 	                        half-open, see es_sim_region_parse); not owned */
 } es_eval_opt_t;

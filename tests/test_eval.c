@@ -1,6 +1,6 @@
 /* test_eval.c — the accuracy evaluator on hand-made SAMs with known answers: soft clips, reverse strand, secondary and
- * supplementary records ignored, absent reads unmapped, wrong contig, 19 vs 21 bp off, the MAPQ table, regions,
- * BAM input and truth-SAM mode (mason/ART style names with /1). */
+ * supplementary records ignored, absent reads unmapped, wrong contig, 19 vs 21 bp off, clipped starts, the MAPQ
+ * table, regions, BAM input and truth-SAM mode (mason/ART style names with /1). */
 #include "test.h"
 #include "eval.h"
 #include "util.h"
@@ -68,11 +68,20 @@ TEST(eval_known_answers)
 		CHECK_NEAR(ev.mapq_mapped_pct[i], 100.0 * want_m[i] / 8, 1e-9);
 		CHECK_NEAR(ev.mapq_err_pct[i], 100.0 * want_w[i] / want_m[i], 1e-9);
 	}
-	/* --max-dist 21 makes s2 correct; 4 makes the soft-clipped s6 wrong */
+	/* --max-dist 21 makes s2 correct; at 0 the soft-clipped s6 stays correct through its unclipped start */
 	CHECK_EQ_INT(eval_text("a21.sam", recs, NULL, NULL, 21, &ev), 0);
 	CHECK_EQ_INT(ev.n_correct, 5);
-	CHECK_EQ_INT(eval_text("a4.sam", recs, NULL, NULL, 4, &ev), 0);
-	CHECK_EQ_INT(ev.n_correct, 2);  /* s0, s7 */
+	CHECK_EQ_INT(eval_text("a0.sam", recs, NULL, NULL, 0, &ev), 0);
+	CHECK_EQ_INT(ev.n_correct, 3);  /* s0, s6, s7 */
+	/* a 30-base clip puts POS 30 bp right of the truth but the unclipped start on it; a leading clip that
+	 * overshoots (POS itself right) is also correct; a hard clip counts like a soft one */
+	CHECK_EQ_INT(eval_text("clip.sam",
+		"s0!c1!1000!+\t0\tc1\t1031\t60\t30S70M\t*\t0\t0\t*\t*\n"
+		"s1!c1!2000!-\t16\tc1\t2001\t60\t40S60M\t*\t0\t0\t*\t*\n"
+		"s2!c1!3000!+\t0\tc1\t3031\t60\t30H70M\t*\t0\t0\t*\t*\n"
+		"s3!c1!4000!+\t0\tc1\t4031\t60\t5S65M30S\t*\t0\t0\t*\t*\n", NULL, NULL, 20, &ev), 0);
+	CHECK_EQ_INT(ev.n_correct, 3);
+	CHECK_EQ_INT(ev.n_wrong, 1);    /* s3: unclipped start 4025, POS 4030: both > 20 bp off */
 }
 
 TEST(eval_region)
