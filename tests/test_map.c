@@ -1,0 +1,274 @@
+/* test_map.c — the whole pipeline on a small synthetic genome: accuracy, determinism across thread counts,
+ * reverse strand, reads spanning two contigs, reads in N runs, MD/NM recomputed independently, SAM/BAM validity. */
+#include "test.h"
+#include "map.h"
+#include "store.h"
+#include "simulate.h"
+#include "eval.h"
+#include "seqio.h"
+#include "util.h"
+#include <htslib/sam.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+static char g_fa[512], g_idx[512], g_fq[512];
+static char *g_seq[2];          /* contig sequences as ASCII */
+static const int64_t g_len[2] = { 160000, 90000 };
+static int g_ready;
+
+/* Random genome: two contigs, an N run inside c1, a 3 kb segment of c1 copied into c2 (an exact repeat). */
+static int setup(void)
+{
+	if (g_ready) return g_ready > 0;
+	g_ready = -1;
+	es_rng_t rng; es_rng_seed(&rng, 42);
+	for (int c = 0; c < 2; c++) {
+		g_seq[c] = malloc(g_len[c] + 1);
+		for (int64_t i = 0; i < g_len[c]; i++) g_seq[c][i] = "ACGT"[es_rng_below(&rng, 4)];
+		g_seq[c][g_len[c]] = 0;
+	}
+	memset(g_seq[0] + 50000, 'N', 4000);
+	memcpy(g_seq[1] + 30000, g_seq[0] + 100000, 3000);
+	snprintf(g_fa, sizeof g_fa, "%s/map.fa", es_test_tmpdir());
+	snprintf(g_idx, sizeof g_idx, "%s/map.esi", es_test_tmpdir());
+	snprintf(g_fq, sizeof g_fq, "%s/map.fq", es_test_tmpdir());
+	FILE *fp = fopen(g_fa, "w");
+	for (int c = 0; c < 2; c++) {
+		fprintf(fp, ">c%d\n", c + 1);
+		for (int64_t i = 0; i < g_len[c]; i += 70) fprintf(fp, "%.70s\n", g_seq[c] + i);
+	}
+	fclose(fp);
+	es_ref_t *ref = es_ref_load_fasta(g_fa);
+	if (!ref) return 0;
+	es_encoder_t *enc = es_encoder_open("kmer");
+	es_index_opt_t io; es_index_opt_init(&io);
+	io.encoder_spec = "kmer";
+	int ok = es_index_build(ref, enc, &io, g_idx, NULL) == 0;
+	es_sim_opt_t so; es_sim_opt_init(&so);
+	so.n_reads = 600; so.read_len = 150; so.seed = 7;
+	fp = fopen(g_fq, "w");
+	ok = ok && es_sim_reads(ref, &so, fp) == 0;
+	fclose(fp);
+	es_encoder_destroy(enc);
+	es_ref_destroy(ref);
+	if (ok) g_ready = 1;
+	return ok;
+}
+
+static int map_to(const char *fq, const char *out, int threads)
+{
+	es_map_opt_t o; es_map_opt_init(&o);
+	o.n_threads = threads;
+	o.batch_size = 97;   /* several batches, uneven chunks */
+	es_map_stats_t st;
+	return es_map_file(g_idx, fq, out, &o, "esalign align test", &st);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp) return NULL;
+	fseek(fp, 0, SEEK_END); long l = ftell(fp); fseek(fp, 0, SEEK_SET);
+	char *b = malloc(l + 1);
+	*n = fread(b, 1, l, fp); b[*n] = 0;
+	fclose(fp);
+	return b;
+}
+
+TEST(map_accuracy_and_determinism)
+{
+	CHECK(setup());
+	if (g_ready <= 0) return;
+	char o1[600], o2[600];
+	snprintf(o1, sizeof o1, "%s/t1.sam", es_test_tmpdir());
+	snprintf(o2, sizeof o2, "%s/t2.sam", es_test_tmpdir());
+	CHECK_EQ_INT(map_to(g_fq, o1, 1), 0);
+	CHECK_EQ_INT(map_to(g_fq, o2, 2), 0);
+	size_t n1, n2;
+	char *b1 = slurp(o1, &n1), *b2 = slurp(o2, &n2);
+	CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
+	CHECK(b1 && strstr(b1, "@HD\tVN:1.6\tSO:unsorted\tGO:query") && strstr(b1, "@SQ\tSN:c2\tLN:90000") && strstr(b1, "@PG\tID:esalign"));
+	free(b1); free(b2);
+	es_eval_opt_t eo; es_eval_opt_init(&eo);
+	es_eval_t ev;
+	CHECK_EQ_INT(es_eval_sam(o1, NULL, &eo, &ev), 0);
+	CHECK_EQ_INT(ev.n_reads, 600);
+	CHECKF(ev.correct_pct >= 98.0, "correct %.2f%%", ev.correct_pct);
+	CHECKF(ev.mapq_err_pct[3] <= 1.0, "error at MAPQ>=20 %.2f%%", ev.mapq_err_pct[3]);
+	/* every read exactly once as primary; reverse-strand reads exist and are right; MD/NM/AS present */
+	samFile *fp = sam_open(o1, "r");
+	sam_hdr_t *h = sam_hdr_read(fp);
+	bam1_t *b = bam_init1();
+	int n_prim = 0, n_rev = 0, n_md = 0, repeat_q0 = 0, n_repeat = 0;
+	while (sam_read1(fp, h, b) >= 0) {
+		if (b->core.flag & 0x900) continue;
+		n_prim++;
+		if (b->core.flag & 4) continue;
+		if (b->core.flag & 16) n_rev++;
+		if (bam_aux_get(b, "MD") && bam_aux_get(b, "NM") && bam_aux_get(b, "AS")) n_md++;
+		/* reads from the exact repeat must not be given a confident MAPQ */
+		const char *ctg; int cl; int64_t pos; char strand;
+		if (es_sim_name_parse(bam_get_qname(b), &ctg, &cl, &pos, &strand) == 0) {
+			int in_rep = (cl == 2 && !strncmp(ctg, "c1", 2) && pos >= 100000 && pos + 150 <= 103000) ||
+			             (cl == 2 && !strncmp(ctg, "c2", 2) && pos >= 30000 && pos + 150 <= 33000);
+			if (in_rep) { n_repeat++; repeat_q0 += b->core.qual == 0; }
+		}
+	}
+	CHECK_EQ_INT(n_prim, 600);
+	CHECK(n_rev > 200 && n_rev < 400);
+	CHECK(n_md > 550);
+	CHECK_EQ_INT(repeat_q0, n_repeat);
+	bam_destroy1(b); sam_hdr_destroy(h); sam_close(fp);
+}
+
+/* NM and MD recomputed from CIGAR, SEQ and the reference, independently of the aligner's code. */
+TEST(map_md_nm_independent)
+{
+	CHECK(setup());
+	if (g_ready <= 0) return;
+	char o1[600];
+	snprintf(o1, sizeof o1, "%s/md.sam", es_test_tmpdir());
+	CHECK_EQ_INT(map_to(g_fq, o1, 2), 0);
+	samFile *fp = sam_open(o1, "r");
+	sam_hdr_t *h = sam_hdr_read(fp);
+	bam1_t *b = bam_init1();
+	int checked = 0, bad = 0;
+	while (sam_read1(fp, h, b) >= 0) {
+		if (b->core.flag & 4) continue;
+		const char *ctg = sam_hdr_tid2name(h, b->core.tid);
+		const char *ref = g_seq[ctg[1] - '1'] + b->core.pos;
+		const uint32_t *cig = bam_get_cigar(b);
+		const uint8_t *sq = bam_get_seq(b);
+		char md[2048]; int ml = 0, run = 0, nm = 0, qi = 0, ri = 0;
+		for (uint32_t k = 0; k < b->core.n_cigar; k++) {
+			int op = bam_cigar_op(cig[k]), len = bam_cigar_oplen(cig[k]);
+			if (op == BAM_CSOFT_CLIP) { qi += len; continue; }
+			if (op == BAM_CINS) { qi += len; nm += len; continue; }
+			if (op == BAM_CDEL) {
+				ml += sprintf(md + ml, "%d^", run); run = 0;
+				for (int j = 0; j < len; j++) md[ml++] = ref[ri++];
+				nm += len;
+				continue;
+			}
+			for (int j = 0; j < len; j++, qi++, ri++) {
+				char qc = seq_nt16_str[bam_seqi(sq, qi)];
+				if (qc == ref[ri] && qc != 'N') run++;
+				else { ml += sprintf(md + ml, "%d%c", run, ref[ri]); run = 0; nm++; }
+			}
+		}
+		sprintf(md + ml, "%d", run);
+		uint8_t *pmd = bam_aux_get(b, "MD"), *pnm = bam_aux_get(b, "NM");
+		if (!pmd || !pnm || strcmp(bam_aux2Z(pmd), md) != 0 || bam_aux2i(pnm) != nm || qi != b->core.l_qseq) {
+			if (bad < 3) fprintf(stderr, "    %s: MD %s vs %s, NM %lld vs %d\n", bam_get_qname(b), pmd ? bam_aux2Z(pmd) : "-", md,
+			                     pnm ? (long long)bam_aux2i(pnm) : -1LL, nm);
+			bad++;
+		}
+		checked++;
+	}
+	CHECK(checked > 500);
+	CHECK_EQ_INT(bad, 0);
+	bam_destroy1(b); sam_hdr_destroy(h); sam_close(fp);
+}
+
+static void write_fq(const char *path, int n, const char *const *names, const char *const *seqs)
+{
+	FILE *fp = fopen(path, "w");
+	for (int i = 0; i < n; i++) {
+		fprintf(fp, "@%s\n%s\n+\n", names[i], seqs[i]);
+		for (size_t j = 0; j < strlen(seqs[i]); j++) fputc('I', fp);
+		fputc('\n', fp);
+	}
+	fclose(fp);
+}
+
+TEST(map_edge_reads)
+{
+	CHECK(setup());
+	if (g_ready <= 0) return;
+	char fq[600], out[600];
+	snprintf(fq, sizeof fq, "%s/edge.fq", es_test_tmpdir());
+	snprintf(out, sizeof out, "%s/edge.sam", es_test_tmpdir());
+	char span[201], inn[151], shortr[21], fwd[151], rev[151];
+	memcpy(span, g_seq[0] + g_len[0] - 100, 100); memcpy(span + 100, g_seq[1], 100); span[200] = 0;  /* spans c1|c2 */
+	memcpy(inn, g_seq[0] + 51000, 150); inn[150] = 0;                                                /* all N */
+	memcpy(shortr, g_seq[0] + 7000, 20); shortr[20] = 0;                                             /* too short */
+	memcpy(fwd, g_seq[1] + 60000, 150); fwd[150] = 0;
+	for (int i = 0; i < 150; i++) { char c = g_seq[1][60000 + 149 - i]; rev[i] = c == 'A' ? 'T' : c == 'C' ? 'G' : c == 'G' ? 'C' : 'A'; }
+	rev[150] = 0;
+	const char *names[] = { "span", "inN", "short", "fwd", "rev" };
+	const char *seqs[] = { span, inn, shortr, fwd, rev };
+	write_fq(fq, 5, names, seqs);
+	CHECK_EQ_INT(map_to(fq, out, 2), 0);
+	samFile *fp = sam_open(out, "r");
+	sam_hdr_t *h = sam_hdr_read(fp);
+	bam1_t *b = bam_init1();
+	int seen = 0;
+	while (sam_read1(fp, h, b) >= 0) {
+		const char *q = bam_get_qname(b);
+		seen++;
+		if (!strcmp(q, "span")) {
+			CHECK(!(b->core.flag & 4));
+			const uint32_t *cig = bam_get_cigar(b);
+			CHECK(bam_cigar_op(cig[0]) == BAM_CSOFT_CLIP || bam_cigar_op(cig[b->core.n_cigar - 1]) == BAM_CSOFT_CLIP);
+			int64_t end = bam_endpos(b);
+			CHECK(end <= sam_hdr_tid2len(h, b->core.tid));
+		} else if (!strcmp(q, "inN") || !strcmp(q, "short")) {
+			CHECK(b->core.flag & 4);
+			CHECK_EQ_INT(b->core.tid, -1);
+		} else if (!strcmp(q, "fwd")) {
+			CHECK_EQ_INT(b->core.flag, 0);
+			CHECK_EQ_INT(b->core.tid, 1); CHECK_EQ_INT(b->core.pos, 60000);
+			CHECK_EQ_INT(b->core.qual, 60);
+		} else if (!strcmp(q, "rev")) {
+			CHECK_EQ_INT(b->core.flag, 16);
+			CHECK_EQ_INT(b->core.tid, 1); CHECK_EQ_INT(b->core.pos, 60000);
+			/* SEQ is shown on the forward strand */
+			CHECK_EQ_INT(seq_nt16_str[bam_seqi(bam_get_seq(b), 0)], fwd[0]);
+		}
+	}
+	CHECK_EQ_INT(seen, 5);
+	bam_destroy1(b); sam_hdr_destroy(h); sam_close(fp);
+}
+
+TEST(map_bad_input)
+{
+	CHECK(setup());
+	if (g_ready <= 0) return;
+	char fq[600], out[600];
+	snprintf(fq, sizeof fq, "%s/bad.fq", es_test_tmpdir());
+	snprintf(out, sizeof out, "%s/bad.sam", es_test_tmpdir());
+	FILE *fp = fopen(fq, "w");
+	fprintf(fp, "@r1\nACGTACGTACGTACGTACGTACGTACGTACGTACGT\n+\nIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII\n@r2\nACGT\n+\nII\n");
+	fclose(fp);
+	CHECK(map_to(fq, out, 2) < 0);
+	CHECK(strstr(es_last_error(), "bad.fq") != NULL);
+	CHECK(access(out, F_OK) != 0);   /* nothing half-written */
+	/* an empty read file gives a header-only SAM */
+	fp = fopen(fq, "w"); fclose(fp);
+	CHECK_EQ_INT(map_to(fq, out, 1), 0);
+	size_t n; char *b = slurp(out, &n);
+	int n_body = 0;
+	for (char *p = b; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) n_body += *p != '@';
+	CHECK(b && strstr(b, "@PG\tID:esalign"));
+	CHECK_EQ_INT(n_body, 0);
+	free(b);
+	/* a read longer than supported */
+	fp = fopen(fq, "w");
+	fprintf(fp, ">long\n");
+	for (int i = 0; i < 1200; i++) fputc("ACGT"[i % 4], fp);
+	fputc('\n', fp); fclose(fp);
+	CHECK(map_to(fq, out, 1) < 0);
+	CHECK(strstr(es_last_error(), "longer than") != NULL);
+	/* not an index */
+	es_map_opt_t o; es_map_opt_init(&o);
+	es_map_stats_t st;
+	CHECK(es_map_file(g_fa, g_fq, out, &o, "x", &st) < 0);
+	CHECK(strstr(es_last_error(), "map.fa") != NULL);
+	/* read groups */
+	char *id = NULL, *line = es_map_parse_rg("@RG\\tID:grp1\\tSM:s", &id);
+	CHECK(line && !strcmp(line, "@RG\tID:grp1\tSM:s") && id && !strcmp(id, "grp1"));
+	free(line); free(id); id = NULL;
+	CHECK(es_map_parse_rg("@RG\\tSM:s", &id) == NULL);
+	CHECK(es_map_parse_rg("RG\\tID:x", &id) == NULL);
+}
