@@ -34,7 +34,7 @@ static const char *recs =
 
 static int eval_text(const char *name, const char *body, const char *truth, const char *region, int max_dist, es_eval_t *ev)
 {
-	char *buf = malloc(strlen(hdr) + strlen(body) + 1);
+	char *buf = es_malloc(strlen(hdr) + strlen(body) + 1);
 	strcpy(buf, hdr); strcat(buf, body);
 	const char *p = write_sam(name, buf);
 	free(buf);
@@ -126,7 +126,7 @@ TEST(eval_errors)
 TEST(eval_bam_input)
 {
 	/* the same records as BAM give the same answer */
-	char *buf = malloc(strlen(hdr) + strlen(recs) + 1);
+	char *buf = es_malloc(strlen(hdr) + strlen(recs) + 1);
 	strcpy(buf, hdr); strcat(buf, recs);
 	const char *sp = write_sam("b.sam", buf);
 	free(buf);

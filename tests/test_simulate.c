@@ -9,7 +9,7 @@
 /* edit distance of read r[0,m) against a prefix of g[0,n) (both anchored at their starts; g's end free) */
 static int prefix_edit(const uint8_t *r, int m, const uint8_t *g, int n)
 {
-	int *prev = malloc((n + 1) * sizeof(int)), *cur = malloc((n + 1) * sizeof(int));
+	int *prev = es_malloc((n + 1) * sizeof(int)), *cur = es_malloc((n + 1) * sizeof(int));
 	for (int j = 0; j <= n; j++) prev[j] = j;
 	for (int i = 1; i <= m; i++) {
 		cur[0] = i;
@@ -97,7 +97,7 @@ static es_ref_t *make_ref(uint8_t **codes_out)
 	char path[512];
 	snprintf(path, sizeof path, "%s/simref.fa", es_test_tmpdir());
 	FILE *fp = fopen(path, "w");
-	uint8_t *codes = malloc(3550);
+	uint8_t *codes = es_malloc(3550);
 	int k = 0;
 	for (int c = 0; c < 3; c++) {
 		fprintf(fp, ">c%d\n", c + 1);
@@ -131,7 +131,7 @@ static simstat_t run_sim(const es_ref_t *ref, const uint8_t *codes, const es_sim
 	if (!rd) return st;
 	es_read_t r = { 0 };
 	int L = opt->read_len;
-	uint8_t *rc = malloc(L);
+	uint8_t *rc = es_malloc(L);
 	while (es_reader_next(rd, &r) > 0) {
 		const char *cn; int cl; int64_t pos; char strand;
 		char want_id[32]; snprintf(want_id, sizeof want_id, "s%d!", st.n);
@@ -201,7 +201,7 @@ static char *slurp(const char *fname)
 	char path[512]; snprintf(path, sizeof path, "%s/%s", es_test_tmpdir(), fname);
 	FILE *fp = fopen(path, "rb");
 	if (!fp) return NULL;
-	char *buf = calloc(1, 1 << 20);
+	char *buf = es_calloc(1, 1 << 20);
 	size_t n = fread(buf, 1, (1 << 20) - 1, fp);
 	buf[n] = 0;
 	fclose(fp);
