@@ -266,3 +266,40 @@ TEST(reads_truncated_gzip)
 	if (ret < 0) CHECKF(strstr(es_last_error(), q) != NULL, "%s", es_last_error());
 	free(gz); free(text);
 }
+
+TEST(reads_concatenated_gzip)
+{
+	/* "cat a.fq.gz b.fq.gz" is a valid gzip file of two members: both halves must be read */
+	const char *a = write_gz("cat_a.fq.gz", "@a1\nACGT\n+\nIIII\n@a2\nAC\n+\nII\n");
+	const char *b = write_gz("cat_b.fq.gz", "@b1\nGGGG\n+\nIIII\n");
+	char buf[4096];
+	size_t n = 0;
+	const char *parts[2] = { a, b };
+	for (int i = 0; i < 2; i++) {
+		FILE *fp = fopen(parts[i], "rb");
+		n += fread(buf + n, 1, sizeof buf - n, fp);
+		fclose(fp);
+	}
+	es_read_t last = { 0 };
+	CHECK_EQ_INT(read_all(write_bytes("cat.fq.gz", buf, n), &last), 3);
+	CHECK_STR(last.name, "b1");
+	CHECK_EQ_INT(last.id, 2);
+	es_read_free(&last);
+}
+
+TEST(reads_stdin)
+{
+	/* "-" reads standard input (here a file put on fd 0); errors then name <stdin> */
+	const char *p = write_text("stdin.fq", "@r1\nACGT\n+\nIIII\n@r2\nACGT\n+\nII\n");
+	if (!freopen(p, "r", stdin)) { CHECK(0); return; }
+	es_reader_t *rd = es_reader_open("-");
+	CHECK(rd != NULL);
+	if (!rd) return;
+	es_read_t r = { 0 };
+	CHECK_EQ_INT(es_reader_next(rd, &r), 1);
+	CHECK_STR(r.name, "r1");
+	CHECK_EQ_INT(es_reader_next(rd, &r), -1);
+	CHECKF(strstr(es_last_error(), "<stdin>") && strstr(es_last_error(), "record 2"), "%s", es_last_error());
+	es_read_free(&r);
+	es_reader_close(rd);
+}
