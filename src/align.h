@@ -1,0 +1,104 @@
+/* align.h — pairwise alignment of a read into a candidate reference region: Smith-Waterman with bwa mem's scoring
+ * and end-clipping rule, CIGAR, NM and MD:Z. A SIMD (AVX2, striped 16-bit) kernel with a scalar twin (align_ref.c).
+ * Sequences are codes 0..4 (A C G T N, seqio.h). Coordinates are 0-based half-open [beg,end). */
+#ifndef ES_ALIGN_H
+#define ES_ALIGN_H
+#include <stdint.h>
+
+/* Scoring. Penalties are positive numbers that are subtracted; n_score is added as is (signed).
+ * A match scores +match, a mismatch -mismatch, any pair with an N scores n_score, a gap of length L costs
+ * gap_open + L*gap_ext, and reaching each end of the read earns a bonus of clip_pen (see es_align). */
+typedef struct {
+	int match;      /* > 0 */
+	int mismatch;   /* >= 0 */
+	int gap_open;   /* >= 0 */
+	int gap_ext;    /* > 0 */
+	int n_score;    /* <= 0 usually */
+	int clip_pen;   /* >= 0: bonus for an end of the read that is not soft-clipped */
+} es_score_t;
+
+/* bwa mem's defaults: match 1, mismatch 4, gap open 6, gap extend 1 (a gap of length L costs 6+L), N -1, clip 5. */
+es_score_t es_score_default(void);
+
+typedef struct {
+	int score;        /* alignment score without the end bonuses (SAM AS:i) */
+	int qbeg, qend;   /* [qbeg,qend): aligned part of the query (qbeg == qend: no alignment, see es_align) */
+	int tbeg, tend;   /* [tbeg,tend): aligned part of the target */
+	uint32_t *cigar;  /* BAM-encoded len<<4|op (ops: 0 M, 1 I, 2 D, 4 S); S only at the ends, M/I/D inside;
+	                   * the aligned part starts and ends with M. Owned; free with es_aln_free */
+	int n_cigar;
+	int nm;           /* NM:i edit distance of the aligned part (mismatches + inserted + deleted bases) */
+	char *md;         /* MD:Z string, NUL-terminated; owned; free with es_aln_free */
+} es_aln_t;
+
+/* Free cigar and md and zero the struct (safe on a zeroed struct; the struct itself is the caller's). */
+void es_aln_free(es_aln_t *a);
+
+/* Align query q[0,qlen) into target t[0,tlen) (codes 0..4).
+ * Objective: local alignment (Smith-Waterman, affine gaps) in which reaching q's first base and reaching q's last
+ * base each earn a bonus of clip_pen; target ends are free. So a read end is soft-clipped only if the local
+ * alignment beats reaching that end by at least clip_pen — bwa mem's rule (a tie clips, as bwa's
+ * "gscore <= score - pen_clip" does). Among alignments of equal objective the one with fewer bonuses wins (so the
+ * reported score is always determined); remaining ties are broken deterministically: the end cell is the first
+ * column (smallest tend), then the smallest qend; the traceback prefers M, then D, then I, a gap opening over
+ * extending, and stops (starts the alignment) as soon as the prefix is worth nothing.
+ * The alignment always begins and ends with an M (aligned pair); the score may be negative (e.g. a 1-base
+ * alignment with -4 that still earns the bonuses); callers apply their own minimum score.
+ * If no alignment has a positive objective (only possible when clip_pen is small), out gets score 0, qbeg=qend=0,
+ * tbeg=tend=0 and a single qlen S CIGAR operation.
+ * On success fills *out (which must not hold a previous result: es_aln_free it first) and returns 0.
+ * Returns -1 with es_error set on bad arguments (NULL, qlen or tlen < 1, a code > 4, bad scoring, or a
+ * scoring too large for the 16-bit kernel and the 32-bit fallback alike). Thread-safe. */
+int es_align(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, es_aln_t *out);
+
+/* Score-only version of es_align, for ranking many candidates: the same objective, the same score and tend as
+ * es_align would report (tend = end of the aligned target part, exclusive; 0 if no alignment). tend may be NULL.
+ * Returns 0, or -1 with es_error set (same conditions as es_align). */
+int es_align_score(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, int *score, int *tend);
+
+/* NM and MD:Z of an alignment (SAM spec). cigar: BAM-encoded (M,=,X,I,D,S,H,N,P accepted; S/H/P skipped;
+ * N (ref skip) counts neither in NM nor MD); q: the whole query (S bases are skipped through); t: the target from
+ * the first aligned base (tbeg). A pair is a match only if both bases are equal and not N (samtools calmd's rule);
+ * a mismatch is written as the target base (N for code 4).
+ * Either of nm and md may be NULL. *md is malloc'ed; the caller frees it. Returns 0, or -1 with es_error on an
+ * unknown CIGAR operation. */
+int es_aln_nm_md(const uint32_t *cigar, int n_cigar, const uint8_t *q, const uint8_t *t_from_tbeg, int *nm, char **md);
+
+/* Which kernel es_align uses: "avx2", "avx512" or "scalar". */
+const char *es_align_kernel(void);
+
+/* ---- internal: shared by align.c, align_ref.c and align_*.c (and the tests), not for other modules ---- */
+/* Scores scaled by ES_SW_K so that the end bonus clip_pen*K-1 makes an alignment with fewer bonuses win a tie
+ * (objective K*(score + clip_pen*nb) - nb for nb bonuses, nb <= 2 < K). */
+#define ES_SW_K 4
+typedef struct {
+	int mat[25];    /* scaled score of query code a against target code b: mat[a*5+b] */
+	int oe, ge;     /* scaled gap open+extend, extend */
+	int bonus;      /* scaled end bonus: clip_pen*K - 1 (>= 0) */
+} es_swp_t;
+/* A filled DP: H (the best objective of an alignment ending with cell (i,j), floored at 0) and E (the best ending
+ * with a deletion at (i,j)) for query rows i in [0,qlen) and target columns j in [0,tlen), in the "striped" layout
+ * of a kernel with w lanes and seglen segments: cell (i,j) is at [(j+1)*seglen*w + (i%seglen)*w + i/seglen] for H
+ * (column j=-1 holds H=0) and at [j*seglen*w + (i%seglen)*w + i/seglen] for E. w=1, seglen=qlen is plain column-major. */
+typedef struct {
+	const int32_t *H32, *E32;  /* the scalar kernel's matrices (or NULL) */
+	const int16_t *H16, *E16;  /* a SIMD kernel's matrices (or NULL) */
+	int w, seglen;
+	int best, bi, bj;           /* scaled best objective (> 0), its cell (bi = -1: none) */
+} es_swmat_t;
+/* Fill kernels. With H and E NULL only best and bj are computed (score only); otherwise H and E must hold
+ * (tlen+1)*seglen*w and tlen*seglen*w elements (es_sw_*_seglen gives seglen). Return 0, or -1 if a 16-bit kernel
+ * cannot hold the scores (the caller falls back to the 32-bit scalar kernel). */
+int es_sw_scalar(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int32_t *H, int32_t *E, es_swmat_t *m);
+int es_sw_avx2_seglen(int qlen);
+int es_sw_avx2(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int16_t *H, int16_t *E, es_swmat_t *m);
+int es_sw_avx512_seglen(int qlen);
+int es_sw_avx512(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int16_t *H, int16_t *E, es_swmat_t *m);
+/* es_align / es_align_score with a chosen kernel (0 scalar, 1 avx2, 2 avx512; -1 the automatic choice). A kernel the
+ * CPU lacks gives -1 with es_error. For the tests and benchmarks. */
+int es_align_with(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, es_aln_t *out);
+int es_align_score_with(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc,
+                        int *score, int *tend);
+/* 1 if the CPU can run that kernel. */
+int es_align_has_kernel(int kernel);
+#endif
