@@ -30,6 +30,7 @@ void es_map_opt_init(es_map_opt_t *o)
 	o->min_len = 30;
 	o->min_score = 30;
 	o->batch_size = 20000;
+	o->locus_ratio = getenv("ES_LOCUS_RATIO") ? atof(getenv("ES_LOCUS_RATIO")) : 0.5;
 	o->sc = es_score_default();
 }
 
@@ -63,7 +64,7 @@ typedef struct { int32_t diag; int8_t strand; } vote_t;
 
 typedef struct {           /* per-thread scratch, reused across reads */
 	uint8_t *region; int64_t m_region;
-	uint32_t *tkey; int32_t *tpos; int m_table, tsize;  /* the read's k-mer table */
+	uint32_t *tkey; int32_t *tpos; int m_table, tsize, tbits;  /* the read's k-mer table */
 	vote_t *votes; int m_votes;
 	es_locus_t *loci; int *n_loci; int m_loci;
 	hit_t *hits; int m_hits;
@@ -95,11 +96,16 @@ static int cmp_vote(const void *a, const void *b)
 	return (x->diag > y->diag) - (x->diag < y->diag);
 }
 
+/* Multiplicative hashing into 2^bits slots: the table is tiny and probed ~1,500 times per locus, so a full mixer
+ * costs more than the collisions it would save. */
+static inline uint32_t seed_hash(uint32_t x, int bits) { return (uint32_t)((x * 0x9E3779B97F4A7C15ULL) >> (64 - bits)); }
+
 /* Index the read's forward SEED_K-mers (key -> read position) in a small open-addressing table, once per read. */
 static void build_read_table(scratch_t *s, const uint8_t *fw, int qlen)
 {
-	int tsize = 64;
-	while (tsize < 2 * qlen) tsize <<= 1;
+	int tsize = 64, tbits = 6;
+	while (tsize < 2 * qlen) tsize <<= 1, tbits++;
+	s->tbits = tbits;
 	if (tsize > s->m_table) {
 		s->m_table = tsize;
 		s->tkey = es_realloc(s->tkey, tsize * sizeof(uint32_t));
@@ -113,7 +119,7 @@ static void build_read_table(scratch_t *s, const uint8_t *fw, int qlen)
 		if (fw[i] > 3) { l = 0; continue; }
 		x = ((x << 2) | fw[i]) & mask;
 		if (++l < SEED_K) continue;
-		uint32_t h = (uint32_t)es_hash64(x) & tmask;
+		uint32_t h = seed_hash(x, s->tbits);
 		for (int probe = 0; s->tkey[h] && probe < 32; probe++) h = (h + 1) & tmask;
 		s->tkey[h] = x + 1; s->tpos[h] = i - SEED_K + 1;
 	}
@@ -147,7 +153,7 @@ static int locate_in_region(scratch_t *s, const uint8_t *region, int rlen, int q
 		for (int st = 0; st < 2; st++) {
 			uint32_t key = st ? y : x;
 			if (st && y == x) break;  /* a palindromic k-mer says nothing about the strand */
-			uint32_t h = (uint32_t)es_hash64(key) & tmask;
+			uint32_t h = seed_hash(key, s->tbits);
 			int found = 0;
 			for (int probe = 0; s->tkey[h] && probe < 32; probe++, h = (h + 1) & tmask) {
 				if (s->tkey[h] != key + 1) continue;
@@ -247,7 +253,11 @@ static int map_one(const ctx_t *c, scratch_t *s, const es_read_t *r, const uint8
 	int top = 0;
 	if (n_loci > 256) n_loci = 256;
 	build_read_table(s, fw, qlen);
+	/* loci whose embedding similarity is far below the best one's are neither the origin nor a competing copy */
+	float min_score = loci[0].score * o->locus_ratio;
 	for (int i = 0; i < n_loci; i++) {
+		support[i] = 0;
+		if (i >= 2 && loci[i].score < min_score) continue;
 		int ci = es_ref_contig_at(ref, loci[i].beg);
 		int64_t cb = ref->contig[ci].off, ce = cb + ref->contig[ci].len;
 		int64_t rb = loci[i].beg - qlen, re = loci[i].end + qlen;

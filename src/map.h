@@ -15,6 +15,7 @@ typedef struct {
 	int batch_size;     /* reads per batch */
 	const char *rg_line;      /* a full "@RG\tID:..." header line (tabs already expanded) or NULL */
 	const char *encoder_spec; /* encoder to use; NULL: the one recorded in the index */
+	float locus_ratio;  /* loci after the first two are verified only if their similarity >= this * the best's */
 	int exact;          /* use exact (brute-force) search instead of the approximate index */
 	es_score_t sc;
 } es_map_opt_t;
