@@ -30,7 +30,7 @@ void es_map_opt_init(es_map_opt_t *o)
 	o->min_len = 30;
 	o->min_score = 30;
 	o->batch_size = 20000;
-	o->locus_ratio = getenv("ES_LOCUS_RATIO") ? atof(getenv("ES_LOCUS_RATIO")) : 0.5;
+	o->locus_ratio = 0.5;
 	o->sc = es_score_default();
 }
 
@@ -302,6 +302,15 @@ static int map_one(const ctx_t *c, scratch_t *s, const es_read_t *r, const uint8
 	if (n_hits == 0) goto unmapped;
 	qsort(s->hits, n_hits, sizeof(hit_t), cmp_hit);
 	if (s->hits[0].score < o->min_score) goto unmapped_free;
+	{	/* equally good placements (repeats): pick one by a hash of the read name, like bwa, so that the reads of a
+		 * repeat spread over its copies instead of piling onto the leftmost; deterministic for a given read */
+		int n_tie = 1;
+		while (n_tie < n_hits && s->hits[n_tie].score == s->hits[0].score) n_tie++;
+		if (n_tie > 1) {
+			int pick = (int)(es_checksum(r->name, strlen(r->name), 0) % (uint64_t)n_tie);
+			hit_t tmp = s->hits[0]; s->hits[0] = s->hits[pick]; s->hits[pick] = tmp;
+		}
+	}
 	int sub = n_hits > 1 ? s->hits[1].score : 0;
 	int mapq = compute_mapq(&o->sc, &s->hits[0], sub);
 	int n_rec = 0;
