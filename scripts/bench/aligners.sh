@@ -14,7 +14,7 @@ bowtie2-build --threads $THREADS REF IDX
 bowtie2 -p $THREADS -x IDX -U READS -S OUT.sam
 minimap2 -x sr -t $THREADS -d IDX.mmi REF
 minimap2 -ax sr -t $THREADS IDX.mmi READS > OUT.sam
-esalign index REF -o IDX --encoder E        (E = kmer, transformer)
+esalign index -t $THREADS -o IDX --encoder E REF      (E = kmer, transformer)
 esalign align -t $THREADS IDX READS > OUT.sam
 EOF
 }
@@ -26,7 +26,7 @@ esalign_fp() { fph "$ESALIGN" models/* 2>/dev/null; }
 index_key() {
   local al=$1 ref=$2
   case $al in
-    esalign-*) echo "index $al v1 t=$THREADS $(fp "$ref") $(esalign_fp)" ;;
+    esalign-*) echo "index $al v2 t=$THREADS $(fp "$ref") $(esalign_fp)" ;;
     *) echo "index $al v1 t=$THREADS $(fp "$ref")" ;;
   esac
 }
@@ -40,7 +40,7 @@ build_index() {
     bwa)      timed "$tf" bwa index -p "$dir/idx" "$ref" >/dev/null 2>"$err" ;;
     bowtie2)  timed "$tf" bowtie2-build --threads "$THREADS" "$ref" "$dir/idx" >/dev/null 2>"$err" ;;
     minimap2) timed "$tf" minimap2 -x sr -t "$THREADS" -d "$dir/idx.mmi" "$ref" >/dev/null 2>"$err" ;;
-    esalign-*) timed "$tf" "$ESALIGN" index "$ref" -o "$dir/idx" --encoder "${al#esalign-}" >/dev/null 2>"$err" ;;
+    esalign-*) timed "$tf" "$ESALIGN" index -t "$THREADS" -o "$dir/idx" --encoder "${al#esalign-}" "$ref" >/dev/null 2>"$err" ;;
     *) echo "unknown aligner $al" > "$err"; return 1 ;;
   esac
 }

@@ -41,7 +41,11 @@ time_rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.1f\n", $2 / 
 # nreads FASTQ — number of records.
 nreads() { awk 'END { print int(NR / 4) }' "$1"; }
 
-# first_err FILE — the first informative line of an error log, squeezed into one table cell.
+# first_err FILE — the line of an error log that says what went wrong ("esalign CMD: ...", or one with "error" or
+# "fail"; else the last line), squeezed into one table cell.
 first_err() {
-  grep -v -E '^\s*$|Command (exited|terminated)' "$1" 2>/dev/null | head -n1 | tr '|\t' '/ ' | cut -c1-120
+  local l
+  l=$(grep -E '^esalign [a-z]+: |[Ee]rror|[Ff]ail' "$1" 2>/dev/null | tail -n1)
+  [ -n "$l" ] || l=$(grep -v -E '^\s*$' "$1" 2>/dev/null | tail -n1)
+  printf '%s\n' "$l" | tr '|\t' '/ ' | cut -c1-120
 }

@@ -13,6 +13,10 @@ case_ 0 '^62\.50 2\.0 3603\.00 1\.5$' bash -c '. scripts/bench/lib.sh; echo $(ti
 # the content-keyed cache: fresh only with the same key
 case_ 0 '^yes no$' bash -c '. scripts/bench/lib.sh; touch "$1"; done_ "$1" k1; a=no; b=no; fresh "$1" k1 && a=yes; fresh "$1" k2 && b=yes; echo $a $b' _ "$T/cached"
 
+# the note of a failed command: the "esalign CMD: ..." line rather than the progress lines before it
+printf '[esalign index] 10 windows\nesalign index: x.fa: cannot open\n[esalign index] done\n' > "$T/err1"
+case_ 0 '^esalign index: x\.fa: cannot open$' bash -c '. scripts/bench/lib.sh; first_err "$1"' _ "$T/err1"
+
 # ART's occasional CIGAR one base longer than the read: SEQ/QUAL become "*", good records pass unchanged
 printf 'r1\t16\tX\t100\t99\t5=\t*\t0\t0\tACGT\tIIII\nr2\t0\tX\t200\t99\t2=1X1=\t*\t0\t0\tACGT\tIIII\n' > "$T/art.sam"
 case_ 0 '^r1 \* \* r2 ACGT IIII$' bash -c '. scripts/bench/lib.sh; . scripts/bench/simulate.sh; art_fix_cigar < "$1" | awk -F"\t" "{ printf \"%s%s %s %s\", (NR > 1 ? \" \" : \"\"), \$1, \$10, \$11 } END { print \"\" }"' _ "$T/art.sam"
