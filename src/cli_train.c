@@ -46,7 +46,8 @@ static int usage(FILE *fp, const es_train_opt_t *o)
 	"Recall options (with --recall kmer|kmer:K:D|transformer|MODEL):\n"
 	"  --region R         windows and reads come from R [X:35000000-45000000]\n"
 	"  --W INT --stride INT   windows [250, 25]\n"
-	"  --read-len INT --sub FLOAT --reads INT --seed INT   reads [250, 0.01, 2000, 100]; indels at sub/10\n",
+	"  --read-len LIST --sub LIST   read settings, comma-separated, paired up (one value applies to all) [250, 0.01]\n"
+	"  --reads INT --seed INT       reads per setting, seed [2000, 100]; indels at sub/10\n",
 	o->out, cfg, o->train_region, o->eval_region, o->batch, (long long)o->steps, o->lr, o->wd, o->tau, o->clip,
 	o->warmup, o->max_sub, o->hard, o->hard_pool, o->hard_every, o->nthreads, (unsigned long long)o->seed,
 	o->log_every, o->eval_every, o->eval_reads, o->ckpt_secs);
@@ -77,12 +78,13 @@ static int run_recall(const char *spec, const char *fa, const char *region, es_r
 	int64_t b, en;
 	if (es_train_region(ref, region, &b, &en) == 0) {
 		ro->beg = b; ro->end = en;
-		double rec[4], eps;
+		double rec[ES_RECALL_MAX_SET][4], eps;
 		double t0 = es_time();
 		if (es_recall_eval(e, ref, ro, rec, &eps) == 0) {
-			printf("recall\tencoder=%s\tregion=%s\tW=%d\tstride=%d\tread_len=%d\tsub=%g\treads=%d\t@1=%.4f\t@4=%.4f\t@16=%.4f\t@64=%.4f\twindows_per_s=%.0f\tthreads=%d\tsecs=%.1f\n",
-			       e->name, region, ro->W, ro->stride, ro->read_len, ro->sub, ro->n_reads, rec[0], rec[1], rec[2], rec[3], eps,
-			       ro->nthreads, es_time() - t0);
+			for (int k = 0; k < ro->n_set; k++)
+				printf("recall\tencoder=%s\tregion=%s\tW=%d\tstride=%d\tread_len=%d\tsub=%g\treads=%d\t@1=%.4f\t@4=%.4f\t@16=%.4f\t@64=%.4f\twindows_per_s=%.0f\tthreads=%d\tsecs=%.1f\n",
+				       e->name, region, ro->W, ro->stride, ro->read_len[k], ro->sub[k], ro->n_reads, rec[k][0], rec[k][1], rec[k][2],
+				       rec[k][3], eps, ro->nthreads, es_time() - t0);
 			ret = 0;
 		}
 	}
@@ -96,7 +98,8 @@ int main_train(int argc, char *argv[])
 	es_train_opt_t o;
 	es_train_opt_init(&o);
 	const char *recall = NULL, *region = "X:35000000-45000000";
-	es_recall_opt_t ro = { 0, 0, 250, 25, 250, 0.01, 2000, 100, 1 };
+	es_recall_opt_t ro = { 0, 0, 250, 25, 1, {250}, {0.01}, 2000, 100, 1 };
+	const char *lens_s = NULL, *subs_s = NULL;
 	static const struct option lopts[] = {
 		{ "resume", 1, NULL, 1 }, { "model", 1, NULL, 2 }, { "windows", 1, NULL, 3 }, { "train-region", 1, NULL, 4 },
 		{ "eval-region", 1, NULL, 5 }, { "lr", 1, NULL, 6 }, { "wd", 1, NULL, 7 }, { "tau", 1, NULL, 8 },
@@ -148,8 +151,8 @@ int main_train(int argc, char *argv[])
 		case 21: region = optarg; break;
 		case 22: INTOPT(ro.W, 10, 100000, "--W"); break;
 		case 23: INTOPT(ro.stride, 1, 100000, "--stride"); break;
-		case 24: INTOPT(ro.read_len, 10, 100000, "--read-len"); break;
-		case 25: DBLOPT(ro.sub, 0, 0.5, "--sub"); break;
+		case 24: lens_s = optarg; break;
+		case 25: subs_s = optarg; break;
 		case 26: INTOPT(ro.n_reads, 1, 1e7, "--reads"); break;
 		case 27: { double v; if (num(optarg, 0, 1e18, &v, "--seed") < 0) return 1; ro.seed = (uint64_t)v; break; }
 		case 'h': return usage(stdout, &o);
@@ -157,6 +160,20 @@ int main_train(int argc, char *argv[])
 		}
 	}
 	if (argc - optind != 1) return usage(stderr, &o);
+	if (recall && (lens_s || subs_s)) {
+		/* --read-len and --sub are comma-separated lists of the same length (or one of them a single value) */
+		int nl = 0, ns = 0, L[ES_RECALL_MAX_SET];
+		double S[ES_RECALL_MAX_SET];
+		char *p = (char *)(lens_s ? lens_s : "250");
+		while (*p && nl < ES_RECALL_MAX_SET) { double v = strtod(p, &p); if (v < 10 || v > 100000) break; L[nl++] = (int)v; if (*p == ',') p++; else break; }
+		if (*p) { fprintf(stderr, "esalign train: bad --read-len '%s'\n", lens_s); return 1; }
+		p = (char *)(subs_s ? subs_s : "0.01");
+		while (*p && ns < ES_RECALL_MAX_SET) { double v = strtod(p, &p); if (v < 0 || v > 0.5) break; S[ns++] = v; if (*p == ',') p++; else break; }
+		if (*p) { fprintf(stderr, "esalign train: bad --sub '%s'\n", subs_s); return 1; }
+		if (nl != ns && nl != 1 && ns != 1) { fprintf(stderr, "esalign train: --read-len and --sub lists differ in length\n"); return 1; }
+		ro.n_set = nl > ns ? nl : ns;
+		for (int k = 0; k < ro.n_set; k++) { ro.read_len[k] = L[nl == 1 ? 0 : k]; ro.sub[k] = S[ns == 1 ? 0 : k]; }
+	}
 	if (recall) return run_recall(recall, argv[optind], region, &ro);
 	o.ref_fn = argv[optind];
 	if (es_train_run(&o) < 0) return es_cli_fail("train");

@@ -202,12 +202,36 @@ static void topk_push(float *sc, int *id, int K, float s, int j)
 	sc[i] = s; id[i] = j;
 }
 
-int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_opt_t *o, double recall[4],
+/* reads of one setting; returns 0 or -1 */
+static int make_reads(const es_ref_t *ref, int64_t beg, int64_t end, int L, double sub, int nr, uint64_t seed,
+                      uint8_t *rseq, int64_t *rpos)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, seed);
+	uint8_t *src = es_malloc(L + L / 8 + 64);
+	int64_t span = end - beg - (L + L / 8 + 32);
+	int rc = 0;
+	for (int i = 0; i < nr && rc == 0; i++) {
+		for (int tries = 0;; tries++) {
+			int64_t p = beg + (int64_t)es_rng_below(&rng, (uint64_t)span);
+			if (es_ref_count_n(ref, p, p + L + L / 8 + 32) == 0 && draw_read(ref, p, L, sub, &rng, src, rseq + (size_t)i * L) == 0) {
+				rpos[i] = p; break;
+			}
+			if (tries > 10000) { rc = es_error("recall: cannot place reads in the region (too many N)"); break; }
+		}
+	}
+	free(src);
+	return rc;
+}
+
+int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_opt_t *o, double (*recall)[4],
                    double *emb_per_s)
 {
 	const int K = 64, Ks[4] = {1, 4, 16, 64};
-	int D = e->dim, W = o->W;
-	if (o->beg < 0 || o->end > ref->len || o->end - o->beg < W + o->read_len + 100)
+	int D = e->dim, W = o->W, maxL = 0;
+	if (o->n_set < 1 || o->n_set > ES_RECALL_MAX_SET) return es_error("recall: %d read settings, expected 1..%d", o->n_set, ES_RECALL_MAX_SET);
+	for (int s = 0; s < o->n_set; s++) if (o->read_len[s] > maxL) maxL = o->read_len[s];
+	if (o->beg < 0 || o->end > ref->len || o->end - o->beg < W + 2 * maxL + 100)
 		return es_error("recall: region [%lld,%lld) too small or outside the reference", (long long)o->beg, (long long)o->end);
 	/* windows without N */
 	int64_t nw = 0, cap = (o->end - o->beg) / o->stride + 1;
@@ -226,34 +250,23 @@ int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_o
 	double t0 = es_time();
 	int rc = embed_all(e, (int)nw, wp, wl, wv, o->nthreads);
 	if (emb_per_s) *emb_per_s = nw / (es_time() - t0 + 1e-9);
-	/* reads */
-	int nr = o->n_reads, L = o->read_len;
-	uint8_t *rseq = es_malloc((size_t)nr * L), *src = es_malloc(L + L / 8 + 64);
+	free(wseq); free(wp); free(wl);
+	int nr = o->n_reads, BW = 8192;
+	uint8_t *rseq = es_malloc((size_t)nr * maxL);
 	const uint8_t **rp = es_malloc(nr * sizeof *rp);
 	int *rl = es_malloc(nr * sizeof(int));
 	int64_t *rpos = es_malloc(nr * sizeof(int64_t));
-	es_rng_t rng;
-	es_rng_seed(&rng, o->seed);
-	int64_t span = o->end - o->beg - (L + L / 8 + 32);
-	for (int i = 0; i < nr && rc == 0; i++) {
-		int tries = 0;
-		for (;;) {
-			int64_t p = o->beg + (int64_t)es_rng_below(&rng, (uint64_t)span);
-			if (es_ref_count_n(ref, p, p + L + L / 8 + 32) == 0 && draw_read(ref, p, L, o->sub, &rng, src, rseq + (size_t)i * L) == 0) {
-				rpos[i] = p; break;
-			}
-			if (++tries > 10000) { rc = es_error("recall: cannot place reads in the region (too many N)"); break; }
-		}
-		rp[i] = rseq + (size_t)i * L; rl[i] = L;
-	}
-	float *rv = es_malloc((size_t)nr * D * sizeof(float));
-	if (rc == 0) rc = embed_all(e, nr, rp, rl, rv, o->nthreads);
-	if (rc == 0) {
+	float *rv = es_malloc((size_t)nr * D * sizeof(float)), *tsc = es_malloc((size_t)nr * K * sizeof(float));
+	float *S = es_malloc((size_t)nr * BW * sizeof(float));
+	int *tid = es_malloc((size_t)nr * K * sizeof(int));
+	for (int set = 0; set < o->n_set && rc == 0; set++) {
+		int L = o->read_len[set];
+		rc = make_reads(ref, o->beg, o->end, L, o->sub[set], nr, o->seed + (uint64_t)set, rseq, rpos);
+		for (int i = 0; i < nr; i++) { rp[i] = rseq + (size_t)i * L; rl[i] = L; }
+		if (rc == 0) rc = embed_all(e, nr, rp, rl, rv, o->nthreads);
+		if (rc < 0) break;
 		/* brute force: scores of all reads against blocks of windows, keeping the top K per read */
-		float *tsc = es_malloc((size_t)nr * K * sizeof(float)), *S;
-		int *tid = es_malloc((size_t)nr * K * sizeof(int)), BW = 8192;
 		for (size_t i = 0; i < (size_t)nr * K; i++) tsc[i] = -1e30f, tid[i] = -1;
-		S = es_malloc((size_t)nr * BW * sizeof(float));
 		for (int64_t a = 0; a < nw; a += BW) {
 			int nb = (int)(nw - a < BW ? nw - a : BW);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nb, D, 1.0f, rv, D, wv + (size_t)a * D, D, 0.0f, S, nb);
@@ -269,10 +282,9 @@ int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_o
 			}
 			for (int q = 0; q < 4; q++) hit[q] += first < Ks[q];
 		}
-		for (int q = 0; q < 4; q++) recall[q] = (double)hit[q] / nr;
-		free(tsc); free(tid); free(S);
+		for (int q = 0; q < 4; q++) recall[set][q] = (double)hit[q] / nr;
 	}
-	free(wst); free(wseq); free(wp); free(wl); free(wv); free(rseq); free(src); free(rp); free(rl); free(rpos); free(rv);
+	free(wst); free(wv); free(rseq); free(rp); free(rl); free(rpos); free(rv); free(tsc); free(S); free(tid);
 	return rc;
 }
 
@@ -427,7 +439,7 @@ int es_train_run(const es_train_opt_t *o)
 	}
 	double t_begin = es_time(), t_start = t_begin, t_ckpt = t_start, t_log = t_start, r1 = -1, r16 = -1, loss_avg = 0, top1_avg = 0;
 	int64_t pairs_log = 0, nlog = 0;
-	es_recall_opt_t ro = { eb, ee, 250, 25, 250, 0.05, o->eval_reads, 12345, o->nthreads };
+	es_recall_opt_t ro = { eb, ee, 250, 25, 1, {250}, {0.05}, o->eval_reads, 12345, o->nthreads };
 	for (int64_t step = (int64_t)st.step; step < o->steps; step++) {
 		/* learning rate: linear warmup, then cosine to 10% at o->steps */
 		double f = step < o->warmup ? (step + 1.0) / o->warmup
@@ -489,9 +501,9 @@ int es_train_run(const es_train_opt_t *o)
 		loss_avg += loss; top1_avg += (double)top1 / B; nlog++;
 		int last = st.step == (uint64_t)o->steps || (o->max_secs > 0 && es_time() - t_begin > o->max_secs);
 		if (o->eval_every > 0 && (st.step % (uint64_t)o->eval_every == 0 || last)) {
-			double rec[4];
+			double rec[1][4];
 			enc->checksum = es_model_checksum(m);
-			if (es_recall_eval(enc, ref, &ro, rec, NULL) == 0) { r1 = rec[0]; r16 = rec[2]; }
+			if (es_recall_eval(enc, ref, &ro, rec, NULL) == 0) { r1 = rec[0][0]; r16 = rec[0][2]; }
 			else es_log(1, "train", "held-out recall failed: %s", es_last_error());
 		}
 		if (st.step % (uint64_t)o->log_every == 0 || last) {

@@ -32,21 +32,24 @@ double es_train_pairs_grad(const es_model_t *m, int B, const uint8_t *const *q, 
                            float tau, int nthreads, float *grad, int *n_top1);
 
 /* ---- held-out exact-search recall ----
- * Windows of W bases at stride over global [beg,end) (windows holding N skipped); n_reads reads of read_len bases from
- * [beg,end) with substitution rate sub and insertions/deletions at sub/20 each, random strand (seeded). A read is
- * found at K when one of its K best windows (inner product, brute force) starts within W/2 of its origin.
- * recall[0..3] receive recall@1, @4, @16, @64. Optional *emb_per_s: window embeddings per second (all threads).
+ * Windows of W bases at stride over global [beg,end) (windows holding N skipped) are embedded once; then for each
+ * of n_set read settings, n_reads reads of read_len[s] bases from [beg,end) with substitution rate sub[s] and
+ * insertions/deletions at sub/20 each (a tenth of sub in all), random strand, seeded by seed+s. A read is found at K
+ * when one of its K best windows (inner product, brute force) starts within W/2 of its origin.
+ * recall[s][0..3] receive recall@1, @4, @16, @64. Optional *emb_per_s: window embeddings per second (all threads).
  * Returns 0, or -1 with es_error set. */
+#define ES_RECALL_MAX_SET 8
 typedef struct {
 	int64_t beg, end;      /* region, global coordinates [beg,end) */
 	int W, stride;         /* window length and step */
-	int read_len;
-	double sub;            /* substitution rate; indels at sub/10 in total */
-	int n_reads;
+	int n_set;             /* read settings, 1..ES_RECALL_MAX_SET */
+	int read_len[ES_RECALL_MAX_SET];
+	double sub[ES_RECALL_MAX_SET];
+	int n_reads;           /* per setting */
 	uint64_t seed;
 	int nthreads;
 } es_recall_opt_t;
-int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_opt_t *o, double recall[4],
+int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_opt_t *o, double (*recall)[4],
                    double *emb_per_s);
 
 /* Region "CONTIG" or "CONTIG:BEG-END" (0-based half-open) -> global [beg,end). 0, or -1 with es_error set. */
