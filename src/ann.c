@@ -5,23 +5,24 @@
 #include "util.h"
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 
 /* Lower thr so that at least keep entries survive, then compact (stable, so every kernel ends in the same state).
- * If the entries tied at the cut would leave no room to grow, the tie level is dropped too: a deterministic
- * fallback for very repetitive data, where thousands of codes sit at one distance. */
+ * If the entries tied at the cut would leave no room to grow (very repetitive data: thousands of windows with one
+ * code), thr drops to the tie level and only the first ties in window order are kept, up to keep in all. */
 void es_hamq_shrink(es_hamq_t *st)
 {
 	int hist[260];
 	memset(hist, 0, sizeof hist);
 	for (int i = 0; i < st->n; i++) hist[st->dist[i]]++;
 	int cum = 0, d;
-	for (d = 0; d < st->thr && d < 259; d++) { cum += hist[d]; if (cum >= st->keep) break; }
-	int nthr = d + 1;
-	if (cum > st->cap - st->cap / 4) nthr = d;
-	if (nthr > st->thr) nthr = st->thr;
+	for (d = 0; d < 259; d++) { cum += hist[d]; if (cum >= st->keep) break; }
+	int nthr = d + 1, ties = st->n;   /* ties: how many entries at distance d may stay */
+	if (cum > st->cap - st->cap / 4) { nthr = d; ties = st->keep - (cum - hist[d]); }
+	if (nthr > st->thr) nthr = st->thr;   /* thr never rises */
 	int j = 0;
 	for (int i = 0; i < st->n; i++)
-		if (st->dist[i] < nthr) { st->id[j] = st->id[i]; st->dist[j] = st->dist[i]; j++; }
+		if (st->dist[i] < d || (st->dist[i] == d && ties-- > 0)) { st->id[j] = st->id[i]; st->dist[j] = st->dist[i]; j++; }
 	st->n = j;
 	st->thr = nthr;
 }
@@ -100,4 +101,114 @@ uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed)
 	for (int s = 0; i < n; i++, s++) { t |= (uint64_t)p[i] << (8 * (s & 7)); if ((s & 7) == 7) { h[0] = (h[0] ^ t) * P; h[0] ^= h[0] >> 29; t = 0; } }
 	h[1] = (h[1] ^ t) * P;
 	return es_hash64(h[0] ^ es_hash64(h[1] ^ es_hash64(h[2] ^ es_hash64(h[3] ^ (uint64_t)n))));
+}
+
+/* ---------------- PQ4 fast scan ----------------
+ * Product quantisation with 4-bit codes: the vector is cut into M subspaces of dim/M dimensions, each replaced by the
+ * nearest of 16 centroids. A query turns into M tables of 16 small integers (how much worse than the subspace's best
+ * centroid each one is), and a window's distance is the sum of M table lookups: in SIMD, one byte shuffle per
+ * subspace for 64 windows at once (the "fast scan" of faiss, André et al.). Entries are at most 255/M so the sums fit
+ * a byte exactly: every kernel computes the same integers. */
+
+void es_pq_train(const float *x, int64_t n, int dim, int M, uint64_t seed, float *cb)
+{
+	int ds = dim / M;
+	es_rng_t rng;
+	es_rng_seed(&rng, seed);
+	float *c = es_malloc(16 * ds * sizeof(float));
+	double *sum = es_malloc(16 * ds * sizeof(double));
+	int64_t *cnt = es_malloc(16 * sizeof(int64_t));
+	for (int j = 0; j < M; j++) {
+		for (int k = 0; k < 16; k++) {   /* initial centroids: random sample points */
+			int64_t r = (int64_t)es_rng_below(&rng, (uint64_t)n);
+			memcpy(c + k * ds, x + r * dim + j * ds, ds * sizeof(float));
+		}
+		for (int it = 0; it < 20; it++) {
+			memset(sum, 0, 16 * ds * sizeof(double));
+			memset(cnt, 0, 16 * sizeof(int64_t));
+			for (int64_t i = 0; i < n; i++) {
+				const float *v = x + i * dim + j * ds;
+				int best = 0;
+				float bd = INFINITY;
+				for (int k = 0; k < 16; k++) {
+					float d = 0;
+					for (int t = 0; t < ds; t++) { float e = v[t] - c[k * ds + t]; d += e * e; }
+					if (d < bd) { bd = d; best = k; }
+				}
+				cnt[best]++;
+				for (int t = 0; t < ds; t++) sum[best * ds + t] += v[t];
+			}
+			for (int k = 0; k < 16; k++) {
+				if (cnt[k] == 0) {   /* an empty cluster restarts at a random point */
+					int64_t r = (int64_t)es_rng_below(&rng, (uint64_t)n);
+					memcpy(c + k * ds, x + r * dim + j * ds, ds * sizeof(float));
+				} else for (int t = 0; t < ds; t++) c[k * ds + t] = (float)(sum[k * ds + t] / cnt[k]);
+			}
+		}
+		memcpy(cb + (size_t)j * 16 * ds, c, 16 * ds * sizeof(float));
+	}
+	free(c); free(sum); free(cnt);
+}
+
+void es_pq_encode(const float *cb, int dim, int M, const float *x, uint8_t *nib)
+{
+	int ds = dim / M;
+	for (int j = 0; j < M; j++) {
+		const float *v = x + j * ds, *c = cb + (size_t)j * 16 * ds;
+		int best = 0;
+		float bd = INFINITY;
+		for (int k = 0; k < 16; k++) {
+			float d = 0;
+			for (int t = 0; t < ds; t++) { float e = v[t] - c[k * ds + t]; d += e * e; }
+			if (d < bd) { bd = d; best = k; }
+		}
+		nib[j] = (uint8_t)best;
+	}
+}
+
+void es_pq_store(uint8_t *codes, int M, int64_t w, const uint8_t *nib)
+{
+	uint8_t *b = codes + (w >> 6) * (int64_t)(M / 2) * 64 + (w & 63);
+	for (int p = 0; p < M / 2; p++) b[p * 64] = (uint8_t)(nib[2 * p] | nib[2 * p + 1] << 4);
+}
+
+void es_pq_lut(const float *cb, int dim, int M, const float *q, uint8_t *lut)
+{
+	int ds = dim / M, lmax = 255 / M;
+	float bad[64 * 16], range = 0;
+	for (int j = 0; j < M; j++) {
+		float d[16], mx = -INFINITY;
+		for (int k = 0; k < 16; k++) {
+			d[k] = 0;
+			for (int t = 0; t < ds; t++) d[k] += q[j * ds + t] * cb[((size_t)j * 16 + k) * ds + t];
+			if (d[k] > mx) mx = d[k];
+		}
+		for (int k = 0; k < 16; k++) { bad[j * 16 + k] = mx - d[k]; if (bad[j * 16 + k] > range) range = bad[j * 16 + k]; }
+	}
+	float s = range > 0 ? lmax / range : 0;
+	for (int i = 0; i < M * 16; i++) { long v = lrintf(bad[i] * s); lut[i] = (uint8_t)(v > lmax ? lmax : v < 0 ? 0 : v); }
+}
+
+void es_pqscan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
+{
+	for (int64_t w = beg; w < end; w++) {
+		const uint8_t *b = codes + (w >> 6) * (int64_t)(M / 2) * 64 + (w & 63);
+		int d = 0;
+		for (int p = 0; p < M / 2; p++) d += lut[32 * p + (b[p * 64] & 15)] + lut[32 * p + 16 + (b[p * 64] >> 4)];
+		es_hamq_push(st, (uint32_t)w, d);
+	}
+}
+
+es_pqscan_fn es_pqscan_best(const char **name)
+{
+	const char *force = getenv("ES_SIMD");
+	__builtin_cpu_init();
+	int can512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+	int can2 = __builtin_cpu_supports("avx2");
+	if (force && strcmp(force, "scalar") == 0) can512 = can2 = 0;
+	if (force && strcmp(force, "avx2") == 0) can512 = 0;
+	if (can512) { if (name) *name = "avx512"; return es_pqscan_avx512; }
+	if (can2) { if (name) *name = "avx2"; return es_pqscan_avx2; }
+	if (name) *name = "scalar";
+	return es_pqscan_scalar;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <time.h>
 
 static void usage(FILE *fp)
 {
@@ -22,7 +23,10 @@ static void usage(FILE *fp)
 		"  --encoder E    kmer | kmer:K:DIM | transformer | MODEL_FILE [%s]\n"
 		"  -w INT         window length in bases [%d]\n"
 		"  -s INT         window stride in bases [%d]\n"
-		"  --bits INT     binary code bits per window, 64..512, multiple of 64 [%d]\n"
+		"  --codes KIND   pq4 (product quantisation, fast scan) or sign (sign bits, Hamming) [%s]\n"
+		"  --pq-m INT     pq4: subspaces of 4 bits each (even, divides the dimension) [%d]\n"
+		"  --bits INT     sign: bits per window, 64..512, multiple of 64 [%d]\n"
+		"  --code-step INT  codes for every INT-th window only; its neighbours are re-ranked with it [%d]\n"
 		"  --max-n FLOAT  skip windows with more than this fraction of N [%.2f]\n"
 		"  -t INT         threads [%d]\n"
 		"  -v INT         verbosity 0..3 [%d]\n"
@@ -30,7 +34,7 @@ static void usage(FILE *fp)
 		"  -n INT         reads [1000]\n  -l INT         read length [250]\n  -e FLOAT       substitution rate (indels a tenth) [0.01]\n"
 		"  -K INT         loci per read [16]\n  --rerank INT   codes re-ranked exactly per query [512]\n"
 		"  --exact        also run exact search and compare\n  --seed INT     [7]\n",
-		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, o.code_bits, o.max_n_frac, o.n_threads, es_verbose);
+		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, o.code_kind == ES_CODE_PQ4 ? "pq4" : "sign", o.pq_m, o.code_bits, o.code_step, o.max_n_frac, o.n_threads, es_verbose);
 }
 
 /* ---- bench ---- */
@@ -43,32 +47,38 @@ typedef struct {
 	es_locus_t *loci;
 	int *nl;
 	int ret;
+	double cpu;   /* thread CPU seconds: robust to other processes sharing the cores */
 } bench_job_t;
 
 static void *bench_worker(void *arg)
 {
 	bench_job_t *j = arg;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
 	/* reads in batches of 64, interleaved over threads */
 	for (int b = j->tid * 64; b < j->n && j->ret == 0; b += 64 * j->nt) {
 		int m = j->n - b < 64 ? j->n - b : 64;
 		j->ret = es_index_candidates(j->idx, j->enc, m, (const uint8_t *const *)j->seqs + b, j->lens + b, j->K,
 			j->loci + (size_t)b * j->K, j->nl + b, j->flags);
 	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+	j->cpu = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
 	return NULL;
 }
 
 static double run_bench(const es_index_t *idx, const es_encoder_t *enc, int n, uint8_t **seqs, int *lens, int K, int flags,
-                        int nt, es_locus_t *loci, int *nl)
+                        int nt, es_locus_t *loci, int *nl, double *cpu)
 {
 	bench_job_t job[64];
 	pthread_t th[64];
 	double t0 = es_time();
 	for (int t = 0; t < nt; t++) {
-		job[t] = (bench_job_t){ idx, enc, n, K, flags, nt, t, seqs, lens, loci, nl, 0 };
+		job[t] = (bench_job_t){ idx, enc, n, K, flags, nt, t, seqs, lens, loci, nl, 0, 0 };
 		pthread_create(&th[t], NULL, bench_worker, &job[t]);
 	}
 	int ret = 0;
-	for (int t = 0; t < nt; t++) { pthread_join(th[t], NULL); if (job[t].ret) ret = -1; }
+	*cpu = 0;
+	for (int t = 0; t < nt; t++) { pthread_join(th[t], NULL); if (job[t].ret) ret = -1; *cpu += job[t].cpu; }
 	return ret ? -1 : es_time() - t0;
 }
 
@@ -118,25 +128,25 @@ static int bench(const char *path, int n, int len, double sub, int K, int rerank
 	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
 	int *nl = es_malloc(n * sizeof(int));
 	int ret = 0;
-	double t = run_bench(idx, enc, n, seqs, lens, K, 0, nt, loci, nl), r[3];
+	double cpu, cpux, t = run_bench(idx, enc, n, seqs, lens, K, 0, nt, loci, nl, &cpu), r[3];
 	if (t < 0) { ret = es_cli_fail("index"); goto done; }
 	recall(loci, nl, K, n, tb, te, r);
 	const char *kern;
 	es_hamscan_best(&kern);
-	printf("approx\tW=%d\tS=%d\tbits=%d\trerank=%d\tlen=%d\tsub=%.3f\tn=%d\trecall@1=%.2f\t@4=%.2f\t@16=%.2f\tms/read/thread=%.4f\tthreads=%d\tkernel=%s\twindows=%lld\n",
-		es_index_w(idx), es_index_stride(idx), es_index_code_bits(idx), es_index_get_rerank(idx), len, sub, n, r[0], r[1], r[2],
-		1000.0 * t * nt / n, nt, kern, (long long)es_index_n_windows(idx));
+	printf("approx\tW=%d\tS=%d\t%s%d\tstep=%d\trerank=%d\tlen=%d\tsub=%.3f\tn=%d\trecall@1=%.2f\t@4=%.2f\t@16=%.2f\tcpu_ms/read=%.4f\twall_ms/read/thread=%.4f\tthreads=%d\tkernel=%s\twindows=%lld\n",
+		es_index_w(idx), es_index_stride(idx), es_index_code_kind(idx) == ES_CODE_PQ4 ? "pq4bits=" : "signbits=", es_index_code_bits(idx), es_index_code_step(idx), es_index_get_rerank(idx), len, sub, n, r[0], r[1], r[2],
+		1000.0 * cpu / n, 1000.0 * t * nt / n, nt, kern, (long long)es_index_n_windows(idx));
 	if (exact) {
 		es_locus_t *lx = es_malloc((size_t)n * K * sizeof *lx);
 		int *nx = es_malloc(n * sizeof(int));
-		double tx = run_bench(idx, enc, n, seqs, lens, K, ES_SEARCH_EXACT, nt, lx, nx), rx[3];
+		double tx = run_bench(idx, enc, n, seqs, lens, K, ES_SEARCH_EXACT, nt, lx, nx, &cpux), rx[3];
 		if (tx < 0) { ret = es_cli_fail("index"); free(lx); free(nx); goto done; }
 		recall(lx, nx, K, n, tb, te, rx);
 		/* how often the approximate top locus equals the exact one */
 		int same = 0;
-		for (int i = 0; i < n; i++) same += nl[i] == nx[i] && (nl[i] == 0 || (loci[(size_t)i * K].beg == lx[(size_t)i * K].beg && loci[(size_t)i * K].end == lx[(size_t)i * K].end));
-		printf("exact\tW=%d\tS=%d\tlen=%d\tsub=%.3f\tn=%d\trecall@1=%.2f\t@4=%.2f\t@16=%.2f\tms/read/thread=%.4f\tsame_top=%.2f%%\n",
-			es_index_w(idx), es_index_stride(idx), len, sub, n, rx[0], rx[1], rx[2], 1000.0 * tx * nt / n, 100.0 * same / n);
+		for (int i = 0; i < n; i++) same += nl[i] == nx[i] && (nl[i] == 0 || (loci[(size_t)i * K].beg < lx[(size_t)i * K].end && lx[(size_t)i * K].beg < loci[(size_t)i * K].end));
+		printf("exact\tW=%d\tS=%d\tlen=%d\tsub=%.3f\tn=%d\trecall@1=%.2f\t@4=%.2f\t@16=%.2f\tcpu_ms/read=%.4f\tsame_top=%.2f%%\n",
+			es_index_w(idx), es_index_stride(idx), len, sub, n, rx[0], rx[1], rx[2], 1000.0 * cpux / n, 100.0 * same / n);
 		free(lx); free(nx);
 	}
 done:
@@ -157,7 +167,8 @@ int main_index(int argc, char *argv[])
 	double sub = 0.01;
 	uint64_t seed = 7;
 	static const struct option lo[] = {
-		{ "encoder", required_argument, 0, 'E' }, { "bits", required_argument, 0, 'B' }, { "max-n", required_argument, 0, 'N' },
+		{ "encoder", required_argument, 0, 'E' }, { "bits", required_argument, 0, 'B' }, { "max-n", required_argument, 0, 'N' }, { "code-step", required_argument, 0, 'C' },
+		{ "codes", required_argument, 0, 'k' }, { "pq-m", required_argument, 0, 'M' },
 		{ "bench", no_argument, 0, 'b' }, { "exact", no_argument, 0, 'x' }, { "rerank", required_argument, 0, 'r' },
 		{ "seed", required_argument, 0, 'S' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
@@ -174,6 +185,13 @@ int main_index(int argc, char *argv[])
 		case 't': INTARG(opt.n_threads, 1, 64); break;
 		case 'v': INTARG(es_verbose, 0, 3); break;
 		case 'B': INTARG(opt.code_bits, 64, 512); break;
+		case 'C': INTARG(opt.code_step, 1, 64); break;
+		case 'M': INTARG(opt.pq_m, 2, 64); break;
+		case 'k':
+			if (!strcmp(optarg, "pq4")) opt.code_kind = ES_CODE_PQ4;
+			else if (!strcmp(optarg, "sign")) opt.code_kind = ES_CODE_SIGN;
+			else { fprintf(stderr, "esalign index: --codes: expected pq4 or sign, got '%s'\n", optarg); return 1; }
+			break;
 		case 'N': opt.max_n_frac = strtod(optarg, &end); if (*end || opt.max_n_frac < 0 || opt.max_n_frac > 1) { fprintf(stderr, "esalign index: --max-n: expected 0..1\n"); return 1; } break;
 		case 'b': do_bench = 1; break;
 		case 'x': exact = 1; break;
@@ -199,9 +217,12 @@ int main_index(int argc, char *argv[])
 	es_ref_t *ref = es_ref_load_fasta(fa);
 	if (!ref) { es_encoder_destroy(enc); return es_cli_fail("index"); }
 	es_log(2, "index", "%d contig(s), %lld bases, %lld N run(s) in %.1f s", ref->n_contig, (long long)ref->len, (long long)ref->n_nrun, es_time() - t0);
-	size_t pl = strlen(prefix ? prefix : fa) + sizeof ES_INDEX_SUFFIX;
+	/* PREFIX.esi; a prefix that already ends in .esi is taken as the file name */
+	const char *base = prefix ? prefix : fa;
+	size_t bl = strlen(base), sl = strlen(ES_INDEX_SUFFIX), pl = bl + sl + 1;
+	int has_suffix = bl > sl && strcmp(base + bl - sl, ES_INDEX_SUFFIX) == 0;
 	char *path = es_malloc(pl);
-	snprintf(path, pl, "%s%s", prefix ? prefix : fa, ES_INDEX_SUFFIX);
+	snprintf(path, pl, "%s%s", base, has_suffix ? "" : ES_INDEX_SUFFIX);
 	int64_t stats[2];
 	int ret = es_index_build(ref, enc, &opt, path, stats);
 	if (ret == 0)

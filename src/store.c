@@ -26,8 +26,10 @@ typedef struct {
 	char magic[8];
 	uint32_t version, hdr_size;
 	uint32_t w, stride, dim, code_bits;
-	int32_t n_contig, reserved0;
-	int64_t ref_len, n_nrun, n_windows, file_size;
+	int32_t n_contig;
+	uint32_t code_step;       /* window c*code_step has code c: codes cover every code_step-th window */
+	uint32_t code_kind, pq_m; /* ES_CODE_SIGN (code_bits sign bits) or ES_CODE_PQ4 (pq_m subspaces, code_bits = 4*pq_m) */
+	int64_t ref_len, n_nrun, n_windows, n_codes, file_size;
 	uint64_t enc_checksum;
 	char enc_spec[512];
 	char enc_name[128];
@@ -43,10 +45,11 @@ struct es_index_s {
 	hdr_t hdr;
 	es_ref_t ref;              /* arrays point into the map except contig[] (names point into the map) */
 	const int64_t *wbeg;       /* [n_windows] global start of each window */
-	const uint64_t *codes;     /* nw planes of n_windows words */
+	const uint64_t *codes;     /* nw planes of n_codes words */
 	const int8_t *vec;         /* [n_windows][dim] */
 	const float *scale;        /* [n_windows] */
-	const float *proj;         /* [code_bits][dim] */
+	const float *proj;         /* sign: [code_bits][dim] projection; pq: [pq_m][16][dim/pq_m] centroids */
+	const uint8_t *pq;         /* pq codes, 64-window blocks (store.h) */
 	int64_t *contig_end;       /* [n_contig] off+len, to clip windows */
 	int rerank;
 };
@@ -57,7 +60,10 @@ void es_index_opt_init(es_index_opt_t *opt)
 	opt->encoder_spec = "kmer";
 	opt->w = 150;
 	opt->stride = 25;
+	opt->code_kind = ES_CODE_PQ4;
+	opt->pq_m = 16;
 	opt->code_bits = 128;
+	opt->code_step = 1;
 	opt->max_n_frac = 0.5;
 	opt->n_threads = 1;
 	opt->progress = 0;
@@ -105,7 +111,8 @@ typedef struct {
 	const es_encoder_t *enc;
 	const int64_t *wbeg;
 	int64_t n_win, *cend;
-	int w, dim, code_bits;
+	int w, dim, code_bits, code_step, code_kind;
+	int64_t n_codes;
 	const float *R;
 	int8_t *vec;
 	float *scale;
@@ -168,13 +175,57 @@ static void *build_worker(void *arg)
 			int64_t id = s + i;
 			const float *x = emb + (size_t)i * dim;
 			quantise(x, dim, B->vec + id * dim, &B->scale[id]);
+			if (id % B->code_step || B->code_kind != ES_CODE_SIGN) continue;
 			es_code_make(B->R, B->code_bits, dim, x, code);
-			for (int j = 0; j < nw; j++) B->codes[(int64_t)j * B->n_win + id] = code[j];
+			for (int j = 0; j < nw; j++) B->codes[(int64_t)j * B->n_codes + id / B->code_step] = code[j];
 		}
 		atomic_fetch_add(&B->done, n);
 	}
 	free(buf); free(emb);
 	return NULL;
+}
+
+/* PQ4: train the centroids on up to 65,536 windows spread evenly over the genome (their int8 vectors, dequantised),
+ * then encode every coded window, in parallel. */
+typedef struct { build_t *B; int M; const float *cb; int64_t beg, end; } pq_job_t;
+static void *pq_encode_worker(void *arg)
+{
+	pq_job_t *j = arg;
+	build_t *B = j->B;
+	float *x = es_malloc(B->dim * sizeof(float));
+	uint8_t nib[64];
+	for (int64_t c = j->beg; c < j->end; c++) {
+		int64_t w = c * B->code_step;
+		for (int i = 0; i < B->dim; i++) x[i] = B->vec[w * B->dim + i] * B->scale[w];
+		es_pq_encode(j->cb, B->dim, j->M, x, nib);
+		es_pq_store((uint8_t *)B->codes, j->M, c, nib);
+	}
+	free(x);
+	return NULL;
+}
+
+static void pq_build(build_t *B, int M, float *cb, const es_index_opt_t *opt, double t0)
+{
+	int dim = B->dim;
+	int64_t ns = B->n_win < 65536 ? B->n_win : 65536;
+	float *x = es_malloc((size_t)ns * dim * sizeof(float));
+	for (int64_t i = 0; i < ns; i++) {
+		int64_t w = i * B->n_win / ns;
+		for (int t = 0; t < dim; t++) x[i * dim + t] = B->vec[w * dim + t] * B->scale[w];
+	}
+	es_pq_train(x, ns, dim, M, 0x9a4eedULL, cb);
+	free(x);
+	if (opt->progress) es_log(2, "index", "PQ4 centroids trained on %lld windows (%.0f s elapsed); encoding", (long long)ns, es_time() - t0);
+	int nt = opt->n_threads < 1 ? 1 : opt->n_threads > 64 ? 64 : opt->n_threads;
+	pq_job_t job[64];
+	pthread_t th[64];
+	int ok[64];
+	for (int t = 0; t < nt; t++) {
+		job[t] = (pq_job_t){ B, M, cb, B->n_codes * t / nt, B->n_codes * (t + 1) / nt };
+		ok[t] = pthread_create(&th[t], NULL, pq_encode_worker, &job[t]) == 0;
+		if (!ok[t]) pq_encode_worker(&job[t]);
+	}
+	for (int t = 0; t < nt; t++) if (ok[t]) pthread_join(th[t], NULL);
 }
 
 static int write_all(FILE *fp, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, fp) == n ? 0 : -1; }
@@ -184,29 +235,37 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 {
 	if (opt->w < 16 || opt->w > 100000) return es_error("%s: window length %d out of range 16..100000", path, opt->w);
 	if (opt->stride < 1 || opt->stride > opt->w) return es_error("%s: stride %d out of range 1..%d", path, opt->stride, opt->w);
-	if (opt->code_bits < 64 || opt->code_bits > 512 || opt->code_bits % 64)
+	int kind = opt->code_kind, M = opt->pq_m, code_bits = kind == ES_CODE_PQ4 ? 4 * M : opt->code_bits;
+	if (kind != ES_CODE_SIGN && kind != ES_CODE_PQ4) return es_error("%s: unknown code kind %d", path, kind);
+	if (kind == ES_CODE_SIGN && (opt->code_bits < 64 || opt->code_bits > 512 || opt->code_bits % 64))
 		return es_error("%s: code bits %d must be 64, 128, ..., 512", path, opt->code_bits);
+	if (kind == ES_CODE_PQ4 && (M < 2 || M > 64 || M % 2 || enc->dim % M))
+		return es_error("%s: PQ subspaces %d must be even, at most 64, and divide the dimension %d", path, M, enc->dim);
+	if (opt->code_step < 1 || opt->code_step > 64) return es_error("%s: code step %d out of range 1..64", path, opt->code_step);
 	const char *spec = opt->encoder_spec ? opt->encoder_spec : "kmer";
 	if (strlen(spec) >= sizeof(((hdr_t *)0)->enc_spec)) return es_error("%s: encoder spec too long", path);
 	double t0 = es_time();
-	int dim = enc->dim, nw = opt->code_bits / 64;
+	int dim = enc->dim, nw = kind == ES_CODE_SIGN ? opt->code_bits / 64 : 0;
 	int64_t *wbeg = NULL;
 	int64_t n_win = make_windows(ref, opt->w, opt->stride, opt->max_n_frac, &wbeg);
 	if (n_win == 0) { free(wbeg); return es_error("%s: the reference has no window with at most %.0f%% N", path, opt->max_n_frac * 100); }
 	if (n_win > (int64_t)UINT32_MAX) { free(wbeg); return es_error("%s: %lld windows exceed the 2^32 limit; use a larger stride", path, (long long)n_win); }
-	if (opt->progress) es_log(2, "index", "%lld windows of %d bp at stride %d, encoder %s, %d-bit codes, %d thread(s)",
-		(long long)n_win, opt->w, opt->stride, enc->name, opt->code_bits, opt->n_threads);
+	if (opt->progress) es_log(2, "index", "%lld windows of %d bp at stride %d, encoder %s, %d-bit %s codes of every %d%s window, %d thread(s)",
+		(long long)n_win, opt->w, opt->stride, enc->name, code_bits, kind == ES_CODE_PQ4 ? "PQ4" : "sign-bit", opt->code_step, opt->code_step == 1 ? "st" : opt->code_step == 2 ? "nd" : opt->code_step == 3 ? "rd" : "th", opt->n_threads);
 
 	build_t B;
 	memset(&B, 0, sizeof B);
-	B.ref = ref; B.enc = enc; B.wbeg = wbeg; B.n_win = n_win; B.w = opt->w; B.dim = dim; B.code_bits = opt->code_bits;
+	B.ref = ref; B.enc = enc; B.wbeg = wbeg; B.n_win = n_win; B.w = opt->w; B.dim = dim; B.code_bits = code_bits; B.code_kind = kind;
+	B.code_step = opt->code_step; B.n_codes = (n_win + opt->code_step - 1) / opt->code_step;
 	B.cend = es_malloc(ref->n_contig * sizeof(int64_t));
 	for (int c = 0; c < ref->n_contig; c++) B.cend[c] = ref->contig[c].off + ref->contig[c].len;
-	float *R = make_projection(opt->code_bits, dim);
+	float *R = kind == ES_CODE_SIGN ? make_projection(opt->code_bits, dim) : es_calloc((size_t)16 * dim, sizeof(float));
+	size_t nproj = kind == ES_CODE_SIGN ? (size_t)opt->code_bits * dim : (size_t)16 * dim;
 	B.R = R;
 	B.vec = es_malloc((size_t)n_win * dim);
 	B.scale = es_malloc((size_t)n_win * sizeof(float));
-	B.codes = es_malloc((size_t)n_win * nw * sizeof(uint64_t));
+	size_t code_bytes = kind == ES_CODE_SIGN ? (size_t)B.n_codes * nw * sizeof(uint64_t) : (size_t)((B.n_codes + 63) / 64) * (M / 2) * 64;
+	B.codes = es_calloc(code_bytes, 1);
 	atomic_init(&B.next, 0); atomic_init(&B.done, 0); atomic_init(&B.failed, 0);
 	pthread_mutex_init(&B.lock, NULL);
 	int nt = opt->n_threads < 1 ? 1 : opt->n_threads > 256 ? 256 : opt->n_threads;
@@ -236,6 +295,7 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	char *names = NULL;
 	disk_contig_t *dc = NULL;
 	if (atomic_load(&B.failed)) { es_error("%s: embedding failed: %s", path, B.err); goto done; }
+	if (kind == ES_CODE_PQ4) pq_build(&B, M, R, opt, t0);
 
 	/* sections */
 	size_t names_len = 0;
@@ -251,14 +311,15 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	}
 	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, wbeg, B.codes, B.vec, B.scale, R };
 	size_t ssz[N_SEC] = { ref->n_contig * sizeof *dc, names_len, ref->n_nrun * sizeof(es_nrun_t), (size_t)(ref->len + 3) / 4,
-		n_win * sizeof(int64_t), n_win * nw * sizeof(uint64_t), (size_t)n_win * dim, n_win * sizeof(float),
-		(size_t)opt->code_bits * dim * sizeof(float) };
+		n_win * sizeof(int64_t), code_bytes, (size_t)n_win * dim, n_win * sizeof(float),
+		nproj * sizeof(float) };
 	hdr_t h;
 	memset(&h, 0, sizeof h);
 	memcpy(h.magic, ES_INDEX_MAGIC, 8);
 	h.version = ES_INDEX_VERSION; h.hdr_size = HDR_SIZE;
-	h.w = opt->w; h.stride = opt->stride; h.dim = dim; h.code_bits = opt->code_bits;
+	h.w = opt->w; h.stride = opt->stride; h.dim = dim; h.code_bits = code_bits; h.code_kind = kind; h.pq_m = kind == ES_CODE_PQ4 ? M : 0;
 	h.n_contig = ref->n_contig; h.ref_len = ref->len; h.n_nrun = ref->n_nrun; h.n_windows = n_win;
+	h.code_step = opt->code_step; h.n_codes = B.n_codes;
 	h.enc_checksum = enc->checksum;
 	snprintf(h.enc_spec, sizeof h.enc_spec, "%s", spec);
 	snprintf(h.enc_name, sizeof h.enc_name, "%s", enc->name);
@@ -345,7 +406,11 @@ es_index_t *es_index_load(const char *path)
 		es_error("%s: %s index (%zu bytes, the header says %lld)", fn, size < (size_t)h->file_size ? "truncated" : "oversized", size, (long long)h->file_size);
 		goto fail;
 	}
-	if (h->code_bits < 64 || h->code_bits > 512 || h->code_bits % 64 || h->dim < 1 || h->n_windows < 1 || h->n_contig < 1) {
+	if (h->dim < 1 || h->n_windows < 1 || h->n_contig < 1
+		|| (h->code_kind == ES_CODE_SIGN && (h->code_bits < 64 || h->code_bits > 512 || h->code_bits % 64))
+		|| (h->code_kind == ES_CODE_PQ4 && (h->pq_m < 2 || h->pq_m > 64 || h->pq_m % 2 || h->dim % h->pq_m || h->code_bits != 4 * h->pq_m))
+		|| (h->code_kind != ES_CODE_SIGN && h->code_kind != ES_CODE_PQ4)
+		|| h->code_step < 1 || h->code_step > 64 || h->n_codes != (h->n_windows + h->code_step - 1) / h->code_step) {
 		es_error("%s: corrupt index header (bad dimensions)", fn); goto fail;
 	}
 	for (int i = 0; i < N_SEC; i++) {
@@ -355,14 +420,20 @@ es_index_t *es_index_load(const char *path)
 		if (es_fast_checksum(idx->map + h->sec[i].off, h->sec[i].size, (uint64_t)i) != h->sec[i].ck) {
 			es_error("%s: corrupt index: checksum mismatch in section '%s'", fn, sec_name[i]); goto fail;
 		}
+		/* the alignment padding after a section must be zero, so that every byte of the file is checked */
+		uint64_t pe = i + 1 < N_SEC ? h->sec[i + 1].off : size;
+		for (uint64_t o = h->sec[i].off + h->sec[i].size; o < pe && o < size; o++)
+			if (idx->map[o]) { es_error("%s: corrupt index: checksum mismatch in padding after section '%s'", fn, sec_name[i]); goto fail; }
 	}
 	h->enc_spec[sizeof h->enc_spec - 1] = 0;
 	h->enc_name[sizeof h->enc_name - 1] = 0;
 	int nw = h->code_bits / 64;
+	uint64_t code_bytes = h->code_kind == ES_CODE_SIGN ? h->n_codes * nw * sizeof(uint64_t) : (uint64_t)((h->n_codes + 63) / 64) * (h->pq_m / 2) * 64;
+	uint64_t nproj = h->code_kind == ES_CODE_SIGN ? (uint64_t)h->code_bits * h->dim : (uint64_t)16 * h->dim;
 	if (h->sec[SEC_CONTIG].size != h->n_contig * sizeof(disk_contig_t) || h->sec[SEC_NRUN].size != h->n_nrun * sizeof(es_nrun_t)
 		|| h->sec[SEC_PAC].size != (uint64_t)(h->ref_len + 3) / 4 || h->sec[SEC_WBEG].size != h->n_windows * sizeof(int64_t)
-		|| h->sec[SEC_CODES].size != h->n_windows * nw * sizeof(uint64_t) || h->sec[SEC_VEC].size != (uint64_t)h->n_windows * h->dim
-		|| h->sec[SEC_SCALE].size != h->n_windows * sizeof(float) || h->sec[SEC_PROJ].size != (uint64_t)h->code_bits * h->dim * sizeof(float)) {
+		|| h->sec[SEC_CODES].size != code_bytes || h->sec[SEC_VEC].size != (uint64_t)h->n_windows * h->dim
+		|| h->sec[SEC_SCALE].size != h->n_windows * sizeof(float) || h->sec[SEC_PROJ].size != nproj * sizeof(float)) {
 		es_error("%s: corrupt index: section sizes disagree with the header", fn); goto fail;
 	}
 	/* the reference, pointing into the map */
@@ -388,6 +459,7 @@ es_index_t *es_index_load(const char *path)
 	idx->ref.owns_pac = 0;
 	idx->wbeg = (const int64_t *)(const void *)(idx->map + h->sec[SEC_WBEG].off);
 	idx->codes = (const uint64_t *)(const void *)(idx->map + h->sec[SEC_CODES].off);
+	idx->pq = idx->map + h->sec[SEC_CODES].off;
 	idx->vec = (const int8_t *)(idx->map + h->sec[SEC_VEC].off);
 	idx->scale = (const float *)(const void *)(idx->map + h->sec[SEC_SCALE].off);
 	idx->proj = (const float *)(const void *)(idx->map + h->sec[SEC_PROJ].off);
@@ -419,6 +491,8 @@ int es_index_w(const es_index_t *idx) { return (int)idx->hdr.w; }
 int es_index_stride(const es_index_t *idx) { return (int)idx->hdr.stride; }
 int es_index_dim(const es_index_t *idx) { return (int)idx->hdr.dim; }
 int es_index_code_bits(const es_index_t *idx) { return (int)idx->hdr.code_bits; }
+int es_index_code_step(const es_index_t *idx) { return (int)idx->hdr.code_step; }
+int es_index_code_kind(const es_index_t *idx) { return (int)idx->hdr.code_kind; }
 int64_t es_index_n_windows(const es_index_t *idx) { return idx->hdr.n_windows; }
 void es_index_set_rerank(es_index_t *idx, int n) { idx->rerank = n < 1 ? 1 : n > 65536 ? 65536 : n; }
 int es_index_get_rerank(const es_index_t *idx) { return idx->rerank; }
@@ -503,60 +577,82 @@ static void search_exact(const es_index_t *idx, const float *q, int k, int64_t *
 	free(h);
 }
 
-#define SCAN_BLOCK 8192   /* windows per block: 8192 x 16 bytes of 128-bit codes = 128 KB, stays in L2 */
-#define SCAN_BATCH 64     /* queries scanned against one block */
+#define SCAN_L1 16384   /* bytes of codes per block: stays in L1 while a batch of queries scans it */
+#define SCAN_BATCH 64    /* queries scanned against one block */
 
-static int dist_id_cmp(const void *pa, const void *pb)
+/* The T nearest codes of a scan, in code order: entries are already in code order (appends and compaction keep
+ * it), so a histogram finds the cut and ties at the cut go to the lower index. Returns the count. */
+static int select_nearest(const es_hamq_t *st, int T, uint32_t *out)
 {
-	const uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
-	return a < b ? -1 : a > b;
+	int hist[260];
+	memset(hist, 0, sizeof hist);
+	for (int i = 0; i < st->n; i++) hist[st->dist[i]]++;
+	int cum = 0, d = 0;
+	for (; d < 259; d++) { if (cum + hist[d] >= T) break; cum += hist[d]; }
+	int room = T - cum, m = 0;   /* all entries below d, plus the first `room` at d */
+	for (int i = 0; i < st->n; i++)
+		if (st->dist[i] < d || (st->dist[i] == d && room-- > 0)) out[m++] = st->id[i];
+	return m;
 }
 
 static void search_approx(const es_index_t *idx, int n, const float *q, int k, int64_t *ids, float *scores)
 {
-	int dim = (int)idx->hdr.dim, nw = (int)idx->hdr.code_bits / 64;
-	int64_t N = idx->hdr.n_windows;
+	int dim = (int)idx->hdr.dim, nw = (int)idx->hdr.code_bits / 64, step = (int)idx->hdr.code_step;
+	int pq = idx->hdr.code_kind == ES_CODE_PQ4, M = (int)idx->hdr.pq_m;
+	int64_t N = idx->hdr.n_windows, NC = idx->hdr.n_codes;
 	int T = idx->rerank > k ? idx->rerank : k;
 	int cap = 4 * T + 64;
+	/* a block of codes stays in L1 while the batch of queries scans it; PQ blocks are whole 64-window groups */
+	int64_t blk = pq ? (SCAN_L1 / (32 * M)) * 64 : SCAN_L1 / (8 * nw);
 	es_hamscan_fn scan = es_hamscan_best(NULL);
+	es_pqscan_fn pqscan = es_pqscan_best(NULL);
+	uint8_t *lut = es_malloc((size_t)SCAN_BATCH * 16 * (M > 0 ? M : 1));
 	es_hamq_t *st = es_malloc(SCAN_BATCH * sizeof *st);
 	uint64_t *qc = es_malloc((size_t)SCAN_BATCH * nw * sizeof(uint64_t));
 	uint32_t *idbuf = es_malloc((size_t)SCAN_BATCH * cap * sizeof(uint32_t));
 	uint16_t *dbuf = es_malloc((size_t)SCAN_BATCH * cap * sizeof(uint16_t));
-	uint64_t *key = es_malloc((size_t)cap * sizeof(uint64_t));
-	hit_t *hits = es_malloc((size_t)T * sizeof *hits);
+	uint32_t *near = es_malloc((size_t)T * sizeof(uint32_t));
+	hit_t *heap = es_malloc((size_t)k * sizeof *heap);
 	for (int b0 = 0; b0 < n; b0 += SCAN_BATCH) {
 		int nb = n - b0 < SCAN_BATCH ? n - b0 : SCAN_BATCH;
 		int active[SCAN_BATCH], na = 0;
 		for (int i = 0; i < nb; i++) {
 			const float *x = q + (size_t)(b0 + i) * dim;
-			st[i].thr = (int)idx->hdr.code_bits + 1;
+			st[i].thr = pq ? 256 : (int)idx->hdr.code_bits + 1;
 			st[i].keep = T; st[i].n = 0; st[i].cap = cap;
 			st[i].id = idbuf + (size_t)i * cap; st[i].dist = dbuf + (size_t)i * cap;
 			if (is_zero(x, dim)) continue;
-			es_code_make(idx->proj, (int)idx->hdr.code_bits, dim, x, qc + (size_t)i * nw);
+			if (pq) es_pq_lut(idx->proj, dim, M, x, lut + (size_t)i * 16 * M);
+			else es_code_make(idx->proj, (int)idx->hdr.code_bits, dim, x, qc + (size_t)i * nw);
 			active[na++] = i;
 		}
-		for (int64_t s = 0; s < N; s += SCAN_BLOCK) {
-			int64_t e = s + SCAN_BLOCK < N ? s + SCAN_BLOCK : N;
-			for (int a = 0; a < na; a++) scan(idx->codes, N, nw, s, e, qc + (size_t)active[a] * nw, &st[active[a]]);
+		for (int64_t s = 0; s < NC; s += blk) {
+			int64_t e = s + blk < NC ? s + blk : NC;
+			if (pq) for (int a = 0; a < na; a++) pqscan(idx->pq, M, s, e, lut + (size_t)active[a] * 16 * M, &st[active[a]]);
+			else for (int a = 0; a < na; a++) scan(idx->codes, NC, nw, s, e, qc + (size_t)active[a] * nw, &st[active[a]]);
 		}
 		for (int i = 0; i < nb; i++) {
 			const float *x = q + (size_t)(b0 + i) * dim;
-			/* the T nearest codes, ties by window index, then the exact inner product decides */
-			int m = st[i].n;
-			for (int j = 0; j < m; j++) key[j] = (uint64_t)st[i].dist[j] << 32 | st[i].id[j];
-			qsort(key, m, sizeof *key, dist_id_cmp);
-			if (m > T) m = T;
+			/* the T nearest codes; each stands for its window and the step-1 windows on either side (near-duplicates
+			 * at stride S); the exact inner product ranks them. Ranges come in increasing order, so a running
+			 * maximum removes duplicates. */
+			int m = select_nearest(&st[i], T, near), nh = 0;
+			int64_t done = -1;
 			for (int j = 0; j < m; j++) {
-				uint32_t id = (uint32_t)key[j];
-				hits[j].id = id;
-				hits[j].s = es_dot_f32_i8(x, idx->vec + (int64_t)id * dim, idx->scale[id], dim);
+				int64_t c = (int64_t)near[j] * step, lo = c - (step - 1), hi = c + (step - 1);
+				if (lo <= done) lo = done + 1;
+				if (lo < 0) lo = 0;
+				if (hi >= N) hi = N - 1;
+				for (int64_t w = lo; w <= hi; w++) {
+					hit_t h = { es_dot_f32_i8(x, idx->vec + w * dim, idx->scale[w], dim), (uint32_t)w };
+					heap_offer(heap, &nh, k, h);
+				}
+				if (hi > done) done = hi;
 			}
-			emit(hits, m, k, ids + (size_t)(b0 + i) * k, scores ? scores + (size_t)(b0 + i) * k : NULL);
+			emit(heap, nh, k, ids + (size_t)(b0 + i) * k, scores ? scores + (size_t)(b0 + i) * k : NULL);
 		}
 	}
-	free(st); free(qc); free(idbuf); free(dbuf); free(key); free(hits);
+	free(st); free(qc); free(idbuf); free(dbuf); free(near); free(heap); free(lut);
 }
 
 int es_index_search(const es_index_t *idx, int n, const float *q, int k, int flags, int64_t *ids, float *scores)

@@ -15,12 +15,19 @@
 
 typedef struct es_index_s es_index_t;   /* opaque; immutable after load, so safe to share between threads */
 
+#define ES_CODE_SIGN 1   /* code_bits sign bits of a random projection, Hamming distance */
+#define ES_CODE_PQ4  2   /* product quantisation, pq_m subspaces x 4 bits, table-lookup distance (fast scan) */
+
 /* Build options; es_index_opt_init sets the defaults (chosen by measurement, docs/store.md). */
 typedef struct {
 	const char *encoder_spec;  /* recorded in the header so the aligner can reopen it; default "kmer" */
 	int w;                     /* window length (bases), default 150; 16..100000 */
 	int stride;                /* window stride (bases), default 25; 1..w */
-	int code_bits;             /* bits of the binary code per window: 64, 128 or 256; default 128 */
+	int code_kind;             /* ES_CODE_PQ4 (default) or ES_CODE_SIGN */
+	int pq_m;                  /* PQ4: subspaces (even, divides dim, <= 64); default 16 = 64-bit codes */
+	int code_bits;             /* SIGN: bits of the binary code: 64, 128, ..., 512; default 128 */
+	int code_step;             /* codes for every code_step-th window only (its neighbours are re-ranked with it,
+	                            * since consecutive windows overlap by W-S bases); 1..64, default 2 */
 	double max_n_frac;         /* windows with more than this fraction of N are skipped; default 0.5 */
 	int n_threads;             /* embedding threads, default 1 */
 	int progress;              /* 1: progress lines (stage, %, ETA) on stderr via es_log */
@@ -48,6 +55,8 @@ int es_index_w(const es_index_t *idx);
 int es_index_stride(const es_index_t *idx);
 int es_index_dim(const es_index_t *idx);
 int es_index_code_bits(const es_index_t *idx);
+int es_index_code_step(const es_index_t *idx);
+int es_index_code_kind(const es_index_t *idx);
 int64_t es_index_n_windows(const es_index_t *idx);
 /* Window i (0 <= i < n_windows) covers global [*beg,*end); windows are sorted by beg and never span two contigs. */
 void es_index_window(const es_index_t *idx, int64_t i, int64_t *beg, int64_t *end);
@@ -112,6 +121,21 @@ void es_hamscan_avx2(const uint64_t *codes, int64_t n_total, int nw, int64_t beg
 void es_hamscan_avx512(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q, es_hamq_t *st);
 /* The best kernel this CPU runs (AVX-512 VPOPCNTDQ, else AVX2+POPCNT, else scalar); ES_SIMD=scalar|avx2 forces one. */
 es_hamscan_fn es_hamscan_best(const char **name);
+
+/* PQ4 codes (see ann.c): M subspaces of dim/M dimensions (M divides dim, M <= 64, even), 16 centroids each.
+ * Codes of window w live in blocks of 64 windows: byte (w/64)*(M/2)*64 + p*64 + w%64 holds subspace 2p in its low
+ * nibble and 2p+1 in its high nibble. cb is [M][16][dim/M] floats. */
+void es_pq_train(const float *x, int64_t n, int dim, int M, uint64_t seed, float *cb);
+void es_pq_encode(const float *cb, int dim, int M, const float *x, uint8_t *nib /* M values 0..15 */);
+void es_pq_store(uint8_t *codes, int M, int64_t w, const uint8_t *nib);
+/* The query's tables lut[M][16]: 0 for the subspace's best centroid, up to 255/M for its worst (one scale for all). */
+void es_pq_lut(const float *cb, int dim, int M, const float *q, uint8_t *lut);
+/* Scan windows [beg,end) (beg a multiple of 64): distance = sum of table entries; offered to st in window order. */
+typedef void (*es_pqscan_fn)(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
+void es_pqscan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
+void es_pqscan_avx2(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
+void es_pqscan_avx512(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
+es_pqscan_fn es_pqscan_best(const char **name);
 
 /* Inner product of a float query with an int8 vector times its scale: scale * sum q[i]*v[i]. */
 float es_dot_f32_i8(const float *q, const int8_t *v, float scale, int dim);

@@ -1,0 +1,418 @@
+/* test_store.c — the vector store on a small random genome with repeats, N runs and a contig shorter than a window:
+ * window table, index round trip, refusal of damaged files, approximate vs exact recall, candidate loci, and the
+ * SIMD scan kernels against their scalar twins. */
+#include "test.h"
+#include "store.h"
+#include "simulate.h"
+#include "util.h"
+#include <stdlib.h>
+#include <unistd.h>
+
+#define TW 150   /* window and stride of the test index */
+#define TS 25
+
+/* A genome: c1 (200 kb, a 4 kb N run, a 1 kb region 60% N, a 2 kb segment repeated 3 times with 2% divergence),
+ * c2 (60 kb), c3 (90 bp, shorter than a window). */
+static const char *make_genome(void)
+{
+	static char path[512];
+	if (path[0]) return path;
+	snprintf(path, sizeof path, "%s/store_genome.fa", es_test_tmpdir());
+	es_rng_t rng;
+	es_rng_seed(&rng, 42);
+	int n1 = 200000, n2 = 60000;
+	char *s = malloc(n1 + 1);
+	for (int i = 0; i < n1; i++) s[i] = "ACGT"[es_rng_below(&rng, 4)];
+	for (int i = 50000; i < 54000; i++) s[i] = 'N';
+	for (int i = 80000; i < 81000; i++) if (es_rng_uniform(&rng) < 0.6) s[i] = 'N';
+	for (int r = 1; r <= 3; r++)
+		for (int i = 0; i < 2000; i++) {
+			char c = s[100000 + i];
+			if (es_rng_uniform(&rng) < 0.02) c = "ACGT"[es_rng_below(&rng, 4)];
+			s[100000 + r * 20000 + i] = c;
+		}
+	s[n1] = 0;
+	FILE *fp = fopen(path, "w");
+	fprintf(fp, ">c1\n");
+	for (int i = 0; i < n1; i += 70) fprintf(fp, "%.70s\n", s + i);
+	fprintf(fp, ">c2 second\n");
+	for (int i = 0; i < n2; i++) { fputc("ACGT"[es_rng_below(&rng, 4)], fp); if (i % 80 == 79) fputc('\n', fp); }
+	fprintf(fp, "\n>c3\n");
+	for (int i = 0; i < 90; i++) fputc("ACGT"[es_rng_below(&rng, 4)], fp);
+	fputc('\n', fp);
+	fclose(fp);
+	free(s);
+	return path;
+}
+
+/* Build (once) and return the index path; kind ES_CODE_PQ4 or ES_CODE_SIGN. */
+static const char *make_index(int kind)
+{
+	static char path[2][512];
+	char *p = path[kind == ES_CODE_SIGN];
+	if (p[0]) return p;
+	snprintf(p, 512, "%s/store_%s.esi", es_test_tmpdir(), kind == ES_CODE_SIGN ? "sign" : "pq");
+	es_ref_t *ref = es_ref_load_fasta(make_genome());
+	es_encoder_t *enc = es_encoder_open("kmer");
+	es_index_opt_t opt;
+	es_index_opt_init(&opt);
+	opt.w = TW; opt.stride = TS; opt.n_threads = 2; opt.code_kind = kind;
+	int64_t st[2];
+	int ret = es_index_build(ref, enc, &opt, p, st);
+	if (ret != 0) fprintf(stderr, "    build failed: %s\n", es_last_error());
+	es_encoder_destroy(enc);
+	es_ref_destroy(ref);
+	return p;
+}
+
+TEST(store_windows)
+{
+	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ4));
+	CHECK(idx != NULL);
+	if (!idx) return;
+	const es_ref_t *ref = es_index_ref(idx);
+	CHECK_EQ_INT(ref->n_contig, 3);
+	CHECK_EQ_INT(es_index_w(idx), TW);
+	CHECK_EQ_INT(es_index_stride(idx), TS);
+	int64_t n = es_index_n_windows(idx), prev = -1;
+	int bad_span = 0, bad_len = 0, bad_n = 0, in_nrun = 0, last_at_end[3] = { 0, 0, 0 }, c3 = 0;
+	for (int64_t i = 0; i < n; i++) {
+		int64_t b, e;
+		es_index_window(idx, i, &b, &e);
+		int c = es_ref_contig_at(ref, b);
+		int64_t cend = ref->contig[c].off + ref->contig[c].len;
+		if (e > cend || b < prev) bad_span++;
+		if (e - b != (ref->contig[c].len < TW ? ref->contig[c].len : TW)) bad_len++;
+		if (2 * es_ref_count_n(ref, b, e) > e - b) bad_n++;
+		if (b >= 50000 && e <= 54000) in_nrun++;
+		if (e == cend) last_at_end[c] = 1;
+		if (c == 2) c3++;
+		prev = b;
+	}
+	CHECK_EQ_INT(bad_span, 0);
+	CHECK_EQ_INT(bad_len, 0);
+	CHECK_EQ_INT(bad_n, 0);
+	CHECK_EQ_INT(in_nrun, 0);
+	CHECK(last_at_end[0] && last_at_end[1] && last_at_end[2]);
+	CHECK_EQ_INT(c3, 1);   /* a contig shorter than W is one window */
+	/* about (len - W)/S + 1 windows per contig, fewer the N-covered ones */
+	CHECK(n > (200000 - 5000) / TS && n < 260000 / TS + 10);
+	es_index_destroy(idx);
+}
+
+TEST(store_roundtrip)
+{
+	const char *ip = make_index(ES_CODE_PQ4);
+	es_index_t *a = es_index_load(ip), *b = es_index_load(ip);
+	CHECK(a && b);
+	if (!a || !b) { es_index_destroy(a); es_index_destroy(b); return; }
+	es_ref_t *fa = es_ref_load_fasta(make_genome());
+	const es_ref_t *r = es_index_ref(a);
+	CHECK_EQ_INT(r->len, fa->len);
+	CHECK_EQ_INT(r->n_nrun, fa->n_nrun);
+	CHECK_EQ_INT(r->owns_pac, 0);
+	for (int c = 0; c < fa->n_contig; c++) {
+		CHECK_STR(r->contig[c].name, fa->contig[c].name);
+		CHECK_EQ_INT(r->contig[c].off, fa->contig[c].off);
+	}
+	uint8_t *x = malloc(fa->len), *y = malloc(fa->len);
+	es_ref_get(fa, 0, fa->len, x);
+	es_ref_get(r, 0, r->len, y);
+	CHECK(memcmp(x, y, fa->len) == 0);
+	CHECK_STR(es_index_encoder_spec(a), "kmer");
+	es_encoder_t *enc = es_index_open_encoder(a);
+	CHECK(enc != NULL);
+	if (enc) CHECK(es_index_encoder_checksum(a) == enc->checksum);
+	/* the same queries give the same answers from both mappings, and the prefix form of the path loads too */
+	int nq = 40, k = 16, dim = es_index_dim(a);
+	const uint8_t *seqs[40];
+	int lens[40];
+	for (int i = 0; i < nq; i++) { seqs[i] = x + 1000 + i * 4000; lens[i] = 150; }
+	float *q = malloc(nq * dim * sizeof(float));
+	int64_t *ia = malloc(nq * k * sizeof(int64_t)), *ib = malloc(nq * k * sizeof(int64_t));
+	float *sa = malloc(nq * k * sizeof(float)), *sb = malloc(nq * k * sizeof(float));
+	if (enc) {
+		es_encoder_embed(enc, nq, seqs, lens, q);
+		CHECK(es_index_search(a, nq, q, k, 0, ia, sa) == 0);
+		CHECK(es_index_search(b, nq, q, k, 0, ib, sb) == 0);
+		CHECK(memcmp(ia, ib, nq * k * sizeof(int64_t)) == 0);
+		CHECK(memcmp(sa, sb, nq * k * sizeof(float)) == 0);
+		/* every query is an exact window sequence at a window start: its own window is the best hit */
+		int own = 0;
+		for (int i = 0; i < nq; i++) {
+			int64_t wb, we;
+			es_index_window(a, ia[i * k], &wb, &we);
+			own += wb == 1000 + i * 4000;
+		}
+		CHECK(own >= nq - 2);
+		/* scores best first */
+		int sorted = 1;
+		for (int i = 0; i < nq; i++) for (int j = 1; j < k; j++) if (ia[i * k + j] >= 0 && sa[i * k + j] > sa[i * k + j - 1]) sorted = 0;
+		CHECK(sorted);
+	}
+	char prefix[512];
+	snprintf(prefix, sizeof prefix, "%s", ip);
+	prefix[strlen(prefix) - 4] = 0;
+	es_index_t *c = es_index_load(prefix);
+	CHECK(c != NULL);
+	es_index_destroy(c);
+	free(q); free(ia); free(ib); free(sa); free(sb); free(x); free(y);
+	es_encoder_destroy(enc);
+	es_ref_destroy(fa);
+	es_index_destroy(a); es_index_destroy(b);
+}
+
+static void copy_file(const char *from, const char *to, long keep, long flip)
+{
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	int ch;
+	for (long i = 0; (ch = fgetc(in)) != EOF && (keep < 0 || i < keep); i++) fputc(i == flip ? ch ^ 0x10 : ch, out);
+	fclose(in); fclose(out);
+}
+
+TEST(store_refuses_damaged_files)
+{
+	const char *ip = make_index(ES_CODE_PQ4);
+	char p[600];
+	const char *dir = es_test_tmpdir();
+	struct { const char *name; long keep, flip; const char *msg; } cases[] = {
+		{ "trunc.esi", 100000, -1, "truncated" },
+		{ "trunc_hdr.esi", 2000, -1, "truncated" },
+		{ "flip_sec.esi", -1, 300000, "checksum mismatch" },
+		{ "flip_last.esi", -1, -2, "checksum mismatch" },
+		{ "flip_hdr.esi", -1, 100, "corrupt index header" },
+		{ "magic.esi", -1, 0, "not an esalign index" },
+		{ "version.esi", -1, 8, "version" },
+	};
+	FILE *fp = fopen(ip, "rb");
+	fseek(fp, 0, SEEK_END);
+	long size = ftell(fp);
+	fclose(fp);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, cases[i].name);
+		copy_file(ip, p, cases[i].keep, cases[i].flip == -2 ? size - 200 : cases[i].flip);
+		es_index_t *idx = es_index_load(p);
+		CHECKF(idx == NULL, "%s accepted", cases[i].name);
+		CHECKF(strstr(es_last_error(), p) != NULL, "error does not name the file: %s", es_last_error());
+		CHECKF(strstr(es_last_error(), cases[i].msg) != NULL, "%s: '%s' lacks '%s'", cases[i].name, es_last_error(), cases[i].msg);
+		es_index_destroy(idx);
+	}
+	snprintf(p, sizeof p, "%s/empty.esi", dir);
+	fclose(fopen(p, "w"));
+	CHECK(es_index_load(p) == NULL);
+	CHECK(strstr(es_last_error(), p) != NULL);
+	CHECK(es_index_load("/nonexistent/idx") == NULL);
+	CHECK(strstr(es_last_error(), "/nonexistent/idx") && strstr(es_last_error(), "/nonexistent/idx.esi"));
+	/* a FASTA is not an index */
+	CHECK(es_index_load(make_genome()) == NULL);
+	CHECK(strstr(es_last_error(), "not an esalign index") != NULL);
+	/* another encoder is refused */
+	es_index_t *idx = es_index_load(ip);
+	es_encoder_t *other = es_encoder_open("kmer:13:64");
+	CHECK(idx && other && es_index_check_encoder(idx, other) == -1);
+	CHECK(strstr(es_last_error(), "kmer(k=13") != NULL);
+	if (idx && other) {
+		es_locus_t l[4];
+		int nl;
+		const uint8_t *s = (const uint8_t *)"\0\1\2\3\0\1\2\3\0\1\2\3\0\1\2\3\0\1\2\3";
+		int len = 20;
+		CHECK(es_index_candidates(idx, other, 1, &s, &len, 4, l, &nl, 0) == -1);
+	}
+	es_encoder_destroy(other);
+	es_index_destroy(idx);
+}
+
+/* Simulated reads from the test genome: n reads of len bases with 1% substitutions and 0.1% indels, both strands. */
+typedef struct { uint8_t **seq; int *len; int64_t *beg, *end; int n; } reads_t;
+static reads_t sim_reads(const es_ref_t *ref, int n, int len, uint64_t seed)
+{
+	reads_t r = { malloc(n * sizeof(uint8_t *)), malloc(n * sizeof(int)), malloc(n * sizeof(int64_t)), malloc(n * sizeof(int64_t)), n };
+	es_rng_t rng;
+	es_rng_seed(&rng, seed);
+	es_sim_err_t err = { 0.01, 0.0005, 0.0005, ES_SIM_INDEL_EXT };
+	int srcn = len + len / 8 + 32;
+	uint8_t *src = malloc(srcn);
+	for (int i = 0; i < n;) {
+		int64_t pos = (int64_t)es_rng_below(&rng, (uint64_t)ref->len);
+		int c = es_ref_contig_at(ref, pos);
+		if (pos + srcn > ref->contig[c].off + ref->contig[c].len || es_ref_count_n(ref, pos, pos + srcn)) continue;
+		es_ref_get(ref, pos, pos + srcn, src);
+		r.seq[i] = malloc(len);
+		int used;
+		if (es_sim_mutate(src, srcn, len, &err, &rng, r.seq[i], &used) != 0) { free(r.seq[i]); continue; }
+		if (es_rng_below(&rng, 2)) es_revcomp(r.seq[i], len);
+		r.len[i] = len; r.beg[i] = pos; r.end[i] = pos + used;
+		i++;
+	}
+	free(src);
+	return r;
+}
+static void reads_free(reads_t *r) { for (int i = 0; i < r->n; i++) free(r->seq[i]); free(r->seq); free(r->len); free(r->beg); free(r->end); }
+
+/* percent of reads with a locus among the first K overlapping the true origin */
+static double locus_recall(const es_index_t *idx, const es_encoder_t *enc, reads_t *r, int K, int flags, int *bad_loci)
+{
+	es_locus_t *l = malloc((size_t)r->n * K * sizeof *l);
+	int *nl = malloc(r->n * sizeof(int)), hit = 0;
+	CHECK(es_index_candidates(idx, enc, r->n, (const uint8_t *const *)r->seq, r->len, K, l, nl, flags) == 0);
+	const es_ref_t *ref = es_index_ref(idx);
+	*bad_loci = 0;
+	for (int i = 0; i < r->n; i++) {
+		int found = 0;
+		for (int j = 0; j < nl[i]; j++) {
+			es_locus_t *x = &l[(size_t)i * K + j];
+			if (x->beg < r->end[i] && r->beg[i] < x->end) found = 1;
+			int c = es_ref_contig_at(ref, x->beg);
+			if (x->end > ref->contig[c].off + ref->contig[c].len || x->end <= x->beg) (*bad_loci)++;
+			if (j && x->score > l[(size_t)i * K + j - 1].score) (*bad_loci)++;
+		}
+		hit += found;
+	}
+	free(l); free(nl);
+	return 100.0 * hit / r->n;
+}
+
+TEST(store_recall_approx_vs_exact)
+{
+	/* Bound: on this genome the approximate search (PQ4 fast scan, 512 re-ranked) finds the true locus for at least
+	 * as many reads as exact search minus 1 point, and exact search at least 97% of 150 bp reads. */
+	for (int kind = ES_CODE_SIGN; kind <= ES_CODE_PQ4; kind++) {
+		es_index_t *idx = es_index_load(make_index(kind));
+		CHECK(idx != NULL);
+		if (!idx) return;
+		es_encoder_t *enc = es_index_open_encoder(idx);
+		reads_t r = sim_reads(es_index_ref(idx), 300, 150, 5);
+		int bad1, bad2;
+		double ra = locus_recall(idx, enc, &r, 16, 0, &bad1), rx = locus_recall(idx, enc, &r, 16, ES_SEARCH_EXACT, &bad2);
+		CHECKF(rx >= 97.0, "exact recall %.1f", rx);
+		CHECKF(ra >= rx - 1.0, "%s: approximate %.1f vs exact %.1f", kind == ES_CODE_PQ4 ? "pq4" : "sign", ra, rx);
+		CHECK_EQ_INT(bad1 + bad2, 0);
+		reads_free(&r);
+		es_encoder_destroy(enc);
+		es_index_destroy(idx);
+	}
+}
+
+TEST(store_candidates_read_lengths)
+{
+	/* reads of 100 (shorter than W), 150 (= W) and 250 bp (two chunks that vote) all find their origin */
+	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ4));
+	CHECK(idx != NULL);
+	if (!idx) return;
+	es_encoder_t *enc = es_index_open_encoder(idx);
+	int L[3] = { 100, 150, 250 };
+	double want[3] = { 90.0, 97.0, 98.0 };
+	for (int t = 0; t < 3; t++) {
+		reads_t r = sim_reads(es_index_ref(idx), 200, L[t], 9 + t);
+		int bad;
+		double rc = locus_recall(idx, enc, &r, 16, 0, &bad);
+		CHECKF(rc >= want[t], "%d bp: recall@16 %.1f < %.1f", L[t], rc, want[t]);
+		CHECK_EQ_INT(bad, 0);
+		reads_free(&r);
+	}
+	/* too short and all-N reads get no loci, without error */
+	uint8_t nn[200];
+	memset(nn, 4, sizeof nn);
+	const uint8_t *s[2] = { nn, nn };
+	int lens[2] = { 200, 10 }, nl[2] = { -1, -1 };
+	es_locus_t l[2 * 4];
+	CHECK(es_index_candidates(idx, enc, 2, s, lens, 4, l, nl, 0) == 0);
+	CHECK(nl[0] == 0 && nl[1] == 0);
+	es_encoder_destroy(enc);
+	es_index_destroy(idx);
+}
+
+/* ---- kernels against their scalar twins ---- */
+static int same_state(const es_hamq_t *a, const es_hamq_t *b)
+{
+	return a->n == b->n && a->thr == b->thr && !memcmp(a->id, b->id, a->n * 4) && !memcmp(a->dist, b->dist, a->n * 2);
+}
+
+TEST(store_kernels_match_scalar)
+{
+	__builtin_cpu_init();
+	int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw");
+	int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+	es_rng_t rng;
+	es_rng_seed(&rng, 3);
+	int64_t n = 5000;
+	uint64_t *codes = malloc(n * 4 * sizeof(uint64_t));
+	for (int64_t i = 0; i < n * 4; i++) codes[i] = es_rng_next(&rng);
+	/* plant near-duplicates of the query so the buffer fills and shrinks */
+	uint64_t q[4] = { es_rng_next(&rng), es_rng_next(&rng), es_rng_next(&rng), es_rng_next(&rng) };
+	for (int i = 0; i < 300; i++) for (int j = 0; j < 4; j++) codes[j * n + i * 13] = q[j] ^ (1ULL << es_rng_below(&rng, 64));
+	uint32_t id[3][200];
+	uint16_t dist[3][200];
+	int ranges[][2] = { { 0, 5000 }, { 3, 4999 }, { 17, 18 }, { 4992, 5000 }, { 100, 101 } };
+	int mism = 0, runs = 0;
+	for (int nw = 1; nw <= 4; nw *= 2)
+		for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+			es_hamq_t st[3];
+			for (int v = 0; v < 3; v++) st[v] = (es_hamq_t){ 64 * nw + 1, 40, 0, 200, id[v], dist[v] };
+			es_hamscan_scalar(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[0]);
+			if (has2) { es_hamscan_avx2(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[1]); mism += !same_state(&st[0], &st[1]); runs++; }
+			if (has512) { es_hamscan_avx512(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[2]); mism += !same_state(&st[0], &st[2]); runs++; }
+		}
+	CHECK_EQ_INT(mism, 0);
+	/* PQ4 fast scan: random codes and tables, M = 8, 16, 32 */
+	int64_t nb = (n + 63) / 64;
+	uint8_t *pq = malloc(nb * 16 * 64);
+	for (int64_t i = 0; i < nb * 16 * 64; i++) pq[i] = (uint8_t)es_rng_next(&rng);
+	uint8_t lut[32 * 16];
+	int pranges[][2] = { { 0, 5000 }, { 64, 4990 }, { 128, 130 }, { 4992, 5000 } };
+	for (int M = 8; M <= 32; M *= 2) {
+		for (int i = 0; i < M * 16; i++) lut[i] = (uint8_t)es_rng_below(&rng, 255 / M + 1);
+		for (size_t r = 0; r < sizeof pranges / sizeof pranges[0]; r++) {
+			es_hamq_t st[3];
+			for (int v = 0; v < 3; v++) st[v] = (es_hamq_t){ 256, 40, 0, 200, id[v], dist[v] };
+			es_pqscan_scalar(pq, M, pranges[r][0], pranges[r][1], lut, &st[0]);
+			if (has2) { es_pqscan_avx2(pq, M, pranges[r][0], pranges[r][1], lut, &st[1]); mism += !same_state(&st[0], &st[1]); runs++; }
+			if (has512) { es_pqscan_avx512(pq, M, pranges[r][0], pranges[r][1], lut, &st[2]); mism += !same_state(&st[0], &st[2]); runs++; }
+			CHECK(st[0].n > 0);
+		}
+	}
+	CHECK_EQ_INT(mism, 0);
+	if (!has2 && !has512) fprintf(stderr, "    (no AVX2/AVX-512 on this CPU: only the scalar kernels ran)\n");
+	/* the scalar scan keeps the true nearest: every planted neighbour (distance <= 4 on 256 bits) survives */
+	es_hamq_t s0 = { 257, 40, 0, 200, id[0], dist[0] };
+	es_hamscan_scalar(codes, n, 4, 0, n, q, &s0);
+	int planted = 0;
+	for (int i = 0; i < s0.n; i++) planted += s0.dist[i] <= 4;
+	CHECK(planted >= 40);
+	free(codes); free(pq);
+}
+
+TEST(store_search_simd_equals_scalar)
+{
+	/* whole searches agree whichever kernel the dispatcher picks */
+	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ4));
+	CHECK(idx != NULL);
+	if (!idx) return;
+	es_encoder_t *enc = es_index_open_encoder(idx);
+	reads_t r = sim_reads(es_index_ref(idx), 50, 150, 77);
+	int dim = es_index_dim(idx), k = 8;
+	float *q = malloc(50 * dim * sizeof(float));
+	es_encoder_embed(enc, 50, (const uint8_t *const *)r.seq, r.len, q);
+	int64_t a[50 * 8], b[50 * 8];
+	es_index_search(idx, 50, q, k, 0, a, NULL);
+	setenv("ES_SIMD", "scalar", 1);
+	es_index_search(idx, 50, q, k, 0, b, NULL);
+	unsetenv("ES_SIMD");
+	CHECK(memcmp(a, b, sizeof a) == 0);
+	free(q);
+	reads_free(&r);
+	es_encoder_destroy(enc);
+	es_index_destroy(idx);
+}
+
+TEST(store_checksum)
+{
+	uint8_t buf[1000];
+	for (int i = 0; i < 1000; i++) buf[i] = (uint8_t)(i * 7);
+	uint64_t h = es_fast_checksum(buf, 1000, 1);
+	int same = 0;
+	for (int i = 0; i < 1000; i += 37) { buf[i] ^= 1; same += es_fast_checksum(buf, 1000, 1) == h; buf[i] ^= 1; }
+	CHECK_EQ_INT(same, 0);
+	CHECK(es_fast_checksum(buf, 999, 1) != h);
+	CHECK(es_fast_checksum(buf, 1000, 2) != h);
+}
