@@ -32,12 +32,13 @@ int es_align_has_kernel(int kernel)
 	}
 }
 
-/* AVX-512 is the default where present: 32 lanes make the 250 bp case ~1.6x faster than AVX2 (see bench in
- * tests/test_align.c). */
+/* AVX2 is the default even where AVX-512 exists: on the AMD EPYC (Zen 4) we develop on, the 32-lane kernel measured
+ * no faster (250 bp vs 330 bp score-only: 13.1-13.7 us AVX2, 13.5-14.0 us AVX-512; test align_bench), since Zen 4
+ * splits 512-bit operations. CPUs with native 512-bit units may gain; not measured, so not the default. */
 static int auto_kernel(void)
 {
 	static int k = -1;  /* benign race: every thread computes the same value */
-	if (k < 0) k = es_align_has_kernel(2) ? 2 : es_align_has_kernel(1) ? 1 : 0;
+	if (k < 0) k = es_align_has_kernel(1) ? 1 : 0;
 	return k;
 }
 
@@ -80,41 +81,47 @@ static int fill(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tl
 	else if (!es_align_has_kernel(kernel)) return es_error("es_align: this CPU cannot run kernel %d", kernel);
 	if (kernel == 1 || kernel == 2) {
 		int seglen = kernel == 2 ? es_sw_avx512_seglen(qlen) : es_sw_avx2_seglen(qlen), w = kernel == 2 ? 32 : 16;
-		int16_t *H = NULL, *E = NULL;
+		int16_t *H = NULL;
 		if (store) {
-			size_t col = (size_t)seglen * w, nh = (tlen + 1) * col, ne = tlen * col;
-			size_t bytes = ((nh + ne) * sizeof(int16_t) + 63) & ~(size_t)63;
+			size_t bytes = ((size_t)(tlen + 1) * seglen * w * sizeof(int16_t) + 63) & ~(size_t)63;
 			*buf = aligned_alloc(64, bytes);
 			if (!*buf) return es_error("es_align: out of memory (%zu bytes)", bytes);
-			H = *buf; E = H + nh;
+			H = *buf;
 		}
-		int r = kernel == 2 ? es_sw_avx512(q, qlen, t, tlen, p, H, E, m) : es_sw_avx2(q, qlen, t, tlen, p, H, E, m);
+		int r = kernel == 2 ? es_sw_avx512(q, qlen, t, tlen, p, H, m) : es_sw_avx2(q, qlen, t, tlen, p, H, m);
 		if (r == 0) return 0;
 		free(*buf); *buf = NULL;  /* scores overflow 16 bits: do it in 32 */
 	}
-	int32_t *H = NULL, *E = NULL;
+	int32_t *H = NULL;
 	if (store) {
-		size_t nh = (size_t)(tlen + 1) * qlen, ne = (size_t)tlen * qlen;
-		*buf = malloc((nh + ne) * sizeof(int32_t));
+		*buf = malloc((size_t)(tlen + 1) * qlen * sizeof(int32_t));
 		if (!*buf) return es_error("es_align: out of memory");
-		H = *buf; E = H + nh;
+		H = *buf;
 	}
-	return es_sw_scalar(q, qlen, t, tlen, p, H, E, m);
+	return es_sw_scalar(q, qlen, t, tlen, p, H, m);
 }
 
-static inline size_t idx(const es_swmat_t *m, int i, int j)  /* E index of (i,j); H's is shifted by one column */
+/* The traceback's view of H: row offsets precomputed (a division per access cost ~3 us per 250 bp read). */
+typedef struct {
+	const es_swmat_t *m;
+	size_t col;       /* elements per column */
+	int32_t *rowoff;  /* offset of row i within a column */
+} tbview_t;
+
+static inline int getH(const tbview_t *tv, int i, int j)  /* j >= -1 */
 {
-	return (size_t)j * m->seglen * m->w + (size_t)(i % m->seglen) * m->w + i / m->seglen;
+	size_t k = (size_t)(j + 1) * tv->col + (size_t)tv->rowoff[i];
+	return tv->m->H16 ? tv->m->H16[k] : tv->m->H32[k];
 }
-static inline int getH(const es_swmat_t *m, int i, int j)  /* j >= -1 */
+
+/* Does a deletion end at (i,j) with value exactly v? E[i][j] = max over k >= 1 of H[i][j-k] - oe - ge*(k-1), and
+ * E <= v there, so look for a k giving v; H <= best bounds how far left one can come from. Keeping E would double
+ * the memory the fill writes, for a question asked only at the few gap ends. */
+static int deletion_ends_here(const tbview_t *tv, const es_swp_t *p, int i, int j, int v)
 {
-	size_t k = idx(m, i, j + 1);
-	return m->H16 ? m->H16[k] : m->H32[k];
-}
-static inline int getE(const es_swmat_t *m, int i, int j)
-{
-	size_t k = idx(m, i, j);
-	return m->E16 ? m->E16[k] : m->E32[k];
+	for (int k = 1; j - k >= -1 && p->oe + p->ge * (k - 1) <= tv->m->best - v; k++)
+		if (getH(tv, i, j - k) - p->oe - p->ge * (k - 1) == v) return 1;
+	return 0;
 }
 
 /* Scaled bonus-free score of the objective value v of an alignment of nb bonuses (v = K*(score + c*nb) - nb). */
@@ -133,36 +140,40 @@ static int push_op(uint32_t *cig, int n, int op, int len)
 }
 
 /* Walk back from the best cell. States: H (the cell's value), E (in a deletion), F (in an insertion); the value v
- * being explained is always > 0 (see align.h for the order of preference). */
+ * being explained is always > 0 (see align.h for the order of preference). A gap is walked until the first cell
+ * from which opening it gives v: the shortest gap, the same one E/F's "open over extend" choice would give. */
 static int traceback(const es_swmat_t *m, const uint8_t *q, int qlen, const uint8_t *t, const es_swp_t *p,
                      const es_score_t *sc, es_aln_t *out)
 {
 	int i = m->bi, j = m->bj, v = m->best, state = 0;  /* 0 H, 1 E, 2 F */
+	tbview_t tv = { m, (size_t)m->seglen * m->w, es_malloc(sizeof(int32_t) * ((size_t)m->seglen * m->w)) };
+	for (int l = 0; l < m->w; l++)
+		for (int s = 0; s < m->seglen; s++) tv.rowoff[l * m->seglen + s] = s * m->w + l;  /* row l*seglen+s */
 	char *ops = es_malloc((size_t)qlen + m->bj + 2);
 	int nops = 0;
 	for (;;) {
 		if (i < 0 || j < 0 || nops > qlen + m->bj + 1) goto bad;
 		if (state == 0) {
-			int prev = i == 0 ? p->bonus : j == 0 ? 0 : getH(m, i - 1, j - 1);
+			int prev = i == 0 ? p->bonus : j == 0 ? 0 : getH(&tv, i - 1, j - 1);
 			int s = p->mat[q[i] * 5 + t[j]] + (i == qlen - 1 ? p->bonus : 0);
 			if (v == prev + s) {
 				ops[nops++] = 'M';
 				if (i == 0 || j == 0 || prev == 0) break;  /* the alignment starts here */
 				i--, j--, v = prev;
-			} else if (v == getE(m, i, j)) state = 1;
+			} else if (deletion_ends_here(&tv, p, i, j, v)) state = 1;
 			else if (i > 0) state = 2;
 			else goto bad;
 		} else if (state == 1) {  /* deletion of t[j] */
 			ops[nops++] = 'D';
 			if (j == 0) goto bad;
-			int hl = getH(m, i, j - 1);
+			int hl = getH(&tv, i, j - 1);
 			if (hl - p->oe == v) state = 0, v = hl;
 			else v += p->ge;
 			j--;
 		} else {  /* insertion of q[i] */
 			ops[nops++] = 'I';
 			if (i == 0) goto bad;
-			int hu = getH(m, i - 1, j);
+			int hu = getH(&tv, i - 1, j);
 			if (hu - p->oe == v) state = 0, v = hu;
 			else v += p->ge;
 			i--;
@@ -175,11 +186,11 @@ static int traceback(const es_swmat_t *m, const uint8_t *q, int qlen, const uint
 	for (int k = nops - 1; k >= 0; k--) n = push_op(out->cigar, n, ops[k] == 'M' ? 0 : ops[k] == 'I' ? 1 : 2, 1);
 	n = push_op(out->cigar, n, 4, qlen - out->qend);
 	out->n_cigar = n;
-	free(ops);
+	free(ops); free(tv.rowoff);
 	out->score = unscale(m->best, (out->qbeg == 0) + (out->qend == qlen), sc);
 	return 0;
 bad:
-	free(ops);
+	free(ops); free(tv.rowoff);
 	return es_error("es_align: internal error: inconsistent traceback at (%d,%d)", i, j);
 }
 

@@ -76,24 +76,24 @@ typedef struct {
 	int oe, ge;     /* scaled gap open+extend, extend */
 	int bonus;      /* scaled end bonus: clip_pen*K - 1 (>= 0) */
 } es_swp_t;
-/* A filled DP: H (the best objective of an alignment ending with cell (i,j), floored at 0) and E (the best ending
- * with a deletion at (i,j)) for query rows i in [0,qlen) and target columns j in [0,tlen), in the "striped" layout
- * of a kernel with w lanes and seglen segments: cell (i,j) is at [(j+1)*seglen*w + (i%seglen)*w + i/seglen] for H
- * (column j=-1 holds H=0) and at [j*seglen*w + (i%seglen)*w + i/seglen] for E. w=1, seglen=qlen is plain column-major. */
+/* A filled DP: H[i][j], the best objective of an alignment ending with cell (i,j) (floored at 0), for query rows i
+ * in [0,qlen) and target columns j in [-1,tlen) (column -1 holds 0), in the "striped" layout of a kernel with w lanes
+ * and seglen segments: cell (i,j) is at [(j+1)*seglen*w + (i%seglen)*w + i/seglen]; w=1, seglen=qlen is plain
+ * column-major. Only H is kept: the traceback recovers gaps from H alone. */
 typedef struct {
-	const int32_t *H32, *E32;  /* the scalar kernel's matrices (or NULL) */
-	const int16_t *H16, *E16;  /* a SIMD kernel's matrices (or NULL) */
+	const int32_t *H32;  /* the scalar kernel's matrix (or NULL) */
+	const int16_t *H16;  /* a SIMD kernel's matrix (or NULL) */
 	int w, seglen;
-	int best, bi, bj;           /* scaled best objective (> 0), its cell (bi = -1: none) */
+	int best, bi, bj;    /* scaled best objective (> 0 if any alignment), its cell (bi: -1 when H was not kept) */
 } es_swmat_t;
-/* Fill kernels. With H and E NULL only best and bj are computed (score only); otherwise H and E must hold
- * (tlen+1)*seglen*w and tlen*seglen*w elements (es_sw_*_seglen gives seglen). Return 0, or -1 if a 16-bit kernel
+/* Fill kernels. With H NULL only best and bj are computed (score only); otherwise H must hold (tlen+1)*seglen*w
+ * elements (es_sw_*_seglen gives seglen; SIMD kernels want H 64-byte aligned). Return 0, or -1 if a 16-bit kernel
  * cannot hold the scores (the caller falls back to the 32-bit scalar kernel). */
-int es_sw_scalar(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int32_t *H, int32_t *E, es_swmat_t *m);
+int es_sw_scalar(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int32_t *H, es_swmat_t *m);
 int es_sw_avx2_seglen(int qlen);
-int es_sw_avx2(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int16_t *H, int16_t *E, es_swmat_t *m);
+int es_sw_avx2(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int16_t *H, es_swmat_t *m);
 int es_sw_avx512_seglen(int qlen);
-int es_sw_avx512(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int16_t *H, int16_t *E, es_swmat_t *m);
+int es_sw_avx512(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int16_t *H, es_swmat_t *m);
 /* es_align / es_align_score with a chosen kernel (0 scalar, 1 avx2, 2 avx512; -1 the automatic choice). A kernel the
  * CPU lacks gives -1 with es_error. For the tests and benchmarks. */
 int es_align_with(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, es_aln_t *out);

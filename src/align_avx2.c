@@ -2,8 +2,8 @@
  * (AVX2). Query position i lives in segment i%seglen, lane i/seglen. Vertical gaps that cross lanes are resolved by
  * a prefix-max scan across lanes (as parasail's "scan" kernels do) instead of Farrar's "lazy F" loop: for a read that
  * matches, F stays alive down whole columns and the lazy loop ran ~W passes per column (measured 91 us per 250 bp
- * alignment with lazy F, vs ~10 with the scan). Stores H and E per cell when a traceback is wanted; the scalar twin
- * is align_ref.c. */
+ * alignment with lazy F, vs ~10 with the scan). Stores H per cell when a traceback is wanted; the scalar twin is
+ * align_ref.c. */
 #include "align.h"
 #include "util.h"
 #include <stdlib.h>
@@ -36,7 +36,7 @@ static inline int hmax16(__m256i v)
 
 static inline int any_gt(__m256i a, __m256i b) { return _mm256_movemask_epi8(_mm256_cmpgt_epi16(a, b)) != 0; }
 
-int es_sw_avx2(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int16_t *H, int16_t *E, es_swmat_t *m)
+int es_sw_avx2(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int16_t *H, es_swmat_t *m)
 {
 	/* 16-bit range: the best objective is at most qlen*max(mat) + 2*bonus; penalties must fit too */
 	int maxm = 0, minm = 0;
@@ -89,7 +89,6 @@ int es_sw_avx2(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_
 			}
 			break;
 		}
-		__m256i *Ej1 = E ? (__m256i *)E + (size_t)(j + 1) * S : NULL;  /* E of column j+1 */
 		const __m256i *vP = prof + t[j + 1] * S;
 		/* final H of column j, last segment: its lane-shift is the diagonal of column j+1's segment 0 */
 		__m256i vFlast = _mm256_max_epi16(vFpen, _mm256_subs_epi16(vX, vLast));
@@ -102,7 +101,6 @@ int es_sw_avx2(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_
 			vF = _mm256_max_epi16(_mm256_subs_epi16(vF, vGE), _mm256_subs_epi16(vHt, vOE));  /* opening from Ht suffices */
 			__m256i vE = _mm256_max_epi16(_mm256_subs_epi16(_mm256_load_si256(pvE + s), vGE), _mm256_subs_epi16(vH, vOE));
 			_mm256_store_si256(pvE + s, vE);                     /* E of column j+1 */
-			if (Ej1) _mm256_store_si256(Ej1 + s, vE);
 			__m256i vHt1 = _mm256_max_epi16(_mm256_max_epi16(_mm256_adds_epi16(vDiag, _mm256_load_si256(vP + s)), vE), vZero);
 			_mm256_store_si256(pvHt + s, vHt1);                  /* Ht of column j+1 */
 			vColMax = _mm256_max_epi16(vColMax, vHt1);           /* an F-made H is never a column's maximum */
@@ -123,7 +121,7 @@ int es_sw_avx2(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_
 		}
 	}
 	if (buf != stackbuf) free(buf);
-	m->H16 = H; m->E16 = E; m->H32 = 0; m->E32 = 0;
+	m->H16 = H; m->H32 = 0;
 	m->w = W; m->seglen = S;
 	m->best = best; m->bj = bj; m->bi = -1;
 	if (H && best > 0) {  /* smallest row of column bj holding the best */

@@ -11,14 +11,10 @@
  * bonus (H[-1][j] = bonus) and the column before the target worth 0 (H[i][-1] = 0); s(i,j) of the last row includes
  * the end bonus. E[i][j] = max(H[i][j-1]-oe, E[i][j-1]-ge) (E[i][0] = -oe), F likewise along i (F[0][j] = -inf):
  * so an alignment can only start and end with a match/mismatch. */
-int es_sw_scalar(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int32_t *H, int32_t *E, es_swmat_t *m)
+int es_sw_scalar(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int32_t *H, es_swmat_t *m)
 {
-	int32_t *hbuf = 0, *ebuf = 0;
-	if (!H) {  /* score only: two columns of H and one of E */
-		hbuf = es_malloc(sizeof(int32_t) * 2 * qlen);
-		ebuf = es_malloc(sizeof(int32_t) * qlen);
-	}
-	int32_t *enext = ebuf ? ebuf : es_malloc(sizeof(int32_t) * qlen);  /* E[.][j] for the column being filled */
+	int32_t *hbuf = H ? NULL : es_malloc(sizeof(int32_t) * 2 * qlen);  /* score only: two columns of H */
+	int32_t *enext = es_malloc(sizeof(int32_t) * qlen);  /* E[.][j] for the column being filled */
 	for (int i = 0; i < qlen; i++) enext[i] = -p->oe;  /* from H[i][-1] = 0 */
 	int best = 0, bi = -1, bj = -1;
 	for (int j = 0; j < tlen; j++) {
@@ -32,7 +28,6 @@ int es_sw_scalar(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const e
 			int32_t d = i == 0 ? p->bonus : hp ? hp[i - 1] : 0;
 			int32_t s = ms[q[i] * 5] + (i == qlen - 1 ? p->bonus : 0);
 			int32_t e = enext[i];
-			if (E) E[(size_t)j * qlen + i] = e;
 			int32_t h = d + s;
 			if (e > h) h = e;
 			if (f > h) h = f;
@@ -45,9 +40,9 @@ int es_sw_scalar(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const e
 		}
 	}
 	if (H) { for (int i = 0; i < qlen; i++) H[i] = 0; }  /* column j=-1 */
-	if (!ebuf) free(enext);
-	free(hbuf); free(ebuf);
-	m->H32 = H; m->E32 = E; m->H16 = 0; m->E16 = 0;
+	free(enext);
+	free(hbuf);
+	m->H32 = H; m->H16 = 0;
 	m->w = 1; m->seglen = qlen;
 	m->best = best; m->bi = H ? bi : -1; m->bj = bj;
 	return 0;
