@@ -78,13 +78,13 @@ static int run_recall(const char *spec, const char *fa, const char *region, es_r
 	int64_t b, en;
 	if (es_train_region(ref, region, &b, &en) == 0) {
 		ro->beg = b; ro->end = en;
-		double rec[ES_RECALL_MAX_SET][4], eps;
+		double rec[ES_RECALL_MAX_SET][4], sp[ES_RECALL_MAX_SET + 1];
 		double t0 = es_time();
-		if (es_recall_eval(e, ref, ro, rec, &eps) == 0) {
+		if (es_recall_eval(e, ref, ro, rec, sp) == 0) {
 			for (int k = 0; k < ro->n_set; k++)
-				printf("recall\tencoder=%s\tregion=%s\tW=%d\tstride=%d\tread_len=%d\tsub=%g\treads=%d\t@1=%.4f\t@4=%.4f\t@16=%.4f\t@64=%.4f\twindows_per_s=%.0f\tthreads=%d\tsecs=%.1f\n",
+				printf("recall\tencoder=%s\tregion=%s\tW=%d\tstride=%d\tread_len=%d\tsub=%g\treads=%d\t@1=%.4f\t@4=%.4f\t@16=%.4f\t@64=%.4f\twindows_per_cpu_s=%.0f\treads_per_cpu_s=%.0f\tthreads=%d\tsecs=%.1f\n",
 				       e->name, region, ro->W, ro->stride, ro->read_len[k], ro->sub[k], ro->n_reads, rec[k][0], rec[k][1], rec[k][2],
-				       rec[k][3], eps, ro->nthreads, es_time() - t0);
+				       rec[k][3], sp[0], sp[1 + k], ro->nthreads, es_time() - t0);
 			ret = 0;
 		}
 	}

@@ -76,7 +76,13 @@ typedef struct {
 	float *y;          /* (N, D) raw embeddings f(x)+f(rc x) */
 	const float *dy;   /* (N, D) gradient w.r.t. y */
 	float **tgrad;     /* per-thread gradient */
+	float *cache;      /* NULL: recompute forwards in backward; else both strands' activations of sequence i at off[i] */
+	size_t *off;
 } pg_ctx_t;
+
+struct es_train_ws_s { float *buf; size_t cap; };
+es_train_ws_t *es_train_ws_new(void) { return es_calloc(1, sizeof(es_train_ws_t)); }
+void es_train_ws_free(es_train_ws_t *ws) { if (ws) { free(ws->buf); free(ws); } }
 
 static int too_short(const es_model_t *m, const uint8_t *x, int T)
 {
@@ -88,10 +94,23 @@ static int too_short(const es_model_t *m, const uint8_t *x, int T)
 static void pg_forward(void *vc, int tid, int nt)
 {
 	pg_ctx_t *c = vc;
-	float *act = es_malloc((es_model_act_size(&c->m->cfg, c->maxT) + 1) * sizeof(float));
+	int D = c->m->cfg.D;
+	float *act = c->cache ? NULL : es_malloc((es_model_act_size(&c->m->cfg, c->maxT) + 1) * sizeof(float));
 	uint8_t *rc = es_malloc(c->maxT + 1);
-	for (int i = tid; i < c->N; i += nt)
-		es_model_embed_raw(c->m, c->seq[i], c->len[i], rc, act, c->y + (size_t)i * c->m->cfg.D);
+	for (int i = tid; i < c->N; i += nt) {
+		float *y = c->y + (size_t)i * D;
+		if (!c->cache) { es_model_embed_raw(c->m, c->seq[i], c->len[i], rc, act, y); continue; }
+		/* cached: keep each strand's activations for the backward pass */
+		const uint8_t *x = c->seq[i];
+		int T = c->len[i];
+		if (too_short(c->m, x, T)) { memset(y, 0, D * sizeof(float)); continue; }
+		float *a0 = c->cache + c->off[i], *a1 = a0 + es_model_act_size(&c->m->cfg, T), y2[4096];
+		es_model_forward(c->m, x, T, a0, y);
+		memcpy(rc, x, T);
+		es_revcomp(rc, T);
+		es_model_forward(c->m, rc, T, a1, y2);
+		for (int k = 0; k < D; k++) y[k] += y2[k];
+	}
 	free(act); free(rc);
 }
 
@@ -99,7 +118,7 @@ static void pg_backward(void *vc, int tid, int nt)
 {
 	pg_ctx_t *c = vc;
 	size_t na = es_model_act_size(&c->m->cfg, c->maxT) + 1;
-	float *act = es_malloc(na * sizeof(float)), *dact = es_malloc(na * sizeof(float));
+	float *act = c->cache ? NULL : es_malloc(na * sizeof(float)), *dact = es_malloc(na * sizeof(float));
 	uint8_t *rc = es_malloc(c->maxT + 1);
 	for (int i = tid; i < c->N; i += nt) {
 		const uint8_t *x = c->seq[i];
@@ -107,6 +126,14 @@ static void pg_backward(void *vc, int tid, int nt)
 		if (too_short(c->m, x, T)) continue;
 		const float *dy = c->dy + (size_t)i * c->m->cfg.D;
 		float y[4096];
+		if (c->cache) {
+			float *a0 = c->cache + c->off[i], *a1 = a0 + es_model_act_size(&c->m->cfg, T);
+			es_model_backward(c->m, x, T, a0, dy, c->tgrad[tid], dact);
+			memcpy(rc, x, T);
+			es_revcomp(rc, T);
+			es_model_backward(c->m, rc, T, a1, dy, c->tgrad[tid], dact);
+			continue;
+		}
 		/* y = f(x) + f(rc x): the same dy flows into both strands; recompute each forward to keep memory flat */
 		es_model_forward(c->m, x, T, act, y);
 		es_model_backward(c->m, x, T, act, dy, c->tgrad[tid], dact);
@@ -122,6 +149,13 @@ double es_train_pairs_grad(const es_model_t *m, int B, const uint8_t *const *q, 
                            const uint8_t *const *w, const int *wlen, int H, const uint8_t *const *h, const int *hlen,
                            float tau, int nthreads, float *grad, int *n_top1)
 {
+	return es_train_pairs_grad_ws(m, B, q, qlen, w, wlen, H, h, hlen, tau, nthreads, grad, n_top1, NULL);
+}
+
+double es_train_pairs_grad_ws(const es_model_t *m, int B, const uint8_t *const *q, const int *qlen,
+                              const uint8_t *const *w, const int *wlen, int H, const uint8_t *const *h, const int *hlen,
+                              float tau, int nthreads, float *grad, int *n_top1, es_train_ws_t *ws)
+{
 	int D = m->cfg.D, M = B + H, N = B + M;
 	const uint8_t **seq = es_malloc(N * sizeof *seq);
 	int *len = es_malloc(N * sizeof *len), maxT = 1;
@@ -133,7 +167,14 @@ double es_train_pairs_grad(const es_model_t *m, int B, const uint8_t *const *q, 
 	float *y = es_malloc((size_t)N * D * sizeof(float)), *e = es_malloc((size_t)N * D * sizeof(float));
 	float *de = es_calloc((size_t)N * D, sizeof(float)), *dy = es_calloc((size_t)N * D, sizeof(float));
 	float *nrm = es_malloc(N * sizeof(float)), *scr = es_malloc((size_t)2 * B * M * sizeof(float));
-	pg_ctx_t c = { m, N, maxT, seq, len, y, dy, NULL };
+	pg_ctx_t c = { m, N, maxT, seq, len, y, dy, NULL, NULL, NULL };
+	if (ws && grad) {
+		size_t tot = 0;
+		c.off = es_malloc(N * sizeof(size_t));
+		for (int i = 0; i < N; i++) { c.off[i] = tot; tot += 2 * es_model_act_size(&m->cfg, len[i]); }
+		if (tot > ws->cap) { free(ws->buf); ws->cap = tot + tot / 4; ws->buf = es_malloc(ws->cap * sizeof(float)); }
+		c.cache = ws->buf;
+	}
 	run_workers(pg_forward, &c, nthreads);
 	es_nn_l2norm_forward(e, nrm, y, N, D);
 	double loss = es_nn_infonce(grad ? de : NULL, grad ? de + (size_t)B * D : NULL, e, e + (size_t)B * D, B, M, D, tau, scr, n_top1);
@@ -149,7 +190,7 @@ double es_train_pairs_grad(const es_model_t *m, int B, const uint8_t *const *q, 
 		}
 		free(c.tgrad);
 	}
-	free(seq); free(len); free(y); free(e); free(de); free(dy); free(nrm); free(scr);
+	free(seq); free(len); free(y); free(e); free(de); free(dy); free(nrm); free(scr); free(c.off);
 	return loss;
 }
 
@@ -225,7 +266,7 @@ static int make_reads(const es_ref_t *ref, int64_t beg, int64_t end, int L, doub
 }
 
 int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_opt_t *o, double (*recall)[4],
-                   double *emb_per_s)
+                   double *speed)
 {
 	const int K = 64, Ks[4] = {1, 4, 16, 64};
 	int D = e->dim, W = o->W, maxL = 0;
@@ -247,9 +288,9 @@ int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_o
 		wp[i] = wseq + (size_t)i * W; wl[i] = W;
 	}
 	float *wv = es_malloc((size_t)nw * D * sizeof(float));
-	double t0 = es_time();
+	double t0 = es_cputime();
 	int rc = embed_all(e, (int)nw, wp, wl, wv, o->nthreads);
-	if (emb_per_s) *emb_per_s = nw / (es_time() - t0 + 1e-9);
+	if (speed) speed[0] = nw / (es_cputime() - t0 + 1e-9);
 	free(wseq); free(wp); free(wl);
 	int nr = o->n_reads, BW = 8192;
 	uint8_t *rseq = es_malloc((size_t)nr * maxL);
@@ -263,8 +304,10 @@ int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_o
 		int L = o->read_len[set];
 		rc = make_reads(ref, o->beg, o->end, L, o->sub[set], nr, o->seed + (uint64_t)set, rseq, rpos);
 		for (int i = 0; i < nr; i++) { rp[i] = rseq + (size_t)i * L; rl[i] = L; }
+		t0 = es_cputime();
 		if (rc == 0) rc = embed_all(e, nr, rp, rl, rv, o->nthreads);
 		if (rc < 0) break;
+		if (speed) speed[1 + set] = nr / (es_cputime() - t0 + 1e-9);
 		/* brute force: scores of all reads against blocks of windows, keeping the top K per read */
 		for (size_t i = 0; i < (size_t)nr * K; i++) tsc[i] = -1e30f, tid[i] = -1;
 		for (int64_t a = 0; a < nw; a += BW) {
@@ -425,6 +468,7 @@ int es_train_run(const es_train_opt_t *o)
 	int *ql = es_malloc(B * sizeof(int)), *wl = es_malloc(B * sizeof(int)), *hl = es_malloc((H + 1) * sizeof(int));
 	int64_t *wpos = es_malloc(B * sizeof(int64_t));
 	float *grad = es_malloc(m->L.n * sizeof(float));
+	es_train_ws_t *ws = es_train_ws_new();
 	/* hard-negative pool: windows of length Wmax, re-embedded every hard_every steps */
 	int P = H > 0 ? o->hard_pool : 0, D = m->cfg.D;
 	uint8_t *pool = P ? es_malloc((size_t)P * Wmax) : NULL;
@@ -494,7 +538,7 @@ int es_train_run(const es_train_opt_t *o)
 		}
 		memset(grad, 0, m->L.n * sizeof(float));
 		int top1 = 0;
-		double loss = es_train_pairs_grad(m, B, qp, ql, wp, wl, H, hp, hl, (float)o->tau, o->nthreads, grad, &top1);
+		double loss = es_train_pairs_grad_ws(m, B, qp, ql, wp, wl, H, hp, hl, (float)o->tau, o->nthreads, grad, &top1, ws);
 		double gn = es_clip_grad(grad, m->L.n, o->clip);
 		es_adamw_step(&opt, m->p, grad);
 		st.step = (uint64_t)step + 1; st.pairs += (uint64_t)B; pairs_log += B;
@@ -534,7 +578,7 @@ int es_train_run(const es_train_opt_t *o)
 	rc = 0;
 out2:
 	free(qbuf); free(wbuf); free(hbuf); free(src); free(qp); free(wp); free(hp); free(ql); free(wl); free(hl); free(wpos);
-	free(grad); free(pool); free(ppos); free(pemb); free(enc);
+	free(grad); es_train_ws_free(ws); free(pool); free(ppos); free(pemb); free(enc);
 out:
 	es_adamw_free(&opt);
 	es_model_destroy(m);

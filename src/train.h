@@ -31,13 +31,24 @@ double es_train_pairs_grad(const es_model_t *m, int B, const uint8_t *const *q, 
                            const uint8_t *const *w, const int *wlen, int H, const uint8_t *const *h, const int *hlen,
                            float tau, int nthreads, float *grad, int *n_top1);
 
+/* The same with a workspace that keeps every strand's activations from the forward to the backward pass (about
+ * 2*es_model_act_size(T) floats per sequence; saves recomputing the forwards). ws from es_train_ws_new(), reused
+ * across steps (grows to the largest batch), freed with es_train_ws_free(); NULL means recompute. Same results. */
+typedef struct es_train_ws_s es_train_ws_t;
+es_train_ws_t *es_train_ws_new(void);
+void es_train_ws_free(es_train_ws_t *ws);
+double es_train_pairs_grad_ws(const es_model_t *m, int B, const uint8_t *const *q, const int *qlen,
+                              const uint8_t *const *w, const int *wlen, int H, const uint8_t *const *h, const int *hlen,
+                              float tau, int nthreads, float *grad, int *n_top1, es_train_ws_t *ws);
+
 /* ---- held-out exact-search recall ----
  * Windows of W bases at stride over global [beg,end) (windows holding N skipped) are embedded once; then for each
  * of n_set read settings, n_reads reads of read_len[s] bases from [beg,end) with substitution rate sub[s] and
  * insertions/deletions at sub/20 each (a tenth of sub in all), random strand, seeded by seed+s. A read is found at K
  * when one of its K best windows (inner product, brute force) starts within W/2 of its origin.
- * recall[s][0..3] receive recall@1, @4, @16, @64. Optional *emb_per_s: window embeddings per second (all threads).
- * Returns 0, or -1 with es_error set. */
+ * recall[s][0..3] receive recall@1, @4, @16, @64. Optional speed[0]: window embeddings per CPU second, speed[1+s]:
+ * read embeddings per CPU second of setting s (process CPU time, so per core when nthreads is 1; a busy machine does
+ * not inflate it). Returns 0, or -1 with es_error set. */
 #define ES_RECALL_MAX_SET 8
 typedef struct {
 	int64_t beg, end;      /* region, global coordinates [beg,end) */
@@ -50,7 +61,7 @@ typedef struct {
 	int nthreads;
 } es_recall_opt_t;
 int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_opt_t *o, double (*recall)[4],
-                   double *emb_per_s);
+                   double *speed);
 
 /* Region "CONTIG" or "CONTIG:BEG-END" (0-based half-open) -> global [beg,end). 0, or -1 with es_error set. */
 int es_train_region(const es_ref_t *ref, const char *s, int64_t *beg, int64_t *end);
