@@ -341,9 +341,9 @@ def main():
         "MAPQ ≥ T, and *err* the % of those that are wrong. The plots show these two for T = 60, 30, 20, 10, 1, 0, "
         "one curve per aligner, as in the minimap2 paper. Caveat: POS is compared as it is, so an aligner that "
         "soft-clips more than 20 bp at the left end of a read counts as wrong even at the right locus. ART's MSv3 "
-        "(250 bp) profile puts dense errors at the start of some reads, which `bwa mem` and `minimap2` soft-clip: "
-        "that, not a wrong locus, is most of their \"wrong\" reads and of their error at high MAPQ on ART 250 bp "
-        "reads (`bowtie2`, end-to-end, never clips). Mason reads do not show it.",
+        "(250 bp) profile puts dense errors at the start of some reads, which `bwa mem` (and in some runs "
+        "`minimap2`) soft-clip: that, not a wrong locus, is most of their \"wrong\" reads and of their error at high "
+        "MAPQ on ART 250 bp reads (`bowtie2`, end-to-end, never clips). Mason reads do not show it.",
         "",
         "**Commands** (2 threads each; every command timed with `/usr/bin/time -v` for wall time and peak RSS):",
         "",
