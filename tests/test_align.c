@@ -363,7 +363,7 @@ TEST(align_random_vs_naive)
 	scs[1].clip_pen = 0;
 	scs[2] = (es_score_t){ .match = 2, .mismatch = 3, .gap_open = 5, .gap_ext = 2, .n_score = -1, .clip_pen = 9 };
 	scs[3] = (es_score_t){ .match = 1, .mismatch = 9, .gap_open = 1, .gap_ext = 1, .n_score = 0, .clip_pen = 3 };
-	for (int it = 0; it < 400 && bad < 5; it++) {
+	for (int it = 0; it < 1500 && bad < 5; it++) {
 		const es_score_t *sc = &scs[it % 4];
 		int tl = 1 + (int)es_rng_below(&r, it % 10 == 0 ? 20 : 420);
 		double pn = es_rng_uniform(&r) < 0.2 ? 0.02 : 0;
@@ -390,7 +390,7 @@ TEST(align_random_vs_naive)
 		n++;
 	}
 	CHECK_EQ_INT(bad, 0);
-	CHECK(n >= 400);
+	CHECK(n >= 1500);
 	CHECKF(n_with_op[1] >= 40 && n_with_op[2] >= 40 && n_with_op[4] >= 100, "I %d D %d S %d", n_with_op[1], n_with_op[2], n_with_op[4]);
 }
 
