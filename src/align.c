@@ -5,6 +5,7 @@
 #include "util.h"
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 
 es_score_t es_score_default(void)
 {
@@ -37,9 +38,10 @@ int es_align_has_kernel(int kernel)
  * splits 512-bit operations. CPUs with native 512-bit units may gain; not measured, so not the default. */
 static int auto_kernel(void)
 {
-	static int k = -1;  /* benign race: every thread computes the same value */
-	if (k < 0) k = es_align_has_kernel(1) ? 1 : 0;
-	return k;
+	static _Atomic int k = -1;  /* every thread that races here computes the same value */
+	int v = atomic_load_explicit(&k, memory_order_relaxed);
+	if (v < 0) atomic_store_explicit(&k, v = es_align_has_kernel(1) ? 1 : 0, memory_order_relaxed);
+	return v;
 }
 
 const char *es_align_kernel(void)
@@ -57,7 +59,7 @@ static int check_args(const uint8_t *q, int qlen, const uint8_t *t, int tlen, co
 	    sc->n_score < -1000 || sc->n_score > sc->match)
 		return es_error("es_align: bad scoring (match %d mismatch %d gap %d+%d*L N %d clip %d)", sc->match,
 		                sc->mismatch, sc->gap_open, sc->gap_ext, sc->n_score, sc->clip_pen);
-	if (qlen > (1 << 20) || (int64_t)qlen * tlen > ((int64_t)1 << 31))
+	if (qlen > (1 << 20) || (int64_t)qlen * tlen > ((int64_t)1 << 28))
 		return es_error("es_align: sequences too long (qlen %d, tlen %d)", qlen, tlen);
 	for (int i = 0; i < qlen; i++) if (q[i] > 4) return es_error("es_align: query code %d at %d (want 0..4)", q[i], i);
 	for (int j = 0; j < tlen; j++) if (t[j] > 4) return es_error("es_align: target code %d at %d (want 0..4)", t[j], j);

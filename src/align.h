@@ -45,10 +45,12 @@ void es_aln_free(es_aln_t *a);
  * The alignment always begins and ends with an M (aligned pair); the score may be negative (e.g. a 1-base
  * alignment with -4 that still earns the bonuses); callers apply their own minimum score.
  * If no alignment has a positive objective (only possible when clip_pen is small), out gets score 0, qbeg=qend=0,
- * tbeg=tend=0 and a single qlen S CIGAR operation.
+ * tbeg=tend=0, a single qlen S CIGAR operation, nm 0 and md "0".
+ * Cost: a full DP of qlen x tlen cells (~5 cells/ns with AVX2) plus 2*qlen*tlen bytes of scratch (malloc'ed per call)
+ * for the traceback; scores past 16 bits (reads over ~8 kb with the default scoring) take a slow 32-bit path.
  * On success fills *out (which must not hold a previous result: es_aln_free it first) and returns 0.
- * Returns -1 with es_error set on bad arguments (NULL, qlen or tlen < 1, a code > 4, bad scoring, or a
- * scoring too large for the 16-bit kernel and the 32-bit fallback alike). Thread-safe. */
+ * Returns -1 with es_error set on bad arguments (NULL, qlen or tlen < 1, a code > 4, a scoring value outside
+ * [0,1000] (match, gap_ext >= 1; n_score in [-1000, match]), or qlen*tlen > 2^28). Thread-safe. */
 int es_align(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, es_aln_t *out);
 
 /* Score-only version of es_align, for ranking many candidates: the same objective, the same score and tend as

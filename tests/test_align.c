@@ -364,7 +364,10 @@ TEST(align_random_vs_naive)
 	scs[2] = (es_score_t){ .match = 2, .mismatch = 3, .gap_open = 5, .gap_ext = 2, .n_score = -1, .clip_pen = 9 };
 	scs[3] = (es_score_t){ .match = 1, .mismatch = 9, .gap_open = 1, .gap_ext = 1, .n_score = 0, .clip_pen = 3 };
 	for (int it = 0; it < 1500 && bad < 5; it++) {
-		const es_score_t *sc = &scs[it % 4];
+		es_score_t rnd = { .match = 1 + (int)es_rng_below(&r, 3), .mismatch = (int)es_rng_below(&r, 7),
+		                   .gap_open = (int)es_rng_below(&r, 9), .gap_ext = 1 + (int)es_rng_below(&r, 3),
+		                   .n_score = -(int)es_rng_below(&r, 3), .clip_pen = (int)es_rng_below(&r, 11) };
+		const es_score_t *sc = it % 5 == 4 ? &rnd : &scs[it % 4];
 		int tl = 1 + (int)es_rng_below(&r, it % 10 == 0 ? 20 : 420);
 		double pn = es_rng_uniform(&r) < 0.2 ? 0.02 : 0;
 		for (int j = 0; j < tl; j++) t[j] = es_rng_uniform(&r) < pn ? 4 : es_rng_below(&r, 4);
@@ -392,6 +395,44 @@ TEST(align_random_vs_naive)
 	CHECK_EQ_INT(bad, 0);
 	CHECK(n >= 1500);
 	CHECKF(n_with_op[1] >= 40 && n_with_op[2] >= 40 && n_with_op[4] >= 100, "I %d D %d S %d", n_with_op[1], n_with_op[2], n_with_op[4]);
+}
+
+/* Several threads at once give the same alignments as one (no shared scratch state). */
+#include <pthread.h>
+typedef struct { const uint8_t *t, *q; int tl, ql[32]; int score[32], tbeg[32], ncig[32]; } mt_job_t;
+static void *mt_worker(void *arg)
+{
+	mt_job_t *j = arg;
+	es_score_t sc = es_score_default();
+	for (int rep = 0; rep < 20; rep++)
+		for (int k = 0; k < 32; k++) {
+			es_aln_t a = { 0 };
+			if (es_align(j->q + k * 300, j->ql[k], j->t + k * 400, j->tl, &sc, &a) < 0) { j->score[k] = -9999; continue; }
+			if (rep == 0) { j->score[k] = a.score; j->tbeg[k] = a.tbeg; j->ncig[k] = a.n_cigar; }
+			else if (a.score != j->score[k] || a.tbeg != j->tbeg[k] || a.n_cigar != j->ncig[k]) j->score[k] = -9999;
+			es_aln_free(&a);
+		}
+	return NULL;
+}
+
+TEST(align_threads)
+{
+	es_rng_t r; es_rng_seed(&r, 77);
+	uint8_t *t = malloc(32 * 400), *q = malloc(32 * 300);
+	mt_job_t jobs[3];
+	jobs[0].t = t; jobs[0].q = q; jobs[0].tl = 400;
+	for (int k = 0; k < 32; k++) {
+		for (int j = 0; j < 400; j++) t[k * 400 + j] = es_rng_below(&r, 4);
+		mutate_read(&r, t + k * 400 + 60, 250, q + k * 300, &jobs[0].ql[k], 300, 0.02, 0.01, 0.01);
+	}
+	jobs[1] = jobs[0]; jobs[2] = jobs[0];
+	mt_worker(&jobs[0]);  /* the single-thread answer */
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, mt_worker, &jobs[i + 1]);
+	for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+	for (int i = 1; i < 3; i++)
+		for (int k = 0; k < 32; k++) CHECK(jobs[i].score[k] == jobs[0].score[k] && jobs[i].tbeg[k] == jobs[0].tbeg[k] && jobs[0].score[k] > 0);
+	free(t); free(q);
 }
 
 /* Scores past the 16-bit kernels' range fall back to 32 bits and still agree with the naive DP. */
