@@ -61,6 +61,9 @@ static int check_args(const uint8_t *q, int qlen, const uint8_t *t, int tlen, co
 		                sc->mismatch, sc->gap_open, sc->gap_ext, sc->n_score, sc->clip_pen);
 	if (qlen > (1 << 20) || (int64_t)qlen * tlen > ((int64_t)1 << 28))
 		return es_error("es_align: sequences too long (qlen %d, tlen %d)", qlen, tlen);
+	/* the scaled objective must fit the 32-bit kernel (E and F never fall below -(gap_open+gap_ext)*K) */
+	if (((int64_t)qlen * sc->match + 2 * (int64_t)sc->clip_pen) * ES_SW_K > ((int64_t)1 << 30))
+		return es_error("es_align: scores too large for qlen %d (match %d)", qlen, sc->match);
 	for (int i = 0; i < qlen; i++) if (q[i] > 4) return es_error("es_align: query code %d at %d (want 0..4)", q[i], i);
 	for (int j = 0; j < tlen; j++) if (t[j] > 4) return es_error("es_align: target code %d at %d (want 0..4)", t[j], j);
 	for (int a = 0; a < 5; a++)

@@ -304,6 +304,12 @@ TEST(align_bad_arguments)
 	CHECK(es_align(q, 4, t, 4, &sb, &a) == -1);
 	CHECK(strstr(es_last_error(), "scoring") != NULL);
 	CHECK(a.cigar == NULL && a.md == NULL);
+	/* a score past 2^30/K cannot be held even by the 32-bit kernel */
+	es_score_t big = sc; big.match = 1000; big.n_score = 0;
+	uint8_t *lq = calloc(300000, 1);
+	CHECK(es_align(lq, 300000, t, 4, &big, &a) == -1);
+	CHECK(strstr(es_last_error(), "too large") != NULL);
+	free(lq);
 }
 
 TEST(align_edge_cases)
