@@ -17,7 +17,7 @@ TEST_OBJ = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
 HDRS    = $(wildcard src/*.h include/*.h tests/*.h)
 
 .PHONY: all test check demo bench bench-quick clean setup
-all: $(BIN)
+all: $(BIN) $(BUILD)/embed_search
 
 $(BUILD)/%_avx2.o: src/%_avx2.c $(HDRS) | $(BUILD)
 	$(CC) $(CFLAGS) $(AVX2_FLAGS) -c -o $@ $<
@@ -36,10 +36,13 @@ $(BIN): $(BUILD)/main.o $(BUILD)/libesalign.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 $(TESTBIN): $(TEST_OBJ) $(BUILD)/libesalign.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# A small program built against the public header alone (include/esalign.h), as proof that it is enough.
+$(BUILD)/embed_search: examples/embed_search.c $(BUILD)/libesalign.a $(HDRS)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libesalign.a $(LDLIBS)
 
 # All tests: unit tests, then the table of command-line cases; the last line is "N passed, N failed".
 # (BUILD/BIN/TESTBIN can be set so that several checkouts or developers build side by side.)
-test: $(BIN) $(TESTBIN)
+test: $(BIN) $(TESTBIN) $(BUILD)/embed_search
 	@bash tests/run-all.sh $(abspath $(BIN)) $(abspath $(TESTBIN))
 
 # The same tests under AddressSanitizer and UBSan, built into build-san/.
