@@ -43,12 +43,12 @@ $(BUILD)/embed_search: examples/embed_search.c $(BUILD)/libesalign.a $(HDRS)
 # All tests: unit tests, then the table of command-line cases; the last line is "N passed, N failed".
 # (BUILD/BIN/TESTBIN can be set so that several checkouts or developers build side by side.)
 test: $(BIN) $(TESTBIN) $(BUILD)/embed_search
-	@bash tests/run-all.sh $(abspath $(BIN)) $(abspath $(TESTBIN))
+	@bash tests/run-all.sh $(abspath $(BIN)) $(abspath $(TESTBIN)) $(abspath $(BUILD)/embed_search)
 
 # The same tests under AddressSanitizer and UBSan, built into build-san/.
 check:
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" esalign-san tests/run_tests_san
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bash tests/run-all.sh ./esalign-san tests/run_tests_san
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" esalign-san tests/run_tests_san build-san/embed_search
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bash tests/run-all.sh $(abspath esalign-san) $(abspath tests/run_tests_san) $(abspath build-san/embed_search)
 esalign-san: $(BUILD)/main.o $(BUILD)/libesalign.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 tests/run_tests_san: $(TEST_OBJ) $(BUILD)/libesalign.a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the unit tests and the command-line case table; print the combined "N passed, N failed" as the last line.
-BIN=${1:-./esalign}; UNIT=${2:-tests/run_tests}
+BIN=${1:-./esalign}; UNIT=${2:-tests/run_tests}; export ESALIGN_EXAMPLE=${3:-build/embed_search}
 cd "$(dirname "$0")/.."
 export ESALIGN_BIN=$BIN
 up=0; uf=0; cp=0; cf=0

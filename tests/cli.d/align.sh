@@ -27,6 +27,6 @@ case_ nz '' "$BIN" align -t 0 "$T/al.esi" "$T/al.fq"
 case_ 0 'Usage: esalign align' "$BIN" align --help
 case_ 0 'correct' "$BIN" demo -n 500 -l 100 "$T/al.fa"
 # the example program built against include/esalign.h alone finds a read's locus
-EX=$(dirname "$BIN")/embed_search; [ -x "$EX" ] || EX=build/embed_search
+EX=${ESALIGN_EXAMPLE:-build/embed_search}
 SEQ=$(sed -n 2p "$T/al.fq")
 case_ 0 'locus 0 .* score (1[01][0-9]|120) ' "$EX" "$T/al.esi" "$SEQ"
