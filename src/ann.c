@@ -110,27 +110,27 @@ uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed)
  * subspace for 64 windows at once (the "fast scan" of faiss, André et al.). Entries are at most 255/M so the sums fit
  * a byte exactly: every kernel computes the same integers. */
 
-void es_pq_train(const float *x, int64_t n, int dim, int M, uint64_t seed, float *cb)
+void es_pq_train(const float *x, int64_t n, int dim, int M, int K, uint64_t seed, float *cb)
 {
 	int ds = dim / M;
 	es_rng_t rng;
 	es_rng_seed(&rng, seed);
-	float *c = es_malloc(16 * ds * sizeof(float));
-	double *sum = es_malloc(16 * ds * sizeof(double));
-	int64_t *cnt = es_malloc(16 * sizeof(int64_t));
+	float *c = es_malloc(K * ds * sizeof(float));
+	double *sum = es_malloc(K * ds * sizeof(double));
+	int64_t *cnt = es_malloc(K * sizeof(int64_t));
 	for (int j = 0; j < M; j++) {
-		for (int k = 0; k < 16; k++) {   /* initial centroids: random sample points */
+		for (int k = 0; k < K; k++) {   /* initial centroids: random sample points */
 			int64_t r = (int64_t)es_rng_below(&rng, (uint64_t)n);
 			memcpy(c + k * ds, x + r * dim + j * ds, ds * sizeof(float));
 		}
 		for (int it = 0; it < 20; it++) {
-			memset(sum, 0, 16 * ds * sizeof(double));
-			memset(cnt, 0, 16 * sizeof(int64_t));
+			memset(sum, 0, K * ds * sizeof(double));
+			memset(cnt, 0, K * sizeof(int64_t));
 			for (int64_t i = 0; i < n; i++) {
 				const float *v = x + i * dim + j * ds;
 				int best = 0;
 				float bd = INFINITY;
-				for (int k = 0; k < 16; k++) {
+				for (int k = 0; k < K; k++) {
 					float d = 0;
 					for (int t = 0; t < ds; t++) { float e = v[t] - c[k * ds + t]; d += e * e; }
 					if (d < bd) { bd = d; best = k; }
@@ -138,26 +138,26 @@ void es_pq_train(const float *x, int64_t n, int dim, int M, uint64_t seed, float
 				cnt[best]++;
 				for (int t = 0; t < ds; t++) sum[best * ds + t] += v[t];
 			}
-			for (int k = 0; k < 16; k++) {
+			for (int k = 0; k < K; k++) {
 				if (cnt[k] == 0) {   /* an empty cluster restarts at a random point */
 					int64_t r = (int64_t)es_rng_below(&rng, (uint64_t)n);
 					memcpy(c + k * ds, x + r * dim + j * ds, ds * sizeof(float));
 				} else for (int t = 0; t < ds; t++) c[k * ds + t] = (float)(sum[k * ds + t] / cnt[k]);
 			}
 		}
-		memcpy(cb + (size_t)j * 16 * ds, c, 16 * ds * sizeof(float));
+		memcpy(cb + (size_t)j * K * ds, c, K * ds * sizeof(float));
 	}
 	free(c); free(sum); free(cnt);
 }
 
-void es_pq_encode(const float *cb, int dim, int M, const float *x, uint8_t *nib)
+void es_pq_encode(const float *cb, int dim, int M, int K, const float *x, uint8_t *nib)
 {
 	int ds = dim / M;
 	for (int j = 0; j < M; j++) {
-		const float *v = x + j * ds, *c = cb + (size_t)j * 16 * ds;
+		const float *v = x + j * ds, *c = cb + (size_t)j * K * ds;
 		int best = 0;
 		float bd = INFINITY;
-		for (int k = 0; k < 16; k++) {
+		for (int k = 0; k < K; k++) {
 			float d = 0;
 			for (int t = 0; t < ds; t++) { float e = v[t] - c[k * ds + t]; d += e * e; }
 			if (d < bd) { bd = d; best = k; }
@@ -172,21 +172,22 @@ void es_pq_store(uint8_t *codes, int M, int64_t w, const uint8_t *nib)
 	for (int p = 0; p < M / 2; p++) b[p * 64] = (uint8_t)(nib[2 * p] | nib[2 * p + 1] << 4);
 }
 
-void es_pq_lut(const float *cb, int dim, int M, const float *q, uint8_t *lut)
+void es_pq_lut(const float *cb, int dim, int M, int K, const float *q, uint8_t *lut)
 {
 	int ds = dim / M, lmax = 255 / M;
-	float bad[64 * 16], range = 0;
+	float *bad = es_malloc((size_t)M * K * sizeof(float)), range = 0;
 	for (int j = 0; j < M; j++) {
-		float d[16], mx = -INFINITY;
-		for (int k = 0; k < 16; k++) {
+		float d[64], mx = -INFINITY;
+		for (int k = 0; k < K; k++) {
 			d[k] = 0;
-			for (int t = 0; t < ds; t++) d[k] += q[j * ds + t] * cb[((size_t)j * 16 + k) * ds + t];
+			for (int t = 0; t < ds; t++) d[k] += q[j * ds + t] * cb[((size_t)j * K + k) * ds + t];
 			if (d[k] > mx) mx = d[k];
 		}
-		for (int k = 0; k < 16; k++) { bad[j * 16 + k] = mx - d[k]; if (bad[j * 16 + k] > range) range = bad[j * 16 + k]; }
+		for (int k = 0; k < K; k++) { bad[j * K + k] = mx - d[k]; if (bad[j * K + k] > range) range = bad[j * K + k]; }
 	}
 	float s = range > 0 ? lmax / range : 0;
-	for (int i = 0; i < M * 16; i++) { long v = lrintf(bad[i] * s); lut[i] = (uint8_t)(v > lmax ? lmax : v < 0 ? 0 : v); }
+	for (int i = 0; i < M * K; i++) { long v = lrintf(bad[i] * s); lut[i] = (uint8_t)(v > lmax ? lmax : v < 0 ? 0 : v); }
+	free(bad);
 }
 
 void es_pqscan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
@@ -211,4 +212,33 @@ es_pqscan_fn es_pqscan_best(const char **name)
 	if (can2) { if (name) *name = "avx2"; return es_pqscan_avx2; }
 	if (name) *name = "scalar";
 	return es_pqscan_scalar;
+}
+
+/* PQ6: M subspaces x 64 centroids, one byte per subspace: block of 64 windows, byte (w/64)*M*64 + j*64 + w%64.
+ * One 64-entry table lookup per subspace (AVX-512 VBMI vpermb) instead of two 16-entry ones per byte. */
+void es_pq6_store(uint8_t *codes, int M, int64_t w, const uint8_t *code)
+{
+	uint8_t *b = codes + (w >> 6) * (int64_t)M * 64 + (w & 63);
+	for (int j = 0; j < M; j++) b[j * 64] = code[j];
+}
+
+void es_pq6scan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
+{
+	for (int64_t w = beg; w < end; w++) {
+		const uint8_t *b = codes + (w >> 6) * (int64_t)M * 64 + (w & 63);
+		int d = 0;
+		for (int j = 0; j < M; j++) d += lut[64 * j + (b[j * 64] & 63)];
+		es_hamq_push(st, (uint32_t)w, d);
+	}
+}
+
+es_pqscan_fn es_pq6scan_best(const char **name)
+{
+	const char *force = getenv("ES_SIMD");
+	__builtin_cpu_init();
+	int can512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi");
+	if (force && (strcmp(force, "scalar") == 0 || strcmp(force, "avx2") == 0)) can512 = 0;
+	if (can512) { if (name) *name = "avx512vbmi"; return es_pq6scan_avx512; }
+	if (name) *name = "scalar";
+	return es_pq6scan_scalar;
 }

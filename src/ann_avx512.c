@@ -72,3 +72,42 @@ void es_pqscan_avx512(const uint8_t *codes, int M, int64_t beg, int64_t end, con
 	else if (M == 8) pqscan512(codes, 8, beg, end, lut, st);
 	else pqscan512(codes, M, beg, end, lut, st);
 }
+
+/* PQ6 scan, 64 windows per step: per subspace one load, one 64-entry byte permute (VBMI), one byte add. */
+__attribute__((target("avx512vbmi")))
+static inline void pq6scan512(const uint8_t *codes, const int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
+{
+	__m512i lv[64];
+#pragma GCC unroll 64
+	for (int j = 0; j < M; j++) lv[j] = _mm512_loadu_si512(lut + 64 * j);
+	for (int64_t b0 = beg & ~(int64_t)63; b0 < end; b0 += 64) {
+		const uint8_t *c = codes + (b0 >> 6) * (int64_t)M * 64;
+		__m512i acc = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();   /* two chains for ILP */
+#pragma GCC unroll 64
+		for (int j = 0; j < M; j += 2) {
+			acc = _mm512_add_epi8(acc, _mm512_permutexvar_epi8(_mm512_loadu_si512(c + j * 64), lv[j]));
+			acc1 = _mm512_add_epi8(acc1, _mm512_permutexvar_epi8(_mm512_loadu_si512(c + (j + 1) * 64), lv[j + 1]));
+		}
+		acc = _mm512_add_epi8(acc, acc1);
+		__mmask64 m = st->thr > 255 ? ~(__mmask64)0 : _mm512_cmplt_epu8_mask(acc, _mm512_set1_epi8((char)st->thr));
+		if (b0 < beg) m &= ~(__mmask64)0 << (beg - b0);
+		if (end - b0 < 64) m &= ((__mmask64)1 << (end - b0)) - 1;
+		if (m) {
+			uint8_t d[64];
+			_mm512_storeu_si512(d, acc);
+			while (m) {
+				int b = __builtin_ctzll(m);
+				es_hamq_push(st, (uint32_t)(b0 + b), d[b]);
+				m &= m - 1;
+			}
+		}
+	}
+}
+
+__attribute__((target("avx512vbmi")))
+void es_pq6scan_avx512(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
+{
+	if (M == 8) pq6scan512(codes, 8, beg, end, lut, st);
+	else if (M == 16) pq6scan512(codes, 16, beg, end, lut, st);
+	else pq6scan512(codes, M, beg, end, lut, st);
+}

@@ -23,8 +23,8 @@ static void usage(FILE *fp)
 		"  --encoder E    kmer | kmer:K:DIM | transformer | MODEL_FILE [%s]\n"
 		"  -w INT         window length in bases [%d]\n"
 		"  -s INT         window stride in bases [%d]\n"
-		"  --codes KIND   pq4 (product quantisation, fast scan) or sign (sign bits, Hamming) [%s]\n"
-		"  --pq-m INT     pq4: subspaces of 4 bits each (even, divides the dimension) [%d]\n"
+		"  --codes KIND   pq6 / pq4 (product quantisation, 6 or 4 bits per subspace) or sign (sign bits) [%s]\n"
+		"  --pq-m INT     pq: subspaces (even, divides the dimension) [%d]\n"
 		"  --bits INT     sign: bits per window, 64..512, multiple of 64 [%d]\n"
 		"  --code-step INT  codes for every INT-th window only; its neighbours are re-ranked with it [%d]\n"
 		"  --max-n FLOAT  skip windows with more than this fraction of N [%.2f]\n"
@@ -32,9 +32,9 @@ static void usage(FILE *fp)
 		"  -v INT         verbosity 0..3 [%d]\n"
 		"Bench options (reads simulated from the index's reference; recall = a locus overlaps the true origin):\n"
 		"  -n INT         reads [1000]\n  -l INT         read length [250]\n  -e FLOAT       substitution rate (indels a tenth) [0.01]\n"
-		"  -K INT         loci per read [16]\n  --rerank INT   codes re-ranked exactly per query [512]\n"
-		"  --exact        also run exact search and compare\n  --seed INT     [7]\n",
-		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, o.code_kind == ES_CODE_PQ4 ? "pq4" : "sign", o.pq_m, o.code_bits, o.code_step, o.max_n_frac, o.n_threads, es_verbose);
+		"  -K INT         loci per read [16]\n  --rerank INT   codes re-ranked exactly per query [256]\n"
+		"  --exact        also run exact search and compare\n  --whole        one query per read, no chunks\n  --seed INT     [7]\n",
+		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, o.code_kind == ES_CODE_PQ4 ? "pq4" : o.code_kind == ES_CODE_PQ6 ? "pq6" : "sign", o.pq_m, o.code_bits, o.code_step, o.max_n_frac, o.n_threads, es_verbose);
 }
 
 /* ---- bench ---- */
@@ -128,18 +128,20 @@ static int bench(const char *path, int n, int len, double sub, int K, int rerank
 	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
 	int *nl = es_malloc(n * sizeof(int));
 	int ret = 0;
-	double cpu, cpux, t = run_bench(idx, enc, n, seqs, lens, K, 0, nt, loci, nl, &cpu), r[3];
+	int whole = exact & ES_CAND_WHOLE;
+	exact &= ES_SEARCH_EXACT;
+	double cpu, cpux, t = run_bench(idx, enc, n, seqs, lens, K, whole, nt, loci, nl, &cpu), r[3];
 	if (t < 0) { ret = es_cli_fail("index"); goto done; }
 	recall(loci, nl, K, n, tb, te, r);
 	const char *kern;
 	es_hamscan_best(&kern);
 	printf("approx\tW=%d\tS=%d\t%s%d\tstep=%d\trerank=%d\tlen=%d\tsub=%.3f\tn=%d\trecall@1=%.2f\t@4=%.2f\t@16=%.2f\tcpu_ms/read=%.4f\twall_ms/read/thread=%.4f\tthreads=%d\tkernel=%s\twindows=%lld\n",
-		es_index_w(idx), es_index_stride(idx), es_index_code_kind(idx) == ES_CODE_PQ4 ? "pq4bits=" : "signbits=", es_index_code_bits(idx), es_index_code_step(idx), es_index_get_rerank(idx), len, sub, n, r[0], r[1], r[2],
+		es_index_w(idx), es_index_stride(idx), es_index_code_kind(idx) == ES_CODE_PQ4 ? "pq4bits=" : es_index_code_kind(idx) == ES_CODE_PQ6 ? "pq6bits=" : "signbits=", es_index_code_bits(idx), es_index_code_step(idx), es_index_get_rerank(idx), len, sub, n, r[0], r[1], r[2],
 		1000.0 * cpu / n, 1000.0 * t * nt / n, nt, kern, (long long)es_index_n_windows(idx));
 	if (exact) {
 		es_locus_t *lx = es_malloc((size_t)n * K * sizeof *lx);
 		int *nx = es_malloc(n * sizeof(int));
-		double tx = run_bench(idx, enc, n, seqs, lens, K, ES_SEARCH_EXACT, nt, lx, nx, &cpux), rx[3];
+		double tx = run_bench(idx, enc, n, seqs, lens, K, ES_SEARCH_EXACT | whole, nt, lx, nx, &cpux), rx[3];
 		if (tx < 0) { ret = es_cli_fail("index"); free(lx); free(nx); goto done; }
 		recall(lx, nx, K, n, tb, te, rx);
 		/* how often the approximate top locus equals the exact one */
@@ -163,14 +165,14 @@ int main_index(int argc, char *argv[])
 	es_index_opt_init(&opt);
 	opt.progress = 1;
 	const char *prefix = NULL;
-	int do_bench = 0, n = 1000, len = 250, K = 16, rerank = 0, exact = 0;
+	int whole = 0, do_bench = 0, n = 1000, len = 250, K = 16, rerank = 0, exact = 0;
 	double sub = 0.01;
 	uint64_t seed = 7;
 	static const struct option lo[] = {
 		{ "encoder", required_argument, 0, 'E' }, { "bits", required_argument, 0, 'B' }, { "max-n", required_argument, 0, 'N' }, { "code-step", required_argument, 0, 'C' },
 		{ "codes", required_argument, 0, 'k' }, { "pq-m", required_argument, 0, 'M' },
 		{ "bench", no_argument, 0, 'b' }, { "exact", no_argument, 0, 'x' }, { "rerank", required_argument, 0, 'r' },
-		{ "seed", required_argument, 0, 'S' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "seed", required_argument, 0, 'S' }, { "whole", no_argument, 0, 'W' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	char *end;
 	optind = 1;
@@ -189,12 +191,14 @@ int main_index(int argc, char *argv[])
 		case 'M': INTARG(opt.pq_m, 2, 64); break;
 		case 'k':
 			if (!strcmp(optarg, "pq4")) opt.code_kind = ES_CODE_PQ4;
+			else if (!strcmp(optarg, "pq6")) opt.code_kind = ES_CODE_PQ6;
 			else if (!strcmp(optarg, "sign")) opt.code_kind = ES_CODE_SIGN;
-			else { fprintf(stderr, "esalign index: --codes: expected pq4 or sign, got '%s'\n", optarg); return 1; }
+			else { fprintf(stderr, "esalign index: --codes: expected pq6, pq4 or sign, got '%s'\n", optarg); return 1; }
 			break;
 		case 'N': opt.max_n_frac = strtod(optarg, &end); if (*end || opt.max_n_frac < 0 || opt.max_n_frac > 1) { fprintf(stderr, "esalign index: --max-n: expected 0..1\n"); return 1; } break;
 		case 'b': do_bench = 1; break;
 		case 'x': exact = 1; break;
+		case 'W': whole = ES_CAND_WHOLE; break;
 		case 'r': INTARG(rerank, 1, 65536); break;
 		case 'S': seed = strtoull(optarg, NULL, 10); break;
 		case 'n': INTARG(n, 1, 10000000); break;
@@ -206,7 +210,7 @@ int main_index(int argc, char *argv[])
 		}
 	}
 	if (optind + 1 != argc) { usage(stderr); return 1; }
-	if (do_bench) return bench(argv[optind], n, len, sub, K, rerank, exact, opt.n_threads, seed);
+	if (do_bench) return bench(argv[optind], n, len, sub, K, rerank, exact | whole, opt.n_threads, seed);
 	if (opt.stride > opt.w) { fprintf(stderr, "esalign index: stride %d exceeds the window length %d\n", opt.stride, opt.w); return 1; }
 
 	const char *fa = argv[optind];

@@ -28,7 +28,7 @@ typedef struct {
 	uint32_t w, stride, dim, code_bits;
 	int32_t n_contig;
 	uint32_t code_step;       /* window c*code_step has code c: codes cover every code_step-th window */
-	uint32_t code_kind, pq_m; /* ES_CODE_SIGN (code_bits sign bits) or ES_CODE_PQ4 (pq_m subspaces, code_bits = 4*pq_m) */
+	uint32_t code_kind, pq_m; /* ES_CODE_SIGN (code_bits sign bits), ES_CODE_PQ4/PQ6 (pq_m subspaces, code_bits = 4 or 6 * pq_m) */
 	int64_t ref_len, n_nrun, n_windows, n_codes, file_size;
 	uint64_t enc_checksum;
 	char enc_spec[512];
@@ -48,7 +48,7 @@ struct es_index_s {
 	const uint64_t *codes;     /* nw planes of n_codes words */
 	const int8_t *vec;         /* [n_windows][dim] */
 	const float *scale;        /* [n_windows] */
-	const float *proj;         /* sign: [code_bits][dim] projection; pq: [pq_m][16][dim/pq_m] centroids */
+	const float *proj;         /* sign: [code_bits][dim] projection; pq: [pq_m][K][dim/pq_m] centroids */
 	const uint8_t *pq;         /* pq codes, 64-window blocks (store.h) */
 	int64_t *contig_end;       /* [n_contig] off+len, to clip windows */
 	int rerank;
@@ -60,7 +60,7 @@ void es_index_opt_init(es_index_opt_t *opt)
 	opt->encoder_spec = "kmer";
 	opt->w = 150;
 	opt->stride = 25;
-	opt->code_kind = ES_CODE_PQ4;
+	opt->code_kind = ES_CODE_PQ6;
 	opt->pq_m = 16;
 	opt->code_bits = 128;
 	opt->code_step = 1;
@@ -187,7 +187,7 @@ static void *build_worker(void *arg)
 
 /* PQ4: train the centroids on up to 65,536 windows spread evenly over the genome (their int8 vectors, dequantised),
  * then encode every coded window, in parallel. */
-typedef struct { build_t *B; int M; const float *cb; int64_t beg, end; } pq_job_t;
+typedef struct { build_t *B; int M, K; const float *cb; int64_t beg, end; } pq_job_t;
 static void *pq_encode_worker(void *arg)
 {
 	pq_job_t *j = arg;
@@ -197,14 +197,15 @@ static void *pq_encode_worker(void *arg)
 	for (int64_t c = j->beg; c < j->end; c++) {
 		int64_t w = c * B->code_step;
 		for (int i = 0; i < B->dim; i++) x[i] = B->vec[w * B->dim + i] * B->scale[w];
-		es_pq_encode(j->cb, B->dim, j->M, x, nib);
-		es_pq_store((uint8_t *)B->codes, j->M, c, nib);
+		es_pq_encode(j->cb, B->dim, j->M, j->K, x, nib);
+		if (j->K == 16) es_pq_store((uint8_t *)B->codes, j->M, c, nib);
+		else es_pq6_store((uint8_t *)B->codes, j->M, c, nib);
 	}
 	free(x);
 	return NULL;
 }
 
-static void pq_build(build_t *B, int M, float *cb, const es_index_opt_t *opt, double t0)
+static void pq_build(build_t *B, int M, int K, float *cb, const es_index_opt_t *opt, double t0)
 {
 	int dim = B->dim;
 	int64_t ns = B->n_win < 65536 ? B->n_win : 65536;
@@ -213,15 +214,15 @@ static void pq_build(build_t *B, int M, float *cb, const es_index_opt_t *opt, do
 		int64_t w = i * B->n_win / ns;
 		for (int t = 0; t < dim; t++) x[i * dim + t] = B->vec[w * dim + t] * B->scale[w];
 	}
-	es_pq_train(x, ns, dim, M, 0x9a4eedULL, cb);
+	es_pq_train(x, ns, dim, M, K, 0x9a4eedULL, cb);
 	free(x);
-	if (opt->progress) es_log(2, "index", "PQ4 centroids trained on %lld windows (%.0f s elapsed); encoding", (long long)ns, es_time() - t0);
+	if (opt->progress) es_log(2, "index", "PQ%d centroids trained on %lld windows (%.0f s elapsed); encoding", K == 16 ? 4 : 6, (long long)ns, es_time() - t0);
 	int nt = opt->n_threads < 1 ? 1 : opt->n_threads > 64 ? 64 : opt->n_threads;
 	pq_job_t job[64];
 	pthread_t th[64];
 	int ok[64];
 	for (int t = 0; t < nt; t++) {
-		job[t] = (pq_job_t){ B, M, cb, B->n_codes * t / nt, B->n_codes * (t + 1) / nt };
+		job[t] = (pq_job_t){ B, M, K, cb, B->n_codes * t / nt, B->n_codes * (t + 1) / nt };
 		ok[t] = pthread_create(&th[t], NULL, pq_encode_worker, &job[t]) == 0;
 		if (!ok[t]) pq_encode_worker(&job[t]);
 	}
@@ -235,11 +236,12 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 {
 	if (opt->w < 16 || opt->w > 100000) return es_error("%s: window length %d out of range 16..100000", path, opt->w);
 	if (opt->stride < 1 || opt->stride > opt->w) return es_error("%s: stride %d out of range 1..%d", path, opt->stride, opt->w);
-	int kind = opt->code_kind, M = opt->pq_m, code_bits = kind == ES_CODE_PQ4 ? 4 * M : opt->code_bits;
-	if (kind != ES_CODE_SIGN && kind != ES_CODE_PQ4) return es_error("%s: unknown code kind %d", path, kind);
+	int kind = opt->code_kind, M = opt->pq_m, K = kind == ES_CODE_PQ6 ? 64 : 16;
+	int code_bits = kind == ES_CODE_PQ4 ? 4 * M : kind == ES_CODE_PQ6 ? 6 * M : opt->code_bits;
+	if (kind != ES_CODE_SIGN && kind != ES_CODE_PQ4 && kind != ES_CODE_PQ6) return es_error("%s: unknown code kind %d", path, kind);
 	if (kind == ES_CODE_SIGN && (opt->code_bits < 64 || opt->code_bits > 512 || opt->code_bits % 64))
 		return es_error("%s: code bits %d must be 64, 128, ..., 512", path, opt->code_bits);
-	if (kind == ES_CODE_PQ4 && (M < 2 || M > 64 || M % 2 || enc->dim % M))
+	if (kind != ES_CODE_SIGN && (M < 2 || M > 64 || M % 2 || enc->dim % M))
 		return es_error("%s: PQ subspaces %d must be even, at most 64, and divide the dimension %d", path, M, enc->dim);
 	if (opt->code_step < 1 || opt->code_step > 64) return es_error("%s: code step %d out of range 1..64", path, opt->code_step);
 	const char *spec = opt->encoder_spec ? opt->encoder_spec : "kmer";
@@ -251,7 +253,7 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	if (n_win == 0) { free(wbeg); return es_error("%s: the reference has no window with at most %.0f%% N", path, opt->max_n_frac * 100); }
 	if (n_win > (int64_t)UINT32_MAX) { free(wbeg); return es_error("%s: %lld windows exceed the 2^32 limit; use a larger stride", path, (long long)n_win); }
 	if (opt->progress) es_log(2, "index", "%lld windows of %d bp at stride %d, encoder %s, %d-bit %s codes of every %d%s window, %d thread(s)",
-		(long long)n_win, opt->w, opt->stride, enc->name, code_bits, kind == ES_CODE_PQ4 ? "PQ4" : "sign-bit", opt->code_step, opt->code_step == 1 ? "st" : opt->code_step == 2 ? "nd" : opt->code_step == 3 ? "rd" : "th", opt->n_threads);
+		(long long)n_win, opt->w, opt->stride, enc->name, code_bits, kind == ES_CODE_PQ4 ? "PQ4" : kind == ES_CODE_PQ6 ? "PQ6" : "sign-bit", opt->code_step, opt->code_step == 1 ? "st" : opt->code_step == 2 ? "nd" : opt->code_step == 3 ? "rd" : "th", opt->n_threads);
 
 	build_t B;
 	memset(&B, 0, sizeof B);
@@ -259,12 +261,12 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	B.code_step = opt->code_step; B.n_codes = (n_win + opt->code_step - 1) / opt->code_step;
 	B.cend = es_malloc(ref->n_contig * sizeof(int64_t));
 	for (int c = 0; c < ref->n_contig; c++) B.cend[c] = ref->contig[c].off + ref->contig[c].len;
-	float *R = kind == ES_CODE_SIGN ? make_projection(opt->code_bits, dim) : es_calloc((size_t)16 * dim, sizeof(float));
-	size_t nproj = kind == ES_CODE_SIGN ? (size_t)opt->code_bits * dim : (size_t)16 * dim;
+	float *R = kind == ES_CODE_SIGN ? make_projection(opt->code_bits, dim) : es_calloc((size_t)K * dim, sizeof(float));
+	size_t nproj = kind == ES_CODE_SIGN ? (size_t)opt->code_bits * dim : (size_t)K * dim;
 	B.R = R;
 	B.vec = es_malloc((size_t)n_win * dim);
 	B.scale = es_malloc((size_t)n_win * sizeof(float));
-	size_t code_bytes = kind == ES_CODE_SIGN ? (size_t)B.n_codes * nw * sizeof(uint64_t) : (size_t)((B.n_codes + 63) / 64) * (M / 2) * 64;
+	size_t code_bytes = kind == ES_CODE_SIGN ? (size_t)B.n_codes * nw * sizeof(uint64_t) : (size_t)((B.n_codes + 63) / 64) * (kind == ES_CODE_PQ4 ? M / 2 : M) * 64;
 	B.codes = es_calloc(code_bytes, 1);
 	atomic_init(&B.next, 0); atomic_init(&B.done, 0); atomic_init(&B.failed, 0);
 	pthread_mutex_init(&B.lock, NULL);
@@ -295,7 +297,7 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	char *names = NULL;
 	disk_contig_t *dc = NULL;
 	if (atomic_load(&B.failed)) { es_error("%s: embedding failed: %s", path, B.err); goto done; }
-	if (kind == ES_CODE_PQ4) pq_build(&B, M, R, opt, t0);
+	if (kind != ES_CODE_SIGN) pq_build(&B, M, K, R, opt, t0);
 
 	/* sections */
 	size_t names_len = 0;
@@ -317,7 +319,7 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	memset(&h, 0, sizeof h);
 	memcpy(h.magic, ES_INDEX_MAGIC, 8);
 	h.version = ES_INDEX_VERSION; h.hdr_size = HDR_SIZE;
-	h.w = opt->w; h.stride = opt->stride; h.dim = dim; h.code_bits = code_bits; h.code_kind = kind; h.pq_m = kind == ES_CODE_PQ4 ? M : 0;
+	h.w = opt->w; h.stride = opt->stride; h.dim = dim; h.code_bits = code_bits; h.code_kind = kind; h.pq_m = kind != ES_CODE_SIGN ? M : 0;
 	h.n_contig = ref->n_contig; h.ref_len = ref->len; h.n_nrun = ref->n_nrun; h.n_windows = n_win;
 	h.code_step = opt->code_step; h.n_codes = B.n_codes;
 	h.enc_checksum = enc->checksum;
@@ -409,7 +411,8 @@ es_index_t *es_index_load(const char *path)
 	if (h->dim < 1 || h->n_windows < 1 || h->n_contig < 1
 		|| (h->code_kind == ES_CODE_SIGN && (h->code_bits < 64 || h->code_bits > 512 || h->code_bits % 64))
 		|| (h->code_kind == ES_CODE_PQ4 && (h->pq_m < 2 || h->pq_m > 64 || h->pq_m % 2 || h->dim % h->pq_m || h->code_bits != 4 * h->pq_m))
-		|| (h->code_kind != ES_CODE_SIGN && h->code_kind != ES_CODE_PQ4)
+		|| (h->code_kind == ES_CODE_PQ6 && (h->pq_m < 2 || h->pq_m > 64 || h->pq_m % 2 || h->dim % h->pq_m || h->code_bits != 6 * h->pq_m))
+		|| (h->code_kind != ES_CODE_SIGN && h->code_kind != ES_CODE_PQ4 && h->code_kind != ES_CODE_PQ6)
 		|| h->code_step < 1 || h->code_step > 64 || h->n_codes != (h->n_windows + h->code_step - 1) / h->code_step) {
 		es_error("%s: corrupt index header (bad dimensions)", fn); goto fail;
 	}
@@ -428,8 +431,8 @@ es_index_t *es_index_load(const char *path)
 	h->enc_spec[sizeof h->enc_spec - 1] = 0;
 	h->enc_name[sizeof h->enc_name - 1] = 0;
 	int nw = h->code_bits / 64;
-	uint64_t code_bytes = h->code_kind == ES_CODE_SIGN ? h->n_codes * nw * sizeof(uint64_t) : (uint64_t)((h->n_codes + 63) / 64) * (h->pq_m / 2) * 64;
-	uint64_t nproj = h->code_kind == ES_CODE_SIGN ? (uint64_t)h->code_bits * h->dim : (uint64_t)16 * h->dim;
+	uint64_t code_bytes = h->code_kind == ES_CODE_SIGN ? h->n_codes * nw * sizeof(uint64_t) : (uint64_t)((h->n_codes + 63) / 64) * (h->code_kind == ES_CODE_PQ4 ? h->pq_m / 2 : h->pq_m) * 64;
+	uint64_t nproj = h->code_kind == ES_CODE_SIGN ? (uint64_t)h->code_bits * h->dim : (uint64_t)(h->code_kind == ES_CODE_PQ6 ? 64 : 16) * h->dim;
 	if (h->sec[SEC_CONTIG].size != h->n_contig * sizeof(disk_contig_t) || h->sec[SEC_NRUN].size != h->n_nrun * sizeof(es_nrun_t)
 		|| h->sec[SEC_PAC].size != (uint64_t)(h->ref_len + 3) / 4 || h->sec[SEC_WBEG].size != h->n_windows * sizeof(int64_t)
 		|| h->sec[SEC_CODES].size != code_bytes || h->sec[SEC_VEC].size != (uint64_t)h->n_windows * h->dim
@@ -467,7 +470,7 @@ es_index_t *es_index_load(const char *path)
 		if (idx->wbeg[i] < 0 || idx->wbeg[i] >= h->ref_len || (i && idx->wbeg[i] < idx->wbeg[i - 1])) {
 			es_error("%s: corrupt index: window table", fn); goto fail;
 		}
-	idx->rerank = 512;
+	idx->rerank = 256;
 	return idx;
 fail:
 	es_index_destroy(idx);
@@ -598,20 +601,20 @@ static int select_nearest(const es_hamq_t *st, int T, uint32_t *out)
 static void search_approx(const es_index_t *idx, int n, const float *q, int k, int64_t *ids, float *scores)
 {
 	int dim = (int)idx->hdr.dim, nw = (int)idx->hdr.code_bits / 64, step = (int)idx->hdr.code_step;
-	int pq = idx->hdr.code_kind == ES_CODE_PQ4, M = (int)idx->hdr.pq_m;
+	int pq = idx->hdr.code_kind != ES_CODE_SIGN, M = (int)idx->hdr.pq_m, K = idx->hdr.code_kind == ES_CODE_PQ6 ? 64 : 16;
 	int64_t N = idx->hdr.n_windows, NC = idx->hdr.n_codes;
 	int T = idx->rerank > k ? idx->rerank : k;
-	int cap = 4 * T + 64;
+	int cap = 8 * T + 64;   /* room above T: distances are small integers with many ties, so a larger buffer shrinks less often */
 	/* a block of codes stays in L1 while the batch of queries scans it; PQ blocks are whole 64-window groups */
-	int64_t blk = pq ? (SCAN_L1 / (32 * M)) * 64 : SCAN_L1 / (8 * nw);
+	int64_t blk = pq ? (SCAN_L1 / (K == 16 ? 32 * M : 64 * M)) * 64 : SCAN_L1 / (8 * nw);
 	es_hamscan_fn scan = es_hamscan_best(NULL);
-	es_pqscan_fn pqscan = es_pqscan_best(NULL);
-	uint8_t *lut = es_malloc((size_t)SCAN_BATCH * 16 * (M > 0 ? M : 1));
+	es_pqscan_fn pqscan = K == 16 ? es_pqscan_best(NULL) : es_pq6scan_best(NULL);
+	uint8_t *lut = es_malloc((size_t)SCAN_BATCH * K * (M > 0 ? M : 1));
 	es_hamq_t *st = es_malloc(SCAN_BATCH * sizeof *st);
 	uint64_t *qc = es_malloc((size_t)SCAN_BATCH * nw * sizeof(uint64_t));
 	uint32_t *idbuf = es_malloc((size_t)SCAN_BATCH * cap * sizeof(uint32_t));
 	uint16_t *dbuf = es_malloc((size_t)SCAN_BATCH * cap * sizeof(uint16_t));
-	uint32_t *near = es_malloc((size_t)T * sizeof(uint32_t));
+	uint32_t *near = es_malloc((size_t)T * sizeof(uint32_t)), *cand = es_malloc((size_t)T * (2 * step - 1) * sizeof(uint32_t));
 	hit_t *heap = es_malloc((size_t)k * sizeof *heap);
 	for (int b0 = 0; b0 < n; b0 += SCAN_BATCH) {
 		int nb = n - b0 < SCAN_BATCH ? n - b0 : SCAN_BATCH;
@@ -622,13 +625,13 @@ static void search_approx(const es_index_t *idx, int n, const float *q, int k, i
 			st[i].keep = T; st[i].n = 0; st[i].cap = cap;
 			st[i].id = idbuf + (size_t)i * cap; st[i].dist = dbuf + (size_t)i * cap;
 			if (is_zero(x, dim)) continue;
-			if (pq) es_pq_lut(idx->proj, dim, M, x, lut + (size_t)i * 16 * M);
+			if (pq) es_pq_lut(idx->proj, dim, M, K, x, lut + (size_t)i * K * M);
 			else es_code_make(idx->proj, (int)idx->hdr.code_bits, dim, x, qc + (size_t)i * nw);
 			active[na++] = i;
 		}
 		for (int64_t s = 0; s < NC; s += blk) {
 			int64_t e = s + blk < NC ? s + blk : NC;
-			if (pq) for (int a = 0; a < na; a++) pqscan(idx->pq, M, s, e, lut + (size_t)active[a] * 16 * M, &st[active[a]]);
+			if (pq) for (int a = 0; a < na; a++) pqscan(idx->pq, M, s, e, lut + (size_t)active[a] * K * M, &st[active[a]]);
 			else for (int a = 0; a < na; a++) scan(idx->codes, NC, nw, s, e, qc + (size_t)active[a] * nw, &st[active[a]]);
 		}
 		for (int i = 0; i < nb; i++) {
@@ -636,7 +639,7 @@ static void search_approx(const es_index_t *idx, int n, const float *q, int k, i
 			/* the T nearest codes; each stands for its window and the step-1 windows on either side (near-duplicates
 			 * at stride S); the exact inner product ranks them. Ranges come in increasing order, so a running
 			 * maximum removes duplicates. */
-			int m = select_nearest(&st[i], T, near), nh = 0;
+			int m = select_nearest(&st[i], T, near), nh = 0, nc = 0;
 			int64_t done = -1;
 			for (int j = 0; j < m; j++) {
 				int64_t c = (int64_t)near[j] * step, lo = c - (step - 1), hi = c + (step - 1);
@@ -644,15 +647,21 @@ static void search_approx(const es_index_t *idx, int n, const float *q, int k, i
 				if (lo < 0) lo = 0;
 				if (hi >= N) hi = N - 1;
 				for (int64_t w = lo; w <= hi; w++) {
-					hit_t h = { es_dot_f32_i8(x, idx->vec + w * dim, idx->scale[w], dim), (uint32_t)w };
-					heap_offer(heap, &nh, k, h);
+					cand[nc++] = (uint32_t)w;
+					/* the rows are scattered over the file: ask for them all before the first is needed */
+					__builtin_prefetch(idx->vec + w * dim);
+					__builtin_prefetch(idx->scale + w);
 				}
 				if (hi > done) done = hi;
+			}
+			for (int j = 0; j < nc; j++) {
+				hit_t h = { es_dot_f32_i8(x, idx->vec + (int64_t)cand[j] * dim, idx->scale[cand[j]], dim), cand[j] };
+				heap_offer(heap, &nh, k, h);
 			}
 			emit(heap, nh, k, ids + (size_t)(b0 + i) * k, scores ? scores + (size_t)(b0 + i) * k : NULL);
 		}
 	}
-	free(st); free(qc); free(idbuf); free(dbuf); free(near); free(heap); free(lut);
+	free(st); free(qc); free(idbuf); free(dbuf); free(near); free(cand); free(heap); free(lut);
 }
 
 int es_index_search(const es_index_t *idx, int n, const float *q, int k, int flags, int64_t *ids, float *scores)
@@ -682,10 +691,11 @@ static int locus_cmp(const void *pa, const void *pb)
 	return a->beg < b->beg ? -1 : a->beg > b->beg;
 }
 
-/* How a read of len bases is cut: one query up to 5/4 of W, else chunks of W evenly spread over the read. */
-static int n_chunks(int len, int w)
+/* How a read of len bases is cut: one query up to 5/4 of W (or always with ES_CAND_WHOLE), else chunks of W evenly
+ * spread over the read. */
+static int n_chunks(int len, int w, int flags)
 {
-	if (len * 4 <= w * 5) return 1;
+	if (len * 4 <= w * 5 || (flags & ES_CAND_WHOLE)) return 1;
 	int step = w * 3 / 4;   /* chunks overlap by a quarter */
 	return 1 + (len - w + step - 1) / step;
 }
@@ -704,7 +714,7 @@ int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, c
 		qbeg[i] = nq;
 		int nn = 0;
 		for (int j = 0; j < lens[i]; j++) nn += seqs[i][j] > 3;
-		if (lens[i] >= 16 && 2 * nn <= lens[i]) nq += n_chunks(lens[i], w);
+		if (lens[i] >= 16 && 2 * nn <= lens[i]) nq += n_chunks(lens[i], w, flags);
 	}
 	qbeg[n] = nq;
 	const uint8_t **qs = es_malloc((size_t)(nq + 1) * sizeof *qs);

@@ -17,14 +17,15 @@ typedef struct es_index_s es_index_t;   /* opaque; immutable after load, so safe
 
 #define ES_CODE_SIGN 1   /* code_bits sign bits of a random projection, Hamming distance */
 #define ES_CODE_PQ4  2   /* product quantisation, pq_m subspaces x 4 bits, table-lookup distance (fast scan) */
+#define ES_CODE_PQ6  3   /* product quantisation, pq_m subspaces x 6 bits (one byte each), 64-entry table lookups */
 
 /* Build options; es_index_opt_init sets the defaults (chosen by measurement, docs/store.md). */
 typedef struct {
 	const char *encoder_spec;  /* recorded in the header so the aligner can reopen it; default "kmer" */
 	int w;                     /* window length (bases), default 150; 16..100000 */
 	int stride;                /* window stride (bases), default 25; 1..w */
-	int code_kind;             /* ES_CODE_PQ4 (default) or ES_CODE_SIGN */
-	int pq_m;                  /* PQ4: subspaces (even, divides dim, <= 64); default 16 = 64-bit codes */
+	int code_kind;             /* ES_CODE_PQ6 (default), ES_CODE_PQ4 or ES_CODE_SIGN */
+	int pq_m;                  /* PQ: subspaces (even, divides dim, <= 64); default 16 */
 	int code_bits;             /* SIGN: bits of the binary code: 64, 128, ..., 512; default 128 */
 	int code_step;             /* codes for every code_step-th window only (its neighbours are re-ranked with it,
 	                            * since consecutive windows overlap by W-S bases); 1..64, default 2 */
@@ -68,8 +69,9 @@ es_encoder_t *es_index_open_encoder(const es_index_t *idx);
 
 /* ---- search ---- */
 #define ES_SEARCH_EXACT 1   /* brute force over every window (the yardstick); default is the approximate search */
+#define ES_CAND_WHOLE   2   /* es_index_candidates: one query per read whatever its length (no chunks) */
 
-/* Approximate-search effort: number of Hamming-nearest codes re-ranked exactly per query (default 512).
+/* Approximate-search effort: number of Hamming-nearest codes re-ranked exactly per query (default 256).
  * Set before searching; not thread-safe with concurrent searches. */
 void es_index_set_rerank(es_index_t *idx, int n_rerank);
 int es_index_get_rerank(const es_index_t *idx);
@@ -125,17 +127,23 @@ es_hamscan_fn es_hamscan_best(const char **name);
 /* PQ4 codes (see ann.c): M subspaces of dim/M dimensions (M divides dim, M <= 64, even), 16 centroids each.
  * Codes of window w live in blocks of 64 windows: byte (w/64)*(M/2)*64 + p*64 + w%64 holds subspace 2p in its low
  * nibble and 2p+1 in its high nibble. cb is [M][16][dim/M] floats. */
-void es_pq_train(const float *x, int64_t n, int dim, int M, uint64_t seed, float *cb);
-void es_pq_encode(const float *cb, int dim, int M, const float *x, uint8_t *nib /* M values 0..15 */);
+/* K = 16 (PQ4) or 64 (PQ6) centroids per subspace; cb is [M][K][dim/M]. */
+void es_pq_train(const float *x, int64_t n, int dim, int M, int K, uint64_t seed, float *cb);
+void es_pq_encode(const float *cb, int dim, int M, int K, const float *x, uint8_t *nib /* M values 0..K-1 */);
 void es_pq_store(uint8_t *codes, int M, int64_t w, const uint8_t *nib);
-/* The query's tables lut[M][16]: 0 for the subspace's best centroid, up to 255/M for its worst (one scale for all). */
-void es_pq_lut(const float *cb, int dim, int M, const float *q, uint8_t *lut);
+/* The query's tables lut[M][K]: 0 for the subspace's best centroid, up to 255/M for its worst (one scale for all). */
+void es_pq_lut(const float *cb, int dim, int M, int K, const float *q, uint8_t *lut);
 /* Scan windows [beg,end) (beg a multiple of 64): distance = sum of table entries; offered to st in window order. */
 typedef void (*es_pqscan_fn)(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
 void es_pqscan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
 void es_pqscan_avx2(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
 void es_pqscan_avx512(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
 es_pqscan_fn es_pqscan_best(const char **name);
+/* PQ6 layout: byte (w/64)*M*64 + j*64 + w%64 holds window w's centroid (0..63) in subspace j. */
+void es_pq6_store(uint8_t *codes, int M, int64_t w, const uint8_t *code);
+void es_pq6scan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
+void es_pq6scan_avx512(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);  /* needs VBMI */
+es_pqscan_fn es_pq6scan_best(const char **name);
 
 /* Inner product of a float query with an int8 vector times its scale: scale * sum q[i]*v[i]. */
 float es_dot_f32_i8(const float *q, const int8_t *v, float scale, int dim);

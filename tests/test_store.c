@@ -45,13 +45,13 @@ static const char *make_genome(void)
 	return path;
 }
 
-/* Build (once) and return the index path; kind ES_CODE_PQ4 or ES_CODE_SIGN. */
+/* Build (once) and return the index path; kind ES_CODE_SIGN, ES_CODE_PQ4 or ES_CODE_PQ6 (the default). */
 static const char *make_index(int kind)
 {
-	static char path[2][512];
-	char *p = path[kind == ES_CODE_SIGN];
+	static char path[4][512];
+	char *p = path[kind];
 	if (p[0]) return p;
-	snprintf(p, 512, "%s/store_%s.esi", es_test_tmpdir(), kind == ES_CODE_SIGN ? "sign" : "pq");
+	snprintf(p, 512, "%s/store_%d.esi", es_test_tmpdir(), kind);
 	es_ref_t *ref = es_ref_load_fasta(make_genome());
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
@@ -67,7 +67,7 @@ static const char *make_index(int kind)
 
 TEST(store_windows)
 {
-	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ4));
+	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ6));
 	CHECK(idx != NULL);
 	if (!idx) return;
 	const es_ref_t *ref = es_index_ref(idx);
@@ -102,7 +102,7 @@ TEST(store_windows)
 
 TEST(store_roundtrip)
 {
-	const char *ip = make_index(ES_CODE_PQ4);
+	const char *ip = make_index(ES_CODE_PQ6);
 	es_index_t *a = es_index_load(ip), *b = es_index_load(ip);
 	CHECK(a && b);
 	if (!a || !b) { es_index_destroy(a); es_index_destroy(b); return; }
@@ -172,7 +172,7 @@ static void copy_file(const char *from, const char *to, long keep, long flip)
 
 TEST(store_refuses_damaged_files)
 {
-	const char *ip = make_index(ES_CODE_PQ4);
+	const char *ip = make_index(ES_CODE_PQ6);
 	char p[600];
 	const char *dir = es_test_tmpdir();
 	struct { const char *name; long keep, flip; const char *msg; } cases[] = {
@@ -274,9 +274,9 @@ static double locus_recall(const es_index_t *idx, const es_encoder_t *enc, reads
 
 TEST(store_recall_approx_vs_exact)
 {
-	/* Bound: on this genome the approximate search (PQ4 fast scan, 512 re-ranked) finds the true locus for at least
+	/* Bound: on this genome the approximate search (each code kind, 256 re-ranked) finds the true locus for at least
 	 * as many reads as exact search minus 1 point, and exact search at least 97% of 150 bp reads. */
-	for (int kind = ES_CODE_SIGN; kind <= ES_CODE_PQ4; kind++) {
+	for (int kind = ES_CODE_SIGN; kind <= ES_CODE_PQ6; kind++) {
 		es_index_t *idx = es_index_load(make_index(kind));
 		CHECK(idx != NULL);
 		if (!idx) return;
@@ -285,7 +285,7 @@ TEST(store_recall_approx_vs_exact)
 		int bad1, bad2;
 		double ra = locus_recall(idx, enc, &r, 16, 0, &bad1), rx = locus_recall(idx, enc, &r, 16, ES_SEARCH_EXACT, &bad2);
 		CHECKF(rx >= 97.0, "exact recall %.1f", rx);
-		CHECKF(ra >= rx - 1.0, "%s: approximate %.1f vs exact %.1f", kind == ES_CODE_PQ4 ? "pq4" : "sign", ra, rx);
+		CHECKF(ra >= rx - 1.0, "%s: approximate %.1f vs exact %.1f", kind == ES_CODE_PQ4 ? "pq4" : kind == ES_CODE_PQ6 ? "pq6" : "sign", ra, rx);
 		CHECK_EQ_INT(bad1 + bad2, 0);
 		reads_free(&r);
 		es_encoder_destroy(enc);
@@ -296,7 +296,7 @@ TEST(store_recall_approx_vs_exact)
 TEST(store_candidates_read_lengths)
 {
 	/* reads of 100 (shorter than W), 150 (= W) and 250 bp (two chunks that vote) all find their origin */
-	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ4));
+	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ6));
 	CHECK(idx != NULL);
 	if (!idx) return;
 	es_encoder_t *enc = es_index_open_encoder(idx);
@@ -372,6 +372,22 @@ TEST(store_kernels_match_scalar)
 		}
 	}
 	CHECK_EQ_INT(mism, 0);
+	/* PQ6 (one byte per subspace, 64-entry tables), AVX-512 VBMI against scalar */
+	int has_vbmi = has512 && __builtin_cpu_supports("avx512vbmi");
+	uint8_t *pq6 = malloc(nb * 16 * 64), lut6[16 * 64];
+	for (int64_t i = 0; i < nb * 16 * 64; i++) pq6[i] = (uint8_t)(es_rng_next(&rng) & 63);
+	for (int M = 8; M <= 16; M *= 2) {
+		for (int i = 0; i < M * 64; i++) lut6[i] = (uint8_t)es_rng_below(&rng, 255 / M + 1);
+		for (size_t r = 0; r < sizeof pranges / sizeof pranges[0]; r++) {
+			es_hamq_t st[2];
+			for (int v = 0; v < 2; v++) st[v] = (es_hamq_t){ 256, 40, 0, 200, id[v], dist[v] };
+			es_pq6scan_scalar(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[0]);
+			if (has_vbmi) { es_pq6scan_avx512(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[1]); mism += !same_state(&st[0], &st[1]); runs++; }
+			CHECK(st[0].n > 0);
+		}
+	}
+	CHECK_EQ_INT(mism, 0);
+	free(pq6);
 	if (!has2 && !has512) fprintf(stderr, "    (no AVX2/AVX-512 on this CPU: only the scalar kernels ran)\n");
 	/* the scalar scan keeps the true nearest: every planted neighbour (distance <= 4 on 256 bits) survives */
 	es_hamq_t s0 = { 257, 40, 0, 200, id[0], dist[0] };
@@ -385,7 +401,7 @@ TEST(store_kernels_match_scalar)
 TEST(store_search_simd_equals_scalar)
 {
 	/* whole searches agree whichever kernel the dispatcher picks */
-	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ4));
+	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ6));
 	CHECK(idx != NULL);
 	if (!idx) return;
 	es_encoder_t *enc = es_index_open_encoder(idx);
