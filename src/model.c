@@ -17,7 +17,7 @@
 void es_model_cfg_default(es_model_cfg_t *c)
 {
 	memset(c, 0, sizeof *c);
-	c->k1 = 9; c->d0 = 32; c->n_conv = 1; c->k2 = 9; c->s2 = 1; c->d = 32;
+	c->k1 = 9; c->d0 = 32; c->n_conv = 1; c->k2 = 9; c->s2 = 1; c->d = 64;
 	c->n_block = 0; c->n_head = 4; c->D = 64; c->act = 0;
 }
 
@@ -64,8 +64,8 @@ int es_model_cfg_parse(es_model_cfg_t *c, const char *s)
 
 void es_model_cfg_str(const es_model_cfg_t *c, char *buf, size_t n)
 {
-	snprintf(buf, n, "k1=%d d0=%d nconv=%d k2=%d s2=%d d=%d blocks=%d heads=%d D=%d act=%s",
-	         c->k1, c->d0, c->n_conv, c->k2, c->s2, c->d, c->n_block, c->n_head, c->D, c->act ? "gelu" : "relu");
+	snprintf(buf, n, "k1=%d,d0=%d,nconv=%d,k2=%d,s2=%d,d=%d,blocks=%d,heads=%d,D=%d,act=%d",
+	         c->k1, c->d0, c->n_conv, c->k2, c->s2, c->d, c->n_block, c->n_head, c->D, c->act);
 }
 
 void es_model_layout(const es_model_cfg_t *c, es_model_layout_t *L)
