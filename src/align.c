@@ -251,6 +251,25 @@ int es_align_score(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const
 	return es_align_score_with(-1, q, qlen, t, tlen, sc, score, tend);
 }
 
+int es_aln_local_score(const es_aln_t *a, const uint8_t *q, const uint8_t *t, const es_score_t *sc)
+{
+	/* Kadane over the columns; a gap's opening cost sits on its first column, which is enough: a stretch that
+	 * starts inside a gap is never the best, since dropping its leading gap columns only gains */
+	int x = a->qbeg, y = a->tbeg, cur = 0, best = 0;
+	for (int k = 0; k < a->n_cigar; k++) {
+		int op = a->cigar[k] & 0xf, len = (int)(a->cigar[k] >> 4);
+		if (op != 0 && op != 1 && op != 2) continue;  /* S */
+		for (int l = 0; l < len; l++) {
+			int v;
+			if (op == 0) { v = q[x] == 4 || t[y] == 4 ? sc->n_score : q[x] == t[y] ? sc->match : -sc->mismatch; x++, y++; }
+			else { v = -sc->gap_ext - (l == 0 ? sc->gap_open : 0); if (op == 1) x++; else y++; }
+			cur = cur + v > 0 ? cur + v : 0;
+			if (cur > best) best = cur;
+		}
+	}
+	return best;
+}
+
 int es_aln_nm_md(const uint32_t *cigar, int n_cigar, const uint8_t *q, const uint8_t *t, int *nm, char **md)
 {
 	static const char nt[] = "ACGTN";

@@ -69,6 +69,13 @@ int es_align_score(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const
  * unknown CIGAR operation. */
 int es_aln_nm_md(const uint32_t *cigar, int n_cigar, const uint8_t *q, const uint8_t *t_from_tbeg, int *nm, char **md);
 
+/* bwa mem's AS:i for an alignment from es_align: the best score of a contiguous stretch of its columns (bwa reports
+ * its local extension's maximum even where it prints an end-to-end CIGAR). >= a->score when that is >= 0, and
+ * equal when no end was extended through a loss. q, t: as given to es_align (the whole target). On bwa's own
+ * placements of 20,000 simulated 250 bp human reads (mason) this equals bwa's AS:i for 99.95%, vs 93.9% for
+ * a->score. Returns 0 for an empty alignment. */
+int es_aln_local_score(const es_aln_t *a, const uint8_t *q, const uint8_t *t, const es_score_t *sc);
+
 /* Which kernel es_align uses: "avx2", "avx512" or "scalar". */
 const char *es_align_kernel(void);
 

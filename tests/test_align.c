@@ -167,6 +167,28 @@ static int check_pair(const uint8_t *q, int ql, const uint8_t *t, int tl, const 
 		if (rescore(&ref, q, ql, t, tl, sc, &s) < 0) bad++, fprintf(stderr, "    malformed CIGAR %s (q %d-%d t %d-%d)\n", cs, ref.qbeg, ref.qend, ref.tbeg, ref.tend);
 		else if (s != ref.score) bad++, fprintf(stderr, "    CIGAR %s rescores to %d, reported %d\n", cs, s, ref.score);
 		if (ref.score + sc->clip_pen * nb != O) bad++, fprintf(stderr, "    objective %d+%d*%d != naive %d (%s)\n", ref.score, sc->clip_pen, nb, O, cs);
+		/* bwa-style AS: best contiguous stretch of the path, by brute force over all stretches of columns */
+		{
+			int ncol = 0, cap = ref.qend - ref.qbeg + ref.tend - ref.tbeg + 1, x = ref.qbeg, y = ref.tbeg;
+			int *col = malloc(sizeof(int) * cap);
+			for (int k = 0; k < ref.n_cigar; k++) {
+				int op = ref.cigar[k] & 0xf, len = ref.cigar[k] >> 4;
+				if (op == 4) continue;
+				for (int l = 0; l < len; l++)
+					col[ncol++] = op == 0 ? (x++, y++, q[x - 1] == 4 || t[y - 1] == 4 ? sc->n_score : q[x - 1] == t[y - 1] ? sc->match : -sc->mismatch)
+					            : (op == 1 ? x++ : y++, -sc->gap_ext - (l == 0 ? sc->gap_open : 0));
+			}
+			int bestseg = 0;
+			for (int a0 = 0; a0 < ncol; a0++) {
+				if (ncol > 400 && a0 > 0 && col[a0 - 1] >= 0) continue;  /* keep it quadratic only on short paths */
+				int acc = 0;
+				for (int b0 = a0; b0 < ncol; b0++) { acc += col[b0]; if (acc > bestseg) bestseg = acc; }
+			}
+			int ls = es_aln_local_score(&ref, q, t, sc);
+			if (ls != bestseg) bad++, fprintf(stderr, "    local score %d != brute force %d (%s)\n", ls, bestseg, cs);
+			if (ref.score >= 0 && ls < ref.score) bad++, fprintf(stderr, "    local score %d < score %d\n", ls, ref.score);
+			free(col);
+		}
 		if (!check_nm_md(&ref, q, t)) bad++, fprintf(stderr, "    NM %d / MD %s wrong for %s\n", ref.nm, ref.md, cs);
 		if (heavy && sc->clip_pen > 0) {  /* fewest bonuses among the optimal alignments */
 			if (nb == 2 && (naive_obj(q, ql, t, tl, sc, 0, 1) >= O || naive_obj(q, ql, t, tl, sc, 1, 0) >= O)) bad++, fprintf(stderr, "    an optimum with fewer bonuses exists (%s)\n", cs);
@@ -256,6 +278,7 @@ TEST(align_known_cases)
 			CHECKF(a.tbeg == cases[k].tbeg, "case %zu: tbeg %d != %d", k, a.tbeg, cases[k].tbeg);
 			CHECKF(a.nm == cases[k].nm, "case %zu: NM %d != %d", k, a.nm, cases[k].nm);
 			CHECKF(a.md && strcmp(a.md, cases[k].md) == 0, "case %zu: MD %s != %s", k, a.md ? a.md : "(null)", cases[k].md);
+			if (k == 2) CHECK_EQ_INT(es_aln_local_score(&a, q, t, &sc), 39);  /* bwa's AS: the stretch before the mismatch */
 			CHECK_EQ_INT(check_pair(q, ql, t, tl, &sc, 1), 0);
 			es_aln_free(&a);
 		}
