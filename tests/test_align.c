@@ -464,6 +464,20 @@ TEST(align_threads)
 	free(t); free(q);
 }
 
+/* Reads longer than the kernels' on-stack scratch (qlen > 512) take the heap path. */
+TEST(align_long_read)
+{
+	es_score_t sc = es_score_default();
+	es_rng_t r; es_rng_seed(&r, 5);
+	enum { TL = 900 };
+	uint8_t *t = malloc(TL), *q = malloc(TL);
+	for (int j = 0; j < TL; j++) t[j] = es_rng_below(&r, 4);
+	int m;
+	mutate_read(&r, t + 100, 700, q, &m, TL, 0.03, 0.01, 0.005);
+	CHECK_EQ_INT(check_pair(q, m, t, TL, &sc, 0), 0);
+	free(t); free(q);
+}
+
 /* Scores past the 16-bit kernels' range fall back to 32 bits and still agree with the naive DP. */
 TEST(align_large_scores)
 {
