@@ -1,7 +1,7 @@
 # esalign — build, test and run.  make | make test | make check | make demo | make bench | make bench-quick
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -pthread -Isrc -Iinclude
+override CFLAGS += -std=c11 -Wall -Wextra -D_GNU_SOURCE -pthread -Isrc -Iinclude
 LDLIBS  = -lhts -lopenblas -lz -lm -lpthread
 # Kernels for one instruction set live in *_avx2.c / *_avx512.c and are chosen at run time.
 AVX2_FLAGS   = -mavx2 -mfma -mpopcnt
