@@ -457,11 +457,11 @@ int es_map_file(const char *index_path, const char *reads_path, const char *out_
 		if (bt.failed) { es_error("%s", bt.err); goto done; }
 		int werr = 0;
 		for (int i = 0; i < n; i++) {
+			if (bt.n_recs[i] > 0 && bt.recs[i][0] && !(bt.recs[i][0]->core.flag & 4)) stats->n_mapped++;
 			for (int j = 0; j < bt.n_recs[i]; j++) {
 				if (!werr && (!bt.recs[i][j] || sam_write1(out, hdr, bt.recs[i][j]) < 0)) werr = 1;
 				if (bt.recs[i][j]) bam_destroy1(bt.recs[i][j]);
 			}
-			if (bt.n_recs[i] > 0 && bt.recs[i][0] && !(bt.recs[i][0]->core.flag & 4)) stats->n_mapped++;
 			free(bt.recs[i]); bt.recs[i] = NULL; bt.n_recs[i] = 0;
 		}
 		if (werr) { es_error("%s: write failed", out_path); goto done; }
