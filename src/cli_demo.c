@@ -19,6 +19,7 @@ int main_demo(int argc, char *argv[])
 {
 	int n_reads = 10000, len = 150, threads = 2, c;
 	uint64_t seed = 11;
+	for (int i = 1; i < argc; i++) if (!strcmp(argv[i], "--help")) argv[i] = "-h";
 	while ((c = getopt(argc, argv, "n:l:t:s:h")) >= 0) {
 		switch (c) {
 		case 'n': n_reads = atoi(optarg); break;
