@@ -470,7 +470,7 @@ es_index_t *es_index_load(const char *path)
 		if (idx->wbeg[i] < 0 || idx->wbeg[i] >= h->ref_len || (i && idx->wbeg[i] < idx->wbeg[i - 1])) {
 			es_error("%s: corrupt index: window table", fn); goto fail;
 		}
-	idx->rerank = 256;
+	idx->rerank = 384;
 	return idx;
 fail:
 	es_index_destroy(idx);

@@ -1,8 +1,9 @@
 /* store.h — the DNA vector store: `esalign index` builds one file (PREFIX.esi) holding the 2-bit reference, the
- * window table, int8 window embeddings, binary codes for approximate search and a checksummed, versioned header;
- * es_index_load maps it read-only so several processes share it. Search is exact (brute force over the int8 vectors)
- * or approximate (Hamming scan of sign-bit codes, then an exact re-rank of the best few hundred; see docs/store.md).
- * Coordinates are 0-based half-open [beg,end) in the reference's global coordinates (see seqio.h). */
+ * window table, int8 window embeddings, compact codes for approximate search (PQ6 by default) and a checksummed,
+ * versioned header; es_index_load maps it read-only so several processes share it. Search is exact (brute force over
+ * the int8 vectors) or approximate (a SIMD scan of the codes of every window, then an exact re-rank of the nearest few
+ * hundred; see docs/store.md). Coordinates are 0-based half-open [beg,end) in the reference's global coordinates
+ * (seqio.h). Every function that can fail returns -1 or NULL with es_error() set; none prints or exits. */
 #ifndef ES_STORE_H
 #define ES_STORE_H
 #include <stdint.h>
@@ -28,7 +29,7 @@ typedef struct {
 	int pq_m;                  /* PQ: subspaces (even, divides dim, <= 64); default 16 */
 	int code_bits;             /* SIGN: bits of the binary code: 64, 128, ..., 512; default 128 */
 	int code_step;             /* codes for every code_step-th window only (its neighbours are re-ranked with it,
-	                            * since consecutive windows overlap by W-S bases); 1..64, default 2 */
+	                            * since consecutive windows overlap by W-S bases); 1..64, default 1 */
 	double max_n_frac;         /* windows with more than this fraction of N are skipped; default 0.5 */
 	int n_threads;             /* embedding threads, default 1 */
 	int progress;              /* 1: progress lines (stage, %, ETA) on stderr via es_log */
@@ -71,7 +72,7 @@ es_encoder_t *es_index_open_encoder(const es_index_t *idx);
 #define ES_SEARCH_EXACT 1   /* brute force over every window (the yardstick); default is the approximate search */
 #define ES_CAND_WHOLE   2   /* es_index_candidates: one query per read whatever its length (no chunks) */
 
-/* Approximate-search effort: number of Hamming-nearest codes re-ranked exactly per query (default 256).
+/* Approximate-search effort: number of nearest codes (PQ or Hamming distance) re-ranked exactly per query (default 384).
  * Set before searching; not thread-safe with concurrent searches. */
 void es_index_set_rerank(es_index_t *idx, int n_rerank);
 int es_index_get_rerank(const es_index_t *idx);
