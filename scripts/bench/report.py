@@ -256,6 +256,10 @@ def section(mode, bench, docs, commands, do_plot):
                f"{env.get('ram', '?')} RAM ({env.get('os', '?')}); {env.get('threads', '2')} threads per aligner; "
                f"{fmt_int(env.get('reads'))} reads asked per scenario and simulator. Load average at the start: "
                f"{env.get('load', '?')}.")
+    if mode == "quick":
+        out.append("")
+        out.append("With a few thousand reads, an anchor maps them in well under a second, much of it loading its "
+                   "index, so the quick run's reads/s and speed ratios say little: take speed from the full run.")
     out.append("")
     out.append("Tools: " + ", ".join(f"{k} {env[k]}" for k in
                                     ["bwa", "bowtie2", "minimap2", "samtools", "mason_simulator", "art_illumina",
