@@ -138,13 +138,16 @@ TEST(store_roundtrip)
 		CHECK(memcmp(ia, ib, nq * k * sizeof(int64_t)) == 0);
 		CHECK(memcmp(sa, sb, nq * k * sizeof(float)) == 0);
 		/* every query is an exact window sequence at a window start: its own window is the best hit */
-		int own = 0;
+		int own = 0, valid = 0;
 		for (int i = 0; i < nq; i++) {
+			if (ia[i * k] < 0) continue;   /* a query inside the N run embeds to zero: no hits */
 			int64_t wb, we;
 			es_index_window(a, ia[i * k], &wb, &we);
 			own += wb == 1000 + i * 4000;
+			valid++;
 		}
-		CHECK(own >= nq - 2);
+		CHECK(valid >= nq - 2);
+		CHECK(own >= valid - 2);
 		/* scores best first */
 		int sorted = 1;
 		for (int i = 0; i < nq; i++) for (int j = 1; j < k; j++) if (ia[i * k + j] >= 0 && sa[i * k + j] > sa[i * k + j - 1]) sorted = 0;
