@@ -435,3 +435,75 @@ TEST(store_checksum)
 	CHECK(es_fast_checksum(buf, 999, 1) != h);
 	CHECK(es_fast_checksum(buf, 1000, 2) != h);
 }
+
+TEST(store_build_is_deterministic)
+{
+	/* the same file whatever the thread count */
+	es_ref_t *ref = es_ref_load_fasta(make_genome());
+	es_encoder_t *enc = es_encoder_open("kmer");
+	es_index_opt_t opt;
+	es_index_opt_init(&opt);
+	opt.w = TW; opt.stride = TS;
+	char p1[600], p3[600];
+	snprintf(p1, sizeof p1, "%s/det1.esi", es_test_tmpdir());
+	snprintf(p3, sizeof p3, "%s/det3.esi", es_test_tmpdir());
+	opt.n_threads = 1;
+	CHECK(es_index_build(ref, enc, &opt, p1, NULL) == 0);
+	opt.n_threads = 3;
+	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == 0);
+	FILE *a = fopen(p1, "rb"), *b = fopen(p3, "rb");
+	CHECK(a && b);
+	int same = 1;
+	if (a && b) { int x, y; do { x = fgetc(a); y = fgetc(b); if (x != y) { same = 0; break; } } while (x != EOF); }
+	CHECK(same);
+	if (a) fclose(a);
+	if (b) fclose(b);
+	/* no temporary file is left behind */
+	char tmp[700];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%d", p1, (int)getpid());
+	CHECK(access(tmp, F_OK) != 0);
+	es_encoder_destroy(enc);
+	es_ref_destroy(ref);
+}
+
+#include <pthread.h>
+typedef struct { const es_index_t *idx; const es_encoder_t *enc; reads_t *r; es_locus_t *l; int *nl; int ret; } cand_job_t;
+static void *cand_thread(void *arg)
+{
+	cand_job_t *j = arg;
+	j->ret = es_index_candidates(j->idx, j->enc, j->r->n, (const uint8_t *const *)j->r->seq, j->r->len, 8, j->l, j->nl, 0);
+	return NULL;
+}
+
+TEST(store_candidates_thread_safe)
+{
+	/* two threads on one index get exactly the single-threaded answer */
+	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ6));
+	CHECK(idx != NULL);
+	if (!idx) return;
+	es_encoder_t *enc = es_index_open_encoder(idx);
+	reads_t r = sim_reads(es_index_ref(idx), 100, 250, 31);
+	es_locus_t *l0 = calloc(100 * 8, sizeof *l0), *l1 = calloc(100 * 8, sizeof *l1), *l2 = calloc(100 * 8, sizeof *l2);
+	int n0[100], n1[100], n2[100];
+	CHECK(es_index_candidates(idx, enc, 100, (const uint8_t *const *)r.seq, r.len, 8, l0, n0, 0) == 0);
+	cand_job_t j1 = { idx, enc, &r, l1, n1, -1 }, j2 = { idx, enc, &r, l2, n2, -1 };
+	pthread_t t1, t2;
+	pthread_create(&t1, NULL, cand_thread, &j1);
+	pthread_create(&t2, NULL, cand_thread, &j2);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	CHECK(j1.ret == 0 && j2.ret == 0);
+	CHECK(memcmp(n0, n1, sizeof n0) == 0 && memcmp(n0, n2, sizeof n0) == 0);
+	int diff = 0;
+	for (int i = 0; i < 100; i++)
+		for (int j = 0; j < n0[i]; j++) {
+			es_locus_t *a = &l0[i * 8 + j], *b = &l1[i * 8 + j], *c = &l2[i * 8 + j];
+			diff += a->beg != b->beg || a->end != b->end || a->score != b->score;
+			diff += a->beg != c->beg || a->end != c->end || a->score != c->score;
+		}
+	CHECK_EQ_INT(diff, 0);
+	free(l0); free(l1); free(l2);
+	reads_free(&r);
+	es_encoder_destroy(enc);
+	es_index_destroy(idx);
+}
