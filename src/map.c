@@ -31,6 +31,7 @@ void es_map_opt_init(es_map_opt_t *o)
 	o->min_score = 30;
 	o->batch_size = 20000;
 	o->locus_ratio = 0.5;
+	o->deficit_coef = 1.0;
 	o->sc = es_score_default();
 }
 
@@ -177,8 +178,11 @@ static int locate_in_region(scratch_t *s, const uint8_t *region, int rlen, int q
 	return best;
 }
 
-/* bwa-style MAPQ from the best and runner-up scores (the runner-up floor is what a random 19-mer hit would score). */
-static int compute_mapq(const es_score_t *sc, const hit_t *best, int sub)
+/* bwa-style MAPQ from the best and runner-up scores (the runner-up floor is what a random 19-mer hit would score),
+ * then capped by the score deficit: unlike seed-and-extend, retrieval can miss the true locus altogether, and when it
+ * does the read is placed at a poor look-alike with no runner-up in sight. A read's true placement scores close to
+ * qlen*match, so every point the best alignment falls short (mismatches, gaps, clipped bases) lowers the cap. */
+static int compute_mapq(const es_score_t *sc, const hit_t *best, int sub, int qlen, double deficit_coef)
 {
 	int floor_sub = 19 * sc->match;
 	if (sub < floor_sub) sub = floor_sub;
@@ -191,6 +195,8 @@ static int compute_mapq(const es_score_t *sc, const hit_t *best, int sub)
 	double tmp = l < 50 ? 1.0 : log(50.0) / log((double)l);
 	tmp *= identity * identity;
 	int mapq = (int)(6.02 * (best->score - sub) / sc->match * tmp * tmp + 0.499);
+	int cap = 60 - (int)(deficit_coef * (qlen * sc->match - best->score) / sc->match + 0.5);
+	if (mapq > cap) mapq = cap;
 	return mapq > 60 ? 60 : mapq < 0 ? 0 : mapq;
 }
 
@@ -312,7 +318,7 @@ static int map_one(const ctx_t *c, scratch_t *s, const es_read_t *r, const uint8
 		}
 	}
 	int sub = n_hits > 1 ? s->hits[1].score : 0;
-	int mapq = compute_mapq(&o->sc, &s->hits[0], sub);
+	int mapq = compute_mapq(&o->sc, &s->hits[0], sub, qlen, o->deficit_coef);
 	int n_rec = 0;
 	const hit_t *b = &s->hits[0];
 	recs[n_rec++] = make_record(c, r, b->strand ? 16 : 0, b, mapq, n_hits > 1 ? sub : -1, b->strand ? rc : fw);

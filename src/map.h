@@ -16,6 +16,7 @@ typedef struct {
 	const char *rg_line;      /* a full "@RG\tID:..." header line (tabs already expanded) or NULL */
 	const char *encoder_spec; /* encoder to use; NULL: the one recorded in the index */
 	float locus_ratio;  /* loci after the first two are verified only if their similarity >= this * the best's */
+	double deficit_coef; /* MAPQ <= 60 - deficit_coef * (qlen*match - score)/match (see compute_mapq) */
 	int exact;          /* use exact (brute-force) search instead of the approximate index */
 	es_score_t sc;
 } es_map_opt_t;
