@@ -4,21 +4,23 @@
 # rerun only redoes what changed (new reads, a new esalign binary, ...).
 #
 # Usage: scripts/bench.sh [--quick] [--reads N] [--threads N] [--scenarios "S1 S2"] [--aligners "A1 A2"] [--remap]
-#                        [--report-only]
+#                        [--docs DIR] [--report-only]
 #   full (default): human chrX 70 Mb with 250/150/100 bp reads and E. coli with 250 bp reads, 20,000 reads per
 #                   scenario and simulator (about an hour on 2 cores)
 #   --quick:        the 10 Mb slice X:30-40 Mb of the same chrX (contig X_30M) and E. coli, 5,000 reads (minutes)
 #   --remap:        map again even where cached (indexes and reads are kept), so all map times share one run's load
 #   --scenarios/--aligners: a subset (the results table and docs then hold only that subset)
+#   --docs DIR:     write benchmarks.md and bench/*.png under DIR instead of docs/
 # Environment: ESALIGN (binary, default ./esalign), ESALIGN_DATA (default data), BENCH_DIR (default $ESALIGN_DATA/bench),
-#   ESALIGN_ENCODERS (default "kmer transformer"), BENCH_EVAL (scorer command, default "$ESALIGN eval").
+#   ESALIGN_ENCODERS (default "kmer transformer"), ESALIGN_MODEL (the transformer's model, default
+#   models/esalign.model), BENCH_EVAL (scorer command, default "$ESALIGN eval").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench/lib.sh
 . scripts/bench/simulate.sh
 . scripts/bench/aligners.sh
 
-MODE=full; N=""; THREADS=2; SCENARIOS=""; ALIGNERS=""; REPORT_ONLY=0; REMAP=0
+MODE=full; N=""; THREADS=2; SCENARIOS=""; ALIGNERS=""; REPORT_ONLY=0; REMAP=0; DOCS=docs
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) MODE=quick ;;
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
     --aligners) ALIGNERS=$2; shift ;;
     --report-only) REPORT_ONLY=1 ;;
     --remap) REMAP=1 ;;
+    --docs) DOCS=$2; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -196,5 +199,5 @@ if [ $REPORT_ONLY = 0 ]; then
 fi
 
 [ -s "$RESULTS" ] || die "no results in $RESULTS: run without --report-only first"
-python3 scripts/bench/report.py --bench "$BENCH" --docs docs --commands <(aligner_commands) || die "report failed"
-log "wrote docs/benchmarks.md and docs/bench/*.png"
+python3 scripts/bench/report.py --bench "$BENCH" --docs "$DOCS" --commands <(aligner_commands) || die "report failed"
+log "wrote $DOCS/benchmarks.md and $DOCS/bench/*.png"

@@ -19,8 +19,9 @@ esalign align -t $THREADS IDX READS > OUT.sam
 EOF
 }
 
-# esalign's inputs for the cache key: its binary and any shipped model.
-esalign_fp() { fph "$ESALIGN" models/* 2>/dev/null; }
+# esalign's inputs for the cache key: its binary and the model that --encoder transformer loads ($ESALIGN_MODEL, else
+# the shipped models/esalign.model). Set ESALIGN_MODEL to a copy to keep a retraining from changing it mid-run.
+esalign_fp() { fph "$ESALIGN" "${ESALIGN_MODEL:-models/esalign.model}" 2>/dev/null; }
 
 # index_key AL REF — what an index depends on.
 index_key() {
@@ -65,5 +66,7 @@ tool_versions() {
   echo "samtools: $(samtools --version 2>/dev/null | awk 'NR == 1 { print $2 }')"
   echo "mason_simulator: $("$MASON_DIR/mason_simulator" --version 2>&1 | awk '/mason_simulator version/ { print $3 }')"
   echo "art_illumina: $(art_illumina 2>&1 | awk '/Version/ { for (i = 1; i < NF; i++) if ($i == "Version") { print $(i + 1); exit } }')"
+  local m=${ESALIGN_MODEL:-models/esalign.model}
+  [ -f "$m" ] && echo "esalign model: $(basename "$m") sha1 $(sha1sum "$m" | cut -c1-12)"
   echo "esalign: $("$ESALIGN" version 2>/dev/null | awk '{ print $2 }') ($(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include 2>/dev/null || echo '+local changes'))"
 }

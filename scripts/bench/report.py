@@ -263,7 +263,7 @@ def section(mode, bench, docs, commands, do_plot):
     out.append("")
     out.append("Tools: " + ", ".join(f"{k} {env[k]}" for k in
                                     ["bwa", "bowtie2", "minimap2", "samtools", "mason_simulator", "art_illumina",
-                                     "esalign"] if k in env) + ".")
+                                     "esalign", "esalign model"] if k in env) + ".")
     out.append("")
     scenarios = []
     for r in rows:
