@@ -57,7 +57,9 @@ mkdir -p "$BENCH/ref" "$BENCH/reads" "$BENCH/index" "$OUT/aln"
 # the columns of `esalign eval --tsv`, in the order the results table keeps them
 EVAL_COLS="reads mapped_pct correct_pct wrong_pct unmapped_pct"
 for t in 0 1 10 20 30 60; do EVAL_COLS="$EVAL_COLS mapq${t}_mapped_pct mapq${t}_err_pct"; done
+# (CPU seconds = user + system: less sensitive than wall time to other jobs on a shared machine)
 ROW_COLS="mode scenario ref len sim subset aligner status nreads idx_wall_s idx_rss_mb map_wall_s map_rss_mb reads_per_s"
+ROW_COLS="$ROW_COLS idx_cpu_s map_cpu_s reads_per_cpu_s"
 
 # scenario NAME -> REF LEN ART_PROFILE
 scenario() {
@@ -147,11 +149,15 @@ run_one() {
       fi
     fi
   fi
+  local ic=NA cpu=NA rpc=NA
   iw=NA ir=NA wall=NA rss=NA rps=NA
-  if [ -f "$dir/index.time" ] && [ -f "$dir/index.time.key" ]; then iw=$(time_wall "$dir/index.time"); ir=$(time_rss_mb "$dir/index.time"); fi
+  if [ -f "$dir/index.time" ] && [ -f "$dir/index.time.key" ]; then
+    iw=$(time_wall "$dir/index.time"); ir=$(time_rss_mb "$dir/index.time"); ic=$(time_cpu "$dir/index.time")
+  fi
   if [ "$status" = ok ]; then
     wall=$(time_wall "$a.time"); rss=$(time_rss_mb "$a.time")
     rps=$(awk -v n="$nr" -v w="$wall" 'BEGIN { printf "%.0f", (w > 0 ? n / w : 0) }')
+    cpu=$(time_cpu "$a.time"); rpc=$(awk -v n="$nr" -v c="$cpu" 'BEGIN { printf "%.0f", (c > 0 ? n / c : 0) }')
   fi
   local subset region vals
   for subset in all heldout; do
@@ -165,8 +171,8 @@ run_one() {
         st="eval failed: $(first_err "$a.$subset.eval.tsv.err")"; log "eval $al $sc $sim $subset: $st"
       fi
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$MODE" "$sc" "$refname" "$len" "$sim" "$subset" \
-      "$al" "$st" "$nr" "$iw" "$ir" "$wall" "$rss" "$rps" "$vals" >> "$RESULTS.tmp"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$MODE" "$sc" "$refname" "$len" "$sim" \
+      "$subset" "$al" "$st" "$nr" "$iw" "$ir" "$wall" "$rss" "$rps" "$ic" "$cpu" "$rpc" "$vals" >> "$RESULTS.tmp"
   done
 }
 

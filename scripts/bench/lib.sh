@@ -35,6 +35,8 @@ timed() {
 time_wall() {
   awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; printf "%.2f\n", s }' "$1"
 }
+# time_cpu TIMEFILE — CPU seconds, user + system.
+time_cpu() { awk -F': ' '/User time \(seconds\)|System time \(seconds\)/ { s += $2 } END { printf "%.2f\n", s }' "$1"; }
 # time_rss_mb TIMEFILE — peak resident set size in MiB.
 time_rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.1f\n", $2 / 1024 }' "$1"; }
 
