@@ -185,7 +185,7 @@ static void *build_worker(void *arg)
 	return NULL;
 }
 
-/* PQ4: train the centroids on up to 65,536 windows spread evenly over the genome (their int8 vectors, dequantised),
+/* PQ: train the centroids on up to 65,536 windows spread evenly over the genome (their int8 vectors, dequantised),
  * then encode every coded window, in parallel. */
 typedef struct { build_t *B; int M, K; const float *cb; int64_t beg, end; } pq_job_t;
 static void *pq_encode_worker(void *arg)
@@ -200,6 +200,7 @@ static void *pq_encode_worker(void *arg)
 		es_pq_encode(j->cb, B->dim, j->M, j->K, x, nib);
 		if (j->K == 16) es_pq_store((uint8_t *)B->codes, j->M, c, nib);
 		else es_pq6_store((uint8_t *)B->codes, j->M, c, nib);
+		if ((c - j->beg) % 4096 == 4095) atomic_fetch_add(&B->done, 4096);
 	}
 	free(x);
 	return NULL;
@@ -214,17 +215,32 @@ static void pq_build(build_t *B, int M, int K, float *cb, const es_index_opt_t *
 		int64_t w = i * B->n_win / ns;
 		for (int t = 0; t < dim; t++) x[i * dim + t] = B->vec[w * dim + t] * B->scale[w];
 	}
+	if (opt->progress) es_log(2, "index", "training PQ%d centroids (%d subspaces x %d) on %lld windows (%.0f s elapsed)", K == 16 ? 4 : 6, M, K, (long long)ns, es_time() - t0);
 	es_pq_train(x, ns, dim, M, K, 0x9a4eedULL, cb);
 	free(x);
-	if (opt->progress) es_log(2, "index", "PQ%d centroids trained on %lld windows (%.0f s elapsed); encoding", K == 16 ? 4 : 6, (long long)ns, es_time() - t0);
+	if (opt->progress) es_log(2, "index", "PQ%d centroids trained (%.0f s elapsed); encoding", K == 16 ? 4 : 6, es_time() - t0);
 	int nt = opt->n_threads < 1 ? 1 : opt->n_threads > 64 ? 64 : opt->n_threads;
 	pq_job_t job[64];
 	pthread_t th[64];
-	int ok[64];
+	int ok[64], started = 0;
+	atomic_store(&B->done, 0);
+	double t1 = es_time(), last = t1;
 	for (int t = 0; t < nt; t++) {
 		job[t] = (pq_job_t){ B, M, K, cb, B->n_codes * t / nt, B->n_codes * (t + 1) / nt };
 		ok[t] = pthread_create(&th[t], NULL, pq_encode_worker, &job[t]) == 0;
 		if (!ok[t]) pq_encode_worker(&job[t]);
+		started += ok[t];
+	}
+	while (opt->progress && started > 0) {   /* progress while the workers run (counts lag by < 4096 per thread) */
+		int64_t done = atomic_load(&B->done);
+		if (done + 4096 * nt >= B->n_codes) break;
+		usleep(50000);
+		double now = es_time();
+		if (now - last >= 2.0) {
+			last = now;
+			double f = (double)done / B->n_codes;
+			es_log(2, "index", "PQ encoding %5.1f%%  %.0f s elapsed, ETA %.0f s", 100 * f, now - t0, f > 0 ? (now - t1) * (1 - f) / f : 0);
+		}
 	}
 	for (int t = 0; t < nt; t++) if (ok[t]) pthread_join(th[t], NULL);
 }
