@@ -141,7 +141,8 @@ uint64_t es_model_checksum(const es_model_t *m)
 	return es_checksum(m->p, m->L.n * sizeof(float), h);
 }
 
-int es_model_max_len(const es_model_cfg_t *c) { return c->n_block > 0 ? 4096 : (1 << 24); }
+/* Activations grow with T (im2col is T*k2*d floats; attention T*T per head), so inputs are capped well below memory. */
+int es_model_max_len(const es_model_cfg_t *c) { return c->n_block > 0 ? 4096 : 65536; }
 
 /* ---- activation layout for one strand of length T (offsets in floats into act) ---- */
 typedef struct {

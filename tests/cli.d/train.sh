@@ -22,3 +22,6 @@ case_ 1 'nn_b.state|nn_none' "$BIN" train -o "$T/nn_e" --resume "$T/nn_none" -n 
 case_ 1 "unknown key 'width'" "$BIN" train --model width=3 "$T/nn_g.fa"
 case_ 0 'recall	encoder=kmer\(k=11,dim=32\).*@1=[01]\.[0-9]+	@4=' "$BIN" train --recall kmer:11:32 --region t:0-60000 --reads 50 --read-len 150 "$T/nn_g.fa"
 case_ 1 'Usage: esalign train' "$BIN" train
+awk 'BEGIN{print ">long"; s="ACGTTGCA"; while (length(s) < 70000) s = s s; print s}' > "$T/nn_long.fa"
+case_ 1 'sequence 0 is [0-9]+ bases, longer than the encoder.s limit 65536' "$BIN" embed --encoder "$T/nn_a.model" "$T/nn_long.fa"
+case_ 0 '^long	' "$BIN" embed --encoder kmer "$T/nn_long.fa"
