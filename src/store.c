@@ -525,9 +525,13 @@ void es_index_window(const es_index_t *idx, int64_t i, int64_t *beg, int64_t *en
 
 int es_index_check_encoder(const es_index_t *idx, const es_encoder_t *enc)
 {
-	if (enc->checksum != idx->hdr.enc_checksum || enc->dim != (int)idx->hdr.dim)
+	if (enc->checksum != idx->hdr.enc_checksum || enc->dim != (int)idx->hdr.dim) {
+		if (strcmp(enc->name, idx->hdr.enc_name) == 0)   /* same architecture, other weights: the model file changed */
+			return es_error("%s: index built with other weights of encoder %s (spec '%s', checksum %016llx, now %016llx): the model file changed since; rebuild the index",
+				idx->path, enc->name, idx->hdr.enc_spec, (unsigned long long)idx->hdr.enc_checksum, (unsigned long long)enc->checksum);
 		return es_error("%s: index built with encoder %s (spec '%s', checksum %016llx), not with %s (checksum %016llx); rebuild the index or use its encoder",
 			idx->path, idx->hdr.enc_name, idx->hdr.enc_spec, (unsigned long long)idx->hdr.enc_checksum, enc->name, (unsigned long long)enc->checksum);
+	}
 	return 0;
 }
 
