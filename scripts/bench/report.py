@@ -257,7 +257,8 @@ def section(mode, bench, docs, commands, do_plot):
     env = read_env(os.path.join(bench, mode, "env.txt"))
     cmd = "make bench" if mode == "full" else "make bench-quick"
     out = [f"## {'Full run' if mode == 'full' else 'Quick run'}: `{cmd}`", ""]
-    out.append(f"Run {env.get('date', '?')} on {env.get('cpu', '?')}, {env.get('cores', '?')} cores, "
+    out.append(f"Last run {env.get('date', '?')} (cached steps — indexes, maps — may come from earlier runs of the "
+               f"same command on the same machine) on {env.get('cpu', '?')}, {env.get('cores', '?')} cores, "
                f"{env.get('ram', '?')} RAM ({env.get('os', '?')}); {env.get('threads', '2')} threads per aligner; "
                f"{fmt_int(env.get('reads'))} reads asked per scenario and simulator. Load average at the start: "
                f"{env.get('load', '?')}.")
