@@ -70,5 +70,6 @@ tool_versions() {
   echo "art_illumina: $(art_illumina 2>&1 | awk '/Version/ { for (i = 1; i < NF; i++) if ($i == "Version") { print $(i + 1); exit } }')"
   local m=${ESALIGN_MODEL:-models/esalign.model}
   [ -f "$m" ] && echo "esalign model: $(basename "$m") sha1 $(sha1sum "$m" | cut -c1-12)"
-  echo "esalign: $("$ESALIGN" version 2>/dev/null | awk '{ print $2 }') ($(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include 2>/dev/null || echo '+local changes'))"
+  # the binary may have been built from another commit than the checkout's: give both
+  echo "esalign: $("$ESALIGN" version 2>/dev/null | awk '{ print $2 }') (binary sha1 $(fph "$ESALIGN" | tr -d ' '); checkout $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include 2>/dev/null || echo '+local changes') when the run started)"
 }
