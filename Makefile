@@ -59,9 +59,9 @@ setup:
 demo: $(BIN)
 	bash scripts/demo.sh
 bench: $(BIN)
-	bash scripts/bench.sh
+	ESALIGN=$(abspath $(BIN)) bash scripts/bench.sh
 bench-quick: $(BIN)
-	bash scripts/bench.sh --quick
+	ESALIGN=$(abspath $(BIN)) bash scripts/bench.sh --quick
 
 clean:
 	rm -rf build build-san esalign esalign-san tests/run_tests tests/run_tests_san
