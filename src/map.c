@@ -406,13 +406,9 @@ int es_map_file(const char *index_path, const char *reads_path, const char *out_
 		o.rg_line = rg_line;
 	}
 	if (!(idx = es_index_load(index_path))) goto done;
-	const char *spec = o.encoder_spec ? o.encoder_spec : es_index_encoder_spec(idx);
-	if (!(enc = es_encoder_open(spec))) goto done;
-	if (enc->checksum != es_index_encoder_checksum(idx)) {
-		es_error("%s: index was built with encoder '%s', not with '%s' (rebuild the index or use its encoder)",
-		         index_path, es_index_encoder_spec(idx), spec);
-		goto done;
-	}
+	if (o.encoder_spec) {   /* an explicit encoder must be the one the index was built with */
+		if (!(enc = es_encoder_open(o.encoder_spec)) || es_index_check_encoder(idx, enc) < 0) goto done;
+	} else if (!(enc = es_index_open_encoder(idx))) goto done;
 	if (!(rd = es_reader_open(reads_path))) goto done;
 	ctx_t ctx = { idx, es_index_ref(idx), enc, &o, rg_id };
 	hdr = make_header(ctx.ref, &o, cmdline);

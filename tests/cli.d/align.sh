@@ -30,3 +30,4 @@ case_ 0 'correct' "$BIN" demo -n 500 -l 100 "$T/al.fa"
 EX=${ESALIGN_EXAMPLE:-build/embed_search}
 SEQ=$(sed -n 2p "$T/al.fq")
 case_ 0 'locus 0 .* score (1[01][0-9]|120) ' "$EX" "$T/al.esi" "$SEQ"
+case_ nz "not with kmer\(k=13" "$BIN" align --encoder kmer:13:64 "$T/al.esi" "$T/al.fq"
