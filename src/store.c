@@ -63,7 +63,7 @@ void es_index_opt_init(es_index_opt_t *opt)
 	opt->code_kind = ES_CODE_PQ6;
 	opt->pq_m = 16;
 	opt->code_bits = 128;
-	opt->code_step = 1;
+	opt->code_step = 2;   /* measured on 5,000 mason reads per length, chrX 70 Mb: same accuracy (-0.02..-0.16 points), 22-28% faster (docs/store.md) */
 	opt->max_n_frac = 0.5;
 	opt->n_threads = 1;
 	opt->progress = 0;

@@ -29,7 +29,7 @@ typedef struct {
 	int pq_m;                  /* PQ: subspaces (even, divides dim, <= 64); default 16 */
 	int code_bits;             /* SIGN: bits of the binary code: 64, 128, ..., 512; default 128 */
 	int code_step;             /* codes for every code_step-th window only (its neighbours are re-ranked with it,
-	                            * since consecutive windows overlap by W-S bases); 1..64, default 1 */
+	                            * since consecutive windows overlap by W-S bases); 1..64, default 2 */
 	double max_n_frac;         /* windows with more than this fraction of N are skipped; default 0.5 */
 	int n_threads;             /* embedding threads, default 1 */
 	int progress;              /* 1: progress lines (stage, %, ETA) on stderr via es_log */
