@@ -45,16 +45,23 @@ void es_hamscan_scalar(const uint64_t *codes, int64_t n_total, int nw, int64_t b
 	}
 }
 
-es_hamscan_fn es_hamscan_best(const char **name)
+/* The kernel level to use, given what the CPU runs: 2 AVX-512, 1 AVX2, 0 scalar; ES_SIMD=scalar|avx2 caps it
+ * (for tests and measurements). Shared by every dispatcher so they all obey the same override. */
+static int simd_level(int can512, int can2)
 {
 	const char *force = getenv("ES_SIMD");
-	__builtin_cpu_init();
-	int can512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
-	int can2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
-	if (force && strcmp(force, "scalar") == 0) can512 = can2 = 0;
+	if (force && strcmp(force, "scalar") == 0) return 0;
 	if (force && strcmp(force, "avx2") == 0) can512 = 0;
-	if (can512) { if (name) *name = "avx512"; return es_hamscan_avx512; }
-	if (can2) { if (name) *name = "avx2"; return es_hamscan_avx2; }
+	return can512 ? 2 : can2 ? 1 : 0;
+}
+
+es_hamscan_fn es_hamscan_best(const char **name)
+{
+	__builtin_cpu_init();
+	int lv = simd_level(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq"),
+	                    __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"));
+	if (lv == 2) { if (name) *name = "avx512"; return es_hamscan_avx512; }
+	if (lv == 1) { if (name) *name = "avx2"; return es_hamscan_avx2; }
 	if (name) *name = "scalar";
 	return es_hamscan_scalar;
 }
@@ -202,14 +209,10 @@ void es_pqscan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, con
 
 es_pqscan_fn es_pqscan_best(const char **name)
 {
-	const char *force = getenv("ES_SIMD");
 	__builtin_cpu_init();
-	int can512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-	int can2 = __builtin_cpu_supports("avx2");
-	if (force && strcmp(force, "scalar") == 0) can512 = can2 = 0;
-	if (force && strcmp(force, "avx2") == 0) can512 = 0;
-	if (can512) { if (name) *name = "avx512"; return es_pqscan_avx512; }
-	if (can2) { if (name) *name = "avx2"; return es_pqscan_avx2; }
+	int lv = simd_level(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"), __builtin_cpu_supports("avx2"));
+	if (lv == 2) { if (name) *name = "avx512"; return es_pqscan_avx512; }
+	if (lv == 1) { if (name) *name = "avx2"; return es_pqscan_avx2; }
 	if (name) *name = "scalar";
 	return es_pqscan_scalar;
 }
@@ -234,11 +237,9 @@ void es_pq6scan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, co
 
 es_pqscan_fn es_pq6scan_best(const char **name)
 {
-	const char *force = getenv("ES_SIMD");
 	__builtin_cpu_init();
-	int can512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi");
-	if (force && (strcmp(force, "scalar") == 0 || strcmp(force, "avx2") == 0)) can512 = 0;
-	if (can512) { if (name) *name = "avx512vbmi"; return es_pq6scan_avx512; }
+	int lv = simd_level(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi"), 0);
+	if (lv == 2) { if (name) *name = "avx512vbmi"; return es_pq6scan_avx512; }
 	if (name) *name = "scalar";
 	return es_pq6scan_scalar;
 }
