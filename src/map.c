@@ -254,7 +254,7 @@ static int map_one(const ctx_t *c, scratch_t *s, const es_read_t *r, const uint8
 	if (qlen < o->min_len || nn * 2 > qlen || n_loci == 0) goto unmapped;
 	if (s->m_hits < n_loci) { s->m_hits = n_loci; s->hits = es_realloc(s->hits, n_loci * sizeof(hit_t)); }
 	/* locate the read inside each locus; keep the loci whose k-mer support is near the best */
-	int support[256], strand_of[256], dlo_of[256], dhi_of[256];
+	int support[256], strand_of[256], dlo_of[256], dhi_of[256], ci_of[256];
 	int64_t rb_of[256];
 	int top = 0;
 	if (n_loci > 256) n_loci = 256;
@@ -264,7 +264,7 @@ static int map_one(const ctx_t *c, scratch_t *s, const es_read_t *r, const uint8
 	for (int i = 0; i < n_loci; i++) {
 		support[i] = 0;
 		if (i >= 2 && loci[i].score < min_score) continue;
-		int ci = es_ref_contig_at(ref, loci[i].beg);
+		int ci = ci_of[i] = es_ref_contig_at(ref, loci[i].beg);
 		int64_t cb = ref->contig[ci].off, ce = cb + ref->contig[ci].len;
 		int64_t rb = loci[i].beg - qlen, re = loci[i].end + qlen;
 		if (rb < cb) rb = cb;
@@ -279,7 +279,7 @@ static int map_one(const ctx_t *c, scratch_t *s, const es_read_t *r, const uint8
 	int n_aligned = 0;
 	for (int i = 0; i < n_loci && n_aligned < o->max_align; i++) {
 		if (support[i] == 0 || support[i] * 4 < top) continue;
-		int ci = es_ref_contig_at(ref, loci[i].beg);
+		int ci = ci_of[i];
 		int64_t ce = ref->contig[ci].off + ref->contig[ci].len;
 		int64_t tb = rb_of[i] + dlo_of[i] - 40, te = rb_of[i] + dhi_of[i] + qlen + 40;
 		if (tb < ref->contig[ci].off) tb = ref->contig[ci].off;
