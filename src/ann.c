@@ -117,6 +117,20 @@ uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed)
  * subspace for 64 windows at once (the "fast scan" of faiss, André et al.). Entries are at most 255/M so the sums fit
  * a byte exactly: every kernel computes the same integers. */
 
+/* Index of the centroid (K of dimension ds, row-major in c) nearest to v in squared distance; the first on ties.
+ * One function for training and encoding, so a window is always coded with the rule its centroids were fitted by. */
+static int nearest_centroid(const float *v, const float *c, int K, int ds)
+{
+	int best = 0;
+	float bd = INFINITY;
+	for (int k = 0; k < K; k++) {
+		float d = 0;
+		for (int t = 0; t < ds; t++) { float e = v[t] - c[k * ds + t]; d += e * e; }
+		if (d < bd) { bd = d; best = k; }
+	}
+	return best;
+}
+
 void es_pq_train(const float *x, int64_t n, int dim, int M, int K, uint64_t seed, float *cb)
 {
 	int ds = dim / M;
@@ -135,13 +149,7 @@ void es_pq_train(const float *x, int64_t n, int dim, int M, int K, uint64_t seed
 			memset(cnt, 0, K * sizeof(int64_t));
 			for (int64_t i = 0; i < n; i++) {
 				const float *v = x + i * dim + j * ds;
-				int best = 0;
-				float bd = INFINITY;
-				for (int k = 0; k < K; k++) {
-					float d = 0;
-					for (int t = 0; t < ds; t++) { float e = v[t] - c[k * ds + t]; d += e * e; }
-					if (d < bd) { bd = d; best = k; }
-				}
+				int best = nearest_centroid(v, c, K, ds);
 				cnt[best]++;
 				for (int t = 0; t < ds; t++) sum[best * ds + t] += v[t];
 			}
@@ -161,15 +169,7 @@ void es_pq_encode(const float *cb, int dim, int M, int K, const float *x, uint8_
 {
 	int ds = dim / M;
 	for (int j = 0; j < M; j++) {
-		const float *v = x + j * ds, *c = cb + (size_t)j * K * ds;
-		int best = 0;
-		float bd = INFINITY;
-		for (int k = 0; k < K; k++) {
-			float d = 0;
-			for (int t = 0; t < ds; t++) { float e = v[t] - c[k * ds + t]; d += e * e; }
-			if (d < bd) { bd = d; best = k; }
-		}
-		nib[j] = (uint8_t)best;
+		nib[j] = (uint8_t)nearest_centroid(x + j * ds, cb + (size_t)j * K * ds, K, ds);
 	}
 }
 
