@@ -27,14 +27,17 @@ static void usage(FILE *fp)
 		"  --pq-m INT     pq: subspaces (even, divides the dimension) [%d]\n"
 		"  --bits INT     sign: bits per window, 64..512, multiple of 64 [%d]\n"
 		"  --code-step INT  codes for every INT-th window only; its neighbours are re-ranked with it [%d]\n"
+		"  --lists INT    pq6: inverted lists (a query scans the ones nearest to it); 0 none,\n"
+		"                 -1: about one per 256 codes for a learned encoder, none for kmer [%d]\n"
 		"  --max-n FLOAT  skip windows with more than this fraction of N [%.2f]\n"
 		"  -t INT         threads [%d]\n"
 		"  -v INT         verbosity 0..3 [%d]\n"
 		"Bench options (reads simulated from the index's reference; recall = a locus overlaps the true origin):\n"
 		"  -n INT         reads [1000]\n  -l INT         read length [250]\n  -e FLOAT       substitution rate (indels a tenth) [0.01]\n"
 		"  -K INT         loci per read [16]\n  --rerank INT   codes re-ranked exactly per query [384]\n"
+		"  --nprobe INT   lists scanned per query (index with lists) [lists/32]\n"
 		"  --exact        also run exact search and compare\n  --whole        one query per read, no chunks\n  --seed INT     [7]\n",
-		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, o.code_kind == ES_CODE_PQ4 ? "pq4" : o.code_kind == ES_CODE_PQ6 ? "pq6" : "sign", o.pq_m, o.code_bits, o.code_step, o.max_n_frac, o.n_threads, es_verbose);
+		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, o.code_kind == ES_CODE_PQ4 ? "pq4" : o.code_kind == ES_CODE_PQ6 ? "pq6" : "sign", o.pq_m, o.code_bits, o.code_step, o.ivf_lists, o.max_n_frac, o.n_threads, es_verbose);
 }
 
 /* ---- bench ---- */
@@ -48,6 +51,7 @@ typedef struct {
 	int *nl;
 	int ret;
 	double cpu;   /* thread CPU seconds: robust to other processes sharing the cores */
+	double times[3];   /* of those, embedding and searching, and queries searched (es_index_thread_times) */
 } bench_job_t;
 
 static void *bench_worker(void *arg)
@@ -55,6 +59,7 @@ static void *bench_worker(void *arg)
 	bench_job_t *j = arg;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	es_index_thread_times(j->times, 1);
 	/* reads in batches of 64, interleaved over threads */
 	for (int b = j->tid * 64; b < j->n && j->ret == 0; b += 64 * j->nt) {
 		int m = j->n - b < 64 ? j->n - b : 64;
@@ -62,23 +67,30 @@ static void *bench_worker(void *arg)
 			j->loci + (size_t)b * j->K, j->nl + b, j->flags);
 	}
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+	es_index_thread_times(j->times, 1);
 	j->cpu = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
 	return NULL;
 }
 
 static double run_bench(const es_index_t *idx, const es_encoder_t *enc, int n, uint8_t **seqs, int *lens, int K, int flags,
-                        int nt, es_locus_t *loci, int *nl, double *cpu)
+                        int nt, es_locus_t *loci, int *nl, double *cpu, double times[3])
 {
 	bench_job_t job[64];
 	pthread_t th[64];
 	double t0 = es_time();
 	for (int t = 0; t < nt; t++) {
-		job[t] = (bench_job_t){ idx, enc, n, K, flags, nt, t, seqs, lens, loci, nl, 0, 0 };
+		job[t] = (bench_job_t){ idx, enc, n, K, flags, nt, t, seqs, lens, loci, nl, 0, 0, { 0, 0, 0 } };
 		pthread_create(&th[t], NULL, bench_worker, &job[t]);
 	}
 	int ret = 0;
 	*cpu = 0;
-	for (int t = 0; t < nt; t++) { pthread_join(th[t], NULL); if (job[t].ret) ret = -1; *cpu += job[t].cpu; }
+	times[0] = times[1] = times[2] = 0;
+	for (int t = 0; t < nt; t++) {
+		pthread_join(th[t], NULL);
+		if (job[t].ret) ret = -1;
+		*cpu += job[t].cpu;
+		for (int a = 0; a < 3; a++) times[a] += job[t].times[a];
+	}
 	return ret ? -1 : es_time() - t0;
 }
 
@@ -96,13 +108,14 @@ static void recall(const es_locus_t *loci, const int *nl, int K, int n, const in
 	for (int a = 0; a < 3; a++) r[a] = 100.0 * hit[a] / n;
 }
 
-static int bench(const char *path, int n, int len, double sub, int K, int rerank, int exact, int nt, uint64_t seed)
+static int bench(const char *path, int n, int len, double sub, int K, int rerank, int nprobe, int exact, int nt, uint64_t seed)
 {
 	es_index_t *idx = es_index_load(path);
 	if (!idx) return es_cli_fail("index");
 	es_encoder_t *enc = es_index_open_encoder(idx);
 	if (!enc) { es_index_destroy(idx); return es_cli_fail("index"); }
 	if (rerank > 0) es_index_set_rerank(idx, rerank);
+	if (nprobe > 0 && es_index_ivf_lists(idx)) es_index_set_nprobe(idx, nprobe);
 	const es_ref_t *ref = es_index_ref(idx);
 	es_rng_t rng;
 	es_rng_seed(&rng, seed);
@@ -130,25 +143,25 @@ static int bench(const char *path, int n, int len, double sub, int K, int rerank
 	int ret = 0;
 	int whole = exact & ES_CAND_WHOLE;
 	exact &= ES_SEARCH_EXACT;
-	double cpu, cpux, t = run_bench(idx, enc, n, seqs, lens, K, whole, nt, loci, nl, &cpu), r[3];
+	double cpu, cpux, tm[3], tmx[3], t = run_bench(idx, enc, n, seqs, lens, K, whole, nt, loci, nl, &cpu, tm), r[3];
 	if (t < 0) { ret = es_cli_fail("index"); goto done; }
 	recall(loci, nl, K, n, tb, te, r);
 	const char *kern;
 	es_hamscan_best(&kern);
-	printf("approx\tW=%d\tS=%d\t%s%d\tstep=%d\trerank=%d\tlen=%d\tsub=%.3f\tn=%d\trecall@1=%.2f\t@4=%.2f\t@16=%.2f\tcpu_ms/read=%.4f\twall_ms/read/thread=%.4f\tthreads=%d\tkernel=%s\twindows=%lld\n",
-		es_index_w(idx), es_index_stride(idx), es_index_code_kind(idx) == ES_CODE_PQ4 ? "pq4bits=" : es_index_code_kind(idx) == ES_CODE_PQ6 ? "pq6bits=" : "signbits=", es_index_code_bits(idx), es_index_code_step(idx), es_index_get_rerank(idx), len, sub, n, r[0], r[1], r[2],
-		1000.0 * cpu / n, 1000.0 * t * nt / n, nt, kern, (long long)es_index_n_windows(idx));
+	printf("approx\tW=%d\tS=%d\t%s%d\tstep=%d\tlists=%d\tnprobe=%d\trerank=%d\tlen=%d\tsub=%.3f\tn=%d\trecall@1=%.2f\t@4=%.2f\t@16=%.2f\tcpu_ms/read=%.4f\twall_ms/read/thread=%.4f\tsearch_ms/query=%.4f\tembed_ms/query=%.4f\tthreads=%d\tkernel=%s\twindows=%lld\n",
+		es_index_w(idx), es_index_stride(idx), es_index_code_kind(idx) == ES_CODE_PQ4 ? "pq4bits=" : es_index_code_kind(idx) == ES_CODE_PQ6 ? "pq6bits=" : "signbits=", es_index_code_bits(idx), es_index_code_step(idx), es_index_ivf_lists(idx), es_index_ivf_lists(idx) ? es_index_get_nprobe(idx) : 0, es_index_get_rerank(idx), len, sub, n, r[0], r[1], r[2],
+		1000.0 * cpu / n, 1000.0 * t * nt / n, 1000.0 * tm[1] / (tm[2] > 0 ? tm[2] : 1), 1000.0 * tm[0] / (tm[2] > 0 ? tm[2] : 1), nt, kern, (long long)es_index_n_windows(idx));
 	if (exact) {
 		es_locus_t *lx = es_malloc((size_t)n * K * sizeof *lx);
 		int *nx = es_malloc(n * sizeof(int));
-		double tx = run_bench(idx, enc, n, seqs, lens, K, ES_SEARCH_EXACT | whole, nt, lx, nx, &cpux), rx[3];
+		double tx = run_bench(idx, enc, n, seqs, lens, K, ES_SEARCH_EXACT | whole, nt, lx, nx, &cpux, tmx), rx[3];
 		if (tx < 0) { ret = es_cli_fail("index"); free(lx); free(nx); goto done; }
 		recall(lx, nx, K, n, tb, te, rx);
 		/* how often the approximate top locus equals the exact one */
 		int same = 0;
 		for (int i = 0; i < n; i++) same += nl[i] == nx[i] && (nl[i] == 0 || (loci[(size_t)i * K].beg < lx[(size_t)i * K].end && lx[(size_t)i * K].beg < loci[(size_t)i * K].end));
-		printf("exact\tW=%d\tS=%d\tlen=%d\tsub=%.3f\tn=%d\trecall@1=%.2f\t@4=%.2f\t@16=%.2f\tcpu_ms/read=%.4f\tsame_top=%.2f%%\n",
-			es_index_w(idx), es_index_stride(idx), len, sub, n, rx[0], rx[1], rx[2], 1000.0 * cpux / n, 100.0 * same / n);
+		printf("exact\tW=%d\tS=%d\tlen=%d\tsub=%.3f\tn=%d\trecall@1=%.2f\t@4=%.2f\t@16=%.2f\tcpu_ms/read=%.4f\tsearch_ms/query=%.4f\tsame_top=%.2f%%\n",
+			es_index_w(idx), es_index_stride(idx), len, sub, n, rx[0], rx[1], rx[2], 1000.0 * cpux / n, 1000.0 * tmx[1] / (tmx[2] > 0 ? tmx[2] : 1), 100.0 * same / n);
 		free(lx); free(nx);
 	}
 done:
@@ -165,13 +178,14 @@ int main_index(int argc, char *argv[])
 	es_index_opt_init(&opt);
 	opt.progress = 1;
 	const char *prefix = NULL;
-	int whole = 0, do_bench = 0, n = 1000, len = 250, K = 16, rerank = 0, exact = 0;
+	int whole = 0, do_bench = 0, n = 1000, len = 250, K = 16, rerank = 0, nprobe = 0, exact = 0;
 	double sub = 0.01;
 	uint64_t seed = 7;
 	static const struct option lo[] = {
 		{ "encoder", required_argument, 0, 'E' }, { "bits", required_argument, 0, 'B' }, { "max-n", required_argument, 0, 'N' }, { "code-step", required_argument, 0, 'C' },
 		{ "codes", required_argument, 0, 'k' }, { "pq-m", required_argument, 0, 'M' },
 		{ "bench", no_argument, 0, 'b' }, { "exact", no_argument, 0, 'x' }, { "rerank", required_argument, 0, 'r' },
+		{ "lists", required_argument, 0, 'L' }, { "nprobe", required_argument, 0, 'P' },
 		{ "seed", required_argument, 0, 'S' }, { "whole", no_argument, 0, 'W' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	char *end;
@@ -200,6 +214,8 @@ int main_index(int argc, char *argv[])
 		case 'x': exact = 1; break;
 		case 'W': whole = ES_CAND_WHOLE; break;
 		case 'r': INTARG(rerank, 1, 65536); break;
+		case 'L': INTARG(opt.ivf_lists, -1, 65536); break;
+		case 'P': INTARG(nprobe, 1, 65536); break;
 		case 'S': seed = strtoull(optarg, NULL, 10); break;
 		case 'n': INTARG(n, 1, 10000000); break;
 		case 'l': INTARG(len, 16, 100000); break;
@@ -210,7 +226,7 @@ int main_index(int argc, char *argv[])
 		}
 	}
 	if (optind + 1 != argc) { usage(stderr); return 1; }
-	if (do_bench) return bench(argv[optind], n, len, sub, K, rerank, exact | whole, opt.n_threads, seed);
+	if (do_bench) return bench(argv[optind], n, len, sub, K, rerank, nprobe, exact | whole, opt.n_threads, seed);
 	if (opt.stride > opt.w) { fprintf(stderr, "esalign index: stride %d exceeds the window length %d\n", opt.stride, opt.w); return 1; }
 
 	const char *fa = argv[optind];

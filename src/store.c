@@ -3,10 +3,12 @@
  * read -> candidate loci step the aligner calls. Format and design figures: docs/store.md. */
 #include "store.h"
 #include "util.h"
+#include "ivf.h"
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <math.h>
+#include <time.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <fcntl.h>
@@ -16,9 +18,10 @@
 
 /* ---------------- on-disk layout ----------------
  * [header 4096 bytes][sections, each starting on a 64-byte boundary]. All integers little-endian (x86-64 native). */
-enum { SEC_CONTIG, SEC_NAMES, SEC_NRUN, SEC_PAC, SEC_WBEG, SEC_CODES, SEC_VEC, SEC_SCALE, SEC_PROJ, N_SEC };
+enum { SEC_CONTIG, SEC_NAMES, SEC_NRUN, SEC_PAC, SEC_WBEG, SEC_CODES, SEC_VEC, SEC_SCALE, SEC_PROJ,
+	SEC_IVF_CENT, SEC_IVF_LIST, SEC_IVF_IDS, N_SEC };
 static const char *sec_name[N_SEC] = { "contigs", "contig names", "N runs", "2-bit reference", "window table",
-	"binary codes", "int8 vectors", "vector scales", "projection" };
+	"binary codes", "int8 vectors", "vector scales", "projection", "list centroids", "list table", "list members" };
 #define HDR_SIZE 4096
 
 typedef struct { uint64_t off, size, ck; } sec_t;
@@ -30,13 +33,16 @@ typedef struct {
 	uint32_t code_step;       /* window c*code_step has code c: codes cover every code_step-th window */
 	uint32_t code_kind, pq_m; /* ES_CODE_SIGN (code_bits sign bits), ES_CODE_PQ4/PQ6 (pq_m subspaces, code_bits = 4 or 6 * pq_m) */
 	int64_t ref_len, n_nrun, n_windows, n_codes, file_size;
+	uint32_t ivf_lists, ivf_pad; /* inverted lists (PQ6 only; 0: none, the codes are in code order) */
+	int64_t n_pos;            /* code slots in the codes section: n_codes, or with lists their 64-aligned total */
 	uint64_t enc_checksum;
 	char enc_spec[512];
 	char enc_name[128];
 	sec_t sec[N_SEC];
 	uint64_t hdr_ck;          /* es_fast_checksum of the header bytes with this field zero */
 } hdr_t;
-typedef struct { int64_t len, off, name_off; } disk_contig_t;   /* contig covers global [off, off+len) */
+typedef struct { int64_t len, off, name_off; } disk_contig_t;
+typedef struct { int64_t beg, len; } ivf_list_t;   /* contig covers global [off, off+len) */
 
 struct es_index_s {
 	char *path;
@@ -49,7 +55,11 @@ struct es_index_s {
 	const int8_t *vec;         /* [n_windows][dim] */
 	const float *scale;        /* [n_windows] */
 	const float *proj;         /* sign: [code_bits][dim] projection; pq: [pq_m][K][dim/pq_m] centroids */
-	const uint8_t *pq;         /* pq codes, 64-window blocks (store.h) */
+	const uint8_t *pq;         /* pq codes, 64-window blocks (store.h); with lists, slot order */
+	const float *ivf_cent;     /* [ivf_lists][dim] unit centroids */
+	const ivf_list_t *ivf_list;/* [ivf_lists] slots [beg, beg+len) of each list, beg a multiple of 64 */
+	const uint32_t *ivf_ids;   /* [n_pos] code index of each slot (increasing inside a list), UINT32_MAX for padding */
+	int nprobe;
 	int64_t *contig_end;       /* [n_contig] off+len, to clip windows */
 	int rerank;
 };
@@ -64,6 +74,7 @@ void es_index_opt_init(es_index_opt_t *opt)
 	opt->pq_m = 16;
 	opt->code_bits = 128;
 	opt->code_step = 2;   /* measured on 5,000 mason reads per length, chrX 70 Mb: same accuracy (-0.02..-0.16 points), 22-28% faster (docs/store.md) */
+	opt->ivf_lists = -1;
 	opt->max_n_frac = 0.5;
 	opt->n_threads = 1;
 	opt->progress = 0;
@@ -245,6 +256,97 @@ static void pq_build(build_t *B, int M, int K, float *cb, const es_index_opt_t *
 	for (int t = 0; t < nt; t++) if (ok[t]) pthread_join(th[t], NULL);
 }
 
+/* IVF: spherical k-means centroids trained on a sample of the coded windows, then every code goes to the list of its
+ * nearest centroid. Lists are laid out one after another, each starting on a 64-slot block, so the PQ6 scan kernel
+ * runs on a list unchanged; slots keep the codes' order inside a list. */
+#define IVF_ITERS 10
+static int ivf_auto_lists(int64_t n_codes)
+{
+	/* measured on the 70 Mb chrX (docs/store.md): ~256 codes per list; a small genome is scanned whole */
+	if (n_codes < 32768) return 0;
+	double target = n_codes / 256.0;
+	int C = 64;
+	while (C < 65536 && C * 2 <= target * 1.4142) C *= 2;   /* the power of two nearest the target */
+	return C;
+}
+
+typedef struct { build_t *B; const float *cent; int C; int32_t *lab; atomic_llong next; } ivf_job_t;
+static void dequant(const build_t *B, int64_t w, float *x)
+{
+	for (int t = 0; t < B->dim; t++) x[t] = B->vec[w * B->dim + t] * B->scale[w];
+}
+static void *ivf_assign_worker(void *arg)
+{
+	ivf_job_t *j = arg;
+	build_t *B = j->B;
+	float *x = es_malloc((size_t)ES_IVF_ASSIGN_BLOCK * B->dim * sizeof(float));
+	float *scr = es_malloc((size_t)ES_IVF_ASSIGN_BLOCK * j->C * sizeof(float));
+	for (;;) {
+		int64_t s = atomic_fetch_add(&j->next, ES_IVF_ASSIGN_BLOCK);
+		if (s >= B->n_codes) break;
+		int m = B->n_codes - s < ES_IVF_ASSIGN_BLOCK ? (int)(B->n_codes - s) : ES_IVF_ASSIGN_BLOCK;
+		for (int i = 0; i < m; i++) dequant(B, (s + i) * B->code_step, x + (size_t)i * B->dim);
+		es_ivf_assign(j->cent, j->C, B->dim, x, m, scr, j->lab + s);
+		atomic_fetch_add(&B->done, m);
+	}
+	free(x); free(scr);
+	return NULL;
+}
+
+/* Returns the codes in slot order (replacing B->codes' content layout) and fills the list table and slot ids. */
+static void ivf_build(build_t *B, int M, int C, const es_index_opt_t *opt, double t0, float **cent_out,
+                      ivf_list_t **list_out, uint32_t **ids_out, uint8_t **codes_out, int64_t *n_pos_out)
+{
+	int dim = B->dim;
+	int64_t ns = B->n_codes < (int64_t)64 * C ? B->n_codes : (int64_t)64 * C;
+	if (ns > 262144) ns = 262144;
+	float *x = es_malloc((size_t)ns * dim * sizeof(float)), *cent = es_malloc((size_t)C * dim * sizeof(float));
+	for (int64_t i = 0; i < ns; i++) dequant(B, (i * B->n_codes / ns) * B->code_step, x + i * dim);
+	if (opt->progress) es_log(2, "index", "training %d list centroids on %lld windows (%.0f s elapsed)", C, (long long)ns, es_time() - t0);
+	es_ivf_train(x, ns, dim, C, IVF_ITERS, opt->n_threads, 0x1f5eedULL, cent);
+	free(x);
+	if (opt->progress) es_log(2, "index", "list centroids trained (%.0f s elapsed); assigning windows to lists", es_time() - t0);
+	int32_t *lab = es_malloc((size_t)B->n_codes * sizeof(int32_t));
+	ivf_job_t job = { B, cent, C, lab, 0 };
+	atomic_init(&job.next, 0);
+	atomic_store(&B->done, 0);
+	int nt = opt->n_threads < 1 ? 1 : opt->n_threads > 64 ? 64 : opt->n_threads;
+	pthread_t th[64];
+	int ok[64], started = 0;
+	for (int t = 0; t < nt; t++) { ok[t] = pthread_create(&th[t], NULL, ivf_assign_worker, &job) == 0; started += ok[t]; }
+	if (!started) ivf_assign_worker(&job);
+	double t1 = es_time(), last = t1;
+	while (opt->progress && started > 0) {
+		int64_t done = atomic_load(&B->done);
+		if (done >= B->n_codes) break;
+		usleep(50000);
+		double now = es_time();
+		if (now - last >= 2.0) {
+			last = now;
+			double f = (double)done / B->n_codes;
+			es_log(2, "index", "list assignment %5.1f%%  %.0f s elapsed, ETA %.0f s", 100 * f, now - t0, f > 0 ? (now - t1) * (1 - f) / f : 0);
+		}
+	}
+	for (int t = 0; t < nt; t++) if (ok[t]) pthread_join(th[t], NULL);
+	ivf_list_t *L = es_calloc(C, sizeof *L);
+	for (int64_t c = 0; c < B->n_codes; c++) L[lab[c]].len++;
+	int64_t pos = 0;
+	for (int l = 0; l < C; l++) { L[l].beg = pos; pos += (L[l].len + 63) & ~(int64_t)63; }
+	uint32_t *ids = es_malloc((size_t)pos * sizeof(uint32_t));
+	memset(ids, 0xff, (size_t)pos * sizeof(uint32_t));
+	uint8_t *codes = es_calloc((size_t)(pos / 64) * M * 64, 1);
+	const uint8_t *src = (const uint8_t *)B->codes;
+	int64_t *fill = es_calloc(C, sizeof(int64_t));
+	for (int64_t c = 0; c < B->n_codes; c++) {
+		int l = lab[c];
+		int64_t p = L[l].beg + fill[l]++;
+		ids[p] = (uint32_t)c;
+		for (int j = 0; j < M; j++) codes[(p / 64) * M * 64 + j * 64 + p % 64] = src[(c / 64) * M * 64 + j * 64 + c % 64];
+	}
+	free(fill); free(lab);
+	*cent_out = cent; *list_out = L; *ids_out = ids; *codes_out = codes; *n_pos_out = pos;
+}
+
 static int write_all(FILE *fp, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, fp) == n ? 0 : -1; }
 
 int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_opt_t *opt, const char *path,
@@ -260,6 +362,8 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	if (kind != ES_CODE_SIGN && (M < 2 || M > 64 || M % 2 || enc->dim % M))
 		return es_error("%s: PQ subspaces %d must be even, at most 64, and divide the dimension %d", path, M, enc->dim);
 	if (opt->code_step < 1 || opt->code_step > 64) return es_error("%s: code step %d out of range 1..64", path, opt->code_step);
+	if (opt->ivf_lists < -1 || opt->ivf_lists > 65536) return es_error("%s: list count %d out of range 0..65536", path, opt->ivf_lists);
+	if (opt->ivf_lists > 0 && kind != ES_CODE_PQ6) return es_error("%s: inverted lists need PQ6 codes", path);
 	const char *spec = opt->encoder_spec ? opt->encoder_spec : "kmer";
 	if (strlen(spec) >= sizeof(((hdr_t *)0)->enc_spec)) return es_error("%s: encoder spec too long", path);
 	double t0 = es_time();
@@ -312,8 +416,26 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	memset(&of, 0, sizeof of);
 	char *names = NULL;
 	disk_contig_t *dc = NULL;
+	int C = 0;                   /* inverted lists */
+	float *ivf_cent = NULL;
+	ivf_list_t *ivf_list = NULL;
+	uint32_t *ivf_ids = NULL;
+	int64_t n_pos = B.n_codes;   /* code slots */
 	if (atomic_load(&B.failed)) { es_error("%s: embedding failed: %s", path, B.err); goto done; }
 	if (kind != ES_CODE_SIGN) pq_build(&B, M, K, R, opt, t0);
+	/* auto: lists for a learned encoder only. Its true pairs sit far above the background, so a query's coarse
+	 * centroids point at the right lists; the kmer sketch is near-orthogonal noise apart from the shared k-mers and
+	 * lost 1-2 points of recall even scanning an eighth of the lists (docs/store.md) */
+	C = kind != ES_CODE_PQ6 ? 0 : opt->ivf_lists >= 0 ? opt->ivf_lists : strncmp(enc->name, "kmer", 4) == 0 ? 0 : ivf_auto_lists(B.n_codes);
+	if (C > B.n_codes) C = (int)B.n_codes;
+	n_pos = B.n_codes;
+	if (C > 0) {
+		uint8_t *slot_codes = NULL;
+		ivf_build(&B, M, C, opt, t0, &ivf_cent, &ivf_list, &ivf_ids, &slot_codes, &n_pos);
+		free(B.codes);
+		B.codes = (uint64_t *)(void *)slot_codes;
+		code_bytes = (size_t)(n_pos / 64) * M * 64;
+	}
 
 	/* sections */
 	size_t names_len = 0;
@@ -327,10 +449,11 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 		dc[c].len = ref->contig[c].len; dc[c].off = ref->contig[c].off; dc[c].name_off = (int64_t)p;
 		p += l;
 	}
-	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, wbeg, B.codes, B.vec, B.scale, R };
+	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, wbeg, B.codes, B.vec, B.scale, R, ivf_cent, ivf_list, ivf_ids };
 	size_t ssz[N_SEC] = { ref->n_contig * sizeof *dc, names_len, ref->n_nrun * sizeof(es_nrun_t), (size_t)(ref->len + 3) / 4,
 		n_win * sizeof(int64_t), code_bytes, (size_t)n_win * dim, n_win * sizeof(float),
-		nproj * sizeof(float) };
+		nproj * sizeof(float), (size_t)C * dim * sizeof(float), (size_t)C * sizeof(ivf_list_t),
+		C ? (size_t)n_pos * sizeof(uint32_t) : 0 };
 	hdr_t h;
 	memset(&h, 0, sizeof h);
 	memcpy(h.magic, ES_INDEX_MAGIC, 8);
@@ -338,6 +461,7 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	h.w = opt->w; h.stride = opt->stride; h.dim = dim; h.code_bits = code_bits; h.code_kind = kind; h.pq_m = kind != ES_CODE_SIGN ? M : 0;
 	h.n_contig = ref->n_contig; h.ref_len = ref->len; h.n_nrun = ref->n_nrun; h.n_windows = n_win;
 	h.code_step = opt->code_step; h.n_codes = B.n_codes;
+	h.ivf_lists = (uint32_t)C; h.n_pos = n_pos;
 	h.enc_checksum = enc->checksum;
 	snprintf(h.enc_spec, sizeof h.enc_spec, "%s", spec);
 	snprintf(h.enc_name, sizeof h.enc_name, "%s", enc->name);
@@ -369,11 +493,15 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	if (stats) { stats[0] = n_win; stats[1] = h.file_size; }
 	ret = 0;
 done:
+	free(ivf_cent); free(ivf_list); free(ivf_ids);
 	free(names); free(dc); free(R); free(B.vec); free(B.scale); free(B.codes); free(B.cend); free(wbeg);
 	return ret;
 }
 
 /* ---------------- load ---------------- */
+
+/* Lists probed per query unless set: measured on the 70 Mb chrX (docs/store.md). */
+static int default_nprobe(int C) { int n = C / 32; return n < 1 ? 1 : n; }
 
 static int try_open(const char *path, char **used)
 {
@@ -429,7 +557,10 @@ es_index_t *es_index_load(const char *path)
 		|| (h->code_kind == ES_CODE_PQ4 && (h->pq_m < 2 || h->pq_m > 64 || h->pq_m % 2 || h->dim % h->pq_m || h->code_bits != 4 * h->pq_m))
 		|| (h->code_kind == ES_CODE_PQ6 && (h->pq_m < 2 || h->pq_m > 64 || h->pq_m % 2 || h->dim % h->pq_m || h->code_bits != 6 * h->pq_m))
 		|| (h->code_kind != ES_CODE_SIGN && h->code_kind != ES_CODE_PQ4 && h->code_kind != ES_CODE_PQ6)
-		|| h->code_step < 1 || h->code_step > 64 || h->n_codes != (h->n_windows + h->code_step - 1) / h->code_step) {
+		|| h->code_step < 1 || h->code_step > 64 || h->n_codes != (h->n_windows + h->code_step - 1) / h->code_step
+		|| h->ivf_lists > 65536 || (h->ivf_lists && (h->code_kind != ES_CODE_PQ6 || h->ivf_lists > h->n_codes))
+		|| (!h->ivf_lists && h->n_pos != h->n_codes)
+		|| (h->ivf_lists && (h->n_pos % 64 || h->n_pos < h->n_codes || h->n_pos > h->n_codes + 64 * (int64_t)h->ivf_lists))) {
 		es_error("%s: corrupt index header (bad dimensions)", fn); goto fail;
 	}
 	for (int i = 0; i < N_SEC; i++) {
@@ -447,12 +578,15 @@ es_index_t *es_index_load(const char *path)
 	h->enc_spec[sizeof h->enc_spec - 1] = 0;
 	h->enc_name[sizeof h->enc_name - 1] = 0;
 	int nw = h->code_bits / 64;
-	uint64_t code_bytes = h->code_kind == ES_CODE_SIGN ? h->n_codes * nw * sizeof(uint64_t) : (uint64_t)((h->n_codes + 63) / 64) * (h->code_kind == ES_CODE_PQ4 ? h->pq_m / 2 : h->pq_m) * 64;
+	uint64_t code_bytes = h->code_kind == ES_CODE_SIGN ? h->n_codes * nw * sizeof(uint64_t) : (uint64_t)((h->n_pos + 63) / 64) * (h->code_kind == ES_CODE_PQ4 ? h->pq_m / 2 : h->pq_m) * 64;
 	uint64_t nproj = h->code_kind == ES_CODE_SIGN ? (uint64_t)h->code_bits * h->dim : (uint64_t)(h->code_kind == ES_CODE_PQ6 ? 64 : 16) * h->dim;
 	if (h->sec[SEC_CONTIG].size != h->n_contig * sizeof(disk_contig_t) || h->sec[SEC_NRUN].size != h->n_nrun * sizeof(es_nrun_t)
 		|| h->sec[SEC_PAC].size != (uint64_t)(h->ref_len + 3) / 4 || h->sec[SEC_WBEG].size != h->n_windows * sizeof(int64_t)
 		|| h->sec[SEC_CODES].size != code_bytes || h->sec[SEC_VEC].size != (uint64_t)h->n_windows * h->dim
-		|| h->sec[SEC_SCALE].size != h->n_windows * sizeof(float) || h->sec[SEC_PROJ].size != nproj * sizeof(float)) {
+		|| h->sec[SEC_SCALE].size != h->n_windows * sizeof(float) || h->sec[SEC_PROJ].size != nproj * sizeof(float)
+		|| h->sec[SEC_IVF_CENT].size != (uint64_t)h->ivf_lists * h->dim * sizeof(float)
+		|| h->sec[SEC_IVF_LIST].size != (uint64_t)h->ivf_lists * sizeof(ivf_list_t)
+		|| h->sec[SEC_IVF_IDS].size != (h->ivf_lists ? (uint64_t)h->n_pos * sizeof(uint32_t) : 0)) {
 		es_error("%s: corrupt index: section sizes disagree with the header", fn); goto fail;
 	}
 	/* the reference, pointing into the map */
@@ -486,6 +620,26 @@ es_index_t *es_index_load(const char *path)
 		if (idx->wbeg[i] < 0 || idx->wbeg[i] >= h->ref_len || (i && idx->wbeg[i] < idx->wbeg[i - 1])) {
 			es_error("%s: corrupt index: window table", fn); goto fail;
 		}
+	if (h->ivf_lists) {
+		idx->ivf_cent = (const float *)(const void *)(idx->map + h->sec[SEC_IVF_CENT].off);
+		idx->ivf_list = (const ivf_list_t *)(const void *)(idx->map + h->sec[SEC_IVF_LIST].off);
+		idx->ivf_ids = (const uint32_t *)(const void *)(idx->map + h->sec[SEC_IVF_IDS].off);
+		/* lists in slot order, 64-aligned, members increasing and in range, every code in exactly one list
+		 * (counted), padding marked: the scan may then trust the table */
+		int64_t prev_end = 0, members = 0;
+		for (uint32_t l = 0; l < h->ivf_lists; l++) {
+			const ivf_list_t *L = &idx->ivf_list[l];
+			if (L->beg < prev_end || L->beg % 64 || L->len < 0 || L->len > h->n_pos - L->beg) { es_error("%s: corrupt index: list table", fn); goto fail; }
+			for (int64_t p = L->beg; p < L->beg + L->len; p++)
+				if (idx->ivf_ids[p] >= h->n_codes || (p > L->beg && idx->ivf_ids[p] <= idx->ivf_ids[p - 1])) { es_error("%s: corrupt index: list members", fn); goto fail; }
+			for (int64_t p = L->beg + L->len; p < ((L->beg + L->len + 63) & ~(int64_t)63); p++)
+				if (idx->ivf_ids[p] != UINT32_MAX) { es_error("%s: corrupt index: list members", fn); goto fail; }
+			members += L->len;
+			prev_end = L->beg + L->len;
+		}
+		if (members != h->n_codes) { es_error("%s: corrupt index: lists hold %lld codes, not %lld", fn, (long long)members, (long long)h->n_codes); goto fail; }
+		idx->nprobe = default_nprobe((int)h->ivf_lists);
+	}
 	idx->rerank = 384;
 	return idx;
 fail:
@@ -513,6 +667,13 @@ int es_index_code_bits(const es_index_t *idx) { return (int)idx->hdr.code_bits; 
 int es_index_code_step(const es_index_t *idx) { return (int)idx->hdr.code_step; }
 int es_index_code_kind(const es_index_t *idx) { return (int)idx->hdr.code_kind; }
 int64_t es_index_n_windows(const es_index_t *idx) { return idx->hdr.n_windows; }
+int es_index_ivf_lists(const es_index_t *idx) { return (int)idx->hdr.ivf_lists; }
+void es_index_set_nprobe(es_index_t *idx, int n)
+{
+	int C = (int)idx->hdr.ivf_lists;
+	idx->nprobe = n < 1 ? 1 : n > C ? C : n;
+}
+int es_index_get_nprobe(const es_index_t *idx) { return idx->nprobe; }
 void es_index_set_rerank(es_index_t *idx, int n) { idx->rerank = n < 1 ? 1 : n > 65536 ? 65536 : n; }
 int es_index_get_rerank(const es_index_t *idx) { return idx->rerank; }
 
@@ -618,6 +779,8 @@ static int select_nearest(const es_hamq_t *st, int T, uint32_t *out)
 	return m;
 }
 
+static int u32_cmp(const void *a, const void *b) { uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b; return (x > y) - (x < y); }
+
 static void search_approx(const es_index_t *idx, int n, const float *q, int k, int64_t *ids, float *scores)
 {
 	int dim = (int)idx->hdr.dim, nw = (int)idx->hdr.code_bits / 64, step = (int)idx->hdr.code_step;
@@ -634,8 +797,16 @@ static void search_approx(const es_index_t *idx, int n, const float *q, int k, i
 	uint64_t *qc = es_malloc((size_t)SCAN_BATCH * nw * sizeof(uint64_t));
 	uint32_t *idbuf = es_malloc((size_t)SCAN_BATCH * cap * sizeof(uint32_t));
 	uint16_t *dbuf = es_malloc((size_t)SCAN_BATCH * cap * sizeof(uint16_t));
-	uint32_t *near = es_malloc((size_t)T * sizeof(uint32_t)), *cand = es_malloc((size_t)T * (2 * step - 1) * sizeof(uint32_t));
+	uint32_t *near = es_malloc((size_t)T * sizeof(uint32_t)), *cand = es_malloc((size_t)(k + 1) * 2 * step * sizeof(uint32_t));
+	hit_t *code_hit = es_malloc((size_t)T * sizeof *code_hit);
 	hit_t *heap = es_malloc((size_t)k * sizeof *heap);
+	/* inverted lists: each query's probed lists, then (list, query) pairs grouped by list so that the queries of a
+	 * batch that probe one list scan it while it is in L1; each query still sees its lists in increasing order */
+	int C = (int)idx->hdr.ivf_lists, np = C ? idx->nprobe : 0;
+	int32_t *probe = C ? es_malloc((size_t)SCAN_BATCH * np * sizeof(int32_t)) : NULL;
+	float *pscr = C ? es_malloc((size_t)SCAN_BATCH * C * sizeof(float)) : NULL;
+	int32_t *lstart = C ? es_malloc((size_t)(C + 1) * sizeof(int32_t)) : NULL;
+	uint8_t *pair_q = C ? es_malloc((size_t)SCAN_BATCH * np) : NULL;
 	for (int b0 = 0; b0 < n; b0 += SCAN_BATCH) {
 		int nb = n - b0 < SCAN_BATCH ? n - b0 : SCAN_BATCH;
 		int active[SCAN_BATCH], na = 0;
@@ -649,30 +820,58 @@ static void search_approx(const es_index_t *idx, int n, const float *q, int k, i
 			else es_code_make(idx->proj, (int)idx->hdr.code_bits, dim, x, qc + (size_t)i * nw);
 			active[na++] = i;
 		}
-		for (int64_t s = 0; s < NC; s += blk) {
+		if (C) {
+			es_ivf_probe(idx->ivf_cent, C, dim, q + (size_t)b0 * dim, nb, np, pscr, probe);
+			memset(lstart, 0, (size_t)(C + 1) * sizeof(int32_t));
+			for (int a = 0; a < na; a++) for (int j = 0; j < np; j++) lstart[probe[(size_t)active[a] * np + j] + 1]++;
+			for (int l = 0; l < C; l++) lstart[l + 1] += lstart[l];
+			for (int a = 0; a < na; a++) for (int j = 0; j < np; j++) pair_q[lstart[probe[(size_t)active[a] * np + j]]++] = (uint8_t)active[a];
+			/* lstart[l] is now the end of list l's pairs; they begin at lstart[l-1] */
+			for (int l = 0, pb = 0; l < C; pb = lstart[l], l++) {
+				const ivf_list_t *L = &idx->ivf_list[l];
+				if (L->len == 0) continue;
+				for (int p = pb; p < lstart[l]; p++)
+					pqscan(idx->pq, M, L->beg, L->beg + L->len, lut + (size_t)pair_q[p] * K * M, &st[pair_q[p]]);
+			}
+		}
+		else for (int64_t s = 0; s < NC; s += blk) {
 			int64_t e = s + blk < NC ? s + blk : NC;
 			if (pq) for (int a = 0; a < na; a++) pqscan(idx->pq, M, s, e, lut + (size_t)active[a] * K * M, &st[active[a]]);
 			else for (int a = 0; a < na; a++) scan(idx->codes, NC, nw, s, e, qc + (size_t)active[a] * nw, &st[active[a]]);
 		}
 		for (int i = 0; i < nb; i++) {
 			const float *x = q + (size_t)(b0 + i) * dim;
-			/* the T nearest codes; each stands for its window and the step-1 windows on either side (near-duplicates
-			 * at stride S); the exact inner product ranks them. Ranges come in increasing order, so a running
-			 * maximum removes duplicates. */
+			/* The T nearest codes by code distance; the exact inner product ranks their windows. Each code also
+			 * stands for the step-1 windows on either side (near-duplicates at stride S): those of the k best code
+			 * windows are ranked too (stage 2), since the true locus's code window is among them. */
 			int m = select_nearest(&st[i], T, near), nh = 0, nc = 0;
-			int64_t done = -1;
+			if (C) for (int j = 0; j < m; j++) near[j] = idx->ivf_ids[near[j]];   /* slots -> code indices */
+			/* the rows are scattered over the file: ask for them all before the first is needed */
 			for (int j = 0; j < m; j++) {
-				int64_t c = (int64_t)near[j] * step, lo = c - (step - 1), hi = c + (step - 1);
-				if (lo <= done) lo = done + 1;
-				if (lo < 0) lo = 0;
-				if (hi >= N) hi = N - 1;
-				for (int64_t w = lo; w <= hi; w++) {
-					cand[nc++] = (uint32_t)w;
-					/* the rows are scattered over the file: ask for them all before the first is needed */
-					__builtin_prefetch(idx->vec + w * dim);
-					__builtin_prefetch(idx->scale + w);
+				int64_t w = (int64_t)near[j] * step;
+				__builtin_prefetch(idx->vec + w * dim);
+				__builtin_prefetch(idx->scale + w);
+			}
+			for (int j = 0; j < m; j++) {
+				uint32_t w = near[j] * (uint32_t)step;
+				code_hit[j] = (hit_t){ es_dot_f32_i8(x, idx->vec + (int64_t)w * dim, idx->scale[w], dim), w };
+			}
+			/* the k best code windows (a heap: only they can reach the final top k), then their neighbours */
+			for (int j = 0; j < m; j++) heap_offer(heap, &nh, k, code_hit[j]);
+			if (step > 1) {
+				for (int j = 0; j < nh; j++) {
+					int64_t c = heap[j].id;
+					for (int64_t w = c - (step - 1); w <= c + step - 1; w++)
+						if (w != c && w >= 0 && w < N) cand[nc++] = (uint32_t)w;
 				}
-				if (hi > done) done = hi;
+				qsort(cand, nc, sizeof *cand, u32_cmp);   /* neighbours of two codes may coincide */
+				int u = 0;
+				for (int j = 0; j < nc; j++) if (u == 0 || cand[j] != cand[u - 1]) cand[u++] = cand[j];
+				nc = u;
+				for (int j = 0; j < nc; j++) {
+					__builtin_prefetch(idx->vec + (int64_t)cand[j] * dim);
+					__builtin_prefetch(idx->scale + cand[j]);
+				}
 			}
 			for (int j = 0; j < nc; j++) {
 				hit_t h = { es_dot_f32_i8(x, idx->vec + (int64_t)cand[j] * dim, idx->scale[cand[j]], dim), cand[j] };
@@ -681,7 +880,8 @@ static void search_approx(const es_index_t *idx, int n, const float *q, int k, i
 			emit(heap, nh, k, ids + (size_t)(b0 + i) * k, scores ? scores + (size_t)(b0 + i) * k : NULL);
 		}
 	}
-	free(st); free(qc); free(idbuf); free(dbuf); free(near); free(cand); free(heap); free(lut);
+	free(probe); free(pscr); free(lstart); free(pair_q);
+	free(st); free(qc); free(idbuf); free(dbuf); free(near); free(cand); free(code_hit); free(heap); free(lut);
 }
 
 int es_index_search(const es_index_t *idx, int n, const float *q, int k, int flags, int64_t *ids, float *scores)
@@ -713,6 +913,20 @@ static int locus_cmp(const void *pa, const void *pb)
 
 /* How a read of len bases is cut: one query up to 5/4 of W (or always with ES_CAND_WHOLE), else chunks of W evenly
  * spread over the read. */
+/* CPU seconds of this thread spent embedding and searching in es_index_candidates, and queries searched */
+static _Thread_local double tl_times[3];
+static double thread_cpu(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+void es_index_thread_times(double t[3], int reset)
+{
+	memcpy(t, tl_times, sizeof tl_times);
+	if (reset) memset(tl_times, 0, sizeof tl_times);
+}
+
 static int n_chunks(int len, int w, int flags)
 {
 	if (len * 4 <= w * 5 || (flags & ES_CAND_WHOLE)) return 1;
@@ -751,7 +965,14 @@ int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, c
 	int64_t *ids = es_malloc((size_t)(nq + 1) * kw * sizeof(int64_t));
 	float *sc = es_malloc((size_t)(nq + 1) * kw * sizeof(float));
 	int ret = 0;
-	if (nq > 0 && (es_encoder_embed(enc, nq, qs, ql, emb) != 0 || es_index_search(idx, nq, emb, kw, flags, ids, sc) != 0)) ret = -1;
+	if (nq > 0) {
+		double c0 = thread_cpu();
+		if (es_encoder_embed(enc, nq, qs, ql, emb) != 0) ret = -1;
+		double c1 = thread_cpu();
+		if (ret == 0 && es_index_search(idx, nq, emb, kw, flags, ids, sc) != 0) ret = -1;
+		double c2 = thread_cpu();
+		tl_times[0] += c1 - c0; tl_times[1] += c2 - c1; tl_times[2] += nq;
+	}
 	ival_t *iv = NULL;
 	int m_iv = 0;
 	es_locus_t *tmp = NULL;

@@ -11,7 +11,7 @@
 #include "encoder.h"
 
 #define ES_INDEX_MAGIC   "ESALIDX\x1a"   /* 8 bytes at offset 0 */
-#define ES_INDEX_VERSION 1
+#define ES_INDEX_VERSION 2
 #define ES_INDEX_SUFFIX  ".esi"
 
 typedef struct es_index_s es_index_t;   /* opaque; immutable after load, so safe to share between threads */
@@ -30,6 +30,9 @@ typedef struct {
 	int code_bits;             /* SIGN: bits of the binary code: 64, 128, ..., 512; default 128 */
 	int code_step;             /* codes for every code_step-th window only (its neighbours are re-ranked with it,
 	                            * since consecutive windows overlap by W-S bases); 1..64, default 2 */
+	int ivf_lists;             /* PQ6 only: inverted lists the codes are split into, so a query scans the few it is
+	                            * nearest to; 0 none (scan every code); -1 (default): about one list per 256 codes
+	                            * for a learned encoder, none for kmer or under 32,768 codes (docs/store.md) */
 	double max_n_frac;         /* windows with more than this fraction of N are skipped; default 0.5 */
 	int n_threads;             /* embedding threads, default 1 */
 	int progress;              /* 1: progress lines (stage, %, ETA) on stderr via es_log */
@@ -76,6 +79,11 @@ es_encoder_t *es_index_open_encoder(const es_index_t *idx);
  * Set before searching; not thread-safe with concurrent searches. */
 void es_index_set_rerank(es_index_t *idx, int n_rerank);
 int es_index_get_rerank(const es_index_t *idx);
+/* Lists probed per query by an index with inverted lists (default chosen from their number; clipped to 1..lists).
+ * Set before searching; not thread-safe with concurrent searches. es_index_ivf_lists: 0 for an index without. */
+void es_index_set_nprobe(es_index_t *idx, int nprobe);
+int es_index_get_nprobe(const es_index_t *idx);
+int es_index_ivf_lists(const es_index_t *idx);
 
 /* Top-k windows by inner product for n query vectors q (n*dim floats, unit length). ids[n*k] receives window
  * indices best first (-1 pads when fewer than k, e.g. for a zero query), scores[n*k] the inner products (may be
@@ -96,6 +104,10 @@ typedef struct {
  * enc must be the index's encoder (checked). flags: ES_SEARCH_EXACT or 0. Thread-safe. Returns 0, or -1 (es_error). */
 int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                         const int *lens, int max_loci, es_locus_t *loci, int *n_loci, int flags);
+
+/* CPU seconds the calling thread has spent in es_index_candidates embedding reads (t[0]) and searching their
+ * query vectors (t[1]), and the number of queries searched (t[2]), since the last reset (reset=1 zeroes them). */
+void es_index_thread_times(double t[3], int reset);
 
 /* ---- kernels (ann.c), exposed for tests: each fast version has a scalar twin that must agree exactly ---- */
 /* Per-query state of a Hamming scan: keeps every code with distance < thr; when the buffer fills, thr drops so that

@@ -466,6 +466,70 @@ TEST(store_build_is_deterministic)
 	es_ref_destroy(ref);
 }
 
+TEST(store_ivf_lists)
+{
+	/* inverted lists (asked for explicitly: kmer gets none by default): the same file for 1 and 3 threads; probing
+	 * every list finds what the flat scan finds; probing a quarter stays near exact search on this genome */
+	es_ref_t *ref = es_ref_load_fasta(make_genome());
+	es_encoder_t *enc = es_encoder_open("kmer");
+	es_index_opt_t opt;
+	es_index_opt_init(&opt);
+	opt.w = TW; opt.stride = TS; opt.ivf_lists = 32;
+	char p1[600], p3[600];
+	snprintf(p1, sizeof p1, "%s/ivf1.esi", es_test_tmpdir());
+	snprintf(p3, sizeof p3, "%s/ivf3.esi", es_test_tmpdir());
+	opt.n_threads = 1;
+	CHECK(es_index_build(ref, enc, &opt, p1, NULL) == 0);
+	opt.n_threads = 3;
+	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == 0);
+	FILE *a = fopen(p1, "rb"), *b = fopen(p3, "rb");
+	int same = a && b;
+	if (a && b) { int x, y; do { x = fgetc(a); y = fgetc(b); if (x != y) { same = 0; break; } } while (x != EOF); }
+	CHECK(same);
+	if (a) fclose(a);
+	if (b) fclose(b);
+	/* lists need PQ6 codes; the count is bounded */
+	opt.code_kind = ES_CODE_SIGN;
+	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "PQ6"));
+	opt.code_kind = ES_CODE_PQ6; opt.ivf_lists = 70000;
+	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "list count"));
+	es_index_t *idx = es_index_load(p1), *flat = es_index_load(make_index(ES_CODE_PQ6));
+	CHECK(idx && flat);
+	if (idx && flat) {
+		CHECK_EQ_INT(es_index_ivf_lists(idx), 32);
+		CHECK_EQ_INT(es_index_ivf_lists(flat), 0);
+		CHECK_EQ_INT(es_index_get_nprobe(idx), 1);   /* default: a 32nd of the lists */
+		es_index_set_nprobe(idx, 1000);
+		CHECK_EQ_INT(es_index_get_nprobe(idx), 32);
+		reads_t r = sim_reads(es_index_ref(idx), 400, 150, 17);
+		int bad[4];
+		double rall = locus_recall(idx, enc, &r, 16, 0, &bad[0]), rflat = locus_recall(flat, enc, &r, 16, 0, &bad[1]);
+		double rx = locus_recall(flat, enc, &r, 16, ES_SEARCH_EXACT, &bad[2]);
+		es_index_set_nprobe(idx, 8);
+		double rq = locus_recall(idx, enc, &r, 16, 0, &bad[3]);
+		CHECKF(fabs(rall - rflat) <= 0.5, "every list %.2f vs flat scan %.2f", rall, rflat);
+		CHECKF(rq >= rx - 2.0, "a quarter of the lists %.2f vs exact %.2f", rq, rx);
+		CHECKF(rq < rall || rq <= rx, "probing fewer lists cannot beat probing all: %.2f vs %.2f", rq, rall);
+		CHECK_EQ_INT(bad[0] + bad[1] + bad[2] + bad[3], 0);
+		/* nearest windows: probing every list returns the flat scan's top window for almost every query */
+		int n = 200, k = 8, agree = 0;
+		float *q = malloc(sizeof(float) * n * es_index_dim(idx));
+		CHECK(es_encoder_embed(enc, n, (const uint8_t *const *)r.seq, r.len, q) == 0);
+		int64_t *i1 = malloc(sizeof(int64_t) * n * k), *i2 = malloc(sizeof(int64_t) * n * k);
+		es_index_set_nprobe(idx, 32);
+		CHECK(es_index_search(idx, n, q, k, 0, i1, NULL) == 0);
+		CHECK(es_index_search(flat, n, q, k, 0, i2, NULL) == 0);
+		for (int i = 0; i < n; i++) agree += i1[(size_t)i * k] == i2[(size_t)i * k];
+		CHECKF(agree >= n * 98 / 100, "%d of %d top windows agree", agree, n);
+		free(q); free(i1); free(i2);
+		reads_free(&r);
+	}
+	es_index_destroy(idx);
+	es_index_destroy(flat);
+	es_encoder_destroy(enc);
+	es_ref_destroy(ref);
+}
+
 #include <pthread.h>
 typedef struct { const es_index_t *idx; const es_encoder_t *enc; reads_t *r; es_locus_t *l; int *nl; int ret; } cand_job_t;
 static void *cand_thread(void *arg)

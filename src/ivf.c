@@ -1,0 +1,136 @@
+/* ivf.c — coarse quantiser for the inverted lists of the vector store (see ivf.h, docs/store.md "IVF").
+ * The heavy products go through OpenBLAS sgemm; every call covers a fixed block of rows, so a row's result does not
+ * depend on the thread count (GEMM reduces each output element over the same k order whatever the blocking). */
+#include "ivf.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <cblas.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+static void normalise(float *v, int dim)
+{
+	double s = 0;
+	for (int i = 0; i < dim; i++) s += (double)v[i] * v[i];
+	if (s <= 0) return;
+	float f = (float)(1.0 / sqrt(s));
+	for (int i = 0; i < dim; i++) v[i] *= f;
+}
+
+/* index of the maximum of a[0..n), lowest index on ties */
+static int argmax(const float *a, int n)
+{
+	int b = 0;
+	for (int i = 1; i < n; i++) if (a[i] > a[b]) b = i;
+	return b;
+}
+
+void es_ivf_assign(const float *cent, int C, int dim, const float *x, int n, float *scratch, int32_t *list)
+{
+	for (int s = 0; s < n; s += ES_IVF_ASSIGN_BLOCK) {
+		int m = n - s < ES_IVF_ASSIGN_BLOCK ? n - s : ES_IVF_ASSIGN_BLOCK;
+		/* scratch[m][C] = x[s..s+m) . cent^T */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, C, dim, 1.0f, x + (size_t)s * dim, dim, cent, dim,
+		            0.0f, scratch, C);
+		for (int i = 0; i < m; i++) list[s + i] = argmax(scratch + (size_t)i * C, C);
+	}
+}
+
+/* assignment of rows [0,n) in ES_IVF_ASSIGN_BLOCK blocks taken from a shared counter by each thread */
+typedef struct { const float *cent, *x; int C, dim; int64_t n; int32_t *lab; atomic_llong next; } assign_job_t;
+static void *assign_worker(void *arg)
+{
+	assign_job_t *j = arg;
+	float *scratch = es_malloc((size_t)ES_IVF_ASSIGN_BLOCK * j->C * sizeof(float));
+	for (;;) {
+		int64_t s = atomic_fetch_add(&j->next, ES_IVF_ASSIGN_BLOCK);
+		if (s >= j->n) break;
+		int m = j->n - s < ES_IVF_ASSIGN_BLOCK ? (int)(j->n - s) : ES_IVF_ASSIGN_BLOCK;
+		es_ivf_assign(j->cent, j->C, j->dim, j->x + s * j->dim, m, scratch, j->lab + s);
+	}
+	free(scratch);
+	return NULL;
+}
+
+void es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_threads, uint64_t seed, float *cent)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, seed);
+	/* start: C sample points spread over the input (the input is in genome order, so a stride avoids starting many
+	 * centroids on one repeat family), jittered by the seed */
+	for (int c = 0; c < C; c++) {
+		int64_t r = (int64_t)((double)c * n / C) + (int64_t)es_rng_below(&rng, (uint64_t)(n / C > 1 ? n / C : 1));
+		if (r >= n) r = n - 1;
+		memcpy(cent + (size_t)c * dim, x + r * dim, dim * sizeof(float));
+	}
+	int32_t *lab = es_malloc((size_t)n * sizeof(int32_t));
+	double *sum = es_malloc((size_t)C * dim * sizeof(double));
+	int64_t *cnt = es_malloc((size_t)C * sizeof(int64_t));
+	int nt = n_threads < 1 ? 1 : n_threads > 64 ? 64 : n_threads;
+	for (int it = 0; it < iters; it++) {
+		assign_job_t job = { cent, x, C, dim, n, lab, 0 };
+		atomic_init(&job.next, 0);
+		pthread_t th[64];
+		int ok[64];
+		for (int t = 1; t < nt; t++) ok[t] = pthread_create(&th[t], NULL, assign_worker, &job) == 0;
+		assign_worker(&job);
+		for (int t = 1; t < nt; t++) if (ok[t]) pthread_join(th[t], NULL);
+		memset(sum, 0, (size_t)C * dim * sizeof(double));
+		memset(cnt, 0, (size_t)C * sizeof(int64_t));
+		for (int64_t i = 0; i < n; i++) {
+			cnt[lab[i]]++;
+			for (int t = 0; t < dim; t++) sum[(size_t)lab[i] * dim + t] += x[i * dim + t];
+		}
+		for (int c = 0; c < C; c++) {
+			float *v = cent + (size_t)c * dim;
+			if (cnt[c] == 0) {   /* an empty cluster restarts at a random point */
+				int64_t r = (int64_t)es_rng_below(&rng, (uint64_t)n);
+				memcpy(v, x + r * dim, dim * sizeof(float));
+			} else for (int t = 0; t < dim; t++) v[t] = (float)sum[(size_t)c * dim + t];
+			normalise(v, dim);
+		}
+	}
+	free(lab); free(sum); free(cnt);
+}
+
+typedef struct { float s; int32_t c; } pc_t;
+static inline int pc_better(pc_t a, pc_t b) { return a.s > b.s || (a.s == b.s && a.c < b.c); }
+static int int_cmp(const void *a, const void *b) { int32_t x = *(const int32_t *)a, y = *(const int32_t *)b; return (x > y) - (x < y); }
+
+/* Move the n best (pc_better) of a[0..m) to a[0..n), in no particular order: quickselect; pc_better is a strict
+ * total order (score, then index), so the set chosen is unique. */
+static void select_best(pc_t *a, int m, int n)
+{
+	int lo = 0, hi = m - 1;
+	while (lo < hi) {
+		pc_t p = a[lo + (hi - lo) / 2];
+		int i = lo, j = hi;
+		while (i <= j) {
+			while (pc_better(a[i], p)) i++;
+			while (pc_better(p, a[j])) j--;
+			if (i <= j) { pc_t t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+		}
+		/* now a[lo..j] are >= p and a[i..hi] are <= p (in pc_better order) */
+		if (n - 1 <= j) hi = j;
+		else if (n - 1 >= i) lo = i;
+		else break;
+	}
+}
+
+void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int nprobe, float *scratch, int32_t *probe)
+{
+	if (nprobe > C) nprobe = C;
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, C, dim, 1.0f, q, dim, cent, dim, 0.0f, scratch, C);
+	pc_t *a = es_malloc((size_t)C * sizeof *a);
+	for (int i = 0; i < n; i++) {
+		const float *s = scratch + (size_t)i * C;
+		for (int c = 0; c < C; c++) a[c] = (pc_t){ s[c], c };
+		select_best(a, C, nprobe);
+		int32_t *out = probe + (size_t)i * nprobe;
+		for (int j = 0; j < nprobe; j++) out[j] = a[j].c;
+		qsort(out, nprobe, sizeof *out, int_cmp);
+	}
+	free(a);
+}

@@ -1,0 +1,112 @@
+/* test_ivf.c — the coarse quantiser of the inverted lists against brute force: assignment, probing, and k-means on
+ * data with known clusters; results independent of the thread count. */
+#include "test.h"
+#include "ivf.h"
+#include "util.h"
+#include <stdlib.h>
+
+static void rand_unit(es_rng_t *rng, float *v, int dim)
+{
+	double s = 0;
+	for (int i = 0; i < dim; i++) { v[i] = (float)es_rng_normal(rng); s += (double)v[i] * v[i]; }
+	for (int i = 0; i < dim; i++) v[i] = (float)(v[i] / sqrt(s));
+}
+static float dot(const float *a, const float *b, int dim) { double s = 0; for (int i = 0; i < dim; i++) s += (double)a[i] * b[i]; return (float)s; }
+
+TEST(ivf_assign_and_probe_match_brute_force)
+{
+	enum { DIM = 64, C = 300, N = 2500, NP = 17 };
+	es_rng_t rng;
+	es_rng_seed(&rng, 11);
+	float *cent = malloc(sizeof(float) * C * DIM), *x = malloc(sizeof(float) * N * DIM);
+	for (int c = 0; c < C; c++) rand_unit(&rng, cent + c * DIM, DIM);
+	for (int i = 0; i < N; i++) rand_unit(&rng, x + i * DIM, DIM);
+	memcpy(cent + 7 * DIM, cent + 3 * DIM, DIM * sizeof(float));   /* an exact tie: the lower index wins */
+	memcpy(x, cent + 3 * DIM, DIM * sizeof(float));
+	int32_t *lab = malloc(sizeof(int32_t) * N), *probe = malloc(sizeof(int32_t) * N * NP);
+	float *scr = malloc(sizeof(float) * (size_t)N * C);
+	for (int s = 0; s < N; s += ES_IVF_ASSIGN_BLOCK)
+		es_ivf_assign(cent, C, DIM, x + (size_t)s * DIM, N - s < ES_IVF_ASSIGN_BLOCK ? N - s : ES_IVF_ASSIGN_BLOCK, scr, lab + s);
+	es_ivf_probe(cent, C, DIM, x, N, NP, scr, probe);
+	int bad_assign = 0, bad_probe = 0, unsorted = 0;
+	for (int i = 0; i < N; i++) {
+		float s[C];
+		for (int c = 0; c < C; c++) s[c] = dot(x + i * DIM, cent + c * DIM, DIM);
+		int best = 0;
+		for (int c = 1; c < C; c++) if (s[c] > s[best] + 1e-5f) best = c;
+		/* float GEMM and double dots may differ in the last bits: accept a near-tie */
+		if (lab[i] != best && fabsf(s[lab[i]] - s[best]) > 1e-5f) bad_assign++;
+		/* the probed lists are the NP best: none outside them beats the worst inside (up to rounding) */
+		const int32_t *p = probe + (size_t)i * NP;
+		float worst = 1e9f;
+		char in[C];
+		memset(in, 0, sizeof in);
+		for (int j = 0; j < NP; j++) { in[p[j]] = 1; if (s[p[j]] < worst) worst = s[p[j]]; if (j && p[j] <= p[j - 1]) unsorted++; }
+		for (int c = 0; c < C; c++) if (!in[c] && s[c] > worst + 1e-5f) bad_probe++;
+	}
+	CHECK_EQ_INT(bad_assign, 0);
+	CHECK_EQ_INT(bad_probe, 0);
+	CHECK_EQ_INT(unsorted, 0);
+	CHECK_EQ_INT(lab[0], 3);
+	/* nprobe above the list count probes every list once */
+	int32_t all[C];
+	es_ivf_probe(cent, C, DIM, x, 1, C + 5, scr, all);
+	int ok = 1;
+	for (int c = 0; c < C; c++) ok &= all[c] == c;
+	CHECK(ok);
+	free(cent); free(x); free(lab); free(probe); free(scr);
+}
+
+/* mean inner product of each point with its nearest centroid (the objective k-means raises) */
+static double mean_best(const float *cent, int C, const float *x, int n, int dim, int32_t *lab)
+{
+	float *scr = malloc(sizeof(float) * ES_IVF_ASSIGN_BLOCK * C);
+	for (int s = 0; s < n; s += ES_IVF_ASSIGN_BLOCK)
+		es_ivf_assign(cent, C, dim, x + (size_t)s * dim, n - s < ES_IVF_ASSIGN_BLOCK ? n - s : ES_IVF_ASSIGN_BLOCK, scr, lab + s);
+	double t = 0;
+	for (int i = 0; i < n; i++) t += dot(x + (size_t)i * dim, cent + (size_t)lab[i] * dim, dim);
+	free(scr);
+	return t / n;
+}
+
+TEST(ivf_train_finds_planted_clusters)
+{
+	/* 16 planted directions, 400 noisy points around each, shuffled. k-means with 32 centroids (two per group, as
+	 * lists outnumber repeat families in a genome) leaves no list straddling two groups, raises the objective over
+	 * its starting points, and gives the same centroids for 1 and 3 threads */
+	enum { DIM = 32, G = 16, PER = 400, N = G * PER, C = 32 };
+	es_rng_t rng;
+	es_rng_seed(&rng, 5);
+	float *dir = malloc(sizeof(float) * G * DIM), *x = malloc(sizeof(float) * N * DIM);
+	for (int g = 0; g < G; g++) rand_unit(&rng, dir + g * DIM, DIM);
+	int *src = malloc(sizeof(int) * N);
+	for (int i = 0; i < N; i++) {
+		int g = (int)es_rng_below(&rng, G);
+		src[i] = g;
+		float noise[DIM];
+		rand_unit(&rng, noise, DIM);
+		for (int t = 0; t < DIM; t++) x[i * DIM + t] = dir[g * DIM + t] + 0.3f * noise[t];
+		float n = sqrtf(dot(x + i * DIM, x + i * DIM, DIM));
+		for (int t = 0; t < DIM; t++) x[i * DIM + t] /= n;
+	}
+	float *c0 = malloc(sizeof(float) * C * DIM), *c1 = malloc(sizeof(float) * C * DIM), *c3 = malloc(sizeof(float) * C * DIM);
+	es_ivf_train(x, N, DIM, C, 0, 1, 99, c0);
+	es_ivf_train(x, N, DIM, C, 10, 1, 99, c1);
+	es_ivf_train(x, N, DIM, C, 10, 3, 99, c3);
+	CHECK(memcmp(c1, c3, sizeof(float) * C * DIM) == 0);
+	int32_t *lab = malloc(sizeof(int32_t) * N);
+	double o0 = mean_best(c0, C, x, N, DIM, lab), o1 = mean_best(c1, C, x, N, DIM, lab);
+	CHECKF(o1 > o0 + 0.01, "objective %.4f after training vs %.4f at the start", o1, o0);
+	/* purity: the points of each list share one planted group */
+	int impure = 0, cnt[C][G];
+	memset(cnt, 0, sizeof cnt);
+	for (int i = 0; i < N; i++) cnt[lab[i]][src[i]]++;
+	for (int l = 0; l < C; l++) {
+		int major = 0, tot = 0;
+		for (int g = 0; g < G; g++) { tot += cnt[l][g]; if (cnt[l][g] > cnt[l][major]) major = g; }
+		impure += tot - cnt[l][major];
+	}
+	CHECKF(impure <= N / 200, "%d of %d points outside their list's group", impure, N);
+	for (int l = 0; l < C; l++) CHECK_NEAR(dot(c1 + l * DIM, c1 + l * DIM, DIM), 1.0, 1e-4);
+	free(dir); free(x); free(src); free(c0); free(c1); free(c3); free(lab);
+}
