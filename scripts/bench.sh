@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # bench.sh — esalign against bwa mem, bowtie2 and minimap2 on simulated reads (mason and ART) from real genomes;
 # writes docs/benchmarks.md and a plot per scenario in docs/bench/. Every step is cached under data/bench/, so a
-# rerun only redoes what changed (new reads, a new esalign binary, ...).
+# rerun only redoes what changed (new reads, a new esalign binary, ...). After the aligners, a vector store stage
+# (scripts/bench/store.sh) measures each esalign index's approximate nearest-neighbour search against exact search
+# (`esalign index --bench --exact`, 1 thread, on the human reference of the mode, 250/150/100 bp reads).
 #
 # Usage: scripts/bench.sh [--quick] [--reads N] [--threads N] [--scenarios "S1 S2"] [--aligners "A1 A2"] [--remap]
-#                        [--docs DIR] [--report-only]
+#                        [--docs DIR] [--report-only] [--no-store]
 #   full (default): human chrX 70 Mb with 250/150/100 bp reads and E. coli with 250 bp reads, 20,000 reads per
 #                   scenario and simulator (about an hour on 2 cores)
 #   --quick:        the 10 Mb slice X:30-40 Mb of the same chrX (contig X_30M) and E. coli, 5,000 reads (minutes)
 #   --remap:        map again even where cached (indexes and reads are kept), so all map times share one run's load
 #   --scenarios/--aligners: a subset (the results table and docs then hold only that subset)
 #   --docs DIR:     write benchmarks.md and bench/*.png under DIR instead of docs/
+#   --no-store:     skip the vector store stage (the report keeps the store table of its last run)
 # Environment: ESALIGN (binary, default ./esalign), ESALIGN_DATA (default data), BENCH_DIR (default $ESALIGN_DATA/bench),
 #   ESALIGN_ENCODERS (default "kmer transformer"), ESALIGN_MODEL (the transformer's model, default
-#   models/esalign.model), BENCH_EVAL (scorer command, default "$ESALIGN eval").
+#   models/esalign.model), BENCH_EVAL (scorer command, default "$ESALIGN eval"), STORE_READS (reads per read length
+#   in the store stage, default 500 full / 300 quick).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench/lib.sh
 . scripts/bench/simulate.sh
 . scripts/bench/aligners.sh
+. scripts/bench/store.sh
 
-MODE=full; N=""; THREADS=2; SCENARIOS=""; ALIGNERS=""; REPORT_ONLY=0; REMAP=0; DOCS=docs
+MODE=full; N=""; THREADS=2; SCENARIOS=""; ALIGNERS=""; REPORT_ONLY=0; REMAP=0; DOCS=docs; STORE=1
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) MODE=quick ;;
@@ -31,6 +36,7 @@ while [ $# -gt 0 ]; do
     --report-only) REPORT_ONLY=1 ;;
     --remap) REMAP=1 ;;
     --docs) DOCS=$2; shift ;;
+    --no-store) STORE=0 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -44,9 +50,11 @@ EVAL=${BENCH_EVAL:-$ESALIGN eval}
 if [ $MODE = quick ]; then
   : "${N:=5000}"; : "${SCENARIOS:=human10M-250 human10M-150 human10M-100 ecoli-250}"
   HELDOUT=X_30M:5000000-10000000     # = X:35,000,000-40,000,000 in the slice
+  STORE_REF=human10M; : "${STORE_READS:=300}"
 else
   : "${N:=20000}"; : "${SCENARIOS:=human-250 human-150 human-100 ecoli-250}"
   HELDOUT=X:35000000-70000000
+  STORE_REF=human; : "${STORE_READS:=500}"
 fi
 : "${ALIGNERS:=$ANCHORS $(for e in $ESALIGN_ENCODERS; do printf 'esalign-%s ' "$e"; done)}"
 SIMS="mason art"
@@ -202,6 +210,12 @@ if [ $REPORT_ONLY = 0 ]; then
   done
   { echo "$ROW_COLS $EVAL_COLS" | tr ' ' '\t'; cat "$RESULTS.tmp"; } > "$RESULTS" && rm -f "$RESULTS.tmp"
   log "results: $RESULTS ($(( $(date +%s) - T0 )) s)"
+  # the vector store stage: approximate against exact search of the esalign indexes that the aligner loop built
+  if [ $STORE = 1 ]; then
+    T1=$(date +%s)
+    store_bench "$STORE_REF" "$STORE_READS"
+    log "store: $OUT/store/rows.tsv ($(( $(date +%s) - T1 )) s)"
+  fi
 fi
 
 [ -s "$RESULTS" ] || die "no results in $RESULTS: run without --report-only first"

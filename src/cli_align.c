@@ -21,6 +21,7 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	"  -R STR          read group header line, e.g. '@RG\\tID:x\\tSM:y' (RG:Z on every record) [none]\n"
 	"  --secondary INT output up to INT secondary alignments (FLAG 0x100) [%d]\n"
 	"  --exact         exact (brute-force) vector search instead of the approximate index (slow; for checks)\n"
+	"  --nprobe INT    inverted lists scanned per query, for an index that has them [an eighth of them]\n"
 	"  --encoder SPEC  encoder to embed reads with; must be the index's [the index's]\n"
 	"  -v INT          verbosity: 0 quiet, 1 warnings, 2 info, 3 debug [%d]\n",
 	o->n_threads, o->max_loci, o->max_align, o->min_score, o->n_secondary, es_verbose);
@@ -46,7 +47,7 @@ int main_align(int argc, char *argv[])
 	const char *out = "-";
 	static const struct option lopts[] = {
 		{ "secondary", required_argument, NULL, 1 }, { "exact", no_argument, NULL, 2 },
-		{ "encoder", required_argument, NULL, 3 }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+		{ "encoder", required_argument, NULL, 3 }, { "nprobe", required_argument, NULL, 4 }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	int c;
 	while ((c = getopt_long(argc, argv, "o:t:K:A:T:R:v:h", lopts, NULL)) >= 0) {
 		int bad = 0;
@@ -61,6 +62,7 @@ int main_align(int argc, char *argv[])
 		case 1: bad = parse_int(optarg, 0, 100, &o.n_secondary, "--secondary"); break;
 		case 2: o.exact = 1; break;
 		case 3: o.encoder_spec = optarg; break;
+		case 4: bad = parse_int(optarg, 1, 65536, &o.nprobe, "--nprobe"); break;
 		case 'h': return usage(stdout, &o);
 		default: return usage(stderr, &o);
 		}

@@ -95,42 +95,41 @@ void es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_th
 	free(lab); free(sum); free(cnt);
 }
 
-typedef struct { float s; int32_t c; } pc_t;
-static inline int pc_better(pc_t a, pc_t b) { return a.s > b.s || (a.s == b.s && a.c < b.c); }
-static int int_cmp(const void *a, const void *b) { int32_t x = *(const int32_t *)a, y = *(const int32_t *)b; return (x > y) - (x < y); }
-
-/* Move the n best (pc_better) of a[0..m) to a[0..n), in no particular order: quickselect; pc_better is a strict
- * total order (score, then index), so the set chosen is unique. */
-static void select_best(pc_t *a, int m, int n)
+/* The value of rank n (0-based, descending) of a[0..m): quickselect on plain floats (a is reordered). */
+static float nth_largest(float *a, int m, int n)
 {
 	int lo = 0, hi = m - 1;
 	while (lo < hi) {
-		pc_t p = a[lo + (hi - lo) / 2];
+		float p = a[lo + (hi - lo) / 2];
 		int i = lo, j = hi;
 		while (i <= j) {
-			while (pc_better(a[i], p)) i++;
-			while (pc_better(p, a[j])) j--;
-			if (i <= j) { pc_t t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+			while (a[i] > p) i++;
+			while (a[j] < p) j--;
+			if (i <= j) { float t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
 		}
-		/* now a[lo..j] are >= p and a[i..hi] are <= p (in pc_better order) */
-		if (n - 1 <= j) hi = j;
-		else if (n - 1 >= i) lo = i;
+		if (n <= j) hi = j;
+		else if (n >= i) lo = i;
 		else break;
 	}
+	return a[n];
 }
 
 void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int nprobe, float *scratch, int32_t *probe)
 {
 	if (nprobe > C) nprobe = C;
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, C, dim, 1.0f, q, dim, cent, dim, 0.0f, scratch, C);
-	pc_t *a = es_malloc((size_t)C * sizeof *a);
+	float *tmp = es_malloc((size_t)C * sizeof(float));
 	for (int i = 0; i < n; i++) {
 		const float *s = scratch + (size_t)i * C;
-		for (int c = 0; c < C; c++) a[c] = (pc_t){ s[c], c };
-		select_best(a, C, nprobe);
+		memcpy(tmp, s, (size_t)C * sizeof(float));
+		float v = nth_largest(tmp, C, nprobe - 1);
+		/* every list above v, then lists equal to v from the lowest index: out comes in increasing list order */
+		int above = 0;
+		for (int c = 0; c < C; c++) above += s[c] > v;
+		int room = nprobe - above, m = 0;
 		int32_t *out = probe + (size_t)i * nprobe;
-		for (int j = 0; j < nprobe; j++) out[j] = a[j].c;
-		qsort(out, nprobe, sizeof *out, int_cmp);
+		for (int c = 0; c < C; c++)
+			if (s[c] > v || (s[c] == v && room-- > 0)) out[m++] = c;
 	}
-	free(a);
+	free(tmp);
 }

@@ -406,6 +406,7 @@ int es_map_file(const char *index_path, const char *reads_path, const char *out_
 		o.rg_line = rg_line;
 	}
 	if (!(idx = es_index_load(index_path))) goto done;
+	if (o.nprobe > 0 && es_index_ivf_lists(idx) > 0) es_index_set_nprobe(idx, o.nprobe);
 	if (o.encoder_spec) {   /* an explicit encoder must be the one the index was built with */
 		if (!(enc = es_encoder_open(o.encoder_spec)) || es_index_check_encoder(idx, enc) < 0) goto done;
 	} else if (!(enc = es_index_open_encoder(idx))) goto done;

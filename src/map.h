@@ -18,6 +18,7 @@ typedef struct {
 	float locus_ratio;  /* loci after the first two are verified only if their similarity >= this * the best's */
 	double deficit_coef; /* MAPQ <= 60 - deficit_coef * (qlen*match - score)/match (see compute_mapq) */
 	int exact;          /* use exact (brute-force) search instead of the approximate index */
+	int nprobe;         /* index with inverted lists: lists scanned per query (0: the index's default) */
 	es_score_t sc;
 } es_map_opt_t;
 

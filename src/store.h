@@ -31,7 +31,7 @@ typedef struct {
 	int code_step;             /* codes for every code_step-th window only (its neighbours are re-ranked with it,
 	                            * since consecutive windows overlap by W-S bases); 1..64, default 2 */
 	int ivf_lists;             /* PQ6 only: inverted lists the codes are split into, so a query scans the few it is
-	                            * nearest to; 0 none (scan every code); -1 (default): about one list per 256 codes
+	                            * nearest to; 0 none (scan every code); -1 (default): about one list per 1,024 codes
 	                            * for a learned encoder, none for kmer or under 32,768 codes (docs/store.md) */
 	double max_n_frac;         /* windows with more than this fraction of N are skipped; default 0.5 */
 	int n_threads;             /* embedding threads, default 1 */

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """report.py — turn the benchmark's results.tsv files into docs/benchmarks.md and one PNG per scenario (gnuplot).
 
-Reads BENCH/full/ and BENCH/quick/ (results.tsv, env.txt) — whichever exist — so the document shows the last full
+Reads BENCH/full/ and BENCH/quick/ (results.tsv, env.txt, store/rows.tsv) — whichever exist — so the document shows the last full
 run and the last quick run side by side. Python 3 standard library only.
 Usage: report.py --bench data/bench --docs docs [--commands FILE] [--no-plot]
 """
@@ -174,6 +174,84 @@ def target_lines(rows_all):
     return out
 
 
+def read_store_line(path):
+    """the two lines of `esalign index --bench --exact`: {"approx": {key: value}, "exact": {key: value}}."""
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                fields = line.rstrip("\n").split("\t")
+                if fields and fields[0] in ("approx", "exact"):
+                    out[fields[0]] = dict(x.split("=", 1) for x in fields[1:] if "=" in x)
+    except OSError:
+        pass
+    return out
+
+
+def tick(good):
+    return "—" if good is None else ("✔" if good else "✘")
+
+
+def store_section(mode, bench):
+    """the vector store stage (scripts/bench/store.sh): approximate against exact search, per encoder and length."""
+    d = os.path.join(bench, mode, "store")
+    path = os.path.join(d, "rows.tsv")
+    if not os.path.exists(path):
+        return []
+    rows = read_results(path)
+    if not rows:
+        return []
+    order = {"250": 0, "150": 1, "100": 2}
+    rows.sort(key=lambda r: order.get(r["len"], 9))  # stable: the aligners stay in the order of the run
+    ref = rows[0]["ref"]
+    nreads = sorted({r["reads"] for r in rows}, key=lambda x: num(x) or 0)
+    out = ["### Vector store: approximate vs exact search", ""]
+    out.append(f"`esalign index --bench --exact -n {'/'.join(nreads)} -l LEN -t 1 IDX` on the esalign index of "
+               f"{REF_DESC.get(ref, ref)} (`scripts/bench/store.sh`; `STORE_READS` sets the reads): it simulates "
+               "that many reads of LEN bp from the index's own reference (fixed seed, both strands, 1% "
+               "substitutions), finds each read's candidate loci with the index's approximate search and then with "
+               "exact (brute-force) search over every window, and counts a read as found at rank K when one of its "
+               "top K loci overlaps its true origin (recall@K, % of reads). Lists: the inverted lists of the index "
+               "(none: the codes are scanned linearly), of which a query scans nprobe; code step: codes for every "
+               "step-th window; rerank: codes re-ranked exactly per query. A *query* is one searched vector: a read "
+               "as long as the windows or shorter is one query, a 250 bp read is two chunk queries against 150 bp "
+               "windows. Times are the thread CPU time of the one search thread, per query: *search* (approximate "
+               "search, re-ranking included), *embed* (encoding the query), *exact search*. Targets: recall@16 no "
+               "more than 0.5 points below exact search, and search ≤ 0.3 ms/query.")
+    out.append("")
+    out.append("| reads | encoder | lists | nprobe | code step | rerank | approx recall@1 / @16 % "
+               "| exact recall@1 / @16 % | @16 Δ points | search ms/query | embed ms/query | exact search ms/query "
+               "| @16 ≥ exact − 0.5 | search ≤ 0.3 ms |")
+    out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|")
+    for r in rows:
+        enc = r["aligner"].replace("esalign-", "")
+        res = read_store_line(os.path.join(d, r["file"])) if r["status"] == "ok" and r["file"] else {}
+        a, e = res.get("approx"), res.get("exact")
+        if not a or not e:
+            st = r["status"] if r["status"] != "ok" else "no output"
+            out.append(f"| {r['len']} bp | {enc} ({st.replace('|', '/')}) | — | — | — | — | — | — | — | — | — | — "
+                       "| — | — |")
+            continue
+        lists = num(a.get("lists"))
+        if lists is None:
+            lists_c, nprobe_c = "—", "—"
+        elif lists == 0:
+            lists_c, nprobe_c = "none", "—"
+        else:
+            lists_c, nprobe_c = fmt_int(lists), fmt_int(a.get("nprobe"))
+        a16, e16 = num(a.get("@16")), num(e.get("@16"))
+        d16 = None if a16 is None or e16 is None else a16 - e16
+        sq = num(a.get("search_ms/query"))
+        out.append(f"| {a.get('len', r['len'])} bp ({fmt_int(a.get('n', r['reads']))}) | {enc} | {lists_c} "
+                   f"| {nprobe_c} | {a.get('step', '—')} | {fmt_int(a.get('rerank'))} "
+                   f"| {fmt(a.get('recall@1'))} / {fmt(a.get('@16'))} | {fmt(e.get('recall@1'))} / {fmt(e.get('@16'))} "
+                   f"| {'—' if d16 is None else f'{d16:+.2f}'} | {fmt(a.get('search_ms/query'), 3)} "
+                   f"| {fmt(a.get('embed_ms/query'), 3)} | {fmt(e.get('search_ms/query'), 2)} "
+                   f"| {tick(None if d16 is None else d16 >= -0.5 - 1e-9)} | {tick(None if sq is None else sq <= 0.3)} |")
+    out.append("")
+    return out
+
+
 def plot(mode, sc, rows, docs, work, title):
     """mapped % (y) against error % (x, log) over MAPQ thresholds; one panel per simulator, one curve per aligner."""
     gp = shutil.which("gnuplot")
@@ -312,6 +390,7 @@ def section(mode, bench, docs, commands, do_plot):
     tl = target_lines(rows)
     if tl:
         out += ["### Targets of issue 4 (esalign against `bwa mem` in this run)", ""] + tl + [""]
+    out += store_section(mode, bench)
     return out
 
 

@@ -14,6 +14,13 @@ case_ 0 '^300$' bash -c "samtools view '$T/al.bam' | grep -c 'RG:Z:g1'"
 case_ 0 '@RG	ID:g1	SM:x' samtools view -H "$T/al.bam"
 case_ 0 '@PG	ID:esalign	PN:esalign	VN:[0-9.]+	CL:.*align -t 2 -R' samtools view -H "$T/al.bam"
 case_ 0 'NM:i:[0-9]+	MD:Z:[0-9ACGTN^]+	AS:i:' bash -c "'$BIN' align '$T/al.esi' '$T/al.fq' 2>/dev/null | samtools view - | head -1"
+# an index with inverted lists: the same reads map as well, byte-identical for 1 and 2 threads; --nprobe is checked
+case_ 0 '' "$BIN" index --lists 8 -o "$T/alivf" "$T/al.fa"
+case_ 0 '' "$BIN" align -t 2 --nprobe 4 -o "$T/alivf2.sam" "$T/alivf.esi" "$T/al.fq"
+case_ 0 '' "$BIN" align -t 1 --nprobe 4 -o "$T/alivf1.sam" "$T/alivf.esi" "$T/al.fq"
+case_ 0 '' cmp <(grep -v '^@PG' "$T/alivf1.sam") <(grep -v '^@PG' "$T/alivf2.sam")
+case_ 0 'correct +[0-9]+ +(9[89]|100)\.' "$BIN" eval "$T/alivf2.sam"
+case_ nz 'nprobe must be an integer' "$BIN" align --nprobe 0 "$T/alivf.esi" "$T/al.fq"
 case_ nz 'ID' "$BIN" align -R '@RG\tSM:x' "$T/al.esi" "$T/al.fq"
 case_ nz 'no-such.esi' "$BIN" align "$T/no-such.esi" "$T/al.fq"
 case_ nz 'no-such.fq' "$BIN" align "$T/al.esi" "$T/no-such.fq"
