@@ -502,7 +502,7 @@ done:
 /* ---------------- load ---------------- */
 
 /* Lists probed per query unless set: measured on the 70 Mb chrX (docs/store.md). */
-static int default_nprobe(int C) { int n = C / 8; return n < 1 ? 1 : n; }
+static int default_nprobe(int C) { int n = C / 4; return n < 1 ? 1 : n; }
 
 static int try_open(const char *path, char **used)
 {
@@ -625,19 +625,26 @@ es_index_t *es_index_load(const char *path)
 		idx->ivf_cent = (const float *)(const void *)(idx->map + h->sec[SEC_IVF_CENT].off);
 		idx->ivf_list = (const ivf_list_t *)(const void *)(idx->map + h->sec[SEC_IVF_LIST].off);
 		idx->ivf_ids = (const uint32_t *)(const void *)(idx->map + h->sec[SEC_IVF_IDS].off);
-		/* lists in slot order, 64-aligned, members increasing and in range, every code in exactly one list
-		 * (counted), padding marked: the scan may then trust the table */
+		/* lists in slot order, 64-aligned, members increasing and in range, no code twice and every code in a
+		 * list (counted), padding marked: the scan may then trust the table */
 		int64_t prev_end = 0, members = 0;
+		uint8_t *seen = es_calloc((size_t)(h->n_codes + 7) / 8, 1);
 		for (uint32_t l = 0; l < h->ivf_lists; l++) {
 			const ivf_list_t *L = &idx->ivf_list[l];
-			if (L->beg < prev_end || L->beg % 64 || L->len < 0 || L->len > h->n_pos - L->beg) { es_error("%s: corrupt index: list table", fn); goto fail; }
-			for (int64_t p = L->beg; p < L->beg + L->len; p++)
-				if (idx->ivf_ids[p] >= h->n_codes || (p > L->beg && idx->ivf_ids[p] <= idx->ivf_ids[p - 1])) { es_error("%s: corrupt index: list members", fn); goto fail; }
+			if (L->beg < prev_end || L->beg % 64 || L->len < 0 || L->len > h->n_pos - L->beg) { free(seen); es_error("%s: corrupt index: list table", fn); goto fail; }
+			for (int64_t p = L->beg; p < L->beg + L->len; p++) {
+				uint32_t c = idx->ivf_ids[p];
+				if (c >= h->n_codes || (p > L->beg && c <= idx->ivf_ids[p - 1]) || (seen[c >> 3] >> (c & 7) & 1)) {
+					free(seen); es_error("%s: corrupt index: list members", fn); goto fail;
+				}
+				seen[c >> 3] |= (uint8_t)(1u << (c & 7));
+			}
 			for (int64_t p = L->beg + L->len; p < ((L->beg + L->len + 63) & ~(int64_t)63); p++)
-				if (idx->ivf_ids[p] != UINT32_MAX) { es_error("%s: corrupt index: list members", fn); goto fail; }
+				if (idx->ivf_ids[p] != UINT32_MAX) { free(seen); es_error("%s: corrupt index: list members", fn); goto fail; }
 			members += L->len;
 			prev_end = L->beg + L->len;
 		}
+		free(seen);
 		if (members != h->n_codes) { es_error("%s: corrupt index: lists hold %lld codes, not %lld", fn, (long long)members, (long long)h->n_codes); goto fail; }
 		idx->nprobe = default_nprobe((int)h->ivf_lists);
 	}
