@@ -26,7 +26,8 @@ static void usage(FILE *fp)
 		"  --codes KIND   pq6 / pq4 (product quantisation, 6 or 4 bits per subspace) or sign (sign bits) [%s]\n"
 		"  --pq-m INT     pq: subspaces (even, divides the dimension) [%d]\n"
 		"  --bits INT     sign: bits per window, 64..512, multiple of 64 [%d]\n"
-		"  --code-step INT  codes for every INT-th window only; its neighbours are re-ranked with it [%d]\n"
+		"  --code-step INT  codes for every INT-th window only; its neighbours are re-ranked with it;\n"
+		"                 0: 2 for kmer, 1 for a learned encoder [%d]\n"
 		"  --lists INT    pq6: inverted lists (a query scans the ones nearest to it); 0 none,\n"
 		"                 -1: about one per 1,024 codes for a learned encoder, none for kmer [%d]\n"
 		"  --max-n FLOAT  skip windows with more than this fraction of N [%.2f]\n"
@@ -35,7 +36,7 @@ static void usage(FILE *fp)
 		"Bench options (reads simulated from the index's reference; recall = a locus overlaps the true origin):\n"
 		"  -n INT         reads [1000]\n  -l INT         read length [250]\n  -e FLOAT       substitution rate (indels a tenth) [0.01]\n"
 		"  -K INT         loci per read [16]\n  --rerank INT   codes re-ranked exactly per query [384]\n"
-		"  --nprobe INT   lists scanned per query (index with lists) [lists/4]\n"
+		"  --nprobe INT   lists scanned per query (index with lists) [lists/8]\n"
 		"  --exact        also run exact search and compare\n  --whole        one query per read, no chunks\n  --seed INT     [7]\n",
 		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, o.code_kind == ES_CODE_PQ4 ? "pq4" : o.code_kind == ES_CODE_PQ6 ? "pq6" : "sign", o.pq_m, o.code_bits, o.code_step, o.ivf_lists, o.max_n_frac, o.n_threads, es_verbose);
 }
@@ -201,7 +202,7 @@ int main_index(int argc, char *argv[])
 		case 't': INTARG(opt.n_threads, 1, 64); break;
 		case 'v': INTARG(es_verbose, 0, 3); break;
 		case 'B': INTARG(opt.code_bits, 64, 512); break;
-		case 'C': INTARG(opt.code_step, 1, 64); break;
+		case 'C': INTARG(opt.code_step, 0, 64); break;
 		case 'M': INTARG(opt.pq_m, 2, 64); break;
 		case 'k':
 			if (!strcmp(optarg, "pq4")) opt.code_kind = ES_CODE_PQ4;

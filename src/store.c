@@ -73,7 +73,9 @@ void es_index_opt_init(es_index_opt_t *opt)
 	opt->code_kind = ES_CODE_PQ6;
 	opt->pq_m = 16;
 	opt->code_bits = 128;
-	opt->code_step = 2;   /* measured on 5,000 mason reads per length, chrX 70 Mb: same accuracy (-0.02..-0.16 points), 22-28% faster (docs/store.md) */
+	opt->code_step = 0;   /* auto: 2 for kmer (5,000 mason reads per length, chrX 70 Mb: same accuracy, 22-28% faster),
+	                       * 1 for a learned encoder (its lists scan a fraction anyway; step 2 lost 0.8 points of
+	                       * recall at 35 Mb) -- docs/store.md */
 	opt->ivf_lists = -1;
 	opt->max_n_frac = 0.5;
 	opt->n_threads = 1;
@@ -362,7 +364,9 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 		return es_error("%s: code bits %d must be 64, 128, ..., 512", path, opt->code_bits);
 	if (kind != ES_CODE_SIGN && (M < 2 || M > 64 || M % 2 || enc->dim % M))
 		return es_error("%s: PQ subspaces %d must be even, at most 64, and divide the dimension %d", path, M, enc->dim);
-	if (opt->code_step < 1 || opt->code_step > 64) return es_error("%s: code step %d out of range 1..64", path, opt->code_step);
+	if (opt->code_step < 0 || opt->code_step > 64) return es_error("%s: code step %d out of range 1..64 (0: auto)", path, opt->code_step);
+	int learned = strncmp(enc->name, "kmer", 4) != 0;   /* a trained encoder, not the k-mer sketch */
+	int step = opt->code_step > 0 ? opt->code_step : learned ? 1 : 2;
 	if (opt->ivf_lists < -1 || opt->ivf_lists > 65536) return es_error("%s: list count %d out of range 0..65536", path, opt->ivf_lists);
 	if (opt->ivf_lists > 0 && kind != ES_CODE_PQ6) return es_error("%s: inverted lists need PQ6 codes", path);
 	const char *spec = opt->encoder_spec ? opt->encoder_spec : "kmer";
@@ -374,12 +378,12 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	if (n_win == 0) { free(wbeg); return es_error("%s: the reference has no window with at most %.0f%% N", path, opt->max_n_frac * 100); }
 	if (n_win > (int64_t)UINT32_MAX) { free(wbeg); return es_error("%s: %lld windows exceed the 2^32 limit; use a larger stride", path, (long long)n_win); }
 	if (opt->progress) es_log(2, "index", "%lld windows of %d bp at stride %d, encoder %s, %d-bit %s codes of every %d%s window, %d thread(s)",
-		(long long)n_win, opt->w, opt->stride, enc->name, code_bits, kind == ES_CODE_PQ4 ? "PQ4" : kind == ES_CODE_PQ6 ? "PQ6" : "sign-bit", opt->code_step, opt->code_step == 1 ? "st" : opt->code_step == 2 ? "nd" : opt->code_step == 3 ? "rd" : "th", opt->n_threads);
+		(long long)n_win, opt->w, opt->stride, enc->name, code_bits, kind == ES_CODE_PQ4 ? "PQ4" : kind == ES_CODE_PQ6 ? "PQ6" : "sign-bit", step, step == 1 ? "st" : step == 2 ? "nd" : step == 3 ? "rd" : "th", opt->n_threads);
 
 	build_t B;
 	memset(&B, 0, sizeof B);
 	B.ref = ref; B.enc = enc; B.wbeg = wbeg; B.n_win = n_win; B.w = opt->w; B.dim = dim; B.code_bits = code_bits; B.code_kind = kind;
-	B.code_step = opt->code_step; B.n_codes = (n_win + opt->code_step - 1) / opt->code_step;
+	B.code_step = step; B.n_codes = (n_win + step - 1) / step;
 	B.cend = es_malloc(ref->n_contig * sizeof(int64_t));
 	for (int c = 0; c < ref->n_contig; c++) B.cend[c] = ref->contig[c].off + ref->contig[c].len;
 	float *R = kind == ES_CODE_SIGN ? make_projection(opt->code_bits, dim) : es_calloc((size_t)K * dim, sizeof(float));
@@ -427,7 +431,7 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	/* auto: lists for a learned encoder only. Its true pairs sit far above the background, so a query's coarse
 	 * centroids point at the right lists; the kmer sketch is near-orthogonal noise apart from the shared k-mers and
 	 * lost 1-2 points of recall even scanning an eighth of the lists (docs/store.md) */
-	C = kind != ES_CODE_PQ6 ? 0 : opt->ivf_lists >= 0 ? opt->ivf_lists : strncmp(enc->name, "kmer", 4) == 0 ? 0 : ivf_auto_lists(B.n_codes);
+	C = kind != ES_CODE_PQ6 ? 0 : opt->ivf_lists >= 0 ? opt->ivf_lists : learned ? ivf_auto_lists(B.n_codes) : 0;
 	if (C > B.n_codes) C = (int)B.n_codes;
 	n_pos = B.n_codes;
 	if (C > 0) {
@@ -461,7 +465,7 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	h.version = ES_INDEX_VERSION; h.hdr_size = HDR_SIZE;
 	h.w = opt->w; h.stride = opt->stride; h.dim = dim; h.code_bits = code_bits; h.code_kind = kind; h.pq_m = kind != ES_CODE_SIGN ? M : 0;
 	h.n_contig = ref->n_contig; h.ref_len = ref->len; h.n_nrun = ref->n_nrun; h.n_windows = n_win;
-	h.code_step = opt->code_step; h.n_codes = B.n_codes;
+	h.code_step = step; h.n_codes = B.n_codes;
 	h.ivf_lists = (uint32_t)C; h.n_pos = n_pos;
 	h.enc_checksum = enc->checksum;
 	snprintf(h.enc_spec, sizeof h.enc_spec, "%s", spec);
@@ -502,7 +506,7 @@ done:
 /* ---------------- load ---------------- */
 
 /* Lists probed per query unless set: measured on the 70 Mb chrX (docs/store.md). */
-static int default_nprobe(int C) { int n = C / 4; return n < 1 ? 1 : n; }
+static int default_nprobe(int C) { int n = C / 8; return n < 1 ? 1 : n; }
 
 static int try_open(const char *path, char **used)
 {

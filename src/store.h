@@ -29,7 +29,8 @@ typedef struct {
 	int pq_m;                  /* PQ: subspaces (even, divides dim, <= 64); default 16 */
 	int code_bits;             /* SIGN: bits of the binary code: 64, 128, ..., 512; default 128 */
 	int code_step;             /* codes for every code_step-th window only (its neighbours are re-ranked with it,
-	                            * since consecutive windows overlap by W-S bases); 1..64, default 2 */
+	                            * since consecutive windows overlap by W-S bases); 1..64, 0 (default) auto: 2 for
+	                            * kmer, 1 for a learned encoder (docs/store.md) */
 	int ivf_lists;             /* PQ6 only: inverted lists the codes are split into, so a query scans the few it is
 	                            * nearest to; 0 none (scan every code); -1 (default): about one list per 1,024 codes
 	                            * for a learned encoder, none for kmer or under 32,768 codes (docs/store.md) */
