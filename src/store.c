@@ -198,6 +198,25 @@ static void *build_worker(void *arg)
 	return NULL;
 }
 
+/* Progress lines (every 2 s: percent, elapsed, ETA) from the calling thread while workers advance *done towards
+ * total; returns when done + slack >= total (the workers' counts lag by up to slack). */
+static void wait_progress(const es_index_opt_t *opt, atomic_llong *done, int64_t total, int64_t slack,
+                          const char *what, double t0)
+{
+	double t1 = es_time(), last = t1;
+	while (opt->progress) {
+		int64_t d = atomic_load(done);
+		if (d + slack >= total) break;
+		usleep(50000);
+		double now = es_time();
+		if (now - last >= 2.0) {
+			last = now;
+			double f = (double)d / total;
+			es_log(2, "index", "%s %5.1f%%  %.0f s elapsed, ETA %.0f s", what, 100 * f, now - t0, f > 0 ? (now - t1) * (1 - f) / f : 0);
+		}
+	}
+}
+
 /* PQ: train the centroids on up to 65,536 windows spread evenly over the genome (their int8 vectors, dequantised),
  * then encode every coded window, in parallel. */
 typedef struct { build_t *B; int M, K; const float *cb; int64_t beg, end; } pq_job_t;
@@ -237,24 +256,13 @@ static void pq_build(build_t *B, int M, int K, float *cb, const es_index_opt_t *
 	pthread_t th[64];
 	int ok[64], started = 0;
 	atomic_store(&B->done, 0);
-	double t1 = es_time(), last = t1;
 	for (int t = 0; t < nt; t++) {
 		job[t] = (pq_job_t){ B, M, K, cb, B->n_codes * t / nt, B->n_codes * (t + 1) / nt };
 		ok[t] = pthread_create(&th[t], NULL, pq_encode_worker, &job[t]) == 0;
 		if (!ok[t]) pq_encode_worker(&job[t]);
 		started += ok[t];
 	}
-	while (opt->progress && started > 0) {   /* progress while the workers run (counts lag by < 4096 per thread) */
-		int64_t done = atomic_load(&B->done);
-		if (done + 4096 * nt >= B->n_codes) break;
-		usleep(50000);
-		double now = es_time();
-		if (now - last >= 2.0) {
-			last = now;
-			double f = (double)done / B->n_codes;
-			es_log(2, "index", "PQ encoding %5.1f%%  %.0f s elapsed, ETA %.0f s", 100 * f, now - t0, f > 0 ? (now - t1) * (1 - f) / f : 0);
-		}
-	}
+	if (started) wait_progress(opt, &B->done, B->n_codes, 4096 * nt, "PQ encoding", t0);
 	for (int t = 0; t < nt; t++) if (ok[t]) pthread_join(th[t], NULL);
 }
 
@@ -318,18 +326,7 @@ static void ivf_build(build_t *B, int M, int C, const es_index_opt_t *opt, doubl
 	int ok[64], started = 0;
 	for (int t = 0; t < nt; t++) { ok[t] = pthread_create(&th[t], NULL, ivf_assign_worker, &job) == 0; started += ok[t]; }
 	if (!started) ivf_assign_worker(&job);
-	double t1 = es_time(), last = t1;
-	while (opt->progress && started > 0) {
-		int64_t done = atomic_load(&B->done);
-		if (done >= B->n_codes) break;
-		usleep(50000);
-		double now = es_time();
-		if (now - last >= 2.0) {
-			last = now;
-			double f = (double)done / B->n_codes;
-			es_log(2, "index", "list assignment %5.1f%%  %.0f s elapsed, ETA %.0f s", 100 * f, now - t0, f > 0 ? (now - t1) * (1 - f) / f : 0);
-		}
-	}
+	else wait_progress(opt, &B->done, B->n_codes, 0, "list assignment", t0);
 	for (int t = 0; t < nt; t++) if (ok[t]) pthread_join(th[t], NULL);
 	ivf_list_t *L = es_calloc(C, sizeof *L);
 	for (int64_t c = 0; c < B->n_codes; c++) L[lab[c]].len++;

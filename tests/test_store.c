@@ -436,6 +436,23 @@ TEST(store_checksum)
 	CHECK(es_fast_checksum(buf, 1000, 2) != h);
 }
 
+/* Build the test genome's index with opt at 1 and at 3 threads into NAME1.esi / NAME3.esi; 1 if the files are equal. */
+static int builds_equal(const es_ref_t *ref, const es_encoder_t *enc, es_index_opt_t *opt, const char *name, char *p1, char *p3)
+{
+	snprintf(p1, 600, "%s/%s1.esi", es_test_tmpdir(), name);
+	snprintf(p3, 600, "%s/%s3.esi", es_test_tmpdir(), name);
+	opt->n_threads = 1;
+	CHECK(es_index_build(ref, enc, opt, p1, NULL) == 0);
+	opt->n_threads = 3;
+	CHECK(es_index_build(ref, enc, opt, p3, NULL) == 0);
+	FILE *a = fopen(p1, "rb"), *b = fopen(p3, "rb");
+	int same = a && b;
+	if (a && b) { int x, y; do { x = fgetc(a); y = fgetc(b); if (x != y) { same = 0; break; } } while (x != EOF); }
+	if (a) fclose(a);
+	if (b) fclose(b);
+	return same;
+}
+
 TEST(store_build_is_deterministic)
 {
 	/* the same file whatever the thread count */
@@ -445,19 +462,7 @@ TEST(store_build_is_deterministic)
 	es_index_opt_init(&opt);
 	opt.w = TW; opt.stride = TS;
 	char p1[600], p3[600];
-	snprintf(p1, sizeof p1, "%s/det1.esi", es_test_tmpdir());
-	snprintf(p3, sizeof p3, "%s/det3.esi", es_test_tmpdir());
-	opt.n_threads = 1;
-	CHECK(es_index_build(ref, enc, &opt, p1, NULL) == 0);
-	opt.n_threads = 3;
-	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == 0);
-	FILE *a = fopen(p1, "rb"), *b = fopen(p3, "rb");
-	CHECK(a && b);
-	int same = 1;
-	if (a && b) { int x, y; do { x = fgetc(a); y = fgetc(b); if (x != y) { same = 0; break; } } while (x != EOF); }
-	CHECK(same);
-	if (a) fclose(a);
-	if (b) fclose(b);
+	CHECK(builds_equal(ref, enc, &opt, "det", p1, p3));
 	/* no temporary file is left behind */
 	char tmp[700];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%d", p1, (int)getpid());
@@ -476,18 +481,7 @@ TEST(store_ivf_lists)
 	es_index_opt_init(&opt);
 	opt.w = TW; opt.stride = TS; opt.ivf_lists = 32;
 	char p1[600], p3[600];
-	snprintf(p1, sizeof p1, "%s/ivf1.esi", es_test_tmpdir());
-	snprintf(p3, sizeof p3, "%s/ivf3.esi", es_test_tmpdir());
-	opt.n_threads = 1;
-	CHECK(es_index_build(ref, enc, &opt, p1, NULL) == 0);
-	opt.n_threads = 3;
-	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == 0);
-	FILE *a = fopen(p1, "rb"), *b = fopen(p3, "rb");
-	int same = a && b;
-	if (a && b) { int x, y; do { x = fgetc(a); y = fgetc(b); if (x != y) { same = 0; break; } } while (x != EOF); }
-	CHECK(same);
-	if (a) fclose(a);
-	if (b) fclose(b);
+	CHECK(builds_equal(ref, enc, &opt, "ivf", p1, p3));
 	/* lists need PQ6 codes; the count is bounded */
 	opt.code_kind = ES_CODE_SIGN;
 	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "PQ6"));
