@@ -35,7 +35,7 @@ static void usage(FILE *fp)
 		"  -v INT         verbosity 0..3 [%d]\n"
 		"Bench options (reads simulated from the index's reference; recall = a locus overlaps the true origin):\n"
 		"  -n INT         reads [1000]\n  -l INT         read length [250]\n  -e FLOAT       substitution rate (indels a tenth) [0.01]\n"
-		"  -K INT         loci per read [16]\n  --rerank INT   codes re-ranked exactly per query [384]\n"
+		"  -K INT         loci per read [16]\n  --rerank INT   codes re-ranked exactly per query [384; 256 with lists]\n"
 		"  --nprobe INT   lists scanned per query (index with lists) [lists/8]\n"
 		"  --exact        also run exact search and compare\n  --whole        one query per read, no chunks\n  --seed INT     [7]\n",
 		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, o.code_kind == ES_CODE_PQ4 ? "pq4" : o.code_kind == ES_CODE_PQ6 ? "pq6" : "sign", o.pq_m, o.code_bits, o.code_step, o.ivf_lists, o.max_n_frac, o.n_threads, es_verbose);

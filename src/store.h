@@ -76,7 +76,8 @@ es_encoder_t *es_index_open_encoder(const es_index_t *idx);
 #define ES_SEARCH_EXACT 1   /* brute force over every window (the yardstick); default is the approximate search */
 #define ES_CAND_WHOLE   2   /* es_index_candidates: one query per read whatever its length (no chunks) */
 
-/* Approximate-search effort: number of nearest codes (PQ or Hamming distance) re-ranked exactly per query (default 384).
+/* Approximate-search effort: number of nearest codes (PQ or Hamming distance) re-ranked exactly per query (default
+ * 384, or 256 for an index with inverted lists).
  * Set before searching; not thread-safe with concurrent searches. */
 void es_index_set_rerank(es_index_t *idx, int n_rerank);
 int es_index_get_rerank(const es_index_t *idx);

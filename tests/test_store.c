@@ -492,6 +492,8 @@ TEST(store_ivf_lists)
 	if (idx && flat) {
 		CHECK_EQ_INT(es_index_ivf_lists(idx), 32);
 		CHECK_EQ_INT(es_index_ivf_lists(flat), 0);
+		CHECK_EQ_INT(es_index_get_rerank(idx), 256);
+		CHECK_EQ_INT(es_index_get_rerank(flat), 384);
 		CHECK_EQ_INT(es_index_get_nprobe(idx), 4);   /* default: an eighth of the lists */
 		es_index_set_nprobe(idx, 1000);
 		CHECK_EQ_INT(es_index_get_nprobe(idx), 32);
