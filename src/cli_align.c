@@ -21,7 +21,7 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	"  -R STR          read group header line, e.g. '@RG\\tID:x\\tSM:y' (RG:Z on every record) [none]\n"
 	"  --secondary INT output up to INT secondary alignments (FLAG 0x100) [%d]\n"
 	"  --exact         exact (brute-force) vector search instead of the approximate index (slow; for checks)\n"
-	"  --nprobe INT    inverted lists scanned per query, for an index that has them [an eighth of them]\n"
+	"  --nprobe INT    inverted lists scanned per query, for an index that has them [4 sqrt(lists)]\n"
 	"  --encoder SPEC  encoder to embed reads with; must be the index's [the index's]\n"
 	"  -v INT          verbosity: 0 quiet, 1 warnings, 2 info, 3 debug [%d]\n",
 	o->n_threads, o->max_loci, o->max_align, o->min_score, o->n_secondary, es_verbose);

@@ -21,8 +21,8 @@ static void usage(FILE *fp)
 		"Build options:\n"
 		"  -o PREFIX      write PREFIX%s [<ref.fa[.gz]>%s]\n"
 		"  --encoder E    kmer | kmer:K:DIM | transformer | MODEL_FILE [%s]\n"
-		"  -w INT         window length in bases [%d]\n"
-		"  -s INT         window stride in bases [%d]\n"
+		"  -w INT         window length in bases; 0: 150 for kmer, 100 for a learned encoder [%d]\n"
+		"  -s INT         window stride in bases; 0: 25 for kmer, 20 for a learned encoder [%d]\n"
 		"  --codes KIND   pq6 / pq4 (product quantisation, 6 or 4 bits per subspace) or sign (sign bits) [%s]\n"
 		"  --pq-m INT     pq: subspaces (even, divides the dimension) [%d]\n"
 		"  --bits INT     sign: bits per window, 64..512, multiple of 64 [%d]\n"
@@ -36,7 +36,7 @@ static void usage(FILE *fp)
 		"Bench options (reads simulated from the index's reference; recall = a locus overlaps the true origin):\n"
 		"  -n INT         reads [1000]\n  -l INT         read length [250]\n  -e FLOAT       substitution rate (indels a tenth) [0.01]\n"
 		"  -K INT         loci per read [16]\n  --rerank INT   codes re-ranked exactly per query [384; 256 with lists]\n"
-		"  --nprobe INT   lists scanned per query (index with lists) [lists/8]\n"
+		"  --nprobe INT   lists scanned per query (index with lists) [4 sqrt(lists)]\n"
 		"  --exact        also run exact search and compare\n  --whole        one query per read, no chunks\n  --seed INT     [7]\n",
 		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, o.code_kind == ES_CODE_PQ4 ? "pq4" : o.code_kind == ES_CODE_PQ6 ? "pq6" : "sign", o.pq_m, o.code_bits, o.code_step, o.ivf_lists, o.max_n_frac, o.n_threads, es_verbose);
 }
@@ -197,8 +197,8 @@ int main_index(int argc, char *argv[])
 		switch (c) {
 		case 'o': prefix = optarg; break;
 		case 'E': opt.encoder_spec = optarg; break;
-		case 'w': INTARG(opt.w, 16, 100000); break;
-		case 's': INTARG(opt.stride, 1, 100000); break;
+		case 'w': INTARG(opt.w, 0, 100000); break;
+		case 's': INTARG(opt.stride, 0, 100000); break;
 		case 't': INTARG(opt.n_threads, 1, 64); break;
 		case 'v': INTARG(es_verbose, 0, 3); break;
 		case 'B': INTARG(opt.code_bits, 64, 512); break;
@@ -228,7 +228,8 @@ int main_index(int argc, char *argv[])
 	}
 	if (optind + 1 != argc) { usage(stderr); return 1; }
 	if (do_bench) return bench(argv[optind], n, len, sub, K, rerank, nprobe, exact | whole, opt.n_threads, seed);
-	if (opt.stride > opt.w) { fprintf(stderr, "esalign index: stride %d exceeds the window length %d\n", opt.stride, opt.w); return 1; }
+	if (opt.w > 0 && opt.w < 16) { fprintf(stderr, "esalign index: -w: expected an integer in 16..100000 (or 0: auto), got %d\n", opt.w); return 1; }
+	if (opt.w > 0 && opt.stride > opt.w) { fprintf(stderr, "esalign index: stride %d exceeds the window length %d\n", opt.stride, opt.w); return 1; }
 
 	const char *fa = argv[optind];
 	double t0 = es_time();

@@ -68,8 +68,8 @@ void es_index_opt_init(es_index_opt_t *opt)
 {
 	memset(opt, 0, sizeof *opt);
 	opt->encoder_spec = "kmer";
-	opt->w = 150;
-	opt->stride = 25;
+	opt->w = 0;        /* auto: 150 for kmer, 100 for a learned encoder (docs/store.md, "One index for 100-250 bp") */
+	opt->stride = 0;   /* auto: 25 for kmer, 20 for a learned encoder */
 	opt->code_kind = ES_CODE_PQ6;
 	opt->pq_m = 16;
 	opt->code_bits = 128;
@@ -352,8 +352,10 @@ static int write_all(FILE *fp, const void *p, size_t n) { return n == 0 || fwrit
 int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_opt_t *opt, const char *path,
                    int64_t stats[2])
 {
-	if (opt->w < 16 || opt->w > 100000) return es_error("%s: window length %d out of range 16..100000", path, opt->w);
-	if (opt->stride < 1 || opt->stride > opt->w) return es_error("%s: stride %d out of range 1..%d", path, opt->stride, opt->w);
+	int learned = strncmp(enc->name, "kmer", 4) != 0;   /* a trained encoder, not the k-mer sketch */
+	int W = opt->w > 0 ? opt->w : learned ? 100 : 150, S = opt->stride > 0 ? opt->stride : learned ? 20 : 25;
+	if (W < 16 || W > 100000) return es_error("%s: window length %d out of range 16..100000", path, W);
+	if (S < 1 || S > W) return es_error("%s: stride %d out of range 1..%d", path, S, W);
 	int kind = opt->code_kind, M = opt->pq_m, K = kind == ES_CODE_PQ6 ? 64 : 16;
 	int code_bits = kind == ES_CODE_PQ4 ? 4 * M : kind == ES_CODE_PQ6 ? 6 * M : opt->code_bits;
 	if (kind != ES_CODE_SIGN && kind != ES_CODE_PQ4 && kind != ES_CODE_PQ6) return es_error("%s: unknown code kind %d", path, kind);
@@ -362,7 +364,6 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	if (kind != ES_CODE_SIGN && (M < 2 || M > 64 || M % 2 || enc->dim % M))
 		return es_error("%s: PQ subspaces %d must be even, at most 64, and divide the dimension %d", path, M, enc->dim);
 	if (opt->code_step < 0 || opt->code_step > 64) return es_error("%s: code step %d out of range 1..64 (0: auto)", path, opt->code_step);
-	int learned = strncmp(enc->name, "kmer", 4) != 0;   /* a trained encoder, not the k-mer sketch */
 	int step = opt->code_step > 0 ? opt->code_step : learned ? 1 : 2;
 	if (opt->ivf_lists < -1 || opt->ivf_lists > 65536) return es_error("%s: list count %d out of range 0..65536", path, opt->ivf_lists);
 	if (opt->ivf_lists > 0 && kind != ES_CODE_PQ6) return es_error("%s: inverted lists need PQ6 codes", path);
@@ -371,15 +372,15 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	double t0 = es_time();
 	int dim = enc->dim, nw = kind == ES_CODE_SIGN ? opt->code_bits / 64 : 0;
 	int64_t *wbeg = NULL;
-	int64_t n_win = make_windows(ref, opt->w, opt->stride, opt->max_n_frac, &wbeg);
+	int64_t n_win = make_windows(ref, W, S, opt->max_n_frac, &wbeg);
 	if (n_win == 0) { free(wbeg); return es_error("%s: the reference has no window with at most %.0f%% N", path, opt->max_n_frac * 100); }
 	if (n_win > (int64_t)UINT32_MAX) { free(wbeg); return es_error("%s: %lld windows exceed the 2^32 limit; use a larger stride", path, (long long)n_win); }
 	if (opt->progress) es_log(2, "index", "%lld windows of %d bp at stride %d, encoder %s, %d-bit %s codes of every %d%s window, %d thread(s)",
-		(long long)n_win, opt->w, opt->stride, enc->name, code_bits, kind == ES_CODE_PQ4 ? "PQ4" : kind == ES_CODE_PQ6 ? "PQ6" : "sign-bit", step, step == 1 ? "st" : step == 2 ? "nd" : step == 3 ? "rd" : "th", opt->n_threads);
+		(long long)n_win, W, S, enc->name, code_bits, kind == ES_CODE_PQ4 ? "PQ4" : kind == ES_CODE_PQ6 ? "PQ6" : "sign-bit", step, step == 1 ? "st" : step == 2 ? "nd" : step == 3 ? "rd" : "th", opt->n_threads);
 
 	build_t B;
 	memset(&B, 0, sizeof B);
-	B.ref = ref; B.enc = enc; B.wbeg = wbeg; B.n_win = n_win; B.w = opt->w; B.dim = dim; B.code_bits = code_bits; B.code_kind = kind;
+	B.ref = ref; B.enc = enc; B.wbeg = wbeg; B.n_win = n_win; B.w = W; B.dim = dim; B.code_bits = code_bits; B.code_kind = kind;
 	B.code_step = step; B.n_codes = (n_win + step - 1) / step;
 	B.cend = es_malloc(ref->n_contig * sizeof(int64_t));
 	for (int c = 0; c < ref->n_contig; c++) B.cend[c] = ref->contig[c].off + ref->contig[c].len;
@@ -460,7 +461,7 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	memset(&h, 0, sizeof h);
 	memcpy(h.magic, ES_INDEX_MAGIC, 8);
 	h.version = ES_INDEX_VERSION; h.hdr_size = HDR_SIZE;
-	h.w = opt->w; h.stride = opt->stride; h.dim = dim; h.code_bits = code_bits; h.code_kind = kind; h.pq_m = kind != ES_CODE_SIGN ? M : 0;
+	h.w = W; h.stride = S; h.dim = dim; h.code_bits = code_bits; h.code_kind = kind; h.pq_m = kind != ES_CODE_SIGN ? M : 0;
 	h.n_contig = ref->n_contig; h.ref_len = ref->len; h.n_nrun = ref->n_nrun; h.n_windows = n_win;
 	h.code_step = step; h.n_codes = B.n_codes;
 	h.ivf_lists = (uint32_t)C; h.n_pos = n_pos;
@@ -503,7 +504,13 @@ done:
 /* ---------------- load ---------------- */
 
 /* Lists probed per query unless set: measured on the 70 Mb chrX (docs/store.md). */
-static int default_nprobe(int C) { int n = C / 8; return n < 1 ? 1 : n; }
+static int default_nprobe(int C)
+{
+	/* 4 sqrt(C): measured to stay within 0.5 points of exact search with 64 of 512, 128 of 1,024 and 256 of 4,096
+	 * lists; the needed fraction falls as lists grow, and a fixed fraction would make the search linear again */
+	int n = (int)lrint(4.0 * sqrt((double)C));
+	return n < 1 ? 1 : n > C ? C : n;
+}
 
 static int try_open(const char *path, char **used)
 {

@@ -23,8 +23,9 @@ typedef struct es_index_s es_index_t;   /* opaque; immutable after load, so safe
 /* Build options; es_index_opt_init sets the defaults (chosen by measurement, docs/store.md). */
 typedef struct {
 	const char *encoder_spec;  /* recorded in the header so the aligner can reopen it; default "kmer" */
-	int w;                     /* window length (bases), default 150; 16..100000 */
-	int stride;                /* window stride (bases), default 25; 1..w */
+	int w;                     /* window length (bases), 16..100000; 0 (default) auto: 150 for kmer, 100 for a learned
+	                            * encoder (one index for 100-250 bp reads, docs/store.md) */
+	int stride;                /* window stride (bases), 1..w; 0 (default) auto: 25 for kmer, 20 for a learned encoder */
 	int code_kind;             /* ES_CODE_PQ6 (default), ES_CODE_PQ4 or ES_CODE_SIGN */
 	int pq_m;                  /* PQ: subspaces (even, divides dim, <= 64); default 16 */
 	int code_bits;             /* SIGN: bits of the binary code: 64, 128, ..., 512; default 128 */
@@ -81,7 +82,7 @@ es_encoder_t *es_index_open_encoder(const es_index_t *idx);
  * Set before searching; not thread-safe with concurrent searches. */
 void es_index_set_rerank(es_index_t *idx, int n_rerank);
 int es_index_get_rerank(const es_index_t *idx);
-/* Lists probed per query by an index with inverted lists (default chosen from their number; clipped to 1..lists).
+/* Lists probed per query by an index with inverted lists (default 4 sqrt(lists); clipped to 1..lists).
  * Set before searching; not thread-safe with concurrent searches. es_index_ivf_lists: 0 for an index without. */
 void es_index_set_nprobe(es_index_t *idx, int nprobe);
 int es_index_get_nprobe(const es_index_t *idx);
