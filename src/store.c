@@ -41,8 +41,9 @@ typedef struct {
 	sec_t sec[N_SEC];
 	uint64_t hdr_ck;          /* es_fast_checksum of the header bytes with this field zero */
 } hdr_t;
-typedef struct { int64_t len, off, name_off; } disk_contig_t;
-typedef struct { int64_t beg, len; } ivf_list_t;   /* contig covers global [off, off+len) */
+_Static_assert(sizeof(hdr_t) <= HDR_SIZE, "the header struct must fit the header block");
+typedef struct { int64_t len, off, name_off; } disk_contig_t;   /* contig covers global [off, off+len) */
+typedef struct { int64_t beg, len; } ivf_list_t;   /* a list's code slots [beg, beg+len) */
 
 struct es_index_s {
 	char *path;
