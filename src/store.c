@@ -8,7 +8,6 @@
 #include <string.h>
 #include <errno.h>
 #include <math.h>
-#include <time.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <fcntl.h>
@@ -218,6 +217,12 @@ static void wait_progress(const es_index_opt_t *opt, atomic_llong *done, int64_t
 	}
 }
 
+/* Window w's int8 vector times its scale, back to dim floats (what PQ and list training and encoding see). */
+static void dequant(const build_t *B, int64_t w, float *x)
+{
+	for (int t = 0; t < B->dim; t++) x[t] = B->vec[w * B->dim + t] * B->scale[w];
+}
+
 /* PQ: train the centroids on up to 65,536 windows spread evenly over the genome (their int8 vectors, dequantised),
  * then encode every coded window, in parallel. */
 typedef struct { build_t *B; int M, K; const float *cb; int64_t beg, end; } pq_job_t;
@@ -228,8 +233,7 @@ static void *pq_encode_worker(void *arg)
 	float *x = es_malloc(B->dim * sizeof(float));
 	uint8_t nib[64];
 	for (int64_t c = j->beg; c < j->end; c++) {
-		int64_t w = c * B->code_step;
-		for (int i = 0; i < B->dim; i++) x[i] = B->vec[w * B->dim + i] * B->scale[w];
+		dequant(B, c * B->code_step, x);
 		es_pq_encode(j->cb, B->dim, j->M, j->K, x, nib);
 		if (j->K == 16) es_pq_store((uint8_t *)B->codes, j->M, c, nib);
 		else es_pq6_store((uint8_t *)B->codes, j->M, c, nib);
@@ -244,10 +248,7 @@ static void pq_build(build_t *B, int M, int K, float *cb, const es_index_opt_t *
 	int dim = B->dim;
 	int64_t ns = B->n_win < 65536 ? B->n_win : 65536;
 	float *x = es_malloc((size_t)ns * dim * sizeof(float));
-	for (int64_t i = 0; i < ns; i++) {
-		int64_t w = i * B->n_win / ns;
-		for (int t = 0; t < dim; t++) x[i * dim + t] = B->vec[w * dim + t] * B->scale[w];
-	}
+	for (int64_t i = 0; i < ns; i++) dequant(B, i * B->n_win / ns, x + i * dim);
 	if (opt->progress) es_log(2, "index", "training PQ%d centroids (%d subspaces x %d) on %lld windows (%.0f s elapsed)", K == 16 ? 4 : 6, M, K, (long long)ns, es_time() - t0);
 	es_pq_train(x, ns, dim, M, K, 0x9a4eedULL, cb);
 	free(x);
@@ -283,10 +284,6 @@ static int ivf_auto_lists(int64_t n_codes)
 }
 
 typedef struct { build_t *B; const float *cent; int C; int32_t *lab; atomic_llong next; } ivf_job_t;
-static void dequant(const build_t *B, int64_t w, float *x)
-{
-	for (int t = 0; t < B->dim; t++) x[t] = B->vec[w * B->dim + t] * B->scale[w];
-}
 static void *ivf_assign_worker(void *arg)
 {
 	ivf_job_t *j = arg;
@@ -432,7 +429,6 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	 * lost 1-2 points of recall even scanning an eighth of the lists (docs/store.md) */
 	C = kind != ES_CODE_PQ6 ? 0 : opt->ivf_lists >= 0 ? opt->ivf_lists : learned ? ivf_auto_lists(B.n_codes) : 0;
 	if (C > B.n_codes) C = (int)B.n_codes;
-	n_pos = B.n_codes;
 	if (C > 0) {
 		uint8_t *slot_codes = NULL;
 		ivf_build(&B, M, C, opt, t0, &ivf_cent, &ivf_list, &ivf_ids, &slot_codes, &n_pos);
@@ -511,6 +507,34 @@ static int default_nprobe(int C)
 	 * lists; the needed fraction falls as lists grow, and a fixed fraction would make the search linear again */
 	int n = (int)lrint(4.0 * sqrt((double)C));
 	return n < 1 ? 1 : n > C ? C : n;
+}
+
+/* The list table of a mapped index: lists in slot order, 64-aligned, members increasing and in range, no code twice
+ * and every code in a list (counted), padding marked, so that the scan may trust it. 0, or -1 with es_error. */
+static int check_lists(const es_index_t *idx, const char *fn)
+{
+	const hdr_t *h = &idx->hdr;
+	int64_t prev_end = 0, members = 0;
+	uint8_t *seen = es_calloc((size_t)(h->n_codes + 7) / 8, 1);
+	const char *bad = NULL;
+	for (uint32_t l = 0; l < h->ivf_lists && !bad; l++) {
+		const ivf_list_t *L = &idx->ivf_list[l];
+		if (L->beg < prev_end || L->beg % 64 || L->len < 0 || L->len > h->n_pos - L->beg) { bad = "list table"; break; }
+		for (int64_t p = L->beg; p < L->beg + L->len && !bad; p++) {
+			uint32_t c = idx->ivf_ids[p];
+			if (c >= h->n_codes || (p > L->beg && c <= idx->ivf_ids[p - 1]) || (seen[c >> 3] >> (c & 7) & 1)) bad = "list members";
+			else seen[c >> 3] |= (uint8_t)(1u << (c & 7));
+		}
+		for (int64_t p = L->beg + L->len; p < ((L->beg + L->len + 63) & ~(int64_t)63) && !bad; p++)
+			if (idx->ivf_ids[p] != UINT32_MAX) bad = "list members";
+		members += L->len;
+		prev_end = L->beg + L->len;
+	}
+	free(seen);
+	if (bad) return es_error("%s: corrupt index: %s", fn, bad);
+	if (members != h->n_codes)
+		return es_error("%s: corrupt index: lists hold %lld codes, not %lld", fn, (long long)members, (long long)h->n_codes);
+	return 0;
 }
 
 static int try_open(const char *path, char **used)
@@ -634,27 +658,7 @@ es_index_t *es_index_load(const char *path)
 		idx->ivf_cent = (const float *)(const void *)(idx->map + h->sec[SEC_IVF_CENT].off);
 		idx->ivf_list = (const ivf_list_t *)(const void *)(idx->map + h->sec[SEC_IVF_LIST].off);
 		idx->ivf_ids = (const uint32_t *)(const void *)(idx->map + h->sec[SEC_IVF_IDS].off);
-		/* lists in slot order, 64-aligned, members increasing and in range, no code twice and every code in a
-		 * list (counted), padding marked: the scan may then trust the table */
-		int64_t prev_end = 0, members = 0;
-		uint8_t *seen = es_calloc((size_t)(h->n_codes + 7) / 8, 1);
-		for (uint32_t l = 0; l < h->ivf_lists; l++) {
-			const ivf_list_t *L = &idx->ivf_list[l];
-			if (L->beg < prev_end || L->beg % 64 || L->len < 0 || L->len > h->n_pos - L->beg) { free(seen); es_error("%s: corrupt index: list table", fn); goto fail; }
-			for (int64_t p = L->beg; p < L->beg + L->len; p++) {
-				uint32_t c = idx->ivf_ids[p];
-				if (c >= h->n_codes || (p > L->beg && c <= idx->ivf_ids[p - 1]) || (seen[c >> 3] >> (c & 7) & 1)) {
-					free(seen); es_error("%s: corrupt index: list members", fn); goto fail;
-				}
-				seen[c >> 3] |= (uint8_t)(1u << (c & 7));
-			}
-			for (int64_t p = L->beg + L->len; p < ((L->beg + L->len + 63) & ~(int64_t)63); p++)
-				if (idx->ivf_ids[p] != UINT32_MAX) { free(seen); es_error("%s: corrupt index: list members", fn); goto fail; }
-			members += L->len;
-			prev_end = L->beg + L->len;
-		}
-		free(seen);
-		if (members != h->n_codes) { es_error("%s: corrupt index: lists hold %lld codes, not %lld", fn, (long long)members, (long long)h->n_codes); goto fail; }
+		if (check_lists(idx, fn) != 0) goto fail;
 		idx->nprobe = default_nprobe((int)h->ivf_lists);
 	}
 	/* re-ranked per query: 384 for a flat scan (kmer, docs/store.md); 256 with lists, whose learned encoder ranks
@@ -765,6 +769,13 @@ static void emit(hit_t *h, int n, int k, int64_t *ids, float *scores)
 	}
 }
 
+/* Window w scored exactly against query q (the one score exact search and every re-rank use). */
+static inline hit_t window_hit(const es_index_t *idx, const float *q, uint32_t w)
+{
+	int dim = (int)idx->hdr.dim;
+	return (hit_t){ es_dot_f32_i8(q, idx->vec + (int64_t)w * dim, idx->scale[w], dim), w };
+}
+
 static int is_zero(const float *q, int dim) { for (int i = 0; i < dim; i++) if (q[i] != 0) return 0; return 1; }
 
 static void search_exact(const es_index_t *idx, const float *q, int k, int64_t *ids, float *scores)
@@ -772,10 +783,7 @@ static void search_exact(const es_index_t *idx, const float *q, int k, int64_t *
 	int dim = (int)idx->hdr.dim, n = 0;
 	hit_t *h = es_malloc((size_t)k * sizeof *h);
 	if (!is_zero(q, dim))
-		for (int64_t i = 0; i < idx->hdr.n_windows; i++) {
-			hit_t x = { es_dot_f32_i8(q, idx->vec + i * dim, idx->scale[i], dim), (uint32_t)i };
-			heap_offer(h, &n, k, x);
-		}
+		for (int64_t i = 0; i < idx->hdr.n_windows; i++) heap_offer(h, &n, k, window_hit(idx, q, (uint32_t)i));
 	emit(h, n, k, ids, scores);
 	free(h);
 }
@@ -872,8 +880,7 @@ static void search_approx(const es_index_t *idx, int n, const float *q, int k, i
 				__builtin_prefetch(idx->scale + w);
 			}
 			for (int j = 0; j < m; j++) {
-				uint32_t w = near[j] * (uint32_t)step;
-				code_hit[j] = (hit_t){ es_dot_f32_i8(x, idx->vec + (int64_t)w * dim, idx->scale[w], dim), w };
+				code_hit[j] = window_hit(idx, x, near[j] * (uint32_t)step);
 			}
 			/* the k best code windows (a heap: only they can reach the final top k), then their neighbours */
 			for (int j = 0; j < m; j++) heap_offer(heap, &nh, k, code_hit[j]);
@@ -893,8 +900,7 @@ static void search_approx(const es_index_t *idx, int n, const float *q, int k, i
 				}
 			}
 			for (int j = 0; j < nc; j++) {
-				hit_t h = { es_dot_f32_i8(x, idx->vec + (int64_t)cand[j] * dim, idx->scale[cand[j]], dim), cand[j] };
-				heap_offer(heap, &nh, k, h);
+				heap_offer(heap, &nh, k, window_hit(idx, x, cand[j]));
 			}
 			emit(heap, nh, k, ids + (size_t)(b0 + i) * k, scores ? scores + (size_t)(b0 + i) * k : NULL);
 		}
@@ -930,22 +936,16 @@ static int locus_cmp(const void *pa, const void *pb)
 	return a->beg < b->beg ? -1 : a->beg > b->beg;
 }
 
-/* How a read of len bases is cut: one query up to 5/4 of W (or always with ES_CAND_WHOLE), else chunks of W evenly
- * spread over the read. */
 /* CPU seconds of this thread spent embedding and searching in es_index_candidates, and queries searched */
 static _Thread_local double tl_times[3];
-static double thread_cpu(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return t.tv_sec + 1e-9 * t.tv_nsec;
-}
 void es_index_thread_times(double t[3], int reset)
 {
 	memcpy(t, tl_times, sizeof tl_times);
 	if (reset) memset(tl_times, 0, sizeof tl_times);
 }
 
+/* How a read of len bases is cut: one query up to 5/4 of W (or always with ES_CAND_WHOLE), else chunks of W evenly
+ * spread over the read. */
 static int n_chunks(int len, int w, int flags)
 {
 	if (len * 4 <= w * 5 || (flags & ES_CAND_WHOLE)) return 1;
@@ -985,11 +985,11 @@ int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, c
 	float *sc = es_malloc((size_t)(nq + 1) * kw * sizeof(float));
 	int ret = 0;
 	if (nq > 0) {
-		double c0 = thread_cpu();
+		double c0 = es_thread_cputime();
 		if (es_encoder_embed(enc, nq, qs, ql, emb) != 0) ret = -1;
-		double c1 = thread_cpu();
+		double c1 = es_thread_cputime();
 		if (ret == 0 && es_index_search(idx, nq, emb, kw, flags, ids, sc) != 0) ret = -1;
-		double c2 = thread_cpu();
+		double c2 = es_thread_cputime();
 		tl_times[0] += c1 - c0; tl_times[1] += c2 - c1; tl_times[2] += nq;
 	}
 	ival_t *iv = NULL;

@@ -27,6 +27,7 @@ char *es_strdup(const char *s);
 /* Wall-clock seconds since an arbitrary epoch; CPU seconds of the process; peak resident set in bytes. */
 double es_time(void);
 double es_cputime(void);
+double es_thread_cputime(void);   /* CPU seconds of the calling thread (CLOCK_THREAD_CPUTIME_ID) */
 int64_t es_peak_rss(void);
 
 /* Deterministic random numbers: xoshiro256** seeded through splitmix64. */
