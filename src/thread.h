@@ -1,0 +1,37 @@
+/* thread.h — the one parallel-for of esalign (minimap2's kt_for), and the progress lines of long loops.
+ * Every multi-threaded loop in the library goes through es_for, so thread creation, failure and work sharing are
+ * written once. */
+#ifndef ES_THREAD_H
+#define ES_THREAD_H
+#include <stdint.h>
+#include <stdatomic.h>
+
+/* The body of a parallel-for: item i (0 <= i < n_items) on worker tid (0 <= tid < n_threads; tid 0 is the calling
+ * thread). Items are independent; a body that writes only its item's output makes the result independent of the
+ * thread count. */
+typedef void (*es_for_fn)(void *ctx, int64_t i, int tid);
+
+#define ES_MAX_THREADS 64   /* the largest n_threads es_for accepts (callers refuse larger values with this limit) */
+
+/* Run fn(ctx, i, tid) for every i in [0, n_items) on n_threads workers (1..ES_MAX_THREADS): worker t takes
+ * t, t+n, t+2n, ... and, once its own are done, steals from the worker with the most left. n_threads 1 (or one
+ * item) runs inline on the calling thread. Returns 0; -1 with es_error set when n_threads is out of range or a
+ * thread cannot be created (then no item is started after the failure is seen, the started workers are joined, and
+ * some items may not have run: the caller must discard the results). */
+int es_for(int n_threads, es_for_fn fn, void *ctx, int64_t n_items);
+
+/* Progress of a long loop: "[esalign STAGE] WHAT  42.0%  12 s elapsed, ETA 16 s" every 2 s (verbosity 2), from
+ * whichever worker's es_progress_add crosses the 2-second mark. enabled 0: es_progress_add only counts. */
+typedef struct {
+	const char *stage, *what;
+	int64_t total;
+	double t0, t_start;       /* the stage's clock origin (elapsed is shown from it); this loop's start */
+	int enabled;
+	atomic_llong done;
+	_Atomic double last;      /* time of the last line */
+} es_progress_t;
+/* t0: the clock origin for "elapsed" (es_time() of the whole job's start; 0 means now). */
+void es_progress_init(es_progress_t *p, const char *stage, const char *what, int64_t total, double t0, int enabled);
+/* Count n more items done, and print a line if 2 s have passed since the last one. Thread-safe. */
+void es_progress_add(es_progress_t *p, int64_t n);
+#endif
