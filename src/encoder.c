@@ -91,3 +91,9 @@ es_encoder_t *es_encoder_open(const char *spec)
 }
 
 void es_encoder_destroy(es_encoder_t *e) { if (e) e->destroy(e); }
+
+int es_encoder_dim(const es_encoder_t *e) { return e->dim; }
+int es_encoder_max_len(const es_encoder_t *e) { return e->max_len; }
+const char *es_encoder_name(const es_encoder_t *e) { return e->name; }
+uint64_t es_encoder_checksum(const es_encoder_t *e) { return e->checksum; }
+es_enc_kind_t es_encoder_kind(const es_encoder_t *e) { return e->kind; }

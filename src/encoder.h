@@ -33,4 +33,12 @@ es_encoder_t *es_encoder_transformer_load(const char *path);
 static inline int es_encoder_embed(const es_encoder_t *e, int n, const uint8_t *const *seqs, const int *lens, float *out)
 { return e->embed(e, n, seqs, lens, out); }
 void es_encoder_destroy(es_encoder_t *e);
+
+/* Accessors: code outside encoder.c and model.c reads an encoder only through these (the struct is to become
+ * private). */
+int es_encoder_dim(const es_encoder_t *e);            /* output dimension */
+int es_encoder_max_len(const es_encoder_t *e);        /* longest input accepted (bases) */
+const char *es_encoder_name(const es_encoder_t *e);   /* e.g. "kmer(k=15,dim=64)" */
+uint64_t es_encoder_checksum(const es_encoder_t *e);  /* identity of the parameters */
+es_enc_kind_t es_encoder_kind(const es_encoder_t *e);
 #endif
