@@ -405,6 +405,20 @@ es_encoder_t *es_encoder_from_model(es_model_t *m)
 	return e;
 }
 
+static void model_enc_release(es_encoder_t *e) { free(e); }
+
+es_encoder_t *es_encoder_borrow_model(es_model_t *m)
+{
+	es_encoder_t *e = es_encoder_from_model(m);
+	e->destroy = model_enc_release;
+	return e;
+}
+
+void es_encoder_model_changed(es_encoder_t *e)
+{
+	e->checksum = es_model_checksum(e->impl);
+}
+
 es_encoder_t *es_encoder_transformer_load(const char *path)
 {
 	es_model_t *m = es_model_load(path);

@@ -88,4 +88,8 @@ int es_model_save(const es_model_t *m, const char *path);
 es_model_t *es_model_load(const char *path);
 /* Wrap a model as an encoder (takes ownership of m; es_encoder_destroy frees it). */
 es_encoder_t *es_encoder_from_model(es_model_t *m);
+/* An encoder view of m that does not own it (es_encoder_destroy frees the view only), for embedding while m is
+ * trained; es_encoder_model_changed recomputes its checksum after m's parameters changed. */
+es_encoder_t *es_encoder_borrow_model(es_model_t *m);
+void es_encoder_model_changed(es_encoder_t *e);
 #endif

@@ -1,0 +1,44 @@
+/* topk.c — a bounded heap that keeps the k best scored items (see topk.h). */
+#include "topk.h"
+#include <stdlib.h>
+
+void es_topk_offer(es_hit_t *h, int *n, int k, es_hit_t x)
+{
+	if (*n < k) {   /* sift up */
+		int i = (*n)++;
+		while (i > 0) {
+			int p = (i - 1) / 2;
+			if (!es_hit_better(&h[p], &x)) break;
+			h[i] = h[p];
+			i = p;
+		}
+		h[i] = x;
+		return;
+	}
+	if (!es_hit_better(&x, &h[0])) return;
+	int i = 0;
+	for (;;) {   /* replace the root, sift down */
+		int l = 2 * i + 1, r = l + 1, w = i;
+		const es_hit_t *wv = &x;
+		if (l < k && es_hit_better(wv, &h[l])) {
+			w = l;
+			wv = &h[l];
+		}
+		if (r < k && es_hit_better(wv, &h[r])) w = r;
+		if (w == i) break;
+		h[i] = h[w];
+		i = w;
+	}
+	h[i] = x;
+}
+
+static int hit_cmp(const void *pa, const void *pb)
+{
+	const es_hit_t *a = pa, *b = pb;
+	return es_hit_better(a, b) ? -1 : es_hit_better(b, a) ? 1 : 0;
+}
+
+void es_topk_sort(es_hit_t *h, int n)
+{
+	qsort(h, n, sizeof *h, hit_cmp);
+}
