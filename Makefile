@@ -65,3 +65,4 @@ bench-quick: $(BIN)
 
 clean:
 	rm -rf build build-san esalign esalign-san tests/run_tests tests/run_tests_san
+include tests/fuzz/fuzz.mk
