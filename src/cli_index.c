@@ -87,8 +87,12 @@ static int parse_opt(index_args_t *a, int c, const char *arg)
 	es_index_opt_t *o = &a->opt;
 	es_bench_opt_t *b = &a->bench;
 	switch (c) {
-	case 'o': a->prefix = arg; return 0;
-	case 'E': o->encoder_spec = arg; return 0;
+	case 'o':
+		a->prefix = arg;
+		return 0;
+	case 'E':
+		o->encoder_spec = arg;
+		return 0;
 	case 'w': return es_opt_int("-w", arg, 0, 100000, &o->w);
 	case 's': return es_opt_int("-s", arg, 0, 100000, &o->stride);
 	case 't': return es_opt_int("-t", arg, 1, ES_MAX_THREADS, &o->n_threads);
@@ -99,9 +103,15 @@ static int parse_opt(index_args_t *a, int c, const char *arg)
 	case 'k': return parse_codes(o, arg);
 	case 'N': return es_opt_double("--max-n", arg, 0, 1, &o->max_n_frac);
 	case 'L': return es_opt_int("--lists", arg, -1, 65536, &o->ivf_lists);
-	case 'b': a->do_bench = 1; return 0;
-	case 'x': b->exact = 1; return 0;
-	case 'W': b->whole = 1; return 0;
+	case 'b':
+		a->do_bench = 1;
+		return 0;
+	case 'x':
+		b->exact = 1;
+		return 0;
+	case 'W':
+		b->whole = 1;
+		return 0;
 	case 'r': return es_opt_int("--rerank", arg, 1, 65536, &b->rerank);
 	case 'P': return es_opt_int("--nprobe", arg, 1, 65536, &b->nprobe);
 	case 'S': return es_opt_int64("--seed", arg, 0, 1000000000000000000LL, (int64_t *)&b->seed);

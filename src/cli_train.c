@@ -84,17 +84,25 @@ static int parse_opt(train_args_t *a, int c, const char *arg)
 	es_train_opt_t *o = &a->o;
 	es_recall_opt_t *ro = &a->ro;
 	switch (c) {
-	case 'o': o->out = arg; return 0;
+	case 'o':
+		o->out = arg;
+		return 0;
 	case 'b': return es_opt_int("-b", arg, 2, 65536, &o->batch);
 	case 'n': return es_opt_int64("-n", arg, 1, 1000000000000LL, &o->steps);
 	case 't': return es_opt_int("-t", arg, 1, ES_MAX_THREADS, &o->nthreads);
 	case 's': return es_opt_int64("-s", arg, 0, 1000000000000000000LL, (int64_t *)&o->seed);
 	case 'v': return es_opt_int("-v", arg, 0, 3, &es_verbose);
-	case 1: o->resume = arg; return 0;
+	case 1:
+		o->resume = arg;
+		return 0;
 	case 2: return es_model_cfg_parse(&o->cfg, arg) < 0 ? -1 : es_model_cfg_check(&o->cfg);
 	case 3: return es_opt_int_list("--windows", arg, 20, 100000, 4, o->windows, &o->n_windows);
-	case 4: o->train_region = arg; return 0;
-	case 5: o->eval_region = arg; return 0;
+	case 4:
+		o->train_region = arg;
+		return 0;
+	case 5:
+		o->eval_region = arg;
+		return 0;
 	case 6: return es_opt_double("--lr", arg, 0, 1, &o->lr);
 	case 7: return es_opt_double("--wd", arg, 0, 10, &o->wd);
 	case 8: return es_opt_double("--tau", arg, 1e-4, 10, &o->tau);
@@ -109,8 +117,12 @@ static int parse_opt(train_args_t *a, int c, const char *arg)
 	case 17: return es_opt_int("--eval-reads", arg, 1, 10000000, &o->eval_reads);
 	case 18: return es_opt_double("--ckpt-secs", arg, 0, 1e9, &o->ckpt_secs);
 	case 19: return es_opt_double("--max-secs", arg, 0, 1e9, &o->max_secs);
-	case 20: a->recall = arg; return 0;
-	case 21: a->region = arg; return 0;
+	case 20:
+		a->recall = arg;
+		return 0;
+	case 21:
+		a->region = arg;
+		return 0;
 	case 22: return es_opt_int("--W", arg, 10, 100000, &ro->W);
 	case 23: return es_opt_int("--stride", arg, 1, 100000, &ro->stride);
 	case 24: return es_opt_int_list("--read-len", arg, 10, 100000, ES_RECALL_MAX_SET, a->lens, &a->n_lens);

@@ -290,7 +290,12 @@ void es_train_opt_init(es_train_opt_t *o)
 
 #define STATE_MAGIC "ESALNCKP"
 #define STATE_VERSION 1
-typedef struct { uint64_t step, pairs, rng[4], n, adam_t; double secs; } state_hdr_t;
+typedef struct {
+	uint64_t step, pairs;   /* steps taken, pairs seen */
+	uint64_t rng[4];        /* the sampler's rng state */
+	uint64_t n, adam_t;     /* parameters, AdamW steps */
+	double secs;            /* training wall time over all invocations */
+} state_hdr_t;
 
 static uint64_t state_checksum(const state_hdr_t *h, const es_adamw_t *o)
 {
