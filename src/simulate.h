@@ -1,5 +1,6 @@
 /* simulate.h — simulated reads with their true origin in the read name, and the pure mutation function the trainer
- * uses to make (read, reference window) pairs. Coordinates are 0-based half-open [beg,end); codes A=0 C=1 G=2 T=3 N=4. */
+ * uses to make (read, reference window) pairs. Coordinates are 0-based half-open [beg,end); codes A=0 C=1 G=2 T=3
+ * N=4. */
 #ifndef ES_SIMULATE_H
 #define ES_SIMULATE_H
 #include <stdint.h>
@@ -50,9 +51,10 @@ void es_sim_opt_init(es_sim_opt_t *opt);
  * Returns 0, or -1 with es_error set (bad region, reference or region too short or too full of N, write error). */
 int es_sim_reads(const es_ref_t *ref, const es_sim_opt_t *opt, FILE *fq);
 
-/* Parse a region "CONTIG" or "CONTIG:BEG-END", 0-based half-open. The suffix after the last ':' is taken as BEG-END
- * only when it is two numbers joined by '-' (commas in numbers are ignored); otherwise the ':' belongs to the contig
- * name (e.g. HLA-A*01:01). *contig is malloc'ed (caller frees); "CONTIG" alone gives beg 0, end -1 (to its end).
+/* Parse a region "CONTIG" or "CONTIG:BEG-END", 0-based half-open: es_region_parse (region.h) under its older name,
+ * the same rule and results. The suffix after the last ':' is taken as BEG-END only when it is two numbers joined by
+ * '-' (commas in numbers are ignored); otherwise the ':' belongs to the contig name (e.g. HLA-A*01:01). *contig is
+ * malloc'ed (caller frees); "CONTIG" alone gives beg 0, end -1 (to its end).
  * Returns 0, or -1 with es_error set (empty name, beg >= end, malformed numbers). */
 int es_sim_region_parse(const char *s, char **contig, int64_t *beg, int64_t *end);
 

@@ -1,12 +1,13 @@
 /* train.h — contrastive training of the learned encoder (model.h): symmetric in-batch InfoNCE with a temperature and
- * optional hard negatives, AdamW, gradient clipping, pthreads, checkpoints with --resume, and held-out exact-search
- * recall (also used to measure any encoder, kmer included). Coordinates are 0-based half-open [beg,end). */
+ * optional hard negatives, AdamW, gradient clipping, threads, checkpoints with --resume; the held-out exact-search
+ * recall it reports is in recall.h. Coordinates are 0-based half-open [beg,end). */
 #ifndef ES_TRAIN_H
 #define ES_TRAIN_H
 #include <stdint.h>
 #include "model.h"
 #include "encoder.h"
 #include "seqio.h"
+#include "recall.h"
 
 /* ---- AdamW ---- */
 typedef struct {
@@ -24,9 +25,9 @@ double es_clip_grad(float *g, size_t n, double max_norm);
 
 /* Loss and gradient of one batch: B queries (reads) q[i] with their positives w[i], plus H extra negative keys h[j]
  * (may be 0/NULL). Embeddings are L2norm(f(x)+f(revcomp x)); loss is es_nn_infonce over them with temperature tau.
- * grad (m->L.n floats) += d loss / d params unless grad is NULL (loss only). nthreads >= 1 workers; the result is
- * deterministic for a given nthreads. *n_top1 (may be NULL) += queries whose best key is their positive.
- * Returns the loss (>= 0). */
+ * grad (m->L.n floats) += d loss / d params unless grad is NULL (loss only). nthreads 1..ES_MAX_THREADS workers; the
+ * result is deterministic for a given nthreads. *n_top1 (may be NULL) += queries whose best key is their positive.
+ * Returns the loss (>= 0), or -1 with es_error set (nthreads out of range, a thread not created). */
 double es_train_pairs_grad(const es_model_t *m, int B, const uint8_t *const *q, const int *qlen,
                            const uint8_t *const *w, const int *wlen, int H, const uint8_t *const *h, const int *hlen,
                            float tau, int nthreads, float *grad, int *n_top1);
@@ -38,33 +39,8 @@ typedef struct es_train_ws_s es_train_ws_t;
 es_train_ws_t *es_train_ws_new(void);
 void es_train_ws_free(es_train_ws_t *ws);
 double es_train_pairs_grad_ws(const es_model_t *m, int B, const uint8_t *const *q, const int *qlen,
-                              const uint8_t *const *w, const int *wlen, int H, const uint8_t *const *h, const int *hlen,
-                              float tau, int nthreads, float *grad, int *n_top1, es_train_ws_t *ws);
-
-/* ---- held-out exact-search recall ----
- * Windows of W bases at stride over global [beg,end) (windows holding N skipped) are embedded once; then for each
- * of n_set read settings, n_reads reads of read_len[s] bases from [beg,end) with substitution rate sub[s] and
- * insertions/deletions at sub/20 each (a tenth of sub in all), random strand, seeded by seed+s. A read is found at K
- * when one of its K best windows (inner product, brute force) starts within W/2 of its origin.
- * recall[s][0..3] receive recall@1, @4, @16, @64. Optional speed[0]: window embeddings per CPU second, speed[1+s]:
- * read embeddings per CPU second of setting s (process CPU time, so per core when nthreads is 1; a busy machine does
- * not inflate it). Returns 0, or -1 with es_error set. */
-#define ES_RECALL_MAX_SET 8
-typedef struct {
-	int64_t beg, end;      /* region, global coordinates [beg,end) */
-	int W, stride;         /* window length and step */
-	int n_set;             /* read settings, 1..ES_RECALL_MAX_SET */
-	int read_len[ES_RECALL_MAX_SET];
-	double sub[ES_RECALL_MAX_SET];
-	int n_reads;           /* per setting */
-	uint64_t seed;
-	int nthreads;
-} es_recall_opt_t;
-int es_recall_eval(const es_encoder_t *e, const es_ref_t *ref, const es_recall_opt_t *o, double (*recall)[4],
-                   double *speed);
-
-/* Region "CONTIG" or "CONTIG:BEG-END" (0-based half-open) -> global [beg,end). 0, or -1 with es_error set. */
-int es_train_region(const es_ref_t *ref, const char *s, int64_t *beg, int64_t *end);
+                              const uint8_t *const *w, const int *wlen, int H, const uint8_t *const *h,
+                              const int *hlen, float tau, int nthreads, float *grad, int *n_top1, es_train_ws_t *ws);
 
 /* ---- the training run ---- */
 typedef struct {
@@ -74,15 +50,16 @@ typedef struct {
 	const char *out;          /* output prefix: OUT.model (best/latest model), OUT.state (optimizer), OUT.ckpt.model */
 	const char *resume;       /* prefix of a checkpoint to continue from, or NULL */
 	es_model_cfg_t cfg;
-	int windows[4], n_windows; /* window lengths sampled uniformly (default 250) */
+	int windows[4], n_windows; /* window lengths sampled uniformly, 1..4 of them (default 250) */
 	int batch;                /* pairs per step, default 256 */
 	int64_t steps;            /* total steps (including resumed ones), default 10000 */
 	double lr, wd, clip, tau; /* 1e-3, 0.01, 1.0, 0.05 */
 	int warmup;               /* linear warmup steps, default 200 */
 	double max_sub;           /* read substitution rate ~ U(0, max_sub), default 0.06; indels at a tenth of it */
 	int hard;                 /* hard negatives per step (0 = in-batch only), default 0 */
-	int hard_pool, hard_every;/* pool of windows ranked for hard negatives (default 4096), refreshed every N steps (50) */
-	int nthreads;             /* default 1 */
+	int hard_pool;            /* pool of windows ranked for hard negatives (default 4096) */
+	int hard_every;           /* pool refreshed every N steps (default 50) */
+	int nthreads;             /* 1..ES_MAX_THREADS, default 1 */
 	uint64_t seed;            /* default 1 */
 	int log_every;            /* progress line every N steps (default 50) */
 	int eval_every;           /* held-out recall every N steps (default 500; 0 = never) */

@@ -5,6 +5,7 @@
 #include "nn.h"
 #include "model.h"
 #include "train.h"
+#include "thread.h"
 #include "seqio.h"
 #include "util.h"
 #include <stdlib.h>
@@ -411,5 +412,50 @@ TEST(nn_train_cache_matches_recompute)
 	}
 	es_train_ws_free(ws);
 	free(g1); free(g2);
+	es_model_destroy(m);
+}
+
+/* ---- threads through es_for: the gradient for a thread count is the same bytes on every run, and the sum over
+ * threads matches one thread's up to rounding; a thread count outside 1..ES_MAX_THREADS is an error ---- */
+TEST(nn_train_threads_deterministic)
+{
+	es_model_cfg_t c;
+	es_model_cfg_default(&c);
+	c.k1 = 5;
+	c.d0 = 8;
+	c.d = 16;
+	c.k2 = 3;
+	c.D = 8;
+	es_model_t *m = es_model_new(&c, 11);
+	enum { B = 7 };
+	static uint8_t s[2 * B][60];
+	const uint8_t *q[B], *w[B];
+	int ql[B], wl[B];
+	es_rng_t r;
+	es_rng_seed(&r, 17);
+	for (int i = 0; i < 2 * B; i++)
+		for (int j = 0; j < 60; j++) s[i][j] = (uint8_t)es_rng_below(&r, 4);
+	for (int i = 0; i < B; i++) {
+		q[i] = s[i];
+		w[i] = s[B + i];
+		ql[i] = 40 + 2 * i;
+		wl[i] = 60;
+	}
+	size_t n = m->L.n;
+	float *g1 = calloc(n, 4), *g3 = calloc(n, 4), *g3b = calloc(n, 4);
+	double l1 = es_train_pairs_grad(m, B, q, ql, w, wl, 0, NULL, NULL, 0.1f, 1, g1, NULL);
+	double l3 = es_train_pairs_grad(m, B, q, ql, w, wl, 0, NULL, NULL, 0.1f, 3, g3, NULL);
+	double l3b = es_train_pairs_grad(m, B, q, ql, w, wl, 0, NULL, NULL, 0.1f, 3, g3b, NULL);
+	CHECK(l3 == l3b);
+	CHECK(memcmp(g3, g3b, n * 4) == 0);
+	CHECK_NEAR(l1, l3, 1e-6);
+	double dmax = 0;
+	for (size_t j = 0; j < n; j++) dmax = fmax(dmax, fabs(g1[j] - g3[j]));
+	CHECK(dmax < 1e-5);
+	CHECK(es_train_pairs_grad(m, B, q, ql, w, wl, 0, NULL, NULL, 0.1f, ES_MAX_THREADS + 1, g1, NULL) < 0);
+	CHECK(strstr(es_last_error(), "supported range is 1..64") != NULL);
+	free(g1);
+	free(g3);
+	free(g3b);
 	es_model_destroy(m);
 }

@@ -2,6 +2,7 @@
  * back for '-', then an edit-distance DP against the reference at POS); error rates, determinism, regions, N runs. */
 #include "test.h"
 #include "simulate.h"
+#include "region.h"
 #include "seqio.h"
 #include "util.h"
 #include <stdlib.h>
@@ -302,6 +303,45 @@ TEST(sim_region_parse)
 		CHECKF(es_sim_region_parse(bad[i], &c, &b, &e) == -1, "'%s' accepted", bad[i]);
 		CHECK(c == NULL);
 	}
+}
+
+/* the one region rule (region.h): global [beg,end) in one contig; an END past the contig is refused, not clipped */
+TEST(ref_region)
+{
+	uint8_t *codes;
+	es_ref_t *ref = make_ref(&codes);
+	if (!ref) {
+		free(codes);
+		CHECK(0);
+		return;
+	}
+	int64_t b = -1, e = -1;
+	CHECK_EQ_INT(es_ref_region(ref, "c1:100-200", &b, &e), 0);
+	CHECK_EQ_INT(b, 100);
+	CHECK_EQ_INT(e, 200);
+	CHECK_EQ_INT(es_ref_region(ref, "c2", &b, &e), 0);
+	CHECK_EQ_INT(b, 3000);
+	CHECK_EQ_INT(e, 3500);
+	CHECK_EQ_INT(es_ref_region(ref, "c2:0-500", &b, &e), 0);   /* END at the contig's end */
+	CHECK_EQ_INT(e, 3500);
+	CHECK_EQ_INT(es_ref_region(ref, "c3:1,0-2,0", &b, &e), 0);
+	CHECK_EQ_INT(b, 3510);
+	CHECK_EQ_INT(e, 3520);
+	const char *bad[][2] = {
+		{ "c2:0-501", "END 501 is past the end of contig 'c2' (length 500)" },
+		{ "c3:40-5000", "past the end of contig 'c3' (length 50)" },
+		{ "c9:0-10", "no contig named 'c9'" },
+		{ "c1:20-10", "BEG must be less than END" },
+		{ "", "empty region" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		b = e = -7;
+		CHECKF(es_ref_region(ref, bad[i][0], &b, &e) == -1, "region '%s' accepted", bad[i][0]);
+		CHECKF(strstr(es_last_error(), bad[i][1]) != NULL, "region '%s': %s", bad[i][0], es_last_error());
+		CHECK(b == -7 && e == -7);
+	}
+	es_ref_destroy(ref);
+	free(codes);
 }
 
 TEST(sim_name_parse)

@@ -22,6 +22,18 @@ case_ 1 'nn_b.state|nn_none' "$BIN" train -o "$T/nn_e" --resume "$T/nn_none" -n 
 case_ 1 "unknown key 'width'" "$BIN" train --model width=3 "$T/nn_g.fa"
 case_ 0 'recall	encoder=kmer\(k=11,dim=32\).*@1=[01]\.[0-9]+	@4=' "$BIN" train --recall kmer:11:32 --region t:0-60000 --reads 50 --read-len 150 "$T/nn_g.fa"
 case_ 1 'Usage: esalign train' "$BIN" train
+case_ 0 'Usage: esalign train' "$BIN" train --help
+# option values: one message naming the option and its range (cli.h)
+case_ 1 "^esalign train: -t: expected an integer in 1\.\.64, got '65'$" "$BIN" train -t 65 "$T/nn_g.fa"
+case_ 1 "^esalign train: -b: expected an integer in 2\.\.65536, got 'abc'$" "$BIN" train -b abc "$T/nn_g.fa"
+case_ 1 "^esalign train: --windows: expected an integer in 20\.\.100000, got '10'$" "$BIN" train --windows 100,10 "$T/nn_g.fa"
+case_ 1 "^esalign train: --tau: expected a number in 0\.0001\.\.10, got '0'$" "$BIN" train --tau 0 "$T/nn_g.fa"
+case_ 1 '--read-len has 2 values and --sub 3' "$BIN" train --recall kmer --read-len 150,100 --sub 0.01,0.02,0.03 "$T/nn_g.fa"
+# the one region rule: an END past the contig is refused (it used to be clipped silently)
+case_ 1 "region 't:0-70000': END 70000 is past the end of contig 't' \(length 60000\)" "$BIN" train -n 1 $NNTRAIN --train-region t:0-70000 "$T/nn_g.fa"
+case_ 1 "region 't:50000-60001': END 60001 is past the end of contig 't'" "$BIN" train -n 1 $NNTRAIN --eval-region t:50000-60001 "$T/nn_g.fa"
+case_ 1 "no contig named 'u'" "$BIN" train --recall kmer:11:32 --region u:0-100 "$T/nn_g.fa"
+case_ 0 'recall	.*region=t	' "$BIN" train --recall kmer:11:32 --region t --reads 20 --read-len 100 "$T/nn_g.fa"
 awk 'BEGIN{print ">long"; s="ACGTTGCA"; while (length(s) < 70000) s = s s; print s}' > "$T/nn_long.fa"
 case_ 1 'sequence 0 is [0-9]+ bases, longer than the encoder.s limit 65536' "$BIN" embed --encoder "$T/nn_a.model" "$T/nn_long.fa"
 case_ 0 '^long	' "$BIN" embed --encoder kmer "$T/nn_long.fa"
