@@ -90,9 +90,9 @@ TEST(ivf_train_finds_planted_clusters)
 		for (int t = 0; t < DIM; t++) x[i * DIM + t] /= n;
 	}
 	float *c0 = malloc(sizeof(float) * C * DIM), *c1 = malloc(sizeof(float) * C * DIM), *c3 = malloc(sizeof(float) * C * DIM);
-	es_ivf_train(x, N, DIM, C, 0, 1, 99, c0);
-	es_ivf_train(x, N, DIM, C, 10, 1, 99, c1);
-	es_ivf_train(x, N, DIM, C, 10, 3, 99, c3);
+	CHECK(es_ivf_train(x, N, DIM, C, 0, 1, 99, c0) == 0);
+	CHECK(es_ivf_train(x, N, DIM, C, 10, 1, 99, c1) == 0);
+	CHECK(es_ivf_train(x, N, DIM, C, 10, 3, 99, c3) == 0);
 	CHECK(memcmp(c1, c3, sizeof(float) * C * DIM) == 0);
 	int32_t *lab = malloc(sizeof(int32_t) * N);
 	double o0 = mean_best(c0, C, x, N, DIM, lab), o1 = mean_best(c1, C, x, N, DIM, lab);

@@ -1,10 +1,11 @@
 /* test_store.c — the vector store on a small random genome with repeats, N runs and a contig shorter than a window:
- * window table, index round trip, refusal of damaged files, approximate vs exact recall, candidate loci, and the
- * SIMD scan kernels against their scalar twins. */
+ * window table, index round trip, refusal of damaged and of crafted files (checksums recomputed), approximate vs
+ * exact recall, candidate loci, and the SIMD scan kernels against their scalar twins. */
 #include "test.h"
-#include "store.h"
+#include "store_priv.h"   /* the header layout, to craft files; ann.h for the kernels */
 #include "simulate.h"
 #include "util.h"
+#include "thread.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -122,7 +123,8 @@ TEST(store_roundtrip)
 	CHECK_STR(es_index_encoder_spec(a), "kmer");
 	es_encoder_t *enc = es_index_open_encoder(a);
 	CHECK(enc != NULL);
-	if (enc) CHECK(es_index_encoder_checksum(a) == enc->checksum);
+	if (enc) CHECK(es_index_encoder_checksum(a) == es_encoder_checksum(enc));
+	CHECK(strlen(es_index_scan_kernel(a)) > 0);
 	/* the same queries give the same answers from both mappings, and the prefix form of the path loads too */
 	int nq = 40, k = 16, dim = es_index_dim(a);
 	const uint8_t *seqs[40];
@@ -223,6 +225,139 @@ TEST(store_refuses_damaged_files)
 	}
 	es_encoder_destroy(other);
 	es_index_destroy(idx);
+}
+
+/* A whole index file in memory, to craft bad ones from a good one. */
+typedef struct { uint8_t *b; long n; } fbuf_t;
+static fbuf_t slurp(const char *path)
+{
+	fbuf_t f = { NULL, 0 };
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return f;
+	fseek(fp, 0, SEEK_END);
+	f.n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	f.b = malloc(f.n);
+	if (fread(f.b, 1, f.n, fp) != (size_t)f.n)
+		f.n = 0;
+	fclose(fp);
+	return f;
+}
+static hdr_t *fhdr(fbuf_t *f) { return (hdr_t *)(void *)f->b; }
+static void *fsec(fbuf_t *f, int s) { return f->b + fhdr(f)->sec[s].off; }
+
+/* What an attacker does: every section checksum and the header checksum recomputed exactly as the loader verifies
+ * them (es_fast_checksum with the section id as seed; the header block with hdr_ck zero), then written out. */
+static void reseal_write(fbuf_t *f, const char *path)
+{
+	hdr_t *h = fhdr(f);
+	for (int i = 0; i < N_SEC; i++)
+		h->sec[i].ck = es_fast_checksum(f->b + h->sec[i].off, h->sec[i].size, (uint64_t)i);
+	h->hdr_ck = es_index_hdr_checksum(f->b);
+	FILE *fp = fopen(path, "wb");
+	fwrite(f->b, 1, f->n, fp);
+	fclose(fp);
+}
+
+/* The load of f (crafted by the caller, resealed here) is refused with a message holding want (NULL: accepted). */
+static void check_crafted(fbuf_t *f, const char *name, const char *want)
+{
+	char p[600];
+	snprintf(p, sizeof p, "%s/%s", es_test_tmpdir(), name);
+	reseal_write(f, p);
+	es_index_t *idx = es_index_load(p);
+	if (!want) {
+		CHECKF(idx != NULL, "%s refused: %s", name, es_last_error());
+	} else {
+		CHECKF(idx == NULL, "%s accepted", name);
+		CHECKF(strstr(es_last_error(), want) != NULL, "%s: '%s' lacks '%s'", name, es_last_error(), want);
+		CHECKF(strstr(es_last_error(), p) != NULL, "%s: the message does not name the file", name);
+	}
+	es_index_destroy(idx);
+}
+
+TEST(store_refuses_crafted_files)
+{
+	fbuf_t good = slurp(make_index(ES_CODE_PQ6)), f = slurp(make_index(ES_CODE_PQ6));
+	CHECK(good.n > HDR_SIZE && f.n == good.n);
+	if (good.n <= HDR_SIZE || f.n != good.n)
+		return;
+	check_crafted(&f, "resealed.esi", NULL);   /* resealing alone changes nothing: the crafting is right */
+	/* 2^60 N runs: n_nrun * sizeof wraps in a multiplication */
+	fhdr(&f)->n_nrun = (int64_t)1 << 60;
+	check_crafted(&f, "nrun_count.esi", "section 'N runs' holds");
+	memcpy(f.b, good.b, f.n);
+	/* a contig whose off + len overflows int64 */
+	disk_contig_t *dc = fsec(&f, SEC_CONTIG);
+	dc[1].len = INT64_MAX - 5;
+	check_crafted(&f, "contig_wrap.esi", "contig c2 length");
+	memcpy(f.b, good.b, f.n);
+	/* a reversed N run (es_ref_get would memset a negative size) */
+	es_nrun_t *nr = fsec(&f, SEC_NRUN);
+	CHECK(fhdr(&f)->n_nrun > 0);
+	int64_t t = nr[0].beg;
+	nr[0].beg = nr[0].end;
+	nr[0].end = t;
+	check_crafted(&f, "nrun_reversed.esi", "N run 0");
+	memcpy(f.b, good.b, f.n);
+	/* an N run past the reference */
+	nr[fhdr(&f)->n_nrun - 1].end = fhdr(&f)->ref_len + 1000;
+	check_crafted(&f, "nrun_outside.esi", "not inside one contig");
+	memcpy(f.b, good.b, f.n);
+	/* n_windows near 2^62, the counts that follow from it consistent */
+	hdr_t *h = fhdr(&f);
+	h->n_windows = (int64_t)1 << 62;
+	h->n_codes = (h->n_windows + h->code_step - 1) / h->code_step;
+	h->n_pos = h->n_codes;
+	check_crafted(&f, "nwin.esi", "n_windows=4611686018427387904");
+	memcpy(f.b, good.b, f.n);
+	/* a window that runs past its contig's end (the last one of c1 moved 10 bases before c2) */
+	int64_t *wb = fsec(&f, SEC_WBEG), c2 = dc[1].off, i = 0;
+	while (wb[i + 1] < c2)
+		i++;
+	wb[i] = c2 - 10;
+	check_crafted(&f, "win_contig.esi", "outside its contig c1");
+	memcpy(f.b, good.b, f.n);
+	/* a window start beyond the reference */
+	wb[h->n_windows - 1] = h->ref_len;
+	check_crafted(&f, "win_ref.esi", "outside");
+	memcpy(f.b, good.b, f.n);
+	/* window starts out of order */
+	int64_t t2 = wb[5];
+	wb[5] = wb[6];
+	wb[6] = t2;
+	check_crafted(&f, "win_order.esi", "window 6");
+	memcpy(f.b, good.b, f.n);
+	/* a header field out of range, named with its value */
+	fhdr(&f)->code_step = 70;
+	check_crafted(&f, "step.esi", "code_step=70");
+	free(good.b);
+	free(f.b);
+}
+
+TEST(store_load_fasta_path_like_bwa)
+{
+	/* `esalign index ref.fa` writes ref.fa.esi; loading "ref.fa" (a FASTA, no magic) then loads ref.fa.esi */
+	char fa[600], esi[700];
+	snprintf(fa, sizeof fa, "%s/bwa.fa", es_test_tmpdir());
+	snprintf(esi, sizeof esi, "%s.esi", fa);
+	fbuf_t g = slurp(make_genome()), x = slurp(make_index(ES_CODE_PQ6));
+	FILE *fp = fopen(fa, "wb");
+	fwrite(g.b, 1, g.n, fp);
+	fclose(fp);
+	CHECK(es_index_load(fa) == NULL);   /* no bwa.fa.esi yet: the FASTA itself is refused */
+	CHECK(strstr(es_last_error(), "not an esalign index") != NULL);
+	fp = fopen(esi, "wb");
+	fwrite(x.b, 1, x.n, fp);
+	fclose(fp);
+	es_index_t *idx = es_index_load(fa);
+	CHECKF(idx != NULL, "%s", es_last_error());
+	if (idx)
+		CHECK_STR(es_index_path(idx), esi);
+	es_index_destroy(idx);
+	free(g.b);
+	free(x.b);
 }
 
 /* Simulated reads from the test genome: n reads of len bases with 1% substitutions and 0.1% indels, both strands. */
@@ -487,6 +622,9 @@ TEST(store_ivf_lists)
 	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "PQ6"));
 	opt.code_kind = ES_CODE_PQ6; opt.ivf_lists = 70000;
 	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "list count"));
+	opt.ivf_lists = 32; opt.n_threads = ES_MAX_THREADS + 1;
+	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "thread count 65"));
+	opt.n_threads = 1;
 	es_index_t *idx = es_index_load(p1), *flat = es_index_load(make_index(ES_CODE_PQ6));
 	CHECK(idx && flat);
 	if (idx && flat) {
