@@ -152,7 +152,10 @@ TEST(store_roundtrip)
 		CHECK(own >= valid - 2);
 		/* scores best first */
 		int sorted = 1;
-		for (int i = 0; i < nq; i++) for (int j = 1; j < k; j++) if (ia[i * k + j] >= 0 && sa[i * k + j] > sa[i * k + j - 1]) sorted = 0;
+		for (int i = 0; i < nq; i++)
+			for (int j = 1; j < k; j++)
+				if (ia[i * k + j] >= 0 && sa[i * k + j] > sa[i * k + j - 1])
+					sorted = 0;
 		CHECK(sorted);
 	}
 	char prefix[512];
@@ -199,7 +202,8 @@ TEST(store_refuses_damaged_files)
 		es_index_t *idx = es_index_load(p);
 		CHECKF(idx == NULL, "%s accepted", cases[i].name);
 		CHECKF(strstr(es_last_error(), p) != NULL, "error does not name the file: %s", es_last_error());
-		CHECKF(strstr(es_last_error(), cases[i].msg) != NULL, "%s: '%s' lacks '%s'", cases[i].name, es_last_error(), cases[i].msg);
+		CHECKF(strstr(es_last_error(), cases[i].msg) != NULL, "%s: '%s' lacks '%s'", cases[i].name, es_last_error(),
+		       cases[i].msg);
 		es_index_destroy(idx);
 	}
 	snprintf(p, sizeof p, "%s/empty.esi", dir);
@@ -364,7 +368,8 @@ TEST(store_load_fasta_path_like_bwa)
 typedef struct { uint8_t **seq; int *len; int64_t *beg, *end; int n; } reads_t;
 static reads_t sim_reads(const es_ref_t *ref, int n, int len, uint64_t seed)
 {
-	reads_t r = { malloc(n * sizeof(uint8_t *)), malloc(n * sizeof(int)), malloc(n * sizeof(int64_t)), malloc(n * sizeof(int64_t)), n };
+	reads_t r = { malloc(n * sizeof(uint8_t *)), malloc(n * sizeof(int)), malloc(n * sizeof(int64_t)),
+		malloc(n * sizeof(int64_t)), n };
 	es_rng_t rng;
 	es_rng_seed(&rng, seed);
 	es_sim_err_t err = { 0.01, 0.0005, 0.0005, ES_SIM_INDEL_EXT };
@@ -385,7 +390,15 @@ static reads_t sim_reads(const es_ref_t *ref, int n, int len, uint64_t seed)
 	free(src);
 	return r;
 }
-static void reads_free(reads_t *r) { for (int i = 0; i < r->n; i++) free(r->seq[i]); free(r->seq); free(r->len); free(r->beg); free(r->end); }
+static void reads_free(reads_t *r)
+{
+	for (int i = 0; i < r->n; i++)
+		free(r->seq[i]);
+	free(r->seq);
+	free(r->len);
+	free(r->beg);
+	free(r->end);
+}
 
 /* percent of reads with a locus among the first K overlapping the true origin */
 static double locus_recall(const es_index_t *idx, const es_encoder_t *enc, reads_t *r, int K, int flags, int *bad_loci)
@@ -423,7 +436,8 @@ TEST(store_recall_approx_vs_exact)
 		int bad1, bad2;
 		double ra = locus_recall(idx, enc, &r, 16, 0, &bad1), rx = locus_recall(idx, enc, &r, 16, ES_SEARCH_EXACT, &bad2);
 		CHECKF(rx >= 97.0, "exact recall %.1f", rx);
-		CHECKF(ra >= rx - 1.0, "%s: approximate %.1f vs exact %.1f", kind == ES_CODE_PQ4 ? "pq4" : kind == ES_CODE_PQ6 ? "pq6" : "sign", ra, rx);
+		const char *kn = kind == ES_CODE_PQ4 ? "pq4" : kind == ES_CODE_PQ6 ? "pq6" : "sign";
+		CHECKF(ra >= rx - 1.0, "%s: approximate %.1f vs exact %.1f", kn, ra, rx);
 		CHECK_EQ_INT(bad1 + bad2, 0);
 		reads_free(&r);
 		es_encoder_destroy(enc);
@@ -469,7 +483,8 @@ static int same_state(const es_hamq_t *a, const es_hamq_t *b)
 TEST(store_kernels_match_scalar)
 {
 	__builtin_cpu_init();
-	int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw");
+	int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")
+	             && __builtin_cpu_supports("avx512bw");
 	int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
 	es_rng_t rng;
 	es_rng_seed(&rng, 3);
@@ -478,7 +493,9 @@ TEST(store_kernels_match_scalar)
 	for (int64_t i = 0; i < n * 4; i++) codes[i] = es_rng_next(&rng);
 	/* plant near-duplicates of the query so the buffer fills and shrinks */
 	uint64_t q[4] = { es_rng_next(&rng), es_rng_next(&rng), es_rng_next(&rng), es_rng_next(&rng) };
-	for (int i = 0; i < 300; i++) for (int j = 0; j < 4; j++) codes[j * n + i * 13] = q[j] ^ (1ULL << es_rng_below(&rng, 64));
+	for (int i = 0; i < 300; i++)
+		for (int j = 0; j < 4; j++)
+			codes[j * n + i * 13] = q[j] ^ (1ULL << es_rng_below(&rng, 64));
 	uint32_t id[3][200];
 	uint16_t dist[3][200];
 	int ranges[][2] = { { 0, 5000 }, { 3, 4999 }, { 17, 18 }, { 4992, 5000 }, { 100, 101 } };
@@ -488,8 +505,16 @@ TEST(store_kernels_match_scalar)
 			es_hamq_t st[3];
 			for (int v = 0; v < 3; v++) st[v] = (es_hamq_t){ 64 * nw + 1, 40, 0, 200, id[v], dist[v] };
 			es_hamscan_scalar(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[0]);
-			if (has2) { es_hamscan_avx2(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[1]); mism += !same_state(&st[0], &st[1]); runs++; }
-			if (has512) { es_hamscan_avx512(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[2]); mism += !same_state(&st[0], &st[2]); runs++; }
+			if (has2) {
+				es_hamscan_avx2(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[1]);
+				mism += !same_state(&st[0], &st[1]);
+				runs++;
+			}
+			if (has512) {
+				es_hamscan_avx512(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[2]);
+				mism += !same_state(&st[0], &st[2]);
+				runs++;
+			}
 		}
 	CHECK_EQ_INT(mism, 0);
 	/* PQ4 fast scan: random codes and tables, M = 8, 16, 32 */
@@ -504,8 +529,16 @@ TEST(store_kernels_match_scalar)
 			es_hamq_t st[3];
 			for (int v = 0; v < 3; v++) st[v] = (es_hamq_t){ 256, 40, 0, 200, id[v], dist[v] };
 			es_pqscan_scalar(pq, M, pranges[r][0], pranges[r][1], lut, &st[0]);
-			if (has2) { es_pqscan_avx2(pq, M, pranges[r][0], pranges[r][1], lut, &st[1]); mism += !same_state(&st[0], &st[1]); runs++; }
-			if (has512) { es_pqscan_avx512(pq, M, pranges[r][0], pranges[r][1], lut, &st[2]); mism += !same_state(&st[0], &st[2]); runs++; }
+			if (has2) {
+				es_pqscan_avx2(pq, M, pranges[r][0], pranges[r][1], lut, &st[1]);
+				mism += !same_state(&st[0], &st[1]);
+				runs++;
+			}
+			if (has512) {
+				es_pqscan_avx512(pq, M, pranges[r][0], pranges[r][1], lut, &st[2]);
+				mism += !same_state(&st[0], &st[2]);
+				runs++;
+			}
 			CHECK(st[0].n > 0);
 		}
 	}
@@ -520,7 +553,11 @@ TEST(store_kernels_match_scalar)
 			es_hamq_t st[2];
 			for (int v = 0; v < 2; v++) st[v] = (es_hamq_t){ 256, 40, 0, 200, id[v], dist[v] };
 			es_pq6scan_scalar(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[0]);
-			if (has_vbmi) { es_pq6scan_avx512(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[1]); mism += !same_state(&st[0], &st[1]); runs++; }
+			if (has_vbmi) {
+				es_pq6scan_avx512(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[1]);
+				mism += !same_state(&st[0], &st[1]);
+				runs++;
+			}
 			CHECK(st[0].n > 0);
 		}
 	}
@@ -572,7 +609,8 @@ TEST(store_checksum)
 }
 
 /* Build the test genome's index with opt at 1 and at 3 threads into NAME1.esi / NAME3.esi; 1 if the files are equal. */
-static int builds_equal(const es_ref_t *ref, const es_encoder_t *enc, es_index_opt_t *opt, const char *name, char *p1, char *p3)
+static int builds_equal(const es_ref_t *ref, const es_encoder_t *enc, es_index_opt_t *opt, const char *name,
+                        char *p1, char *p3)
 {
 	snprintf(p1, 600, "%s/%s1.esi", es_test_tmpdir(), name);
 	snprintf(p3, 600, "%s/%s3.esi", es_test_tmpdir(), name);
@@ -665,7 +703,14 @@ TEST(store_ivf_lists)
 }
 
 #include <pthread.h>
-typedef struct { const es_index_t *idx; const es_encoder_t *enc; reads_t *r; es_locus_t *l; int *nl; int ret; } cand_job_t;
+typedef struct {
+	const es_index_t *idx;
+	const es_encoder_t *enc;
+	reads_t *r;
+	es_locus_t *l;
+	int *nl;
+	int ret;
+} cand_job_t;
 static void *cand_thread(void *arg)
 {
 	cand_job_t *j = arg;
