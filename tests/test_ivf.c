@@ -68,7 +68,11 @@ TEST(ivf_assign_and_probe_match_brute_force)
 	int ok = 1;
 	for (int c = 0; c < C; c++) ok &= all[c] == c;
 	CHECK(ok);
-	free(cent); free(x); free(lab); free(probe); free(scr);
+	free(cent);
+	free(x);
+	free(lab);
+	free(probe);
+	free(scr);
 }
 
 /* mean inner product of each point with its nearest centroid (the objective k-means raises) */
@@ -125,5 +129,11 @@ TEST(ivf_train_finds_planted_clusters)
 	}
 	CHECKF(impure <= N / 200, "%d of %d points outside their list's group", impure, N);
 	for (int l = 0; l < C; l++) CHECK_NEAR(dot(c1 + l * DIM, c1 + l * DIM, DIM), 1.0, 1e-4);
-	free(dir); free(x); free(src); free(c0); free(c1); free(c3); free(lab);
+	free(dir);
+	free(x);
+	free(src);
+	free(c0);
+	free(c1);
+	free(c3);
+	free(lab);
 }

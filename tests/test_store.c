@@ -57,7 +57,10 @@ static const char *make_index(int kind)
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
 	es_index_opt_init(&opt);
-	opt.w = TW; opt.stride = TS; opt.n_threads = 2; opt.code_kind = kind;
+	opt.w = TW;
+	opt.stride = TS;
+	opt.n_threads = 2;
+	opt.code_kind = kind;
 	int64_t st[2];
 	int ret = es_index_build(ref, enc, &opt, p, st);
 	if (ret != 0) fprintf(stderr, "    build failed: %s\n", es_last_error());
@@ -106,7 +109,11 @@ TEST(store_roundtrip)
 	const char *ip = make_index(ES_CODE_PQ6);
 	es_index_t *a = es_index_load(ip), *b = es_index_load(ip);
 	CHECK(a && b);
-	if (!a || !b) { es_index_destroy(a); es_index_destroy(b); return; }
+	if (!a || !b) {
+		es_index_destroy(a);
+		es_index_destroy(b);
+		return;
+	}
 	es_ref_t *fa = es_ref_load_fasta(make_genome());
 	const es_ref_t *r = es_index_ref(a);
 	CHECK_EQ_INT(r->len, fa->len);
@@ -164,10 +171,17 @@ TEST(store_roundtrip)
 	es_index_t *c = es_index_load(prefix);
 	CHECK(c != NULL);
 	es_index_destroy(c);
-	free(q); free(ia); free(ib); free(sa); free(sb); free(x); free(y);
+	free(q);
+	free(ia);
+	free(ib);
+	free(sa);
+	free(sb);
+	free(x);
+	free(y);
 	es_encoder_destroy(enc);
 	es_ref_destroy(fa);
-	es_index_destroy(a); es_index_destroy(b);
+	es_index_destroy(a);
+	es_index_destroy(b);
 }
 
 static void copy_file(const char *from, const char *to, long keep, long flip)
@@ -175,7 +189,8 @@ static void copy_file(const char *from, const char *to, long keep, long flip)
 	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
 	int ch;
 	for (long i = 0; (ch = fgetc(in)) != EOF && (keep < 0 || i < keep); i++) fputc(i == flip ? ch ^ 0x10 : ch, out);
-	fclose(in); fclose(out);
+	fclose(in);
+	fclose(out);
 }
 
 TEST(store_refuses_damaged_files)
@@ -382,9 +397,14 @@ static reads_t sim_reads(const es_ref_t *ref, int n, int len, uint64_t seed)
 		es_ref_get(ref, pos, pos + srcn, src);
 		r.seq[i] = malloc(len);
 		int used;
-		if (es_sim_mutate(src, srcn, len, &err, &rng, r.seq[i], &used) != 0) { free(r.seq[i]); continue; }
+		if (es_sim_mutate(src, srcn, len, &err, &rng, r.seq[i], &used) != 0) {
+			free(r.seq[i]);
+			continue;
+		}
 		if (es_rng_below(&rng, 2)) es_revcomp(r.seq[i], len);
-		r.len[i] = len; r.beg[i] = pos; r.end[i] = pos + used;
+		r.len[i] = len;
+		r.beg[i] = pos;
+		r.end[i] = pos + used;
 		i++;
 	}
 	free(src);
@@ -419,7 +439,8 @@ static double locus_recall(const es_index_t *idx, const es_encoder_t *enc, reads
 		}
 		hit += found;
 	}
-	free(l); free(nl);
+	free(l);
+	free(nl);
 	return 100.0 * hit / r->n;
 }
 
@@ -570,7 +591,8 @@ TEST(store_kernels_match_scalar)
 	int planted = 0;
 	for (int i = 0; i < s0.n; i++) planted += s0.dist[i] <= 4;
 	CHECK(planted >= 40);
-	free(codes); free(pq);
+	free(codes);
+	free(pq);
 }
 
 TEST(store_search_simd_equals_scalar)
@@ -620,7 +642,11 @@ static int builds_equal(const es_ref_t *ref, const es_encoder_t *enc, es_index_o
 	CHECK(es_index_build(ref, enc, opt, p3, NULL) == 0);
 	FILE *a = fopen(p1, "rb"), *b = fopen(p3, "rb");
 	int same = a && b;
-	if (a && b) { int x, y; do { x = fgetc(a); y = fgetc(b); if (x != y) { same = 0; break; } } while (x != EOF); }
+	for (int x = 0, y = 0; same && x != EOF;) {
+		x = fgetc(a);
+		y = fgetc(b);
+		same = x == y;
+	}
 	if (a) fclose(a);
 	if (b) fclose(b);
 	return same;
@@ -633,7 +659,8 @@ TEST(store_build_is_deterministic)
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
 	es_index_opt_init(&opt);
-	opt.w = TW; opt.stride = TS;
+	opt.w = TW;
+	opt.stride = TS;
 	char p1[600], p3[600];
 	CHECK(builds_equal(ref, enc, &opt, "det", p1, p3));
 	/* no temporary file is left behind */
@@ -652,15 +679,19 @@ TEST(store_ivf_lists)
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
 	es_index_opt_init(&opt);
-	opt.w = TW; opt.stride = TS; opt.ivf_lists = 32;
+	opt.w = TW;
+	opt.stride = TS;
+	opt.ivf_lists = 32;
 	char p1[600], p3[600];
 	CHECK(builds_equal(ref, enc, &opt, "ivf", p1, p3));
 	/* lists need PQ6 codes; the count is bounded */
 	opt.code_kind = ES_CODE_SIGN;
 	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "PQ6"));
-	opt.code_kind = ES_CODE_PQ6; opt.ivf_lists = 70000;
+	opt.code_kind = ES_CODE_PQ6;
+	opt.ivf_lists = 70000;
 	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "list count"));
-	opt.ivf_lists = 32; opt.n_threads = ES_MAX_THREADS + 1;
+	opt.ivf_lists = 32;
+	opt.n_threads = ES_MAX_THREADS + 1;
 	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "thread count 65"));
 	opt.n_threads = 1;
 	es_index_t *idx = es_index_load(p1), *flat = es_index_load(make_index(ES_CODE_PQ6));
@@ -693,7 +724,9 @@ TEST(store_ivf_lists)
 		CHECK(es_index_search(flat, n, q, k, 0, i2, NULL) == 0);
 		for (int i = 0; i < n; i++) agree += i1[(size_t)i * k] == i2[(size_t)i * k];
 		CHECKF(agree >= n * 98 / 100, "%d of %d top windows agree", agree, n);
-		free(q); free(i1); free(i2);
+		free(q);
+		free(i1);
+		free(i2);
 		reads_free(&r);
 	}
 	es_index_destroy(idx);
@@ -745,7 +778,9 @@ TEST(store_candidates_thread_safe)
 			diff += a->beg != c->beg || a->end != c->end || a->score != c->score;
 		}
 	CHECK_EQ_INT(diff, 0);
-	free(l0); free(l1); free(l2);
+	free(l0);
+	free(l1);
+	free(l2);
 	reads_free(&r);
 	es_encoder_destroy(enc);
 	es_index_destroy(idx);
