@@ -1,7 +1,7 @@
 /* ann.c — approximate-search kernels: sign-bit codes of window embeddings, the scalar Hamming scan (the twin of the
  * AVX2/AVX-512 scans in ann_avx2.c / ann_avx512.c), run-time dispatch, the float x int8 inner product and the fast
  * section checksum of the index file. */
-#include "store.h"
+#include "ann.h"
 #include "util.h"
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +12,31 @@
  * code), thr drops to the tie level and only the first ties in window order are kept, up to keep in all. */
 void es_hamq_shrink(es_hamq_t *st)
 {
-	int hist[260];
+	int hist[ES_HAMQ_MAX_DIST + 2];   /* one spare: d stops at MAX + 1 only if fewer than keep entries */
 	memset(hist, 0, sizeof hist);
-	for (int i = 0; i < st->n; i++) hist[st->dist[i]]++;
-	int cum = 0, d;
-	for (d = 0; d < 259; d++) { cum += hist[d]; if (cum >= st->keep) break; }
-	int nthr = d + 1, ties = st->n;   /* ties: how many entries at distance d may stay */
-	if (cum > st->cap - st->cap / 4) { nthr = d; ties = st->keep - (cum - hist[d]); }
-	if (nthr > st->thr) nthr = st->thr;   /* thr never rises */
-	int j = 0;
 	for (int i = 0; i < st->n; i++)
-		if (st->dist[i] < d || (st->dist[i] == d && ties-- > 0)) { st->id[j] = st->id[i]; st->dist[j] = st->dist[i]; j++; }
+		hist[st->dist[i]]++;
+	int cum = 0, d;
+	for (d = 0; d <= ES_HAMQ_MAX_DIST; d++) {
+		cum += hist[d];
+		if (cum >= st->keep)
+			break;
+	}
+	int nthr = d + 1, ties = st->n;   /* ties: how many entries at distance d may stay */
+	if (cum > st->cap - st->cap / 4) {
+		nthr = d;
+		ties = st->keep - (cum - hist[d]);
+	}
+	if (nthr > st->thr)
+		nthr = st->thr;   /* thr never rises */
+	int j = 0;
+	for (int i = 0; i < st->n; i++) {
+		if (st->dist[i] < d || (st->dist[i] == d && ties-- > 0)) {
+			st->id[j] = st->id[i];
+			st->dist[j] = st->dist[i];
+			j++;
+		}
+	}
 	st->n = j;
 	st->thr = nthr;
 }
@@ -36,11 +50,13 @@ static inline int popcount64_swar(uint64_t x)
 	return (int)((x * 0x0101010101010101ULL) >> 56);
 }
 
-void es_hamscan_scalar(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q, es_hamq_t *st)
+void es_hamscan_scalar(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q,
+                       es_hamq_t *st)
 {
 	for (int64_t i = beg; i < end; i++) {
 		int d = 0;
-		for (int j = 0; j < nw; j++) d += popcount64_swar(codes[(int64_t)j * n_total + i] ^ q[j]);
+		for (int j = 0; j < nw; j++)
+			d += popcount64_swar(codes[(int64_t)j * n_total + i] ^ q[j]);
 		es_hamq_push(st, (uint32_t)i, d);
 	}
 }
@@ -50,8 +66,10 @@ void es_hamscan_scalar(const uint64_t *codes, int64_t n_total, int nw, int64_t b
 static int simd_level(int can512, int can2)
 {
 	const char *force = getenv("ES_SIMD");
-	if (force && strcmp(force, "scalar") == 0) return 0;
-	if (force && strcmp(force, "avx2") == 0) can512 = 0;
+	if (force && strcmp(force, "scalar") == 0)
+		return 0;
+	if (force && strcmp(force, "avx2") == 0)
+		can512 = 0;
 	return can512 ? 2 : can2 ? 1 : 0;
 }
 
@@ -60,10 +78,11 @@ es_hamscan_fn es_hamscan_best(const char **name)
 	__builtin_cpu_init();
 	int lv = simd_level(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq"),
 	                    __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"));
-	if (lv == 2) { if (name) *name = "avx512"; return es_hamscan_avx512; }
-	if (lv == 1) { if (name) *name = "avx2"; return es_hamscan_avx2; }
-	if (name) *name = "scalar";
-	return es_hamscan_scalar;
+	static const es_hamscan_fn fn[3] = { es_hamscan_scalar, es_hamscan_avx2, es_hamscan_avx512 };
+	static const char *names[3] = { "scalar", "avx2", "avx512" };
+	if (name)
+		*name = names[lv];
+	return fn[lv];
 }
 
 float es_dot_f32_i8(const float *q, const int8_t *v, float scale, int dim)
@@ -72,8 +91,10 @@ float es_dot_f32_i8(const float *q, const int8_t *v, float scale, int dim)
 	float s[8] = { 0 };
 	int i = 0;
 	for (; i + 8 <= dim; i += 8)
-		for (int j = 0; j < 8; j++) s[j] += q[i + j] * (float)v[i + j];
-	for (; i < dim; i++) s[0] += q[i] * (float)v[i];
+		for (int j = 0; j < 8; j++)
+			s[j] += q[i + j] * (float)v[i + j];
+	for (; i < dim; i++)
+		s[0] += q[i] * (float)v[i];
 	return scale * (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
 }
 
@@ -84,8 +105,10 @@ void es_code_make(const float *R, int code_bits, int dim, const float *x, uint64
 	for (int b = 0; b < code_bits; b++) {
 		const float *r = R + (size_t)b * dim;
 		float s = 0;
-		for (int i = 0; i < dim; i++) s += r[i] * x[i];
-		if (s >= 0) code[b >> 6] |= 1ULL << (b & 63);
+		for (int i = 0; i < dim; i++)
+			s += r[i] * x[i];
+		if (s >= 0)
+			code[b >> 6] |= 1ULL << (b & 63);
 	}
 }
 
@@ -94,7 +117,8 @@ uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed)
 	const uint8_t *p = buf;
 	const uint64_t P = 0x9fb21c651e98df25ULL;
 	uint64_t h[4];
-	for (int j = 0; j < 4; j++) h[j] = es_hash64(seed + (uint64_t)j);
+	for (int j = 0; j < 4; j++)
+		h[j] = es_hash64(seed + (uint64_t)j);
 	size_t i = 0;
 	/* (h ^ w) * odd and h ^= h >> 29 are bijections: any change to one word changes that lane's final state */
 	for (; i + 32 <= n; i += 32)
@@ -105,7 +129,14 @@ uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed)
 			h[j] ^= h[j] >> 29;
 		}
 	uint64_t t = 0;
-	for (int s = 0; i < n; i++, s++) { t |= (uint64_t)p[i] << (8 * (s & 7)); if ((s & 7) == 7) { h[0] = (h[0] ^ t) * P; h[0] ^= h[0] >> 29; t = 0; } }
+	for (int s = 0; i < n; i++, s++) {   /* the tail: whole 8-byte words into lane 0, the rest into lane 1 */
+		t |= (uint64_t)p[i] << (8 * (s & 7));
+		if ((s & 7) == 7) {
+			h[0] = (h[0] ^ t) * P;
+			h[0] ^= h[0] >> 29;
+			t = 0;
+		}
+	}
 	h[1] = (h[1] ^ t) * P;
 	return es_hash64(h[0] ^ es_hash64(h[1] ^ es_hash64(h[2] ^ es_hash64(h[3] ^ (uint64_t)n))));
 }
@@ -125,8 +156,14 @@ static int nearest_centroid(const float *v, const float *c, int K, int ds)
 	float bd = INFINITY;
 	for (int k = 0; k < K; k++) {
 		float d = 0;
-		for (int t = 0; t < ds; t++) { float e = v[t] - c[k * ds + t]; d += e * e; }
-		if (d < bd) { bd = d; best = k; }
+		for (int t = 0; t < ds; t++) {
+			float e = v[t] - c[k * ds + t];
+			d += e * e;
+		}
+		if (d < bd) {
+			bd = d;
+			best = k;
+		}
 	}
 	return best;
 }
@@ -151,18 +188,24 @@ void es_pq_train(const float *x, int64_t n, int dim, int M, int K, uint64_t seed
 				const float *v = x + i * dim + j * ds;
 				int best = nearest_centroid(v, c, K, ds);
 				cnt[best]++;
-				for (int t = 0; t < ds; t++) sum[best * ds + t] += v[t];
+				for (int t = 0; t < ds; t++)
+					sum[best * ds + t] += v[t];
 			}
 			for (int k = 0; k < K; k++) {
 				if (cnt[k] == 0) {   /* an empty cluster restarts at a random point */
 					int64_t r = (int64_t)es_rng_below(&rng, (uint64_t)n);
 					memcpy(c + k * ds, x + r * dim + j * ds, ds * sizeof(float));
-				} else for (int t = 0; t < ds; t++) c[k * ds + t] = (float)(sum[k * ds + t] / cnt[k]);
+				} else {
+					for (int t = 0; t < ds; t++)
+						c[k * ds + t] = (float)(sum[k * ds + t] / cnt[k]);
+				}
 			}
 		}
 		memcpy(cb + (size_t)j * K * ds, c, K * ds * sizeof(float));
 	}
-	free(c); free(sum); free(cnt);
+	free(c);
+	free(sum);
+	free(cnt);
 }
 
 void es_pq_encode(const float *cb, int dim, int M, int K, const float *x, uint8_t *nib)
@@ -176,7 +219,8 @@ void es_pq_encode(const float *cb, int dim, int M, int K, const float *x, uint8_
 void es_pq_store(uint8_t *codes, int M, int64_t w, const uint8_t *nib)
 {
 	uint8_t *b = codes + (w >> 6) * (int64_t)(M / 2) * 64 + (w & 63);
-	for (int p = 0; p < M / 2; p++) b[p * 64] = (uint8_t)(nib[2 * p] | nib[2 * p + 1] << 4);
+	for (int p = 0; p < M / 2; p++)
+		b[p * 64] = (uint8_t)(nib[2 * p] | nib[2 * p + 1] << 4);
 }
 
 void es_pq_lut(const float *cb, int dim, int M, int K, const float *q, uint8_t *lut)
@@ -187,13 +231,22 @@ void es_pq_lut(const float *cb, int dim, int M, int K, const float *q, uint8_t *
 		float d[64], mx = -INFINITY;
 		for (int k = 0; k < K; k++) {
 			d[k] = 0;
-			for (int t = 0; t < ds; t++) d[k] += q[j * ds + t] * cb[((size_t)j * K + k) * ds + t];
-			if (d[k] > mx) mx = d[k];
+			for (int t = 0; t < ds; t++)
+				d[k] += q[j * ds + t] * cb[((size_t)j * K + k) * ds + t];
+			if (d[k] > mx)
+				mx = d[k];
 		}
-		for (int k = 0; k < K; k++) { bad[j * K + k] = mx - d[k]; if (bad[j * K + k] > range) range = bad[j * K + k]; }
+		for (int k = 0; k < K; k++) {
+			bad[j * K + k] = mx - d[k];
+			if (bad[j * K + k] > range)
+				range = bad[j * K + k];
+		}
 	}
 	float s = range > 0 ? lmax / range : 0;
-	for (int i = 0; i < M * K; i++) { long v = lrintf(bad[i] * s); lut[i] = (uint8_t)(v > lmax ? lmax : v < 0 ? 0 : v); }
+	for (int i = 0; i < M * K; i++) {
+		long v = lrintf(bad[i] * s);
+		lut[i] = (uint8_t)(v > lmax ? lmax : v < 0 ? 0 : v);
+	}
 	free(bad);
 }
 
@@ -202,7 +255,8 @@ void es_pqscan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, con
 	for (int64_t w = beg; w < end; w++) {
 		const uint8_t *b = codes + (w >> 6) * (int64_t)(M / 2) * 64 + (w & 63);
 		int d = 0;
-		for (int p = 0; p < M / 2; p++) d += lut[32 * p + (b[p * 64] & 15)] + lut[32 * p + 16 + (b[p * 64] >> 4)];
+		for (int p = 0; p < M / 2; p++)
+			d += lut[32 * p + (b[p * 64] & 15)] + lut[32 * p + 16 + (b[p * 64] >> 4)];
 		es_hamq_push(st, (uint32_t)w, d);
 	}
 }
@@ -210,11 +264,13 @@ void es_pqscan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, con
 es_pqscan_fn es_pqscan_best(const char **name)
 {
 	__builtin_cpu_init();
-	int lv = simd_level(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"), __builtin_cpu_supports("avx2"));
-	if (lv == 2) { if (name) *name = "avx512"; return es_pqscan_avx512; }
-	if (lv == 1) { if (name) *name = "avx2"; return es_pqscan_avx2; }
-	if (name) *name = "scalar";
-	return es_pqscan_scalar;
+	int lv = simd_level(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"),
+	                    __builtin_cpu_supports("avx2"));
+	static const es_pqscan_fn fn[3] = { es_pqscan_scalar, es_pqscan_avx2, es_pqscan_avx512 };
+	static const char *names[3] = { "scalar", "avx2", "avx512" };
+	if (name)
+		*name = names[lv];
+	return fn[lv];
 }
 
 /* PQ6: M subspaces x 64 centroids, one byte per subspace: block of 64 windows, byte (w/64)*M*64 + j*64 + w%64.
@@ -222,7 +278,8 @@ es_pqscan_fn es_pqscan_best(const char **name)
 void es_pq6_store(uint8_t *codes, int M, int64_t w, const uint8_t *code)
 {
 	uint8_t *b = codes + (w >> 6) * (int64_t)M * 64 + (w & 63);
-	for (int j = 0; j < M; j++) b[j * 64] = code[j];
+	for (int j = 0; j < M; j++)
+		b[j * 64] = code[j];
 }
 
 void es_pq6scan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
@@ -230,7 +287,8 @@ void es_pq6scan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, co
 	for (int64_t w = beg; w < end; w++) {
 		const uint8_t *b = codes + (w >> 6) * (int64_t)M * 64 + (w & 63);
 		int d = 0;
-		for (int j = 0; j < M; j++) d += lut[64 * j + (b[j * 64] & 63)];
+		for (int j = 0; j < M; j++)
+			d += lut[64 * j + (b[j * 64] & 63)];
 		es_hamq_push(st, (uint32_t)w, d);
 	}
 }
@@ -238,8 +296,14 @@ void es_pq6scan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, co
 es_pqscan_fn es_pq6scan_best(const char **name)
 {
 	__builtin_cpu_init();
-	int lv = simd_level(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi"), 0);
-	if (lv == 2) { if (name) *name = "avx512vbmi"; return es_pq6scan_avx512; }
-	if (name) *name = "scalar";
+	int vbmi = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+	           && __builtin_cpu_supports("avx512vbmi");
+	if (simd_level(vbmi, 0) == 2) {
+		if (name)
+			*name = "avx512vbmi";
+		return es_pq6scan_avx512;
+	}
+	if (name)
+		*name = "scalar";
 	return es_pq6scan_scalar;
 }

@@ -1,6 +1,6 @@
 /* ann_avx2.c — the Hamming scan with AVX2: 4 windows per step, popcount by nibble lookup (vpshufb) and vpsadbw
  * (Mula's method), for CPUs without AVX-512 VPOPCNTDQ. Twin of es_hamscan_scalar (ann.c). */
-#include "store.h"
+#include "ann.h"
 #include <immintrin.h>
 
 static inline __m256i popcnt256(__m256i v)
@@ -13,16 +13,20 @@ static inline __m256i popcnt256(__m256i v)
 	return _mm256_sad_epu8(cnt, _mm256_setzero_si256());  /* four 64-bit sums */
 }
 
-void es_hamscan_avx2(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q, es_hamq_t *st)
+void es_hamscan_avx2(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q,
+                     es_hamq_t *st)
 {
 	__m256i qv[8];
-	for (int j = 0; j < nw && j < 8; j++) qv[j] = _mm256_set1_epi64x((long long)q[j]);
+	for (int j = 0; j < nw && j < 8; j++)
+		qv[j] = _mm256_set1_epi64x((long long)q[j]);
 	__m256i thrv = _mm256_set1_epi64x(st->thr);
 	int64_t i = beg;
 	for (; i + 4 <= end; i += 4) {
 		__m256i acc = popcnt256(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(codes + i)), qv[0]));
-		for (int j = 1; j < nw; j++)
-			acc = _mm256_add_epi64(acc, popcnt256(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(codes + (int64_t)j * n_total + i)), qv[j])));
+		for (int j = 1; j < nw; j++) {
+			__m256i c = _mm256_loadu_si256((const __m256i *)(codes + (int64_t)j * n_total + i));
+			acc = _mm256_add_epi64(acc, popcnt256(_mm256_xor_si256(c, qv[j])));
+		}
 		int m = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(thrv, acc)));
 		if (m) {
 			uint64_t d[4];
@@ -37,7 +41,8 @@ void es_hamscan_avx2(const uint64_t *codes, int64_t n_total, int nw, int64_t beg
 	}
 	for (; i < end; i++) {
 		int d = 0;
-		for (int j = 0; j < nw; j++) d += __builtin_popcountll(codes[(int64_t)j * n_total + i] ^ q[j]);
+		for (int j = 0; j < nw; j++)
+			d += __builtin_popcountll(codes[(int64_t)j * n_total + i] ^ q[j]);
 		es_hamq_push(st, (uint32_t)i, d);
 	}
 }
@@ -50,7 +55,8 @@ void es_pqscan_avx2(const uint8_t *codes, int M, int64_t beg, int64_t end, const
 		const uint8_t *c = codes + (b0 >> 6) * (int64_t)(M / 2) * 64;
 		for (int h = 0; h < 2; h++) {
 			int64_t h0 = b0 + 32 * h;
-			if (h0 >= end || h0 + 32 <= beg) continue;
+			if (h0 >= end || h0 + 32 <= beg)
+				continue;
 			__m256i acc = _mm256_setzero_si256();
 			for (int p = 0; p < M / 2; p++) {
 				__m256i v = _mm256_loadu_si256((const __m256i *)(c + p * 64 + 32 * h));
@@ -60,13 +66,16 @@ void es_pqscan_avx2(const uint8_t *codes, int M, int64_t beg, int64_t end, const
 				acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(l1, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
 			}
 			uint32_t m;
-			if (st->thr > 255) m = ~0u;
-			else {  /* unsigned acc < thr  <=>  max(acc, thr-1) == thr-1 */
+			if (st->thr > 255) {
+				m = ~0u;
+			} else {  /* unsigned acc < thr  <=>  max(acc, thr-1) == thr-1 */
 				__m256i t = _mm256_set1_epi8((char)(st->thr - 1));
 				m = st->thr == 0 ? 0 : (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(acc, t), t));
 			}
-			if (h0 < beg) m &= ~0u << (beg - h0);
-			if (end - h0 < 32) m &= (uint32_t)(((uint64_t)1 << (end - h0)) - 1);
+			if (h0 < beg)
+				m &= ~0u << (beg - h0);
+			if (end - h0 < 32)
+				m &= (uint32_t)(((uint64_t)1 << (end - h0)) - 1);
 			if (m) {
 				uint8_t d[32];
 				_mm256_storeu_si256((__m256i *)d, acc);

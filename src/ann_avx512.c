@@ -1,18 +1,22 @@
 /* ann_avx512.c — the Hamming scan with AVX-512 VPOPCNTDQ: 8 windows per step, distances of each code plane added
  * lane-wise; only windows under the query's threshold leave the vector unit. Twin of es_hamscan_scalar (ann.c). */
-#include "store.h"
+#include "ann.h"
 #include <immintrin.h>
 
-void es_hamscan_avx512(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q, es_hamq_t *st)
+void es_hamscan_avx512(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q,
+                       es_hamq_t *st)
 {
 	__m512i qv[8];
-	for (int j = 0; j < nw && j < 8; j++) qv[j] = _mm512_set1_epi64((long long)q[j]);
+	for (int j = 0; j < nw && j < 8; j++)
+		qv[j] = _mm512_set1_epi64((long long)q[j]);
 	__m512i thrv = _mm512_set1_epi64(st->thr);
 	int64_t i = beg;
 	for (; i + 8 <= end; i += 8) {
 		__m512i acc = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(codes + i), qv[0]));
-		for (int j = 1; j < nw; j++)
-			acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(codes + (int64_t)j * n_total + i), qv[j])));
+		for (int j = 1; j < nw; j++) {
+			__m512i c = _mm512_loadu_si512(codes + (int64_t)j * n_total + i);
+			acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(c, qv[j])));
+		}
 		__mmask8 m = _mm512_cmplt_epi64_mask(acc, thrv);
 		if (m) {
 			uint64_t d[8];
@@ -27,18 +31,21 @@ void es_hamscan_avx512(const uint64_t *codes, int64_t n_total, int nw, int64_t b
 	}
 	for (; i < end; i++) {
 		int d = 0;
-		for (int j = 0; j < nw; j++) d += __builtin_popcountll(codes[(int64_t)j * n_total + i] ^ q[j]);
+		for (int j = 0; j < nw; j++)
+			d += __builtin_popcountll(codes[(int64_t)j * n_total + i] ^ q[j]);
 		es_hamq_push(st, (uint32_t)i, d);
 	}
 }
 
 /* PQ4 fast scan, 64 windows per step: per subspace pair one load, two nibble masks, two byte shuffles into the
  * query's tables, two byte adds (sums never exceed 255, see ann.c). */
-static inline __attribute__((always_inline)) void pqscan512(const uint8_t *codes, const int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
+static inline __attribute__((always_inline)) void pqscan512(const uint8_t *codes, const int M, int64_t beg,
+                                                            int64_t end, const uint8_t *lut, es_hamq_t *st)
 {
 	__m512i lv[64];
 #pragma GCC unroll 64
-	for (int j = 0; j < M; j++) lv[j] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(lut + 16 * j)));
+	for (int j = 0; j < M; j++)
+		lv[j] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(lut + 16 * j)));
 	const __m512i low = _mm512_set1_epi8(0x0f);
 	for (int64_t b0 = beg & ~(int64_t)63; b0 < end; b0 += 64) {
 		const uint8_t *c = codes + (b0 >> 6) * (int64_t)(M / 2) * 64;
@@ -47,11 +54,15 @@ static inline __attribute__((always_inline)) void pqscan512(const uint8_t *codes
 		for (int p = 0; p < M / 2; p++) {
 			__m512i v = _mm512_loadu_si512(c + p * 64);
 			acc = _mm512_add_epi8(acc, _mm512_shuffle_epi8(lv[2 * p], _mm512_and_si512(v, low)));
-			acc = _mm512_add_epi8(acc, _mm512_shuffle_epi8(lv[2 * p + 1], _mm512_and_si512(_mm512_srli_epi16(v, 4), low)));
+			__m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+			acc = _mm512_add_epi8(acc, _mm512_shuffle_epi8(lv[2 * p + 1], hi));
 		}
-		__mmask64 m = st->thr > 255 ? ~(__mmask64)0 : _mm512_cmplt_epu8_mask(acc, _mm512_set1_epi8((char)st->thr));
-		if (b0 < beg) m &= ~(__mmask64)0 << (beg - b0);
-		if (end - b0 < 64) m &= ((__mmask64)1 << (end - b0)) - 1;
+		__mmask64 m = st->thr > 255 ? ~(__mmask64)0
+		              : _mm512_cmplt_epu8_mask(acc, _mm512_set1_epi8((char)st->thr));
+		if (b0 < beg)
+			m &= ~(__mmask64)0 << (beg - b0);
+		if (end - b0 < 64)
+			m &= ((__mmask64)1 << (end - b0)) - 1;
 		if (m) {
 			uint8_t d[64];
 			_mm512_storeu_si512(d, acc);
@@ -67,19 +78,25 @@ static inline __attribute__((always_inline)) void pqscan512(const uint8_t *codes
 void es_pqscan_avx512(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
 {
 	/* constant M lets the compiler keep the tables in registers */
-	if (M == 16) pqscan512(codes, 16, beg, end, lut, st);
-	else if (M == 32) pqscan512(codes, 32, beg, end, lut, st);
-	else if (M == 8) pqscan512(codes, 8, beg, end, lut, st);
-	else pqscan512(codes, M, beg, end, lut, st);
+	if (M == 16)
+		pqscan512(codes, 16, beg, end, lut, st);
+	else if (M == 32)
+		pqscan512(codes, 32, beg, end, lut, st);
+	else if (M == 8)
+		pqscan512(codes, 8, beg, end, lut, st);
+	else
+		pqscan512(codes, M, beg, end, lut, st);
 }
 
 /* PQ6 scan, 64 windows per step: per subspace one load, one 64-entry byte permute (VBMI), one byte add. */
 __attribute__((target("avx512vbmi")))
-static inline __attribute__((always_inline)) void pq6scan512(const uint8_t *codes, const int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
+static inline __attribute__((always_inline)) void pq6scan512(const uint8_t *codes, const int M, int64_t beg,
+                                                             int64_t end, const uint8_t *lut, es_hamq_t *st)
 {
 	__m512i lv[64];
 #pragma GCC unroll 64
-	for (int j = 0; j < M; j++) lv[j] = _mm512_loadu_si512(lut + 64 * j);
+	for (int j = 0; j < M; j++)
+		lv[j] = _mm512_loadu_si512(lut + 64 * j);
 	for (int64_t b0 = beg & ~(int64_t)63; b0 < end; b0 += 64) {
 		const uint8_t *c = codes + (b0 >> 6) * (int64_t)M * 64;
 		__m512i acc = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();   /* two chains for ILP */
@@ -89,9 +106,12 @@ static inline __attribute__((always_inline)) void pq6scan512(const uint8_t *code
 			acc1 = _mm512_add_epi8(acc1, _mm512_permutexvar_epi8(_mm512_loadu_si512(c + (j + 1) * 64), lv[j + 1]));
 		}
 		acc = _mm512_add_epi8(acc, acc1);
-		__mmask64 m = st->thr > 255 ? ~(__mmask64)0 : _mm512_cmplt_epu8_mask(acc, _mm512_set1_epi8((char)st->thr));
-		if (b0 < beg) m &= ~(__mmask64)0 << (beg - b0);
-		if (end - b0 < 64) m &= ((__mmask64)1 << (end - b0)) - 1;
+		__mmask64 m = st->thr > 255 ? ~(__mmask64)0
+		              : _mm512_cmplt_epu8_mask(acc, _mm512_set1_epi8((char)st->thr));
+		if (b0 < beg)
+			m &= ~(__mmask64)0 << (beg - b0);
+		if (end - b0 < 64)
+			m &= ((__mmask64)1 << (end - b0)) - 1;
 		if (m) {
 			uint8_t d[64];
 			_mm512_storeu_si512(d, acc);
@@ -113,7 +133,22 @@ __attribute__((target("avx512vbmi")))
 static void pq6scan512_m16(const uint8_t *codes, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
 {
 #define L(j) const __m512i l##j = _mm512_loadu_si512(lut + 64 * j)
-	L(0); L(1); L(2); L(3); L(4); L(5); L(6); L(7); L(8); L(9); L(10); L(11); L(12); L(13); L(14); L(15);
+	L(0);
+	L(1);
+	L(2);
+	L(3);
+	L(4);
+	L(5);
+	L(6);
+	L(7);
+	L(8);
+	L(9);
+	L(10);
+	L(11);
+	L(12);
+	L(13);
+	L(14);
+	L(15);
 #undef L
 	for (int64_t b0 = beg & ~(int64_t)63; b0 < end; b0 += 64) {
 		const uint8_t *c = codes + (b0 >> 6) * 16 * 64;
@@ -126,9 +161,12 @@ static void pq6scan512_m16(const uint8_t *codes, int64_t beg, int64_t end, const
 		a3 = _mm512_add_epi8(a3, _mm512_add_epi8(P(14), P(15)));
 #undef P
 		__m512i acc = _mm512_add_epi8(_mm512_add_epi8(a0, a1), _mm512_add_epi8(a2, a3));
-		__mmask64 m = st->thr > 255 ? ~(__mmask64)0 : _mm512_cmplt_epu8_mask(acc, _mm512_set1_epi8((char)st->thr));
-		if (b0 < beg) m &= ~(__mmask64)0 << (beg - b0);
-		if (end - b0 < 64) m &= ((__mmask64)1 << (end - b0)) - 1;
+		__mmask64 m = st->thr > 255 ? ~(__mmask64)0
+		              : _mm512_cmplt_epu8_mask(acc, _mm512_set1_epi8((char)st->thr));
+		if (b0 < beg)
+			m &= ~(__mmask64)0 << (beg - b0);
+		if (end - b0 < 64)
+			m &= ((__mmask64)1 << (end - b0)) - 1;
 		if (m) {
 			uint8_t d[64];
 			_mm512_storeu_si512(d, acc);
@@ -144,7 +182,10 @@ static void pq6scan512_m16(const uint8_t *codes, int64_t beg, int64_t end, const
 __attribute__((target("avx512vbmi")))
 void es_pq6scan_avx512(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
 {
-	if (M == 16) pq6scan512_m16(codes, beg, end, lut, st);
-	else if (M == 8) pq6scan512(codes, 8, beg, end, lut, st);
-	else pq6scan512(codes, M, beg, end, lut, st);
+	if (M == 16)
+		pq6scan512_m16(codes, beg, end, lut, st);
+	else if (M == 8)
+		pq6scan512(codes, 8, beg, end, lut, st);
+	else
+		pq6scan512(codes, M, beg, end, lut, st);
 }

@@ -3,27 +3,30 @@
  * depend on the thread count (GEMM reduces each output element over the same k order whatever the blocking). */
 #include "ivf.h"
 #include "util.h"
+#include "thread.h"
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <cblas.h>
-#include <pthread.h>
-#include <stdatomic.h>
 
 static void normalise(float *v, int dim)
 {
 	double s = 0;
 	for (int i = 0; i < dim; i++) s += (double)v[i] * v[i];
-	if (s <= 0) return;
+	if (s <= 0)
+		return;
 	float f = (float)(1.0 / sqrt(s));
-	for (int i = 0; i < dim; i++) v[i] *= f;
+	for (int i = 0; i < dim; i++)
+		v[i] *= f;
 }
 
 /* index of the maximum of a[0..n), lowest index on ties */
 static int argmax(const float *a, int n)
 {
 	int b = 0;
-	for (int i = 1; i < n; i++) if (a[i] > a[b]) b = i;
+	for (int i = 1; i < n; i++)
+		if (a[i] > a[b])
+			b = i;
 	return b;
 }
 
@@ -34,65 +37,91 @@ void es_ivf_assign(const float *cent, int C, int dim, const float *x, int n, flo
 		/* scratch[m][C] = x[s..s+m) . cent^T */
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, C, dim, 1.0f, x + (size_t)s * dim, dim, cent, dim,
 		            0.0f, scratch, C);
-		for (int i = 0; i < m; i++) list[s + i] = argmax(scratch + (size_t)i * C, C);
+		for (int i = 0; i < m; i++)
+			list[s + i] = argmax(scratch + (size_t)i * C, C);
 	}
 }
 
-/* assignment of rows [0,n) in ES_IVF_ASSIGN_BLOCK blocks taken from a shared counter by each thread */
-typedef struct { const float *cent, *x; int C, dim; int64_t n; int32_t *lab; atomic_llong next; } assign_job_t;
-static void *assign_worker(void *arg)
+/* One Lloyd round's assignment: item i is rows [i*BLOCK, (i+1)*BLOCK), each worker with its own scratch. */
+typedef struct {
+	const float *cent, *x;
+	int C, dim;
+	int64_t n;
+	int32_t *lab;
+	float **scratch;   /* [n_threads] ES_IVF_ASSIGN_BLOCK*C floats */
+} assign_job_t;
+
+static void assign_block(void *ctx, int64_t i, int tid)
 {
-	assign_job_t *j = arg;
-	float *scratch = es_malloc((size_t)ES_IVF_ASSIGN_BLOCK * j->C * sizeof(float));
-	for (;;) {
-		int64_t s = atomic_fetch_add(&j->next, ES_IVF_ASSIGN_BLOCK);
-		if (s >= j->n) break;
-		int m = j->n - s < ES_IVF_ASSIGN_BLOCK ? (int)(j->n - s) : ES_IVF_ASSIGN_BLOCK;
-		es_ivf_assign(j->cent, j->C, j->dim, j->x + s * j->dim, m, scratch, j->lab + s);
-	}
-	free(scratch);
-	return NULL;
+	assign_job_t *j = ctx;
+	int64_t s = i * ES_IVF_ASSIGN_BLOCK;
+	int m = j->n - s < ES_IVF_ASSIGN_BLOCK ? (int)(j->n - s) : ES_IVF_ASSIGN_BLOCK;
+	es_ivf_assign(j->cent, j->C, j->dim, j->x + s * j->dim, m, j->scratch[tid], j->lab + s);
 }
 
-void es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_threads, uint64_t seed, float *cent)
+/* C sample points spread over the input (the input is in genome order, so a stride avoids starting many centroids
+ * on one repeat family), jittered by the seed */
+static void init_centroids(const float *x, int64_t n, int dim, int C, es_rng_t *rng, float *cent)
+{
+	for (int c = 0; c < C; c++) {
+		int64_t r = (int64_t)((double)c * n / C) + (int64_t)es_rng_below(rng, (uint64_t)(n / C > 1 ? n / C : 1));
+		if (r >= n)
+			r = n - 1;
+		memcpy(cent + (size_t)c * dim, x + r * dim, dim * sizeof(float));
+	}
+}
+
+/* The update step: each centroid the normalised sum of its members; an empty cluster restarts at a random point. */
+static void update_centroids(const float *x, int64_t n, int dim, int C, const int32_t *lab, es_rng_t *rng,
+                             double *sum, int64_t *cnt, float *cent)
+{
+	memset(sum, 0, (size_t)C * dim * sizeof(double));
+	memset(cnt, 0, (size_t)C * sizeof(int64_t));
+	for (int64_t i = 0; i < n; i++) {
+		cnt[lab[i]]++;
+		for (int t = 0; t < dim; t++)
+			sum[(size_t)lab[i] * dim + t] += x[i * dim + t];
+	}
+	for (int c = 0; c < C; c++) {
+		float *v = cent + (size_t)c * dim;
+		if (cnt[c] == 0) {
+			int64_t r = (int64_t)es_rng_below(rng, (uint64_t)n);
+			memcpy(v, x + r * dim, dim * sizeof(float));
+		} else {
+			for (int t = 0; t < dim; t++)
+				v[t] = (float)sum[(size_t)c * dim + t];
+		}
+		normalise(v, dim);
+	}
+}
+
+int es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_threads, uint64_t seed, float *cent)
 {
 	es_rng_t rng;
 	es_rng_seed(&rng, seed);
-	/* start: C sample points spread over the input (the input is in genome order, so a stride avoids starting many
-	 * centroids on one repeat family), jittered by the seed */
-	for (int c = 0; c < C; c++) {
-		int64_t r = (int64_t)((double)c * n / C) + (int64_t)es_rng_below(&rng, (uint64_t)(n / C > 1 ? n / C : 1));
-		if (r >= n) r = n - 1;
-		memcpy(cent + (size_t)c * dim, x + r * dim, dim * sizeof(float));
-	}
+	init_centroids(x, n, dim, C, &rng, cent);
 	int32_t *lab = es_malloc((size_t)n * sizeof(int32_t));
 	double *sum = es_malloc((size_t)C * dim * sizeof(double));
 	int64_t *cnt = es_malloc((size_t)C * sizeof(int64_t));
-	int nt = n_threads < 1 ? 1 : n_threads > 64 ? 64 : n_threads;
-	for (int it = 0; it < iters; it++) {
-		assign_job_t job = { cent, x, C, dim, n, lab, 0 };
-		atomic_init(&job.next, 0);
-		pthread_t th[64];
-		int ok[64];
-		for (int t = 1; t < nt; t++) ok[t] = pthread_create(&th[t], NULL, assign_worker, &job) == 0;
-		assign_worker(&job);
-		for (int t = 1; t < nt; t++) if (ok[t]) pthread_join(th[t], NULL);
-		memset(sum, 0, (size_t)C * dim * sizeof(double));
-		memset(cnt, 0, (size_t)C * sizeof(int64_t));
-		for (int64_t i = 0; i < n; i++) {
-			cnt[lab[i]]++;
-			for (int t = 0; t < dim; t++) sum[(size_t)lab[i] * dim + t] += x[i * dim + t];
-		}
-		for (int c = 0; c < C; c++) {
-			float *v = cent + (size_t)c * dim;
-			if (cnt[c] == 0) {   /* an empty cluster restarts at a random point */
-				int64_t r = (int64_t)es_rng_below(&rng, (uint64_t)n);
-				memcpy(v, x + r * dim, dim * sizeof(float));
-			} else for (int t = 0; t < dim; t++) v[t] = (float)sum[(size_t)c * dim + t];
-			normalise(v, dim);
-		}
+	int nt = n_threads < 1 ? 1 : n_threads;
+	float **scratch = es_calloc((size_t)nt, sizeof *scratch);
+	for (int t = 0; t < nt; t++)
+		scratch[t] = es_malloc((size_t)ES_IVF_ASSIGN_BLOCK * C * sizeof(float));
+	assign_job_t job = { cent, x, C, dim, n, lab, scratch };
+	int64_t n_blocks = (n + ES_IVF_ASSIGN_BLOCK - 1) / ES_IVF_ASSIGN_BLOCK;
+	int ret = 0;
+	for (int it = 0; it < iters && ret == 0; it++) {
+		ret = es_for(nt, assign_block, &job, n_blocks);
+		if (ret == 0)
+			update_centroids(x, n, dim, C, lab, &rng, sum, cnt, cent);
 	}
-	free(lab); free(sum); free(cnt);
+	for (int t = 0; t < nt; t++)
+		free(scratch[t]);
+	free(scratch);
+	free(lab);
+	free(sum);
+	free(cnt);
+	return ret;
 }
 
 /* The value of rank n (0-based, descending) of a[0..m): quickselect on plain floats (a is reordered). */
@@ -103,20 +132,33 @@ static float nth_largest(float *a, int m, int n)
 		float p = a[lo + (hi - lo) / 2];
 		int i = lo, j = hi;
 		while (i <= j) {
-			while (a[i] > p) i++;
-			while (a[j] < p) j--;
-			if (i <= j) { float t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+			while (a[i] > p)
+				i++;
+			while (a[j] < p)
+				j--;
+			if (i <= j) {
+				float t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
 		}
-		if (n <= j) hi = j;
-		else if (n >= i) lo = i;
-		else break;
+		if (n <= j)
+			hi = j;
+		else if (n >= i)
+			lo = i;
+		else
+			break;
 	}
 	return a[n];
 }
 
-void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int nprobe, float *scratch, int32_t *probe)
+void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int nprobe, float *scratch,
+                  int32_t *probe)
 {
-	if (nprobe > C) nprobe = C;
+	if (nprobe > C)
+		nprobe = C;
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, C, dim, 1.0f, q, dim, cent, dim, 0.0f, scratch, C);
 	float *tmp = es_malloc((size_t)C * sizeof(float));
 	for (int i = 0; i < n; i++) {
@@ -125,11 +167,13 @@ void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int 
 		float v = nth_largest(tmp, C, nprobe - 1);
 		/* every list above v, then lists equal to v from the lowest index: out comes in increasing list order */
 		int above = 0;
-		for (int c = 0; c < C; c++) above += s[c] > v;
+		for (int c = 0; c < C; c++)
+			above += s[c] > v;
 		int room = nprobe - above, m = 0;
 		int32_t *out = probe + (size_t)i * nprobe;
 		for (int c = 0; c < C; c++)
-			if (s[c] > v || (s[c] == v && room-- > 0)) out[m++] = c;
+			if (s[c] > v || (s[c] == v && room-- > 0))
+				out[m++] = c;
 	}
 	free(tmp);
 }

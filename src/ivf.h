@@ -2,15 +2,17 @@
  * window embeddings, the assignment of each window to its nearest centroid, and the choice of the lists a query
  * probes. Nearness is the inner product (vectors and centroids are unit length). Every result is deterministic:
  * ties go to the lower centroid index, and GEMM calls cover fixed row blocks whatever the thread count.
- * None of these functions fails or prints. */
+ * None of them prints; only es_ivf_train can fail (a thread that cannot be created). */
 #ifndef ES_IVF_H
 #define ES_IVF_H
 #include <stdint.h>
 
 /* Train C unit-length centroids (cent[C][dim]) on n unit vectors x[n][dim] (n >= C): iters rounds of Lloyd's
- * algorithm under the inner product (assignments on n_threads threads), starting from C sample points spread over
- * the input and chosen with seed; an empty cluster restarts at a random point. Same result for any thread count. */
-void es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_threads, uint64_t seed, float *cent);
+ * algorithm under the inner product (assignments on n_threads threads through es_for, 1..ES_MAX_THREADS), starting
+ * from C sample points spread over the input and chosen with seed; an empty cluster restarts at a random point.
+ * Same result for any thread count. Returns 0, or -1 with es_error set (n_threads out of range, a thread that
+ * cannot be created; cent is then unusable). */
+int es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_threads, uint64_t seed, float *cent);
 
 /* The nearest centroid (highest inner product, lowest index on ties) of each of n vectors into list[n]. Uses
  * scratch of IVF_ASSIGN_BLOCK*C floats per call; callers split work into IVF_ASSIGN_BLOCK-row blocks so results
@@ -20,5 +22,6 @@ void es_ivf_assign(const float *cent, int C, int dim, const float *x, int n, flo
 
 /* For each of n queries (q[n][dim]), the nprobe lists with the highest inner product, written to probe[n][nprobe]
  * in increasing list order (the order they are scanned in). scratch holds n*C floats. */
-void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int nprobe, float *scratch, int32_t *probe);
+void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int nprobe, float *scratch,
+                  int32_t *probe);
 #endif

@@ -1,9 +1,11 @@
 /* store.h — the DNA vector store: `esalign index` builds one file (PREFIX.esi) holding the 2-bit reference, the
  * window table, int8 window embeddings, compact codes for approximate search (PQ6 by default) and a checksummed,
- * versioned header; es_index_load maps it read-only so several processes share it. Search is exact (brute force over
- * the int8 vectors) or approximate (a SIMD scan of the codes of every window, then an exact re-rank of the nearest few
- * hundred; see docs/store.md). Coordinates are 0-based half-open [beg,end) in the reference's global coordinates
- * (seqio.h). Every function that can fail returns -1 or NULL with es_error() set; none prints or exits. */
+ * versioned header; es_index_load maps it read-only so several processes share it. Search is exact (brute force
+ * over the int8 vectors) or approximate (a SIMD scan of the codes of every window, or of the inverted lists nearest
+ * the query, then an exact re-rank of the nearest few hundred; see docs/store.md). Coordinates are 0-based
+ * half-open [beg,end) in the reference's global coordinates (seqio.h). Every function that can fail returns -1 or
+ * NULL with es_error() set; none prints or exits. Code: store_file.c (file, load, accessors), store_build.c
+ * (build), search.c (search), candidates.c (reads -> loci); private parts in store_priv.h and ann.h. */
 #ifndef ES_STORE_H
 #define ES_STORE_H
 #include <stdint.h>
@@ -23,9 +25,10 @@ typedef struct es_index_s es_index_t;   /* opaque; immutable after load, so safe
 /* Build options; es_index_opt_init sets the defaults (chosen by measurement, docs/store.md). */
 typedef struct {
 	const char *encoder_spec;  /* recorded in the header so the aligner can reopen it; default "kmer" */
-	int w;                     /* window length (bases), 16..100000; 0 (default) auto: 150 for kmer, 100 for a learned
-	                            * encoder (one index for 100-250 bp reads, docs/store.md) */
-	int stride;                /* window stride (bases), 1..w; 0 (default) auto: 25 for kmer, 20 for a learned encoder */
+	int w;                     /* window length (bases), 16..100000; 0 (default) auto: 150 for kmer, 100 for a
+	                            * learned encoder (one index for 100-250 bp reads, docs/store.md) */
+	int stride;                /* window stride (bases), 1..w; 0 (default) auto: 25 for kmer, 20 for a learned
+	                            * encoder */
 	int code_kind;             /* ES_CODE_PQ6 (default), ES_CODE_PQ4 or ES_CODE_SIGN */
 	int pq_m;                  /* PQ: subspaces (even, divides dim, <= 64); default 16 */
 	int code_bits;             /* SIGN: bits of the binary code: 64, 128, ..., 512; default 128 */
@@ -36,19 +39,23 @@ typedef struct {
 	                            * nearest to; 0 none (scan every code); -1 (default): about one list per 1,024 codes
 	                            * for a learned encoder, none for kmer or under 32,768 codes (docs/store.md) */
 	double max_n_frac;         /* windows with more than this fraction of N are skipped; default 0.5 */
-	int n_threads;             /* embedding threads, default 1 */
+	int n_threads;             /* build threads, 1..ES_MAX_THREADS (thread.h); default 1 */
 	int progress;              /* 1: progress lines (stage, %, ETA) on stderr via es_log */
 } es_index_opt_t;
 void es_index_opt_init(es_index_opt_t *opt);
 
 /* Build the index of ref with encoder enc and write it atomically to path (the full file name, e.g. "ref.fa.esi").
- * Returns 0, or -1 with es_error set. stats (may be NULL) receives {n_windows, file bytes}. */
+ * The file is the same for any n_threads. Returns 0, or -1 with es_error set (an option out of range, more than
+ * 2^32-1 windows, an embedding failure, a thread that cannot be created, a write error). stats (may be NULL)
+ * receives {n_windows, file bytes}. */
 int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_opt_t *opt, const char *path,
                    int64_t stats[2]);
 
-/* Map an index. path is the file, or a prefix to which ".esi" is appended if path itself does not exist.
- * The whole content is checksummed on load: a missing, truncated, foreign, wrong-version or corrupt file is refused
- * (NULL, es_error names the file(s) and the problem). Free with es_index_destroy. */
+/* Map an index. path is the file; or, when path does not exist or is not an index (no magic: e.g. the FASTA that
+ * `esalign index ref.fa` indexed) and PATH.esi exists, PATH.esi is loaded instead (like bwa's prefix).
+ * The whole content is checksummed on load and every count, offset and table is checked: a missing, truncated,
+ * foreign, wrong-version, corrupt or inconsistent file is refused (NULL, es_error names the file(s), the field and
+ * its values). Free with es_index_destroy. */
 es_index_t *es_index_load(const char *path);
 void es_index_destroy(es_index_t *idx);
 
@@ -78,8 +85,9 @@ es_encoder_t *es_index_open_encoder(const es_index_t *idx);
 #define ES_CAND_WHOLE   2   /* es_index_candidates: one query per read whatever its length (no chunks) */
 
 /* Approximate-search effort: number of nearest codes (PQ or Hamming distance) re-ranked exactly per query (default
- * 384, or 256 for an index with inverted lists).
+ * 384, or 256 for an index with inverted lists; clipped to 1..ES_INDEX_MAX_RERANK).
  * Set before searching; not thread-safe with concurrent searches. */
+#define ES_INDEX_MAX_RERANK 65536
 void es_index_set_rerank(es_index_t *idx, int n_rerank);
 int es_index_get_rerank(const es_index_t *idx);
 /* Lists probed per query by an index with inverted lists (default 4 sqrt(lists); clipped to 1..lists).
@@ -104,7 +112,9 @@ typedef struct {
  * loci[i*max_loci ..], their number into n_loci[i]. A read up to 5/4 of the window length is one query; a longer read
  * is cut into chunks of the window length whose hits vote. Hits are padded by max(0, len-W) + stride on both sides,
  * clipped to their contig and merged when they overlap. A read shorter than 16 bases or mostly N gets 0 loci.
- * enc must be the index's encoder (checked). flags: ES_SEARCH_EXACT or 0. Thread-safe. Returns 0, or -1 (es_error). */
+ * enc must be the index's encoder (checked); max_loci 1..ES_CAND_MAX_LOCI. flags: ES_SEARCH_EXACT, ES_CAND_WHOLE
+ * or 0. Thread-safe. Returns 0, or -1 (es_error). */
+#define ES_CAND_MAX_LOCI 65536   /* the most loci per read es_index_candidates accepts */
 int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                         const int *lens, int max_loci, es_locus_t *loci, int *n_loci, int flags);
 
@@ -112,59 +122,13 @@ int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, c
  * query vectors (t[1]), and the number of queries searched (t[2]), since the last reset (reset=1 zeroes them). */
 void es_index_thread_times(double t[3], int reset);
 
-/* ---- kernels (ann.c), exposed for tests: each fast version has a scalar twin that must agree exactly ---- */
-/* Per-query state of a Hamming scan: keeps every code with distance < thr; when the buffer fills, thr drops so that
- * at least keep codes survive (ties at the cut may be dropped only when they alone would overflow the buffer). */
-typedef struct {
-	int thr;           /* current exclusive distance bound */
-	int keep, n, cap;  /* wanted survivors; entries used; capacity (>= 2*keep + 64) */
-	uint32_t *id;      /* window index */
-	uint16_t *dist;    /* Hamming distance */
-} es_hamq_t;
-/* Called when a buffer is full: lower thr, compact. Shared by every kernel so all agree. */
-void es_hamq_shrink(es_hamq_t *st);
-/* Offer one code: the single rule every kernel applies, in window order. */
-static inline void es_hamq_push(es_hamq_t *st, uint32_t id, int d)
-{
-	if (d >= st->thr) return;
-	if (st->n == st->cap) { es_hamq_shrink(st); if (d >= st->thr) return; }
-	st->id[st->n] = id; st->dist[st->n] = (uint16_t)d; st->n++;
-}
-/* Scan codes of windows [beg,end): codes are stored in nw planes of n_total uint64 each (plane j holds word j of
- * every window), q holds the query's nw words. Appends (id, dist) for dist < st->thr in window order. */
+/* The scan kernel the approximate search of idx runs on this CPU ("avx512vbmi", "avx2", "scalar", ...). */
+const char *es_index_scan_kernel(const es_index_t *idx);
+
+/* ---- transitional: cli_index.c's bench line still calls es_hamscan_best (private, ann.h); this block goes once it
+ * calls es_index_scan_kernel. The kernels themselves are declared in ann.h only. ---- */
+typedef struct es_hamq_s es_hamq_t;
 typedef void (*es_hamscan_fn)(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end,
                               const uint64_t *q, es_hamq_t *st);
-void es_hamscan_scalar(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q, es_hamq_t *st);
-void es_hamscan_avx2(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q, es_hamq_t *st);
-void es_hamscan_avx512(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end, const uint64_t *q, es_hamq_t *st);
-/* The best kernel this CPU runs (AVX-512 VPOPCNTDQ, else AVX2+POPCNT, else scalar); ES_SIMD=scalar|avx2 forces one. */
 es_hamscan_fn es_hamscan_best(const char **name);
-
-/* PQ4 codes (see ann.c): M subspaces of dim/M dimensions (M divides dim, M <= 64, even), 16 centroids each.
- * Codes of window w live in blocks of 64 windows: byte (w/64)*(M/2)*64 + p*64 + w%64 holds subspace 2p in its low
- * nibble and 2p+1 in its high nibble. cb is [M][16][dim/M] floats. */
-/* K = 16 (PQ4) or 64 (PQ6) centroids per subspace; cb is [M][K][dim/M]. */
-void es_pq_train(const float *x, int64_t n, int dim, int M, int K, uint64_t seed, float *cb);
-void es_pq_encode(const float *cb, int dim, int M, int K, const float *x, uint8_t *nib /* M values 0..K-1 */);
-void es_pq_store(uint8_t *codes, int M, int64_t w, const uint8_t *nib);
-/* The query's tables lut[M][K]: 0 for the subspace's best centroid, up to 255/M for its worst (one scale for all). */
-void es_pq_lut(const float *cb, int dim, int M, int K, const float *q, uint8_t *lut);
-/* Scan windows [beg,end) (beg a multiple of 64): distance = sum of table entries; offered to st in window order. */
-typedef void (*es_pqscan_fn)(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
-void es_pqscan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
-void es_pqscan_avx2(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
-void es_pqscan_avx512(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
-es_pqscan_fn es_pqscan_best(const char **name);
-/* PQ6 layout: byte (w/64)*M*64 + j*64 + w%64 holds window w's centroid (0..63) in subspace j. */
-void es_pq6_store(uint8_t *codes, int M, int64_t w, const uint8_t *code);
-void es_pq6scan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
-void es_pq6scan_avx512(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);  /* needs VBMI */
-es_pqscan_fn es_pq6scan_best(const char **name);
-
-/* Inner product of a float query with an int8 vector times its scale: scale * sum q[i]*v[i]. */
-float es_dot_f32_i8(const float *q, const int8_t *v, float scale, int dim);
-/* Sign-bit code of x (dim floats) under the code_bits x dim projection matrix R: bit b = (R_b . x >= 0). */
-void es_code_make(const float *R, int code_bits, int dim, const float *x, uint64_t *code);
-/* Fast checksum of a buffer (4 lanes of 64-bit multiply-xorshift); used for the index sections. */
-uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed);
 #endif

@@ -11,7 +11,13 @@ static void rand_unit(es_rng_t *rng, float *v, int dim)
 	for (int i = 0; i < dim; i++) { v[i] = (float)es_rng_normal(rng); s += (double)v[i] * v[i]; }
 	for (int i = 0; i < dim; i++) v[i] = (float)(v[i] / sqrt(s));
 }
-static float dot(const float *a, const float *b, int dim) { double s = 0; for (int i = 0; i < dim; i++) s += (double)a[i] * b[i]; return (float)s; }
+static float dot(const float *a, const float *b, int dim)
+{
+	double s = 0;
+	for (int i = 0; i < dim; i++)
+		s += (double)a[i] * b[i];
+	return (float)s;
+}
 
 TEST(ivf_assign_and_probe_match_brute_force)
 {
@@ -25,8 +31,10 @@ TEST(ivf_assign_and_probe_match_brute_force)
 	memcpy(x, cent + 3 * DIM, DIM * sizeof(float));
 	int32_t *lab = malloc(sizeof(int32_t) * N), *probe = malloc(sizeof(int32_t) * N * NP);
 	float *scr = malloc(sizeof(float) * (size_t)N * C);
-	for (int s = 0; s < N; s += ES_IVF_ASSIGN_BLOCK)
-		es_ivf_assign(cent, C, DIM, x + (size_t)s * DIM, N - s < ES_IVF_ASSIGN_BLOCK ? N - s : ES_IVF_ASSIGN_BLOCK, scr, lab + s);
+	for (int s = 0; s < N; s += ES_IVF_ASSIGN_BLOCK) {
+		int m = N - s < ES_IVF_ASSIGN_BLOCK ? N - s : ES_IVF_ASSIGN_BLOCK;
+		es_ivf_assign(cent, C, DIM, x + (size_t)s * DIM, m, scr, lab + s);
+	}
 	es_ivf_probe(cent, C, DIM, x, N, NP, scr, probe);
 	int bad_assign = 0, bad_probe = 0, unsorted = 0;
 	for (int i = 0; i < N; i++) {
@@ -41,7 +49,13 @@ TEST(ivf_assign_and_probe_match_brute_force)
 		float worst = 1e9f;
 		char in[C];
 		memset(in, 0, sizeof in);
-		for (int j = 0; j < NP; j++) { in[p[j]] = 1; if (s[p[j]] < worst) worst = s[p[j]]; if (j && p[j] <= p[j - 1]) unsorted++; }
+		for (int j = 0; j < NP; j++) {
+			in[p[j]] = 1;
+			if (s[p[j]] < worst)
+				worst = s[p[j]];
+			if (j && p[j] <= p[j - 1])
+				unsorted++;
+		}
 		for (int c = 0; c < C; c++) if (!in[c] && s[c] > worst + 1e-5f) bad_probe++;
 	}
 	CHECK_EQ_INT(bad_assign, 0);
@@ -54,15 +68,21 @@ TEST(ivf_assign_and_probe_match_brute_force)
 	int ok = 1;
 	for (int c = 0; c < C; c++) ok &= all[c] == c;
 	CHECK(ok);
-	free(cent); free(x); free(lab); free(probe); free(scr);
+	free(cent);
+	free(x);
+	free(lab);
+	free(probe);
+	free(scr);
 }
 
 /* mean inner product of each point with its nearest centroid (the objective k-means raises) */
 static double mean_best(const float *cent, int C, const float *x, int n, int dim, int32_t *lab)
 {
 	float *scr = malloc(sizeof(float) * ES_IVF_ASSIGN_BLOCK * C);
-	for (int s = 0; s < n; s += ES_IVF_ASSIGN_BLOCK)
-		es_ivf_assign(cent, C, dim, x + (size_t)s * dim, n - s < ES_IVF_ASSIGN_BLOCK ? n - s : ES_IVF_ASSIGN_BLOCK, scr, lab + s);
+	for (int s = 0; s < n; s += ES_IVF_ASSIGN_BLOCK) {
+		int m = n - s < ES_IVF_ASSIGN_BLOCK ? n - s : ES_IVF_ASSIGN_BLOCK;
+		es_ivf_assign(cent, C, dim, x + (size_t)s * dim, m, scr, lab + s);
+	}
 	double t = 0;
 	for (int i = 0; i < n; i++) t += dot(x + (size_t)i * dim, cent + (size_t)lab[i] * dim, dim);
 	free(scr);
@@ -89,10 +109,11 @@ TEST(ivf_train_finds_planted_clusters)
 		float n = sqrtf(dot(x + i * DIM, x + i * DIM, DIM));
 		for (int t = 0; t < DIM; t++) x[i * DIM + t] /= n;
 	}
-	float *c0 = malloc(sizeof(float) * C * DIM), *c1 = malloc(sizeof(float) * C * DIM), *c3 = malloc(sizeof(float) * C * DIM);
-	es_ivf_train(x, N, DIM, C, 0, 1, 99, c0);
-	es_ivf_train(x, N, DIM, C, 10, 1, 99, c1);
-	es_ivf_train(x, N, DIM, C, 10, 3, 99, c3);
+	float *c0 = malloc(sizeof(float) * C * DIM), *c1 = malloc(sizeof(float) * C * DIM);
+	float *c3 = malloc(sizeof(float) * C * DIM);
+	CHECK(es_ivf_train(x, N, DIM, C, 0, 1, 99, c0) == 0);
+	CHECK(es_ivf_train(x, N, DIM, C, 10, 1, 99, c1) == 0);
+	CHECK(es_ivf_train(x, N, DIM, C, 10, 3, 99, c3) == 0);
 	CHECK(memcmp(c1, c3, sizeof(float) * C * DIM) == 0);
 	int32_t *lab = malloc(sizeof(int32_t) * N);
 	double o0 = mean_best(c0, C, x, N, DIM, lab), o1 = mean_best(c1, C, x, N, DIM, lab);
@@ -108,5 +129,11 @@ TEST(ivf_train_finds_planted_clusters)
 	}
 	CHECKF(impure <= N / 200, "%d of %d points outside their list's group", impure, N);
 	for (int l = 0; l < C; l++) CHECK_NEAR(dot(c1 + l * DIM, c1 + l * DIM, DIM), 1.0, 1e-4);
-	free(dir); free(x); free(src); free(c0); free(c1); free(c3); free(lab);
+	free(dir);
+	free(x);
+	free(src);
+	free(c0);
+	free(c1);
+	free(c3);
+	free(lab);
 }

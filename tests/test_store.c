@@ -1,10 +1,11 @@
 /* test_store.c — the vector store on a small random genome with repeats, N runs and a contig shorter than a window:
- * window table, index round trip, refusal of damaged files, approximate vs exact recall, candidate loci, and the
- * SIMD scan kernels against their scalar twins. */
+ * window table, index round trip, refusal of damaged and of crafted files (checksums recomputed), approximate vs
+ * exact recall, candidate loci, and the SIMD scan kernels against their scalar twins. */
 #include "test.h"
-#include "store.h"
+#include "store_priv.h"   /* the header layout, to craft files; ann.h for the kernels */
 #include "simulate.h"
 #include "util.h"
+#include "thread.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -56,7 +57,10 @@ static const char *make_index(int kind)
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
 	es_index_opt_init(&opt);
-	opt.w = TW; opt.stride = TS; opt.n_threads = 2; opt.code_kind = kind;
+	opt.w = TW;
+	opt.stride = TS;
+	opt.n_threads = 2;
+	opt.code_kind = kind;
 	int64_t st[2];
 	int ret = es_index_build(ref, enc, &opt, p, st);
 	if (ret != 0) fprintf(stderr, "    build failed: %s\n", es_last_error());
@@ -105,7 +109,11 @@ TEST(store_roundtrip)
 	const char *ip = make_index(ES_CODE_PQ6);
 	es_index_t *a = es_index_load(ip), *b = es_index_load(ip);
 	CHECK(a && b);
-	if (!a || !b) { es_index_destroy(a); es_index_destroy(b); return; }
+	if (!a || !b) {
+		es_index_destroy(a);
+		es_index_destroy(b);
+		return;
+	}
 	es_ref_t *fa = es_ref_load_fasta(make_genome());
 	const es_ref_t *r = es_index_ref(a);
 	CHECK_EQ_INT(r->len, fa->len);
@@ -122,7 +130,8 @@ TEST(store_roundtrip)
 	CHECK_STR(es_index_encoder_spec(a), "kmer");
 	es_encoder_t *enc = es_index_open_encoder(a);
 	CHECK(enc != NULL);
-	if (enc) CHECK(es_index_encoder_checksum(a) == enc->checksum);
+	if (enc) CHECK(es_index_encoder_checksum(a) == es_encoder_checksum(enc));
+	CHECK(strlen(es_index_scan_kernel(a)) > 0);
 	/* the same queries give the same answers from both mappings, and the prefix form of the path loads too */
 	int nq = 40, k = 16, dim = es_index_dim(a);
 	const uint8_t *seqs[40];
@@ -150,7 +159,10 @@ TEST(store_roundtrip)
 		CHECK(own >= valid - 2);
 		/* scores best first */
 		int sorted = 1;
-		for (int i = 0; i < nq; i++) for (int j = 1; j < k; j++) if (ia[i * k + j] >= 0 && sa[i * k + j] > sa[i * k + j - 1]) sorted = 0;
+		for (int i = 0; i < nq; i++)
+			for (int j = 1; j < k; j++)
+				if (ia[i * k + j] >= 0 && sa[i * k + j] > sa[i * k + j - 1])
+					sorted = 0;
 		CHECK(sorted);
 	}
 	char prefix[512];
@@ -159,10 +171,17 @@ TEST(store_roundtrip)
 	es_index_t *c = es_index_load(prefix);
 	CHECK(c != NULL);
 	es_index_destroy(c);
-	free(q); free(ia); free(ib); free(sa); free(sb); free(x); free(y);
+	free(q);
+	free(ia);
+	free(ib);
+	free(sa);
+	free(sb);
+	free(x);
+	free(y);
 	es_encoder_destroy(enc);
 	es_ref_destroy(fa);
-	es_index_destroy(a); es_index_destroy(b);
+	es_index_destroy(a);
+	es_index_destroy(b);
 }
 
 static void copy_file(const char *from, const char *to, long keep, long flip)
@@ -170,7 +189,8 @@ static void copy_file(const char *from, const char *to, long keep, long flip)
 	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
 	int ch;
 	for (long i = 0; (ch = fgetc(in)) != EOF && (keep < 0 || i < keep); i++) fputc(i == flip ? ch ^ 0x10 : ch, out);
-	fclose(in); fclose(out);
+	fclose(in);
+	fclose(out);
 }
 
 TEST(store_refuses_damaged_files)
@@ -197,7 +217,8 @@ TEST(store_refuses_damaged_files)
 		es_index_t *idx = es_index_load(p);
 		CHECKF(idx == NULL, "%s accepted", cases[i].name);
 		CHECKF(strstr(es_last_error(), p) != NULL, "error does not name the file: %s", es_last_error());
-		CHECKF(strstr(es_last_error(), cases[i].msg) != NULL, "%s: '%s' lacks '%s'", cases[i].name, es_last_error(), cases[i].msg);
+		CHECKF(strstr(es_last_error(), cases[i].msg) != NULL, "%s: '%s' lacks '%s'", cases[i].name, es_last_error(),
+		       cases[i].msg);
 		es_index_destroy(idx);
 	}
 	snprintf(p, sizeof p, "%s/empty.esi", dir);
@@ -225,11 +246,145 @@ TEST(store_refuses_damaged_files)
 	es_index_destroy(idx);
 }
 
+/* A whole index file in memory, to craft bad ones from a good one. */
+typedef struct { uint8_t *b; long n; } fbuf_t;
+static fbuf_t slurp(const char *path)
+{
+	fbuf_t f = { NULL, 0 };
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return f;
+	fseek(fp, 0, SEEK_END);
+	f.n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	f.b = malloc(f.n);
+	if (fread(f.b, 1, f.n, fp) != (size_t)f.n)
+		f.n = 0;
+	fclose(fp);
+	return f;
+}
+static hdr_t *fhdr(fbuf_t *f) { return (hdr_t *)(void *)f->b; }
+static void *fsec(fbuf_t *f, int s) { return f->b + fhdr(f)->sec[s].off; }
+
+/* What an attacker does: every section checksum and the header checksum recomputed exactly as the loader verifies
+ * them (es_fast_checksum with the section id as seed; the header block with hdr_ck zero), then written out. */
+static void reseal_write(fbuf_t *f, const char *path)
+{
+	hdr_t *h = fhdr(f);
+	for (int i = 0; i < N_SEC; i++)
+		h->sec[i].ck = es_fast_checksum(f->b + h->sec[i].off, h->sec[i].size, (uint64_t)i);
+	h->hdr_ck = es_index_hdr_checksum(f->b);
+	FILE *fp = fopen(path, "wb");
+	fwrite(f->b, 1, f->n, fp);
+	fclose(fp);
+}
+
+/* The load of f (crafted by the caller, resealed here) is refused with a message holding want (NULL: accepted). */
+static void check_crafted(fbuf_t *f, const char *name, const char *want)
+{
+	char p[600];
+	snprintf(p, sizeof p, "%s/%s", es_test_tmpdir(), name);
+	reseal_write(f, p);
+	es_index_t *idx = es_index_load(p);
+	if (!want) {
+		CHECKF(idx != NULL, "%s refused: %s", name, es_last_error());
+	} else {
+		CHECKF(idx == NULL, "%s accepted", name);
+		CHECKF(strstr(es_last_error(), want) != NULL, "%s: '%s' lacks '%s'", name, es_last_error(), want);
+		CHECKF(strstr(es_last_error(), p) != NULL, "%s: the message does not name the file", name);
+	}
+	es_index_destroy(idx);
+}
+
+TEST(store_refuses_crafted_files)
+{
+	fbuf_t good = slurp(make_index(ES_CODE_PQ6)), f = slurp(make_index(ES_CODE_PQ6));
+	CHECK(good.n > HDR_SIZE && f.n == good.n);
+	if (good.n <= HDR_SIZE || f.n != good.n)
+		return;
+	check_crafted(&f, "resealed.esi", NULL);   /* resealing alone changes nothing: the crafting is right */
+	/* 2^60 N runs: n_nrun * sizeof wraps in a multiplication */
+	fhdr(&f)->n_nrun = (int64_t)1 << 60;
+	check_crafted(&f, "nrun_count.esi", "section 'N runs' holds");
+	memcpy(f.b, good.b, f.n);
+	/* a contig whose off + len overflows int64 */
+	disk_contig_t *dc = fsec(&f, SEC_CONTIG);
+	dc[1].len = INT64_MAX - 5;
+	check_crafted(&f, "contig_wrap.esi", "contig c2 length");
+	memcpy(f.b, good.b, f.n);
+	/* a reversed N run (es_ref_get would memset a negative size) */
+	es_nrun_t *nr = fsec(&f, SEC_NRUN);
+	CHECK(fhdr(&f)->n_nrun > 0);
+	int64_t t = nr[0].beg;
+	nr[0].beg = nr[0].end;
+	nr[0].end = t;
+	check_crafted(&f, "nrun_reversed.esi", "N run 0");
+	memcpy(f.b, good.b, f.n);
+	/* an N run past the reference */
+	nr[fhdr(&f)->n_nrun - 1].end = fhdr(&f)->ref_len + 1000;
+	check_crafted(&f, "nrun_outside.esi", "not inside one contig");
+	memcpy(f.b, good.b, f.n);
+	/* n_windows near 2^62, the counts that follow from it consistent */
+	hdr_t *h = fhdr(&f);
+	h->n_windows = (int64_t)1 << 62;
+	h->n_codes = (h->n_windows + h->code_step - 1) / h->code_step;
+	h->n_pos = h->n_codes;
+	check_crafted(&f, "nwin.esi", "n_windows=4611686018427387904");
+	memcpy(f.b, good.b, f.n);
+	/* a window that runs past its contig's end (the last one of c1 moved 10 bases before c2) */
+	int64_t *wb = fsec(&f, SEC_WBEG), c2 = dc[1].off, i = 0;
+	while (wb[i + 1] < c2)
+		i++;
+	wb[i] = c2 - 10;
+	check_crafted(&f, "win_contig.esi", "outside its contig c1");
+	memcpy(f.b, good.b, f.n);
+	/* a window start beyond the reference */
+	wb[h->n_windows - 1] = h->ref_len;
+	check_crafted(&f, "win_ref.esi", "outside");
+	memcpy(f.b, good.b, f.n);
+	/* window starts out of order */
+	int64_t t2 = wb[5];
+	wb[5] = wb[6];
+	wb[6] = t2;
+	check_crafted(&f, "win_order.esi", "window 6");
+	memcpy(f.b, good.b, f.n);
+	/* a header field out of range, named with its value */
+	fhdr(&f)->code_step = 70;
+	check_crafted(&f, "step.esi", "code_step=70");
+	free(good.b);
+	free(f.b);
+}
+
+TEST(store_load_fasta_path_like_bwa)
+{
+	/* `esalign index ref.fa` writes ref.fa.esi; loading "ref.fa" (a FASTA, no magic) then loads ref.fa.esi */
+	char fa[600], esi[700];
+	snprintf(fa, sizeof fa, "%s/bwa.fa", es_test_tmpdir());
+	snprintf(esi, sizeof esi, "%s.esi", fa);
+	fbuf_t g = slurp(make_genome()), x = slurp(make_index(ES_CODE_PQ6));
+	FILE *fp = fopen(fa, "wb");
+	fwrite(g.b, 1, g.n, fp);
+	fclose(fp);
+	CHECK(es_index_load(fa) == NULL);   /* no bwa.fa.esi yet: the FASTA itself is refused */
+	CHECK(strstr(es_last_error(), "not an esalign index") != NULL);
+	fp = fopen(esi, "wb");
+	fwrite(x.b, 1, x.n, fp);
+	fclose(fp);
+	es_index_t *idx = es_index_load(fa);
+	CHECKF(idx != NULL, "%s", es_last_error());
+	if (idx)
+		CHECK_STR(es_index_path(idx), esi);
+	es_index_destroy(idx);
+	free(g.b);
+	free(x.b);
+}
+
 /* Simulated reads from the test genome: n reads of len bases with 1% substitutions and 0.1% indels, both strands. */
 typedef struct { uint8_t **seq; int *len; int64_t *beg, *end; int n; } reads_t;
 static reads_t sim_reads(const es_ref_t *ref, int n, int len, uint64_t seed)
 {
-	reads_t r = { malloc(n * sizeof(uint8_t *)), malloc(n * sizeof(int)), malloc(n * sizeof(int64_t)), malloc(n * sizeof(int64_t)), n };
+	reads_t r = { malloc(n * sizeof(uint8_t *)), malloc(n * sizeof(int)), malloc(n * sizeof(int64_t)),
+		malloc(n * sizeof(int64_t)), n };
 	es_rng_t rng;
 	es_rng_seed(&rng, seed);
 	es_sim_err_t err = { 0.01, 0.0005, 0.0005, ES_SIM_INDEL_EXT };
@@ -242,15 +397,28 @@ static reads_t sim_reads(const es_ref_t *ref, int n, int len, uint64_t seed)
 		es_ref_get(ref, pos, pos + srcn, src);
 		r.seq[i] = malloc(len);
 		int used;
-		if (es_sim_mutate(src, srcn, len, &err, &rng, r.seq[i], &used) != 0) { free(r.seq[i]); continue; }
+		if (es_sim_mutate(src, srcn, len, &err, &rng, r.seq[i], &used) != 0) {
+			free(r.seq[i]);
+			continue;
+		}
 		if (es_rng_below(&rng, 2)) es_revcomp(r.seq[i], len);
-		r.len[i] = len; r.beg[i] = pos; r.end[i] = pos + used;
+		r.len[i] = len;
+		r.beg[i] = pos;
+		r.end[i] = pos + used;
 		i++;
 	}
 	free(src);
 	return r;
 }
-static void reads_free(reads_t *r) { for (int i = 0; i < r->n; i++) free(r->seq[i]); free(r->seq); free(r->len); free(r->beg); free(r->end); }
+static void reads_free(reads_t *r)
+{
+	for (int i = 0; i < r->n; i++)
+		free(r->seq[i]);
+	free(r->seq);
+	free(r->len);
+	free(r->beg);
+	free(r->end);
+}
 
 /* percent of reads with a locus among the first K overlapping the true origin */
 static double locus_recall(const es_index_t *idx, const es_encoder_t *enc, reads_t *r, int K, int flags, int *bad_loci)
@@ -271,7 +439,8 @@ static double locus_recall(const es_index_t *idx, const es_encoder_t *enc, reads
 		}
 		hit += found;
 	}
-	free(l); free(nl);
+	free(l);
+	free(nl);
 	return 100.0 * hit / r->n;
 }
 
@@ -288,7 +457,8 @@ TEST(store_recall_approx_vs_exact)
 		int bad1, bad2;
 		double ra = locus_recall(idx, enc, &r, 16, 0, &bad1), rx = locus_recall(idx, enc, &r, 16, ES_SEARCH_EXACT, &bad2);
 		CHECKF(rx >= 97.0, "exact recall %.1f", rx);
-		CHECKF(ra >= rx - 1.0, "%s: approximate %.1f vs exact %.1f", kind == ES_CODE_PQ4 ? "pq4" : kind == ES_CODE_PQ6 ? "pq6" : "sign", ra, rx);
+		const char *kn = kind == ES_CODE_PQ4 ? "pq4" : kind == ES_CODE_PQ6 ? "pq6" : "sign";
+		CHECKF(ra >= rx - 1.0, "%s: approximate %.1f vs exact %.1f", kn, ra, rx);
 		CHECK_EQ_INT(bad1 + bad2, 0);
 		reads_free(&r);
 		es_encoder_destroy(enc);
@@ -334,7 +504,8 @@ static int same_state(const es_hamq_t *a, const es_hamq_t *b)
 TEST(store_kernels_match_scalar)
 {
 	__builtin_cpu_init();
-	int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw");
+	int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")
+	             && __builtin_cpu_supports("avx512bw");
 	int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
 	es_rng_t rng;
 	es_rng_seed(&rng, 3);
@@ -343,7 +514,9 @@ TEST(store_kernels_match_scalar)
 	for (int64_t i = 0; i < n * 4; i++) codes[i] = es_rng_next(&rng);
 	/* plant near-duplicates of the query so the buffer fills and shrinks */
 	uint64_t q[4] = { es_rng_next(&rng), es_rng_next(&rng), es_rng_next(&rng), es_rng_next(&rng) };
-	for (int i = 0; i < 300; i++) for (int j = 0; j < 4; j++) codes[j * n + i * 13] = q[j] ^ (1ULL << es_rng_below(&rng, 64));
+	for (int i = 0; i < 300; i++)
+		for (int j = 0; j < 4; j++)
+			codes[j * n + i * 13] = q[j] ^ (1ULL << es_rng_below(&rng, 64));
 	uint32_t id[3][200];
 	uint16_t dist[3][200];
 	int ranges[][2] = { { 0, 5000 }, { 3, 4999 }, { 17, 18 }, { 4992, 5000 }, { 100, 101 } };
@@ -353,8 +526,16 @@ TEST(store_kernels_match_scalar)
 			es_hamq_t st[3];
 			for (int v = 0; v < 3; v++) st[v] = (es_hamq_t){ 64 * nw + 1, 40, 0, 200, id[v], dist[v] };
 			es_hamscan_scalar(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[0]);
-			if (has2) { es_hamscan_avx2(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[1]); mism += !same_state(&st[0], &st[1]); runs++; }
-			if (has512) { es_hamscan_avx512(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[2]); mism += !same_state(&st[0], &st[2]); runs++; }
+			if (has2) {
+				es_hamscan_avx2(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[1]);
+				mism += !same_state(&st[0], &st[1]);
+				runs++;
+			}
+			if (has512) {
+				es_hamscan_avx512(codes, n, nw, ranges[r][0], ranges[r][1], q, &st[2]);
+				mism += !same_state(&st[0], &st[2]);
+				runs++;
+			}
 		}
 	CHECK_EQ_INT(mism, 0);
 	/* PQ4 fast scan: random codes and tables, M = 8, 16, 32 */
@@ -369,8 +550,16 @@ TEST(store_kernels_match_scalar)
 			es_hamq_t st[3];
 			for (int v = 0; v < 3; v++) st[v] = (es_hamq_t){ 256, 40, 0, 200, id[v], dist[v] };
 			es_pqscan_scalar(pq, M, pranges[r][0], pranges[r][1], lut, &st[0]);
-			if (has2) { es_pqscan_avx2(pq, M, pranges[r][0], pranges[r][1], lut, &st[1]); mism += !same_state(&st[0], &st[1]); runs++; }
-			if (has512) { es_pqscan_avx512(pq, M, pranges[r][0], pranges[r][1], lut, &st[2]); mism += !same_state(&st[0], &st[2]); runs++; }
+			if (has2) {
+				es_pqscan_avx2(pq, M, pranges[r][0], pranges[r][1], lut, &st[1]);
+				mism += !same_state(&st[0], &st[1]);
+				runs++;
+			}
+			if (has512) {
+				es_pqscan_avx512(pq, M, pranges[r][0], pranges[r][1], lut, &st[2]);
+				mism += !same_state(&st[0], &st[2]);
+				runs++;
+			}
 			CHECK(st[0].n > 0);
 		}
 	}
@@ -385,7 +574,11 @@ TEST(store_kernels_match_scalar)
 			es_hamq_t st[2];
 			for (int v = 0; v < 2; v++) st[v] = (es_hamq_t){ 256, 40, 0, 200, id[v], dist[v] };
 			es_pq6scan_scalar(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[0]);
-			if (has_vbmi) { es_pq6scan_avx512(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[1]); mism += !same_state(&st[0], &st[1]); runs++; }
+			if (has_vbmi) {
+				es_pq6scan_avx512(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[1]);
+				mism += !same_state(&st[0], &st[1]);
+				runs++;
+			}
 			CHECK(st[0].n > 0);
 		}
 	}
@@ -398,7 +591,8 @@ TEST(store_kernels_match_scalar)
 	int planted = 0;
 	for (int i = 0; i < s0.n; i++) planted += s0.dist[i] <= 4;
 	CHECK(planted >= 40);
-	free(codes); free(pq);
+	free(codes);
+	free(pq);
 }
 
 TEST(store_search_simd_equals_scalar)
@@ -437,7 +631,8 @@ TEST(store_checksum)
 }
 
 /* Build the test genome's index with opt at 1 and at 3 threads into NAME1.esi / NAME3.esi; 1 if the files are equal. */
-static int builds_equal(const es_ref_t *ref, const es_encoder_t *enc, es_index_opt_t *opt, const char *name, char *p1, char *p3)
+static int builds_equal(const es_ref_t *ref, const es_encoder_t *enc, es_index_opt_t *opt, const char *name,
+                        char *p1, char *p3)
 {
 	snprintf(p1, 600, "%s/%s1.esi", es_test_tmpdir(), name);
 	snprintf(p3, 600, "%s/%s3.esi", es_test_tmpdir(), name);
@@ -447,7 +642,11 @@ static int builds_equal(const es_ref_t *ref, const es_encoder_t *enc, es_index_o
 	CHECK(es_index_build(ref, enc, opt, p3, NULL) == 0);
 	FILE *a = fopen(p1, "rb"), *b = fopen(p3, "rb");
 	int same = a && b;
-	if (a && b) { int x, y; do { x = fgetc(a); y = fgetc(b); if (x != y) { same = 0; break; } } while (x != EOF); }
+	for (int x = 0, y = 0; same && x != EOF;) {
+		x = fgetc(a);
+		y = fgetc(b);
+		same = x == y;
+	}
 	if (a) fclose(a);
 	if (b) fclose(b);
 	return same;
@@ -460,7 +659,8 @@ TEST(store_build_is_deterministic)
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
 	es_index_opt_init(&opt);
-	opt.w = TW; opt.stride = TS;
+	opt.w = TW;
+	opt.stride = TS;
 	char p1[600], p3[600];
 	CHECK(builds_equal(ref, enc, &opt, "det", p1, p3));
 	/* no temporary file is left behind */
@@ -479,14 +679,21 @@ TEST(store_ivf_lists)
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
 	es_index_opt_init(&opt);
-	opt.w = TW; opt.stride = TS; opt.ivf_lists = 32;
+	opt.w = TW;
+	opt.stride = TS;
+	opt.ivf_lists = 32;
 	char p1[600], p3[600];
 	CHECK(builds_equal(ref, enc, &opt, "ivf", p1, p3));
 	/* lists need PQ6 codes; the count is bounded */
 	opt.code_kind = ES_CODE_SIGN;
 	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "PQ6"));
-	opt.code_kind = ES_CODE_PQ6; opt.ivf_lists = 70000;
+	opt.code_kind = ES_CODE_PQ6;
+	opt.ivf_lists = 70000;
 	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "list count"));
+	opt.ivf_lists = 32;
+	opt.n_threads = ES_MAX_THREADS + 1;
+	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "thread count 65"));
+	opt.n_threads = 1;
 	es_index_t *idx = es_index_load(p1), *flat = es_index_load(make_index(ES_CODE_PQ6));
 	CHECK(idx && flat);
 	if (idx && flat) {
@@ -517,7 +724,9 @@ TEST(store_ivf_lists)
 		CHECK(es_index_search(flat, n, q, k, 0, i2, NULL) == 0);
 		for (int i = 0; i < n; i++) agree += i1[(size_t)i * k] == i2[(size_t)i * k];
 		CHECKF(agree >= n * 98 / 100, "%d of %d top windows agree", agree, n);
-		free(q); free(i1); free(i2);
+		free(q);
+		free(i1);
+		free(i2);
 		reads_free(&r);
 	}
 	es_index_destroy(idx);
@@ -527,7 +736,14 @@ TEST(store_ivf_lists)
 }
 
 #include <pthread.h>
-typedef struct { const es_index_t *idx; const es_encoder_t *enc; reads_t *r; es_locus_t *l; int *nl; int ret; } cand_job_t;
+typedef struct {
+	const es_index_t *idx;
+	const es_encoder_t *enc;
+	reads_t *r;
+	es_locus_t *l;
+	int *nl;
+	int ret;
+} cand_job_t;
 static void *cand_thread(void *arg)
 {
 	cand_job_t *j = arg;
@@ -562,7 +778,9 @@ TEST(store_candidates_thread_safe)
 			diff += a->beg != c->beg || a->end != c->end || a->score != c->score;
 		}
 	CHECK_EQ_INT(diff, 0);
-	free(l0); free(l1); free(l2);
+	free(l0);
+	free(l1);
+	free(l2);
 	reads_free(&r);
 	es_encoder_destroy(enc);
 	es_index_destroy(idx);

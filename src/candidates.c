@@ -1,0 +1,207 @@
+/* candidates.c — reads -> candidate loci, the step the aligner calls: cut each read into window-sized chunks, embed
+ * and search them, pad each hit window by the read's overhang, merge overlapping intervals into loci that score the
+ * sum of each chunk's best window inside them. */
+#include "store_priv.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+/* CPU seconds of this thread spent embedding and searching in es_index_candidates, and queries searched */
+static _Thread_local double tl_times[3];
+
+void es_index_thread_times(double t[3], int reset)
+{
+	memcpy(t, tl_times, sizeof tl_times);
+	if (reset)
+		memset(tl_times, 0, sizeof tl_times);
+}
+
+typedef struct {
+	int64_t beg, end;   /* padded hit window [beg,end), clipped to its contig */
+	float s;            /* the window's score */
+	int chunk;          /* the read's chunk that hit it */
+} ival_t;
+
+static int ival_cmp(const void *pa, const void *pb)
+{
+	const ival_t *a = pa, *b = pb;
+	if (a->beg != b->beg)
+		return a->beg < b->beg ? -1 : 1;
+	return a->end < b->end ? -1 : a->end > b->end;
+}
+
+static int locus_cmp(const void *pa, const void *pb)
+{
+	const es_locus_t *a = pa, *b = pb;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return a->beg < b->beg ? -1 : a->beg > b->beg;
+}
+
+/* How a read of len bases is cut: one query up to 5/4 of W (or always with ES_CAND_WHOLE), else chunks of W evenly
+ * spread over the read, overlapping by a quarter. */
+static int n_chunks(int len, int w, int flags)
+{
+	if (len * 4 <= w * 5 || (flags & ES_CAND_WHOLE))
+		return 1;
+	int step = w * 3 / 4;
+	return 1 + (len - w + step - 1) / step;
+}
+
+/* The queries of n reads: qbeg[i]..qbeg[i+1] are read i's chunks (none for a read under 16 bases or mostly N),
+ * starting at qs[] with lengths ql[]. Returns the query count; the arrays are malloc'ed. */
+static int make_queries(int n, const uint8_t *const *seqs, const int *lens, int w, int flags, int **qbeg_out,
+                        const uint8_t ***qs_out, int **ql_out)
+{
+	int nq = 0;
+	int *qbeg = es_malloc((size_t)(n + 1) * sizeof(int));
+	for (int i = 0; i < n; i++) {
+		qbeg[i] = nq;
+		int nn = 0;
+		for (int j = 0; j < lens[i]; j++)
+			nn += seqs[i][j] > 3;
+		if (lens[i] >= 16 && 2 * nn <= lens[i])
+			nq += n_chunks(lens[i], w, flags);
+	}
+	qbeg[n] = nq;
+	const uint8_t **qs = es_malloc((size_t)(nq + 1) * sizeof *qs);
+	int *ql = es_malloc((size_t)(nq + 1) * sizeof(int));
+	for (int i = 0; i < n; i++) {
+		int nc = qbeg[i + 1] - qbeg[i];
+		for (int c = 0; c < nc; c++) {
+			int off = nc == 1 ? 0 : (int)((int64_t)c * (lens[i] - w) / (nc - 1));
+			qs[qbeg[i] + c] = seqs[i] + off;
+			ql[qbeg[i] + c] = nc == 1 ? lens[i] : w;
+		}
+	}
+	*qbeg_out = qbeg;
+	*qs_out = qs;
+	*ql_out = ql;
+	return nq;
+}
+
+/* Embed and search nq queries, kw windows each, counting this thread's CPU time. 0, or -1 with es_error. */
+static int embed_search(const es_index_t *idx, const es_encoder_t *enc, int nq, const uint8_t **qs, const int *ql,
+                        int kw, int flags, int64_t *ids, float *sc)
+{
+	if (nq == 0)
+		return 0;
+	float *emb = es_malloc((size_t)nq * es_encoder_dim(enc) * sizeof(float));
+	double c0 = es_thread_cputime();
+	int ret = es_encoder_embed(enc, nq, qs, ql, emb);
+	double c1 = es_thread_cputime();
+	if (ret == 0)
+		ret = es_index_search(idx, nq, emb, kw, flags, ids, sc);
+	double c2 = es_thread_cputime();
+	tl_times[0] += c1 - c0;
+	tl_times[1] += c2 - c1;
+	tl_times[2] += nq;
+	free(emb);
+	return ret != 0 ? -1 : 0;
+}
+
+/* The hits of one read's nc chunks (kw each, -1 ends a chunk's list), padded by pad on both sides and clipped to
+ * their contig, into iv (sorted by position). Returns their number. */
+static int hit_intervals(const es_index_t *idx, const int64_t *ids, const float *sc, int nc, int kw, int64_t pad,
+                         ival_t *iv)
+{
+	int niv = 0, w = (int)idx->hdr.w;
+	for (int c = 0; c < nc; c++)
+		for (int j = 0; j < kw; j++) {
+			int64_t id = ids[(size_t)c * kw + j];
+			if (id < 0)
+				break;
+			int64_t b = idx->wbeg[id];
+			int ci = es_ref_contig_at(&idx->ref, b);
+			int64_t e = es_window_end(&idx->ref, idx->contig_end, b, w), coff = idx->ref.contig[ci].off;
+			ival_t *x = &iv[niv++];
+			x->beg = b - pad > coff ? b - pad : coff;
+			x->end = e + pad < idx->contig_end[ci] ? e + pad : idx->contig_end[ci];
+			x->s = sc[(size_t)c * kw + j];
+			x->chunk = c;
+		}
+	qsort(iv, niv, sizeof *iv, ival_cmp);
+	return niv;
+}
+
+/* Merge overlapping intervals into loci (they never merge across contigs: clipped intervals of two contigs are
+ * disjoint); a locus scores the sum over chunks of each chunk's best window inside it. best holds nc floats.
+ * Returns the number of loci written to out. */
+static int merge_loci(const ival_t *iv, int niv, int nc, float *best, es_locus_t *out)
+{
+	int nl = 0;
+	for (int a = 0; a < niv;) {
+		int64_t b = iv[a].beg, e = iv[a].end;
+		for (int c = 0; c < nc; c++)
+			best[c] = -INFINITY;
+		int z = a;
+		for (; z < niv && iv[z].beg < e; z++) {
+			if (iv[z].end > e)
+				e = iv[z].end;
+			if (iv[z].s > best[iv[z].chunk])
+				best[iv[z].chunk] = iv[z].s;
+		}
+		float s = 0;
+		for (int c = 0; c < nc; c++)
+			if (best[c] > -INFINITY)
+				s += best[c];
+		out[nl].beg = b;
+		out[nl].end = e;
+		out[nl].score = s;
+		nl++;
+		a = z;
+	}
+	return nl;
+}
+
+int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                        const int *lens, int max_loci, es_locus_t *loci, int *n_loci, int flags)
+{
+	if (es_index_check_encoder(idx, enc) != 0)
+		return -1;
+	if (max_loci < 1 || max_loci > ES_CAND_MAX_LOCI)
+		return es_error("%s: candidates: max_loci %d out of range 1..%d", idx->path, max_loci, ES_CAND_MAX_LOCI);
+	int w = (int)idx->hdr.w, S = (int)idx->hdr.stride;
+	int kw = 4 * max_loci + 16;   /* windows per query: a locus usually holds several overlapping windows */
+	int *qbeg, *ql;
+	const uint8_t **qs;
+	int nq = make_queries(n, seqs, lens, w, flags, &qbeg, &qs, &ql);
+	int64_t *ids = es_malloc((size_t)(nq + 1) * kw * sizeof(int64_t));
+	float *sc = es_malloc((size_t)(nq + 1) * kw * sizeof(float));
+	int ret = embed_search(idx, enc, nq, qs, ql, kw, flags, ids, sc);
+	ival_t *iv = NULL;
+	es_locus_t *tmp = NULL;
+	float *best = NULL;
+	size_t m_iv = 0;
+	for (int i = 0; i < n && ret == 0; i++) {
+		int nc = qbeg[i + 1] - qbeg[i];
+		n_loci[i] = 0;
+		if (nc == 0)
+			continue;
+		if (m_iv < (size_t)nc * kw) {   /* sized by the chunk count: no read has too many chunks */
+			m_iv = (size_t)nc * kw;
+			iv = es_realloc(iv, m_iv * sizeof *iv);
+			tmp = es_realloc(tmp, m_iv * sizeof *tmp);
+			best = es_realloc(best, (size_t)nc * sizeof *best);
+		}
+		int64_t pad = (lens[i] > w ? lens[i] - w : 0) + S;
+		size_t o = (size_t)qbeg[i] * kw;
+		int niv = hit_intervals(idx, ids + o, sc + o, nc, kw, pad, iv);
+		int nl = merge_loci(iv, niv, nc, best, tmp);
+		qsort(tmp, nl, sizeof *tmp, locus_cmp);
+		if (nl > max_loci)
+			nl = max_loci;
+		memcpy(loci + (size_t)i * max_loci, tmp, nl * sizeof *tmp);
+		n_loci[i] = nl;
+	}
+	free(iv);
+	free(tmp);
+	free(best);
+	free(qbeg);
+	free(qs);
+	free(ql);
+	free(ids);
+	free(sc);
+	return ret;
+}

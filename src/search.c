@@ -1,0 +1,299 @@
+/* search.c — top-k windows of query vectors: exact (every window's int8 vector), or approximate (a scan of the codes
+ * of every window or of the probed inverted lists, then an exact re-rank of the nearest codes and of their
+ * neighbouring windows). Both rank with the same score and es_topk, so ties go to the lower window index. */
+#include "store_priv.h"
+#include "ivf.h"
+#include "topk.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define SCAN_L1    16384   /* bytes of codes per block: stays in L1 while a batch of queries scans it */
+#define SCAN_BATCH 64      /* queries scanned against one block (a query's index in a batch fits a byte) */
+
+/* Window w scored exactly against query q (the one score exact search and every re-rank use). */
+static inline es_hit_t window_hit(const es_index_t *idx, const float *q, int64_t w)
+{
+	int dim = (int)idx->hdr.dim;
+	return (es_hit_t){ es_dot_f32_i8(q, idx->vec + w * dim, idx->scale[w], dim), w };
+}
+
+static int is_zero(const float *q, int dim)
+{
+	for (int i = 0; i < dim; i++)
+		if (q[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* The n kept hits best first into ids[k] / scores[k] (may be NULL), -1 / 0 padding. */
+static void emit(es_hit_t *h, int n, int k, int64_t *ids, float *scores)
+{
+	es_topk_sort(h, n);
+	for (int j = 0; j < k; j++) {
+		ids[j] = j < n ? h[j].id : -1;
+		if (scores)
+			scores[j] = j < n ? h[j].s : 0;
+	}
+}
+
+static void search_exact(const es_index_t *idx, const float *q, int k, int64_t *ids, float *scores)
+{
+	int n = 0;
+	es_hit_t *h = es_malloc((size_t)k * sizeof *h);
+	if (!is_zero(q, (int)idx->hdr.dim))
+		for (int64_t i = 0; i < idx->hdr.n_windows; i++)
+			es_topk_offer(h, &n, k, window_hit(idx, q, i));
+	emit(h, n, k, ids, scores);
+	free(h);
+}
+
+/* The scratch of one approximate search call (so concurrent calls share nothing). */
+typedef struct {
+	int dim, nw, step, pq, M, K, k, T, cap, C, np;
+	int64_t N, NC, blk;
+	es_hamscan_fn scan;
+	es_pqscan_fn pqscan;
+	uint8_t *lut;          /* [SCAN_BATCH][M][K] PQ tables */
+	es_hamq_t *st;         /* [SCAN_BATCH] */
+	uint64_t *qc;          /* [SCAN_BATCH][nw] sign codes */
+	uint32_t *idbuf;       /* [SCAN_BATCH][cap] */
+	uint16_t *dbuf;        /* [SCAN_BATCH][cap] */
+	uint32_t *near;        /* [T] */
+	uint32_t *cand;        /* [(k+1) * 2 * step] neighbours of the best code windows */
+	es_hit_t *heap;        /* [k] */
+	int active[SCAN_BATCH], na;
+	int32_t *probe;        /* [SCAN_BATCH][np] lists probed by each query */
+	float *pscr;           /* [SCAN_BATCH][C] */
+	int32_t *lstart;       /* [C+1] */
+	uint8_t *pair_q;       /* [SCAN_BATCH * np] queries grouped by list */
+} scan_t;
+
+static void scan_init(scan_t *S, const es_index_t *idx, int k)
+{
+	const hdr_t *h = &idx->hdr;
+	memset(S, 0, sizeof *S);
+	S->dim = (int)h->dim;
+	S->nw = (int)h->code_bits / 64;
+	S->step = (int)h->code_step;
+	S->pq = h->code_kind != ES_CODE_SIGN;
+	S->M = (int)h->pq_m;
+	S->K = h->code_kind == ES_CODE_PQ6 ? 64 : 16;
+	S->N = h->n_windows;
+	S->NC = h->n_codes;
+	S->k = k;
+	S->T = idx->rerank > k ? idx->rerank : k;
+	S->cap = 8 * S->T + 64;   /* distances are small integers with many ties: a larger buffer shrinks less often */
+	/* a block of codes stays in L1 while the batch of queries scans it; PQ blocks are whole 64-window groups */
+	S->blk = S->pq ? (SCAN_L1 / (S->K == 16 ? 32 * S->M : 64 * S->M)) * 64 : SCAN_L1 / (8 * S->nw);
+	S->scan = es_hamscan_best(NULL);
+	S->pqscan = S->K == 16 ? es_pqscan_best(NULL) : es_pq6scan_best(NULL);
+	S->lut = es_malloc((size_t)SCAN_BATCH * S->K * (S->M > 0 ? S->M : 1));
+	S->st = es_malloc(SCAN_BATCH * sizeof *S->st);
+	S->qc = es_malloc((size_t)SCAN_BATCH * S->nw * sizeof(uint64_t));
+	S->idbuf = es_malloc((size_t)SCAN_BATCH * S->cap * sizeof(uint32_t));
+	S->dbuf = es_malloc((size_t)SCAN_BATCH * S->cap * sizeof(uint16_t));
+	S->near = es_malloc((size_t)S->T * sizeof(uint32_t));
+	S->cand = es_malloc((size_t)(k + 1) * 2 * S->step * sizeof(uint32_t));
+	S->heap = es_malloc((size_t)k * sizeof *S->heap);
+	S->C = (int)h->ivf_lists;
+	S->np = S->C ? idx->nprobe : 0;
+	if (S->C) {
+		S->probe = es_malloc((size_t)SCAN_BATCH * S->np * sizeof(int32_t));
+		S->pscr = es_malloc((size_t)SCAN_BATCH * S->C * sizeof(float));
+		S->lstart = es_malloc((size_t)(S->C + 1) * sizeof(int32_t));
+		S->pair_q = es_malloc((size_t)SCAN_BATCH * S->np);
+	}
+}
+
+static void scan_free(scan_t *S)
+{
+	free(S->lut);
+	free(S->st);
+	free(S->qc);
+	free(S->idbuf);
+	free(S->dbuf);
+	free(S->near);
+	free(S->cand);
+	free(S->heap);
+	free(S->probe);
+	free(S->pscr);
+	free(S->lstart);
+	free(S->pair_q);
+}
+
+/* Each query of the batch: an empty scan state, and its PQ tables or sign code; zero queries stay inactive. */
+static void batch_prepare(scan_t *S, const es_index_t *idx, const float *q, int nb)
+{
+	S->na = 0;
+	for (int i = 0; i < nb; i++) {
+		const float *x = q + (size_t)i * S->dim;
+		es_hamq_t *st = &S->st[i];
+		st->thr = S->pq ? 256 : (int)idx->hdr.code_bits + 1;
+		st->keep = S->T;
+		st->n = 0;
+		st->cap = S->cap;
+		st->id = S->idbuf + (size_t)i * S->cap;
+		st->dist = S->dbuf + (size_t)i * S->cap;
+		if (is_zero(x, S->dim))
+			continue;
+		if (S->pq)
+			es_pq_lut(idx->proj, S->dim, S->M, S->K, x, S->lut + (size_t)i * S->K * S->M);
+		else
+			es_code_make(idx->proj, (int)idx->hdr.code_bits, S->dim, x, S->qc + (size_t)i * S->nw);
+		S->active[S->na++] = i;
+	}
+}
+
+/* Flat scan: every code, block by block, each block by every active query of the batch. */
+static void scan_flat(scan_t *S, const es_index_t *idx)
+{
+	for (int64_t s = 0; s < S->NC; s += S->blk) {
+		int64_t e = s + S->blk < S->NC ? s + S->blk : S->NC;
+		for (int a = 0; a < S->na; a++) {
+			int i = S->active[a];
+			if (S->pq)
+				S->pqscan(idx->pq, S->M, s, e, S->lut + (size_t)i * S->K * S->M, &S->st[i]);
+			else
+				S->scan(idx->codes, S->NC, S->nw, s, e, S->qc + (size_t)i * S->nw, &S->st[i]);
+		}
+	}
+}
+
+/* List scan: each query's probed lists, then (list, query) pairs grouped by list so that the queries of a batch
+ * that probe one list scan it while it is in L1; each query still sees its lists in increasing order. */
+static void scan_lists(scan_t *S, const es_index_t *idx, const float *q, int nb)
+{
+	int np = S->np, C = S->C;
+	es_ivf_probe(idx->ivf_cent, C, S->dim, q, nb, np, S->pscr, S->probe);
+	memset(S->lstart, 0, (size_t)(C + 1) * sizeof(int32_t));
+	for (int a = 0; a < S->na; a++)
+		for (int j = 0; j < np; j++)
+			S->lstart[S->probe[(size_t)S->active[a] * np + j] + 1]++;
+	for (int l = 0; l < C; l++)
+		S->lstart[l + 1] += S->lstart[l];
+	for (int a = 0; a < S->na; a++)
+		for (int j = 0; j < np; j++)
+			S->pair_q[S->lstart[S->probe[(size_t)S->active[a] * np + j]]++] = (uint8_t)S->active[a];
+	/* lstart[l] is now the end of list l's pairs; they begin at lstart[l-1] */
+	for (int l = 0, pb = 0; l < C; pb = S->lstart[l], l++) {
+		const ivf_list_t *L = &idx->ivf_list[l];
+		if (L->len == 0)
+			continue;
+		for (int p = pb; p < S->lstart[l]; p++) {
+			int i = S->pair_q[p];
+			S->pqscan(idx->pq, S->M, L->beg, L->beg + L->len, S->lut + (size_t)i * S->K * S->M, &S->st[i]);
+		}
+	}
+}
+
+/* The T nearest codes of a scan, in code order: entries are already in code order (appends and compaction keep
+ * it), so a histogram finds the cut and ties at the cut go to the lower index. Returns the count. */
+static int select_nearest(const es_hamq_t *st, int T, uint32_t *out)
+{
+	int hist[ES_HAMQ_MAX_DIST + 2];
+	memset(hist, 0, sizeof hist);
+	for (int i = 0; i < st->n; i++)
+		hist[st->dist[i]]++;
+	int cum = 0, d = 0;
+	for (; d <= ES_HAMQ_MAX_DIST; d++) {
+		if (cum + hist[d] >= T)
+			break;
+		cum += hist[d];
+	}
+	int room = T - cum, m = 0;   /* all entries below d, plus the first `room` at d */
+	for (int i = 0; i < st->n; i++)
+		if (st->dist[i] < d || (st->dist[i] == d && room-- > 0))
+			out[m++] = st->id[i];
+	return m;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The windows within step-1 of the best code windows kept in S->heap[0..nh), sorted and without duplicates
+ * (neighbours of two codes may coincide) into S->cand. Returns their number. */
+static int neighbours(scan_t *S, int nh)
+{
+	int nc = 0;
+	for (int j = 0; j < nh; j++) {
+		int64_t c = S->heap[j].id;
+		for (int64_t w = c - (S->step - 1); w <= c + S->step - 1; w++)
+			if (w != c && w >= 0 && w < S->N)
+				S->cand[nc++] = (uint32_t)w;
+	}
+	qsort(S->cand, nc, sizeof *S->cand, u32_cmp);
+	int u = 0;
+	for (int j = 0; j < nc; j++)
+		if (u == 0 || S->cand[j] != S->cand[u - 1])
+			S->cand[u++] = S->cand[j];
+	return u;
+}
+
+/* Re-rank one query: the T nearest codes by code distance, ranked by the exact inner product of their windows
+ * (stage 1); each code also stands for the step-1 windows on either side (near-duplicates at stride S), and those
+ * of the k best code windows are ranked too (stage 2), since the true locus's code window is among them. */
+static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_hamq_t *st, int64_t *ids,
+                   float *scores)
+{
+	int m = select_nearest(st, S->T, S->near), nh = 0, nc = 0;
+	if (S->C)
+		for (int j = 0; j < m; j++)
+			S->near[j] = idx->ivf_ids[S->near[j]];   /* slots -> code indices */
+	/* the rows are scattered over the file: ask for them all before the first is needed */
+	for (int j = 0; j < m; j++) {
+		int64_t w = (int64_t)S->near[j] * S->step;
+		__builtin_prefetch(idx->vec + w * S->dim);
+		__builtin_prefetch(idx->scale + w);
+	}
+	for (int j = 0; j < m; j++)
+		es_topk_offer(S->heap, &nh, S->k, window_hit(idx, x, (int64_t)S->near[j] * S->step));
+	if (S->step > 1) {
+		nc = neighbours(S, nh);
+		for (int j = 0; j < nc; j++) {
+			__builtin_prefetch(idx->vec + (int64_t)S->cand[j] * S->dim);
+			__builtin_prefetch(idx->scale + S->cand[j]);
+		}
+	}
+	for (int j = 0; j < nc; j++)
+		es_topk_offer(S->heap, &nh, S->k, window_hit(idx, x, S->cand[j]));
+	emit(S->heap, nh, S->k, ids, scores);
+}
+
+static void search_approx(const es_index_t *idx, int n, const float *q, int k, int64_t *ids, float *scores)
+{
+	scan_t S;
+	scan_init(&S, idx, k);
+	for (int b0 = 0; b0 < n; b0 += SCAN_BATCH) {
+		int nb = n - b0 < SCAN_BATCH ? n - b0 : SCAN_BATCH;
+		const float *qb = q + (size_t)b0 * S.dim;
+		batch_prepare(&S, idx, qb, nb);
+		if (S.C)
+			scan_lists(&S, idx, qb, nb);
+		else
+			scan_flat(&S, idx);
+		for (int i = 0; i < nb; i++) {
+			size_t o = (size_t)(b0 + i) * k;
+			rerank(&S, idx, qb + (size_t)i * S.dim, &S.st[i], ids + o, scores ? scores + o : NULL);
+		}
+	}
+	scan_free(&S);
+}
+
+int es_index_search(const es_index_t *idx, int n, const float *q, int k, int flags, int64_t *ids, float *scores)
+{
+	if (n < 0 || k < 1)
+		return es_error("%s: search: bad arguments (n=%d, k=%d)", idx->path, n, k);
+	if (!(flags & ES_SEARCH_EXACT)) {
+		search_approx(idx, n, q, k, ids, scores);
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		size_t o = (size_t)i * k;
+		search_exact(idx, q + (size_t)i * idx->hdr.dim, k, ids + o, scores ? scores + o : NULL);
+	}
+	return 0;
+}

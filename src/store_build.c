@@ -1,0 +1,597 @@
+/* store_build.c — `esalign index`: the windows of a reference, their embeddings (threaded, in batches of 256), int8
+ * vectors, the approximate-search codes (sign bits, or PQ centroids and codes), the inverted lists, then the file
+ * (store_file.c). Every parallel step goes through es_for on fixed items, so the file is the same for any -t. */
+#include "store_priv.h"
+#include "ivf.h"
+#include "thread.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+void es_index_opt_init(es_index_opt_t *opt)
+{
+	memset(opt, 0, sizeof *opt);
+	opt->encoder_spec = "kmer";
+	opt->w = 0;        /* auto: 150 for kmer, 100 for a learned encoder (docs/store.md, "One index for 100-250 bp") */
+	opt->stride = 0;   /* auto: 25 for kmer, 20 for a learned encoder */
+	opt->code_kind = ES_CODE_PQ6;
+	opt->pq_m = 16;
+	opt->code_bits = 128;
+	opt->code_step = 0;   /* auto: 2 for kmer (5,000 mason reads per length, chrX 70 Mb: same accuracy, 22-28% faster),
+	                       * 1 for a learned encoder (its lists scan a fraction anyway; step 2 lost 0.8 points of
+	                       * recall at 35 Mb) -- docs/store.md */
+	opt->ivf_lists = -1;
+	opt->max_n_frac = 0.5;
+	opt->n_threads = 1;
+	opt->progress = 0;
+}
+
+/* The resolved options of one build. */
+typedef struct {
+	const es_encoder_t *enc;
+	const char *spec, *path;
+	int learned;                  /* a trained encoder, not the k-mer sketch */
+	int W, S, kind, M, K, code_bits, nw, step, dim, n_threads, progress;
+	double max_n_frac, t0;
+} plan_t;
+
+/* What the build makes; freed by build_free. */
+typedef struct {
+	int64_t *wbeg, n_win, n_codes, *cend;
+	float *R;                     /* sign: projection [code_bits][dim]; PQ: centroids [M][K][dim/M] */
+	size_t nproj;                 /* floats in R */
+	int8_t *vec;                  /* [n_win][dim] */
+	float *scale;                 /* [n_win] */
+	uint64_t *codes;              /* sign: nw planes of n_codes words; PQ: 64-code blocks (slot order with lists) */
+	size_t code_bytes;
+	int C;                        /* inverted lists */
+	float *ivf_cent;
+	ivf_list_t *ivf_list;
+	uint32_t *ivf_ids;
+	int64_t n_pos;                /* code slots */
+} build_t;
+
+#define BUILD_BATCH 256     /* windows embedded per es_for item (the encoder sees the same batches for any -t) */
+#define PQ_ITEM     4096    /* codes encoded per es_for item */
+#define PQ_SAMPLE   65536   /* windows the PQ centroids are trained on */
+#define IVF_SAMPLE  262144  /* most windows the list centroids are trained on */
+#define IVF_ITERS   10
+
+/* ---------------- options ---------------- */
+
+static int plan_codes(plan_t *P, const es_index_opt_t *opt)
+{
+	const char *path = P->path;
+	int kind = opt->code_kind;
+	if (kind != ES_CODE_SIGN && kind != ES_CODE_PQ4 && kind != ES_CODE_PQ6)
+		return es_error("%s: unknown code kind %d", path, kind);
+	if (kind == ES_CODE_SIGN && (opt->code_bits < 64 || opt->code_bits > 512 || opt->code_bits % 64))
+		return es_error("%s: code bits %d must be 64, 128, ..., 512", path, opt->code_bits);
+	if (kind != ES_CODE_SIGN && (opt->pq_m < 2 || opt->pq_m > 64 || opt->pq_m % 2 || P->dim % opt->pq_m))
+		return es_error("%s: PQ subspaces %d must be even, at most 64, and divide the dimension %d", path, opt->pq_m,
+		                P->dim);
+	if (opt->code_step < 0 || opt->code_step > 64)
+		return es_error("%s: code step %d out of range 1..64 (0: auto)", path, opt->code_step);
+	if (opt->ivf_lists < -1 || opt->ivf_lists > ES_INDEX_MAX_LISTS)
+		return es_error("%s: list count %d out of range 0..%d", path, opt->ivf_lists, ES_INDEX_MAX_LISTS);
+	if (opt->ivf_lists > 0 && kind != ES_CODE_PQ6)
+		return es_error("%s: inverted lists need PQ6 codes", path);
+	P->kind = kind;
+	P->M = opt->pq_m;
+	P->K = kind == ES_CODE_PQ6 ? 64 : 16;
+	P->code_bits = kind == ES_CODE_PQ4 ? 4 * P->M : kind == ES_CODE_PQ6 ? 6 * P->M : opt->code_bits;
+	P->nw = kind == ES_CODE_SIGN ? opt->code_bits / 64 : 0;
+	P->step = opt->code_step > 0 ? opt->code_step : P->learned ? 1 : 2;
+	return 0;
+}
+
+/* Check the options and fill in the automatic ones. 0, or -1 with es_error naming the option and its range. */
+static int plan_build(const es_encoder_t *enc, const es_index_opt_t *opt, const char *path, plan_t *P)
+{
+	memset(P, 0, sizeof *P);
+	P->enc = enc;
+	P->path = path;
+	P->learned = strncmp(es_encoder_name(enc), "kmer", 4) != 0;
+	P->dim = es_encoder_dim(enc);
+	P->W = opt->w > 0 ? opt->w : P->learned ? 100 : 150;
+	P->S = opt->stride > 0 ? opt->stride : P->learned ? 20 : 25;
+	if (P->W < 16 || P->W > 100000)
+		return es_error("%s: window length %d out of range 16..100000", path, P->W);
+	if (P->S < 1 || P->S > P->W)
+		return es_error("%s: stride %d out of range 1..%d", path, P->S, P->W);
+	if (P->dim < 1 || P->dim > ES_INDEX_MAX_DIM)
+		return es_error("%s: encoder dimension %d out of range 1..%d", path, P->dim, ES_INDEX_MAX_DIM);
+	if (opt->n_threads < 1 || opt->n_threads > ES_MAX_THREADS)
+		return es_error("%s: thread count %d out of range 1..%d", path, opt->n_threads, ES_MAX_THREADS);
+	P->spec = opt->encoder_spec ? opt->encoder_spec : "kmer";
+	if (strlen(P->spec) >= sizeof(((hdr_t *)0)->enc_spec))
+		return es_error("%s: encoder spec longer than %zu bytes", path, sizeof(((hdr_t *)0)->enc_spec) - 1);
+	P->n_threads = opt->n_threads;
+	P->progress = opt->progress;
+	P->max_n_frac = opt->max_n_frac;
+	P->t0 = es_time();
+	return plan_codes(P, opt);
+}
+
+/* ---------------- windows ---------------- */
+
+/* Windows of w at stride s inside each contig, the last one ending at the contig's end; a contig shorter than w
+ * is one window; windows with more than max_n_frac N are skipped. Returns the count; *out is malloc'ed. */
+static int64_t make_windows(const es_ref_t *ref, int w, int s, double max_n_frac, int64_t **out)
+{
+	int64_t n = 0, m = 1024;
+	int64_t *a = es_malloc(m * sizeof(int64_t));
+	for (int c = 0; c < ref->n_contig; c++) {
+		int64_t off = ref->contig[c].off, len = ref->contig[c].len, end = off + len;
+		int64_t last = len <= w ? off : end - w;
+		for (int64_t b = off;; b += s) {
+			if (b > last)
+				b = last;
+			int64_t e = b + w < end ? b + w : end;
+			if ((double)es_ref_count_n(ref, b, e) <= max_n_frac * (double)(e - b)) {
+				if (n == m) {
+					m *= 2;
+					a = es_realloc(a, m * sizeof(int64_t));
+				}
+				a[n++] = b;
+			}
+			if (b == last)
+				break;
+		}
+	}
+	*out = a;
+	return n;
+}
+
+static int windows_step(const plan_t *P, const es_ref_t *ref, build_t *B)
+{
+	B->n_win = make_windows(ref, P->W, P->S, P->max_n_frac, &B->wbeg);
+	if (B->n_win == 0)
+		return es_error("%s: the reference has no window with at most %.0f%% N", P->path, P->max_n_frac * 100);
+	if (B->n_win > ES_INDEX_MAX_WINDOWS)
+		return es_error("%s: %lld windows exceed the limit of %lld (window ids are 32-bit); use a larger stride",
+		                P->path, (long long)B->n_win, ES_INDEX_MAX_WINDOWS);
+	B->n_codes = (B->n_win + P->step - 1) / P->step;
+	B->n_pos = B->n_codes;
+	B->cend = es_malloc(ref->n_contig * sizeof(int64_t));
+	for (int c = 0; c < ref->n_contig; c++)
+		B->cend[c] = ref->contig[c].off + ref->contig[c].len;
+	if (P->progress) {
+		int st = P->step;
+		const char *kind = P->kind == ES_CODE_PQ4 ? "PQ4" : P->kind == ES_CODE_PQ6 ? "PQ6" : "sign-bit";
+		const char *th = st == 1 ? "st" : st == 2 ? "nd" : st == 3 ? "rd" : "th";
+		es_log(2, "index", "%lld windows of %d bp at stride %d, encoder %s, %d-bit %s codes of every %d%s window, "
+		       "%d thread(s)", (long long)B->n_win, P->W, P->S, es_encoder_name(P->enc), P->code_bits, kind, st, th,
+		       P->n_threads);
+	}
+	return 0;
+}
+
+/* The projection for the sign-bit codes: Gaussian rows, fixed seed (stored in the index anyway). */
+static float *make_projection(int code_bits, int dim)
+{
+	float *R = es_malloc((size_t)code_bits * dim * sizeof(float));
+	es_rng_t rng;
+	es_rng_seed(&rng, 0xc0de5eedULL + (uint64_t)code_bits * 1000 + (uint64_t)dim);
+	for (size_t i = 0; i < (size_t)code_bits * dim; i++)
+		R[i] = (float)es_rng_normal(&rng);
+	return R;
+}
+
+static void alloc_outputs(const plan_t *P, build_t *B)
+{
+	int sign = P->kind == ES_CODE_SIGN;
+	B->nproj = sign ? (size_t)P->code_bits * P->dim : (size_t)P->K * P->dim;
+	B->R = sign ? make_projection(P->code_bits, P->dim) : es_calloc(B->nproj, sizeof(float));
+	B->vec = es_malloc((size_t)B->n_win * P->dim);
+	B->scale = es_malloc((size_t)B->n_win * sizeof(float));
+	size_t block = (size_t)(P->kind == ES_CODE_PQ4 ? P->M / 2 : P->M) * 64;
+	B->code_bytes = sign ? (size_t)B->n_codes * P->nw * sizeof(uint64_t) : (size_t)((B->n_codes + 63) / 64) * block;
+	B->codes = es_calloc(B->code_bytes, 1);
+}
+
+/* ---------------- embedding ---------------- */
+
+/* Quantise a unit vector to int8 with a per-vector scale (max |x| -> 127): ranking keeps its order to ~1e-3. */
+static void quantise(const float *x, int dim, int8_t *q, float *scale)
+{
+	float mx = 0;
+	for (int i = 0; i < dim; i++)
+		if (fabsf(x[i]) > mx)
+			mx = fabsf(x[i]);
+	if (mx == 0) {
+		memset(q, 0, dim);
+		*scale = 0;
+		return;
+	}
+	float f = 127.0f / mx;
+	for (int i = 0; i < dim; i++) {
+		long v = lrintf(x[i] * f);
+		q[i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+	}
+	*scale = mx / 127.0f;
+}
+
+typedef struct {
+	const plan_t *P;
+	const es_ref_t *ref;
+	build_t *B;
+	uint8_t **buf;      /* [n_threads] BUILD_BATCH * W bases */
+	float **emb;        /* [n_threads] BUILD_BATCH * dim floats */
+	es_progress_t prog;
+	atomic_int failed;
+	pthread_mutex_t lock;
+	char err[512];      /* the first embedding failure */
+} embed_job_t;
+
+/* Window id's int8 vector and scale, and its sign code when it has one. */
+static void store_window(const plan_t *P, build_t *B, int64_t id, const float *x)
+{
+	quantise(x, P->dim, B->vec + id * P->dim, &B->scale[id]);
+	if (id % P->step || P->kind != ES_CODE_SIGN)
+		return;
+	uint64_t code[8];
+	es_code_make(B->R, P->code_bits, P->dim, x, code);
+	for (int j = 0; j < P->nw; j++)
+		B->codes[(int64_t)j * B->n_codes + id / P->step] = code[j];
+}
+
+/* es_for item: embed windows [i*BUILD_BATCH, ...) in one call. */
+static void embed_batch(void *ctx, int64_t i, int tid)
+{
+	embed_job_t *J = ctx;
+	const plan_t *P = J->P;
+	build_t *B = J->B;
+	if (atomic_load(&J->failed))
+		return;
+	int64_t s = i * BUILD_BATCH, e = s + BUILD_BATCH < B->n_win ? s + BUILD_BATCH : B->n_win;
+	int n = (int)(e - s);
+	const uint8_t *seqs[BUILD_BATCH] = { 0 };   /* zeroed: the compiler cannot see that n >= 1 */
+	int lens[BUILD_BATCH] = { 0 };
+	for (int j = 0; j < n; j++) {
+		int64_t b = B->wbeg[s + j], we = es_window_end(J->ref, B->cend, b, P->W);
+		seqs[j] = J->buf[tid] + (size_t)j * P->W;
+		es_ref_get(J->ref, b, we, J->buf[tid] + (size_t)j * P->W);
+		lens[j] = (int)(we - b);
+	}
+	if (es_encoder_embed(P->enc, n, seqs, lens, J->emb[tid]) != 0) {
+		pthread_mutex_lock(&J->lock);
+		if (!atomic_load(&J->failed))
+			snprintf(J->err, sizeof J->err, "%s", es_last_error());
+		atomic_store(&J->failed, 1);
+		pthread_mutex_unlock(&J->lock);
+		return;
+	}
+	for (int j = 0; j < n; j++)
+		store_window(P, B, s + j, J->emb[tid] + (size_t)j * P->dim);
+	es_progress_add(&J->prog, n);
+}
+
+static int embed_windows(const plan_t *P, const es_ref_t *ref, build_t *B)
+{
+	embed_job_t J = { .P = P, .ref = ref, .B = B };
+	int nt = P->n_threads;
+	J.buf = es_malloc((size_t)nt * sizeof *J.buf);
+	J.emb = es_malloc((size_t)nt * sizeof *J.emb);
+	for (int t = 0; t < nt; t++) {
+		J.buf[t] = es_malloc((size_t)BUILD_BATCH * P->W);
+		J.emb[t] = es_malloc((size_t)BUILD_BATCH * P->dim * sizeof(float));
+	}
+	atomic_init(&J.failed, 0);
+	pthread_mutex_init(&J.lock, NULL);
+	es_progress_init(&J.prog, "index", "embedding", B->n_win, P->t0, P->progress);
+	int ret = es_for(nt, embed_batch, &J, (B->n_win + BUILD_BATCH - 1) / BUILD_BATCH);
+	if (ret != 0)
+		ret = es_error("%s: embedding: %.400s", P->path, es_last_error());
+	else if (atomic_load(&J.failed))
+		ret = es_error("%s: embedding failed: %s", P->path, J.err);
+	pthread_mutex_destroy(&J.lock);
+	for (int t = 0; t < nt; t++) {
+		free(J.buf[t]);
+		free(J.emb[t]);
+	}
+	free(J.buf);
+	free(J.emb);
+	return ret;
+}
+
+/* Window w's int8 vector times its scale, back to dim floats (what PQ and list training and encoding see). */
+static void dequant(const build_t *B, int dim, int64_t w, float *x)
+{
+	for (int t = 0; t < dim; t++)
+		x[t] = B->vec[w * dim + t] * B->scale[w];
+}
+
+/* Per-thread scratch of n floats each, for an es_for job. */
+static float **scratch_new(int nt, size_t n)
+{
+	float **s = es_malloc((size_t)nt * sizeof *s);
+	for (int t = 0; t < nt; t++)
+		s[t] = es_malloc(n * sizeof(float));
+	return s;
+}
+
+static void scratch_free(float **s, int nt)
+{
+	for (int t = 0; t < nt; t++)
+		free(s[t]);
+	free(s);
+}
+
+/* ---------------- PQ ---------------- */
+
+typedef struct {
+	const plan_t *P;
+	build_t *B;
+	float **x;          /* [n_threads] dim floats */
+	es_progress_t prog;
+} pq_job_t;
+
+/* es_for item: encode codes [i*PQ_ITEM, ...). */
+static void pq_encode_item(void *ctx, int64_t i, int tid)
+{
+	pq_job_t *J = ctx;
+	const plan_t *P = J->P;
+	build_t *B = J->B;
+	int64_t s = i * PQ_ITEM, e = s + PQ_ITEM < B->n_codes ? s + PQ_ITEM : B->n_codes;
+	uint8_t nib[64];
+	for (int64_t c = s; c < e; c++) {
+		dequant(B, P->dim, c * P->step, J->x[tid]);
+		es_pq_encode(B->R, P->dim, P->M, P->K, J->x[tid], nib);
+		if (P->K == 16)
+			es_pq_store((uint8_t *)B->codes, P->M, c, nib);
+		else
+			es_pq6_store((uint8_t *)B->codes, P->M, c, nib);
+	}
+	es_progress_add(&J->prog, e - s);
+}
+
+/* PQ: train the centroids on up to PQ_SAMPLE windows spread evenly over the genome (their int8 vectors,
+ * dequantised), then encode every coded window. */
+static int pq_build(const plan_t *P, build_t *B)
+{
+	int dim = P->dim, bits = P->K == 16 ? 4 : 6;
+	int64_t ns = B->n_win < PQ_SAMPLE ? B->n_win : PQ_SAMPLE;
+	float *x = es_malloc((size_t)ns * dim * sizeof(float));
+	for (int64_t i = 0; i < ns; i++)
+		dequant(B, dim, i * B->n_win / ns, x + i * dim);
+	if (P->progress)
+		es_log(2, "index", "training PQ%d centroids (%d subspaces x %d) on %lld windows (%.0f s elapsed)", bits, P->M,
+		       P->K, (long long)ns, es_time() - P->t0);
+	es_pq_train(x, ns, dim, P->M, P->K, 0x9a4eedULL, B->R);
+	free(x);
+	if (P->progress)
+		es_log(2, "index", "PQ%d centroids trained (%.0f s elapsed); encoding", bits, es_time() - P->t0);
+	pq_job_t J = { .P = P, .B = B, .x = scratch_new(P->n_threads, dim) };
+	es_progress_init(&J.prog, "index", "PQ encoding", B->n_codes, P->t0, P->progress);
+	int ret = es_for(P->n_threads, pq_encode_item, &J, (B->n_codes + PQ_ITEM - 1) / PQ_ITEM);
+	if (ret != 0)
+		ret = es_error("%s: PQ encoding: %.400s", P->path, es_last_error());
+	scratch_free(J.x, P->n_threads);
+	return ret;
+}
+
+/* ---------------- inverted lists ---------------- */
+
+/* Measured on the 70 Mb chrX (docs/store.md): about 1,024 codes per list (1,024 lists beat 4,096 there at the
+ * same fraction scanned); a small genome is scanned whole. */
+static int ivf_auto_lists(int64_t n_codes)
+{
+	if (n_codes < 32768)
+		return 0;
+	double target = n_codes / 1024.0;
+	int C = 32;
+	while (C < ES_INDEX_MAX_LISTS && C * 2 <= target * 1.4142)   /* the power of two nearest the target */
+		C *= 2;
+	return C;
+}
+
+/* Lists for a learned encoder only, unless asked for. Its true pairs sit far above the background, so a query's
+ * coarse centroids point at the right lists; the kmer sketch is near-orthogonal noise apart from the shared k-mers
+ * and lost 1-2 points of recall even scanning an eighth of the lists (docs/store.md). */
+static int list_count(const plan_t *P, const es_index_opt_t *opt, int64_t n_codes)
+{
+	int C = P->kind != ES_CODE_PQ6 ? 0 : opt->ivf_lists >= 0 ? opt->ivf_lists : P->learned ? ivf_auto_lists(n_codes)
+	                                                                                         : 0;
+	return C > n_codes ? (int)n_codes : C;
+}
+
+typedef struct {
+	const plan_t *P;
+	const build_t *B;
+	const float *cent;
+	int32_t *lab;
+	float **x, **scr;   /* [n_threads] ES_IVF_ASSIGN_BLOCK rows of dim / of C floats */
+	es_progress_t prog;
+} ivf_job_t;
+
+/* es_for item: the nearest list of codes [i*ES_IVF_ASSIGN_BLOCK, ...), a fixed block (see ivf.h). */
+static void ivf_assign_item(void *ctx, int64_t i, int tid)
+{
+	ivf_job_t *J = ctx;
+	const build_t *B = J->B;
+	int dim = J->P->dim;
+	int64_t s = i * ES_IVF_ASSIGN_BLOCK;
+	int m = B->n_codes - s < ES_IVF_ASSIGN_BLOCK ? (int)(B->n_codes - s) : ES_IVF_ASSIGN_BLOCK;
+	for (int j = 0; j < m; j++)
+		dequant(B, dim, (s + j) * J->P->step, J->x[tid] + (size_t)j * dim);
+	es_ivf_assign(J->cent, B->C, dim, J->x[tid], m, J->scr[tid], J->lab + s);
+	es_progress_add(&J->prog, m);
+}
+
+/* Spherical k-means centroids on a sample of the coded windows, then every code's list into lab[n_codes]. */
+static int ivf_train_assign(const plan_t *P, build_t *B, int32_t *lab)
+{
+	int dim = P->dim, C = B->C, nt = P->n_threads;
+	int64_t ns = B->n_codes < (int64_t)64 * C ? B->n_codes : (int64_t)64 * C;
+	if (ns > IVF_SAMPLE)
+		ns = IVF_SAMPLE;
+	float *x = es_malloc((size_t)ns * dim * sizeof(float));
+	B->ivf_cent = es_malloc((size_t)C * dim * sizeof(float));
+	for (int64_t i = 0; i < ns; i++)
+		dequant(B, dim, (i * B->n_codes / ns) * P->step, x + i * dim);
+	if (P->progress)
+		es_log(2, "index", "training %d list centroids on %lld windows (%.0f s elapsed)", C, (long long)ns,
+		       es_time() - P->t0);
+	int ret = es_ivf_train(x, ns, dim, C, IVF_ITERS, nt, 0x1f5eedULL, B->ivf_cent);
+	free(x);
+	if (ret != 0)
+		return es_error("%s: list training: %.400s", P->path, es_last_error());
+	if (P->progress)
+		es_log(2, "index", "list centroids trained (%.0f s elapsed); assigning windows to lists", es_time() - P->t0);
+	ivf_job_t J = { .P = P, .B = B, .cent = B->ivf_cent, .lab = lab };
+	J.x = scratch_new(nt, (size_t)ES_IVF_ASSIGN_BLOCK * dim);
+	J.scr = scratch_new(nt, (size_t)ES_IVF_ASSIGN_BLOCK * C);
+	es_progress_init(&J.prog, "index", "list assignment", B->n_codes, P->t0, P->progress);
+	ret = es_for(nt, ivf_assign_item, &J, (B->n_codes + ES_IVF_ASSIGN_BLOCK - 1) / ES_IVF_ASSIGN_BLOCK);
+	if (ret != 0)
+		ret = es_error("%s: list assignment: %.400s", P->path, es_last_error());
+	scratch_free(J.x, nt);
+	scratch_free(J.scr, nt);
+	return ret;
+}
+
+/* Lists one after another, each starting on a 64-slot block so the PQ6 scan kernel runs on a list unchanged;
+ * slots keep the codes' order inside a list. Replaces B->codes by the codes in slot order. */
+static void ivf_layout(const plan_t *P, build_t *B, const int32_t *lab)
+{
+	int M = P->M, C = B->C;
+	ivf_list_t *L = es_calloc(C, sizeof *L);
+	for (int64_t c = 0; c < B->n_codes; c++)
+		L[lab[c]].len++;
+	int64_t pos = 0;
+	for (int l = 0; l < C; l++) {
+		L[l].beg = pos;
+		pos += (L[l].len + 63) & ~(int64_t)63;
+	}
+	uint32_t *ids = es_malloc((size_t)pos * sizeof(uint32_t));
+	memset(ids, 0xff, (size_t)pos * sizeof(uint32_t));
+	uint8_t *codes = es_calloc((size_t)(pos / 64) * M * 64, 1);
+	const uint8_t *src = (const uint8_t *)B->codes;
+	int64_t *fill = es_calloc(C, sizeof(int64_t));
+	for (int64_t c = 0; c < B->n_codes; c++) {
+		int l = lab[c];
+		int64_t p = L[l].beg + fill[l]++;
+		ids[p] = (uint32_t)c;
+		for (int j = 0; j < M; j++)
+			codes[(p / 64) * M * 64 + j * 64 + p % 64] = src[(c / 64) * M * 64 + j * 64 + c % 64];
+	}
+	free(fill);
+	free(B->codes);
+	B->codes = (uint64_t *)(void *)codes;
+	B->code_bytes = (size_t)(pos / 64) * M * 64;
+	B->ivf_list = L;
+	B->ivf_ids = ids;
+	B->n_pos = pos;
+}
+
+static int ivf_build(const plan_t *P, build_t *B)
+{
+	int32_t *lab = es_malloc((size_t)B->n_codes * sizeof(int32_t));
+	int ret = ivf_train_assign(P, B, lab);
+	if (ret == 0)
+		ivf_layout(P, B, lab);
+	free(lab);
+	return ret;
+}
+
+/* ---------------- the file ---------------- */
+
+/* The header's fields (memset first: the struct's bytes are written and checksummed as they are). */
+static void fill_header(const plan_t *P, const es_ref_t *ref, const build_t *B, hdr_t *h)
+{
+	memset(h, 0, sizeof *h);
+	memcpy(h->magic, ES_INDEX_MAGIC, 8);
+	h->version = ES_INDEX_VERSION;
+	h->hdr_size = HDR_SIZE;
+	h->w = (uint32_t)P->W;
+	h->stride = (uint32_t)P->S;
+	h->dim = (uint32_t)P->dim;
+	h->code_bits = (uint32_t)P->code_bits;
+	h->code_kind = (uint32_t)P->kind;
+	h->pq_m = P->kind != ES_CODE_SIGN ? (uint32_t)P->M : 0;
+	h->n_contig = ref->n_contig;
+	h->ref_len = ref->len;
+	h->n_nrun = ref->n_nrun;
+	h->n_windows = B->n_win;
+	h->code_step = (uint32_t)P->step;
+	h->n_codes = B->n_codes;
+	h->ivf_lists = (uint32_t)B->C;
+	h->n_pos = B->n_pos;
+	h->enc_checksum = es_encoder_checksum(P->enc);
+	snprintf(h->enc_spec, sizeof h->enc_spec, "%s", P->spec);
+	snprintf(h->enc_name, sizeof h->enc_name, "%s", es_encoder_name(P->enc));
+}
+
+static int write_index(const plan_t *P, const es_ref_t *ref, const build_t *B, int64_t stats[2])
+{
+	size_t names_len = 0;
+	for (int c = 0; c < ref->n_contig; c++)
+		names_len += strlen(ref->contig[c].name) + 1;
+	char *names = es_malloc(names_len);
+	disk_contig_t *dc = es_malloc(ref->n_contig * sizeof *dc);
+	size_t p = 0;
+	for (int c = 0; c < ref->n_contig; c++) {
+		size_t l = strlen(ref->contig[c].name) + 1;
+		memcpy(names + p, ref->contig[c].name, l);
+		dc[c] = (disk_contig_t){ .len = ref->contig[c].len, .off = ref->contig[c].off, .name_off = (int64_t)p };
+		p += l;
+	}
+	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, B->wbeg, B->codes, B->vec, B->scale, B->R,
+		B->ivf_cent, B->ivf_list, B->ivf_ids };
+	size_t ssz[N_SEC] = { ref->n_contig * sizeof *dc, names_len, ref->n_nrun * sizeof(es_nrun_t),
+		(size_t)(ref->len + 3) / 4, B->n_win * sizeof(int64_t), B->code_bytes, (size_t)B->n_win * P->dim,
+		B->n_win * sizeof(float), B->nproj * sizeof(float), (size_t)B->C * P->dim * sizeof(float),
+		(size_t)B->C * sizeof(ivf_list_t), B->C ? (size_t)B->n_pos * sizeof(uint32_t) : 0 };
+	hdr_t h;
+	fill_header(P, ref, B, &h);
+	for (int i = 0; i < N_SEC; i++)
+		h.sec[i].size = ssz[i];
+	int ret = es_index_write(P->path, &h, sp);
+	if (ret == 0 && stats) {
+		stats[0] = B->n_win;
+		stats[1] = h.file_size;
+	}
+	free(names);
+	free(dc);
+	return ret;
+}
+
+static void build_free(build_t *B)
+{
+	free(B->wbeg);
+	free(B->cend);
+	free(B->R);
+	free(B->vec);
+	free(B->scale);
+	free(B->codes);
+	free(B->ivf_cent);
+	free(B->ivf_list);
+	free(B->ivf_ids);
+}
+
+int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_opt_t *opt, const char *path,
+                   int64_t stats[2])
+{
+	plan_t P;
+	build_t B;
+	memset(&B, 0, sizeof B);
+	int ret = -1;
+	if (plan_build(enc, opt, path, &P) != 0 || windows_step(&P, ref, &B) != 0)
+		goto done;
+	alloc_outputs(&P, &B);
+	if (embed_windows(&P, ref, &B) != 0)
+		goto done;
+	if (P.kind != ES_CODE_SIGN && pq_build(&P, &B) != 0)
+		goto done;
+	B.C = list_count(&P, opt, B.n_codes);
+	if (B.C > 0 && ivf_build(&P, &B) != 0)
+		goto done;
+	ret = write_index(&P, ref, &B, stats);
+done:
+	build_free(&B);
+	return ret;
+}

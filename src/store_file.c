@@ -1,0 +1,581 @@
+/* store_file.c — the .esi file: header and sections, the atomic write, the read-only mapping with one check (and one
+ * message) per thing a damaged, foreign or crafted file can get wrong, and the accessors of a loaded index.
+ * Every count and offset read from the file is checked before it is used, without arithmetic that can wrap. */
+#include "store_priv.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <math.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+const char *const es_sec_name[N_SEC] = { "contigs", "contig names", "N runs", "2-bit reference", "window table",
+	"binary codes", "int8 vectors", "vector scales", "projection", "list centroids", "list table", "list members" };
+
+/* ---------------- write ---------------- */
+
+uint64_t es_index_hdr_checksum(const uint8_t *hbuf)
+{
+	uint8_t tmp[HDR_SIZE];
+	memcpy(tmp, hbuf, HDR_SIZE);
+	memset(tmp + offsetof(hdr_t, hdr_ck), 0, sizeof(uint64_t));
+	return es_fast_checksum(tmp, HDR_SIZE, HDR_CK_SEED);
+}
+
+static int write_all(FILE *fp, const void *p, size_t n)
+{
+	return n == 0 || fwrite(p, 1, n, fp) == n ? 0 : -1;
+}
+
+/* Offsets (64-byte aligned), section checksums, file size and header checksum; the header block into hbuf. */
+static void seal_header(hdr_t *h, const void *const sp[N_SEC], uint8_t *hbuf)
+{
+	uint64_t off = HDR_SIZE;
+	for (int i = 0; i < N_SEC; i++) {
+		h->sec[i].off = off;
+		h->sec[i].ck = es_fast_checksum(sp[i], h->sec[i].size, (uint64_t)i);
+		off = (off + h->sec[i].size + 63) & ~(uint64_t)63;
+	}
+	h->file_size = (int64_t)off;
+	h->hdr_ck = 0;
+	memset(hbuf, 0, HDR_SIZE);
+	memcpy(hbuf, h, sizeof *h);
+	h->hdr_ck = es_index_hdr_checksum(hbuf);
+	memcpy(hbuf, h, sizeof *h);
+}
+
+int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC])
+{
+	static const uint8_t zero[64];
+	uint8_t hbuf[HDR_SIZE];
+	seal_header(h, sp, hbuf);
+	es_ofile_t of;
+	memset(&of, 0, sizeof of);
+	if (es_ofile_open(&of, path, "wb") != 0)
+		return -1;
+	int werr = write_all(of.fp, hbuf, HDR_SIZE);
+	uint64_t pos = HDR_SIZE;
+	for (int i = 0; i < N_SEC && !werr; i++) {
+		werr |= write_all(of.fp, zero, h->sec[i].off - pos);
+		werr |= write_all(of.fp, sp[i], h->sec[i].size);
+		pos = h->sec[i].off + h->sec[i].size;
+	}
+	if (!werr)
+		werr |= write_all(of.fp, zero, (uint64_t)h->file_size - pos);
+	if (werr) {
+		es_error("%s: write failed: %s", path, strerror(errno));
+		es_ofile_abort(&of);
+		return -1;
+	}
+	return es_ofile_commit(&of);
+}
+
+/* ---------------- open and map ---------------- */
+
+static int has_magic(const uint8_t *map, size_t size)
+{
+	return size > 0 && memcmp(map, ES_INDEX_MAGIC, size < 8 ? size : 8) == 0;
+}
+
+/* Map fd (closed here) read-only as idx's file fn (taken over). 0, or -1 with es_error set. */
+static int map_fd(es_index_t *idx, int fd, char *fn)
+{
+	free(idx->path);
+	idx->path = fn;
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return es_error("%s: cannot stat: %s", fn, strerror(errno));
+	}
+	size_t size = (size_t)st.st_size;
+	if (size == 0) {
+		close(fd);
+		return 0;   /* refused by check_header, unless PATH.esi is there */
+	}
+	void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return es_error("%s: cannot map: %s", fn, strerror(errno));
+	idx->map = map;
+	idx->map_size = size;
+	return 0;
+}
+
+static void unmap(es_index_t *idx)
+{
+	if (idx->map)
+		munmap(idx->map, idx->map_size);
+	idx->map = NULL;
+	idx->map_size = 0;
+}
+
+/* path itself if it is an index; else PATH.esi when that exists (like bwa: `esalign align ref.fa` after `esalign
+ * index ref.fa`); else path, refused later with its own problem. 0, or -1 with es_error set. */
+static int open_index(es_index_t *idx, const char *path)
+{
+	size_t n = strlen(path) + sizeof ES_INDEX_SUFFIX;
+	char *alt = es_malloc(n);
+	snprintf(alt, n, "%s%s", path, ES_INDEX_SUFFIX);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		int e = errno;
+		fd = open(alt, O_RDONLY);
+		if (fd >= 0)
+			return map_fd(idx, fd, alt);
+		es_error("%s: cannot open index (also tried %s): %s", path, alt, strerror(e));
+		free(alt);
+		return -1;
+	}
+	if (map_fd(idx, fd, es_strdup(path)) != 0) {
+		free(alt);
+		return -1;
+	}
+	if (!has_magic(idx->map, idx->map_size)) {
+		int fd2 = open(alt, O_RDONLY);
+		if (fd2 >= 0) {
+			unmap(idx);
+			return map_fd(idx, fd2, alt);
+		}
+	}
+	free(alt);
+	return 0;
+}
+
+/* ---------------- checks, one message each ---------------- */
+
+/* Magic, size, version, header checksum and the file size the header records. */
+static int check_header(es_index_t *idx)
+{
+	const char *fn = idx->path;
+	size_t size = idx->map_size;
+	hdr_t *h = &idx->hdr;
+	if (size == 0)
+		return es_error("%s: empty file, not an esalign index", fn);
+	if (!has_magic(idx->map, size))
+		return es_error("%s: not an esalign index (bad magic)", fn);
+	if (size < HDR_SIZE)
+		return es_error("%s: truncated index (%zu bytes, smaller than the header)", fn, size);
+	memcpy(h, idx->map, sizeof *h);
+	if (h->version != ES_INDEX_VERSION)
+		return es_error("%s: index format version %u, this esalign reads version %d (rebuild it with 'esalign index')",
+		                fn, h->version, ES_INDEX_VERSION);
+	if (es_index_hdr_checksum(idx->map) != h->hdr_ck)
+		return es_error("%s: corrupt index header (checksum mismatch)", fn);
+	if (h->file_size < 0 || (uint64_t)h->file_size != size)
+		return es_error("%s: %s index (%zu bytes, the header says %lld)", fn,
+		                h->file_size >= 0 && size < (uint64_t)h->file_size ? "truncated" : "oversized", size,
+		                (long long)h->file_size);
+	h->enc_spec[sizeof h->enc_spec - 1] = 0;
+	h->enc_name[sizeof h->enc_name - 1] = 0;
+	return 0;
+}
+
+#define BAD_FIELD(fmt, ...) es_error("%s: corrupt index header: " fmt, idx->path, __VA_ARGS__)
+
+/* Window geometry and the counts every other check relies on. */
+static int check_shape(const es_index_t *idx)
+{
+	const hdr_t *h = &idx->hdr;
+	if (h->w < 16 || h->w > 100000)
+		return BAD_FIELD("window length w=%u outside 16..100000", h->w);
+	if (h->stride < 1 || h->stride > h->w)
+		return BAD_FIELD("stride=%u outside 1..w=%u", h->stride, h->w);
+	if (h->dim < 1 || h->dim > ES_INDEX_MAX_DIM)
+		return BAD_FIELD("dim=%u outside 1..%d", h->dim, ES_INDEX_MAX_DIM);
+	if (h->n_contig < 1)
+		return BAD_FIELD("n_contig=%d, at least 1 expected", h->n_contig);
+	if (h->ref_len < 1)
+		return BAD_FIELD("ref_len=%lld, at least 1 expected", (long long)h->ref_len);
+	if (h->n_nrun < 0)
+		return BAD_FIELD("n_nrun=%lld is negative", (long long)h->n_nrun);
+	if (h->n_windows < 1 || h->n_windows > ES_INDEX_MAX_WINDOWS)
+		return BAD_FIELD("n_windows=%lld outside 1..%lld", (long long)h->n_windows, ES_INDEX_MAX_WINDOWS);
+	return 0;
+}
+
+/* Code kind, its size fields, and the code count the window count and code step imply. */
+static int check_codes(const es_index_t *idx)
+{
+	const hdr_t *h = &idx->hdr;
+	uint32_t kind = h->code_kind, M = h->pq_m;
+	if (kind != ES_CODE_SIGN && kind != ES_CODE_PQ4 && kind != ES_CODE_PQ6)
+		return BAD_FIELD("code_kind=%u unknown", kind);
+	if (kind == ES_CODE_SIGN && (h->code_bits < 64 || h->code_bits > 512 || h->code_bits % 64))
+		return BAD_FIELD("code_bits=%u of sign codes is not 64, 128, ..., 512", h->code_bits);
+	if (kind != ES_CODE_SIGN && (M < 2 || M > 64 || M % 2 || h->dim % M))
+		return BAD_FIELD("pq_m=%u is not even, 2..64 and a divisor of dim=%u", M, h->dim);
+	uint32_t bits = kind == ES_CODE_PQ4 ? 4 * M : 6 * M;
+	if (kind != ES_CODE_SIGN && h->code_bits != bits)
+		return BAD_FIELD("code_bits=%u, pq_m=%u means %u", h->code_bits, M, bits);
+	if (h->code_step < 1 || h->code_step > 64)
+		return BAD_FIELD("code_step=%u outside 1..64", h->code_step);
+	int64_t n_codes = (h->n_windows + h->code_step - 1) / h->code_step;
+	if (h->n_codes != n_codes)
+		return BAD_FIELD("n_codes=%lld, n_windows=%lld at code_step=%u means %lld", (long long)h->n_codes,
+		                 (long long)h->n_windows, h->code_step, (long long)n_codes);
+	return 0;
+}
+
+/* Inverted lists: their count, and the code slots (n_pos) they occupy. */
+static int check_list_header(const es_index_t *idx)
+{
+	const hdr_t *h = &idx->hdr;
+	uint32_t C = h->ivf_lists;
+	if (C > ES_INDEX_MAX_LISTS)
+		return BAD_FIELD("ivf_lists=%u above %d", C, ES_INDEX_MAX_LISTS);
+	if (C && h->code_kind != ES_CODE_PQ6)
+		return BAD_FIELD("ivf_lists=%u with code_kind=%u (lists need PQ6 codes)", C, h->code_kind);
+	if (C > h->n_codes)
+		return BAD_FIELD("ivf_lists=%u above n_codes=%lld", C, (long long)h->n_codes);
+	if (!C && h->n_pos != h->n_codes)
+		return BAD_FIELD("n_pos=%lld, without lists it is n_codes=%lld", (long long)h->n_pos, (long long)h->n_codes);
+	int64_t max_pos = h->n_codes + 64 * (int64_t)C;
+	if (C && (h->n_pos % 64 || h->n_pos < h->n_codes || h->n_pos > max_pos))
+		return BAD_FIELD("n_pos=%lld is not a multiple of 64 in %lld..%lld", (long long)h->n_pos,
+		                 (long long)h->n_codes, (long long)max_pos);
+	return 0;
+}
+
+/* Every section inside the file, 8-aligned, its checksum right and its padding zero (so every byte is checked). */
+static int check_sections(const es_index_t *idx)
+{
+	const char *fn = idx->path;
+	const hdr_t *h = &idx->hdr;
+	uint64_t size = idx->map_size;
+	for (int i = 0; i < N_SEC; i++) {
+		const sec_t *s = &h->sec[i];
+		if (s->off < HDR_SIZE || s->off > size || s->size > size - s->off || s->off % 8)
+			return es_error("%s: corrupt index: section '%s' out of bounds (offset %llu, %llu bytes, file %llu)", fn,
+			                es_sec_name[i], (unsigned long long)s->off, (unsigned long long)s->size,
+			                (unsigned long long)size);
+		if (es_fast_checksum(idx->map + s->off, s->size, (uint64_t)i) != s->ck)
+			return es_error("%s: corrupt index: checksum mismatch in section '%s'", fn, es_sec_name[i]);
+		uint64_t pe = i + 1 < N_SEC ? h->sec[i + 1].off : size;
+		for (uint64_t o = s->off + s->size; o < pe && o < size; o++)
+			if (idx->map[o])
+				return es_error("%s: corrupt index: checksum mismatch in padding after section '%s'", fn,
+				                es_sec_name[i]);
+	}
+	return 0;
+}
+
+/* 0 if section s holds exactly count items of elem bytes: compared by division, so no count can wrap. */
+static int sec_holds(const es_index_t *idx, int s, uint64_t count, uint64_t elem, const char *what)
+{
+	uint64_t size = idx->hdr.sec[s].size;
+	if (size % elem == 0 && size / elem == count)
+		return 0;
+	return es_error("%s: corrupt index: section '%s' holds %llu bytes, not %llu %s of %llu bytes", idx->path,
+	                es_sec_name[s], (unsigned long long)size, (unsigned long long)count, what,
+	                (unsigned long long)elem);
+}
+
+static int check_section_sizes(const es_index_t *idx)
+{
+	const hdr_t *h = &idx->hdr;
+	int sign = h->code_kind == ES_CODE_SIGN, K = h->code_kind == ES_CODE_PQ6 ? 64 : 16;
+	uint64_t block = (uint64_t)(h->code_kind == ES_CODE_PQ4 ? h->pq_m / 2 : h->pq_m) * 64;
+	uint64_t dimf = (uint64_t)h->dim * sizeof(float), C = h->ivf_lists;
+	uint64_t pac = (uint64_t)h->ref_len / 4 + (h->ref_len % 4 != 0);
+	if (sec_holds(idx, SEC_CONTIG, (uint64_t)h->n_contig, sizeof(disk_contig_t), "contigs")
+	    || sec_holds(idx, SEC_NRUN, (uint64_t)h->n_nrun, sizeof(es_nrun_t), "N runs")
+	    || sec_holds(idx, SEC_PAC, pac, 1, "bytes of 2-bit bases")
+	    || sec_holds(idx, SEC_WBEG, (uint64_t)h->n_windows, sizeof(int64_t), "window starts"))
+		return -1;
+	if (sign && sec_holds(idx, SEC_CODES, (uint64_t)h->n_codes * (h->code_bits / 64), 8, "code words"))
+		return -1;
+	if (!sign && sec_holds(idx, SEC_CODES, ((uint64_t)h->n_pos + 63) / 64, block, "blocks of 64 codes"))
+		return -1;
+	if (sec_holds(idx, SEC_VEC, (uint64_t)h->n_windows, h->dim, "vectors")
+	    || sec_holds(idx, SEC_SCALE, (uint64_t)h->n_windows, sizeof(float), "scales")
+	    || sec_holds(idx, SEC_PROJ, sign ? h->code_bits : (uint64_t)K, dimf, "rows")
+	    || sec_holds(idx, SEC_IVF_CENT, C, dimf, "centroids")
+	    || sec_holds(idx, SEC_IVF_LIST, C, sizeof(ivf_list_t), "lists")
+	    || sec_holds(idx, SEC_IVF_IDS, C ? (uint64_t)h->n_pos : 0, sizeof(uint32_t), "slots"))
+		return -1;
+	return 0;
+}
+
+/* The arrays of a checked file, pointing into the mapping. */
+static void point_sections(es_index_t *idx)
+{
+	const hdr_t *h = &idx->hdr;
+	const uint8_t *m = idx->map;
+	idx->ref.len = h->ref_len;
+	idx->ref.pac = idx->map + h->sec[SEC_PAC].off;
+	idx->ref.n_nrun = h->n_nrun;
+	idx->ref.nrun = (es_nrun_t *)(void *)(idx->map + h->sec[SEC_NRUN].off);
+	idx->ref.owns_pac = 0;
+	idx->wbeg = (const int64_t *)(const void *)(m + h->sec[SEC_WBEG].off);
+	idx->codes = (const uint64_t *)(const void *)(m + h->sec[SEC_CODES].off);
+	idx->pq = m + h->sec[SEC_CODES].off;
+	idx->vec = (const int8_t *)(m + h->sec[SEC_VEC].off);
+	idx->scale = (const float *)(const void *)(m + h->sec[SEC_SCALE].off);
+	idx->proj = (const float *)(const void *)(m + h->sec[SEC_PROJ].off);
+	if (h->ivf_lists) {
+		idx->ivf_cent = (const float *)(const void *)(m + h->sec[SEC_IVF_CENT].off);
+		idx->ivf_list = (const ivf_list_t *)(const void *)(m + h->sec[SEC_IVF_LIST].off);
+		idx->ivf_ids = (const uint32_t *)(const void *)(m + h->sec[SEC_IVF_IDS].off);
+	}
+}
+
+/* Contigs: names inside the names section, each [off, off+len) non-empty, inside [0, ref_len), sorted and disjoint
+ * (es_ref_contig_at bisects them). Fills idx->ref.contig and idx->contig_end. */
+static int check_contigs(es_index_t *idx)
+{
+	const char *fn = idx->path;
+	const hdr_t *h = &idx->hdr;
+	const disk_contig_t *dc = (const disk_contig_t *)(const void *)(idx->map + h->sec[SEC_CONTIG].off);
+	const char *names = (const char *)(idx->map + h->sec[SEC_NAMES].off);
+	uint64_t names_len = h->sec[SEC_NAMES].size;
+	if (names_len == 0 || names[names_len - 1] != 0)
+		return es_error("%s: corrupt index: contig names are not NUL-terminated (%llu bytes)", fn,
+		                (unsigned long long)names_len);
+	idx->ref.n_contig = h->n_contig;
+	idx->ref.contig = es_calloc((size_t)h->n_contig, sizeof(es_contig_t));
+	idx->contig_end = es_malloc((size_t)h->n_contig * sizeof(int64_t));
+	int64_t prev_end = 0;
+	for (int c = 0; c < h->n_contig; c++) {
+		int64_t off = dc[c].off, len = dc[c].len;
+		if (dc[c].name_off < 0 || (uint64_t)dc[c].name_off >= names_len)
+			return es_error("%s: corrupt index: contig %d name offset %lld outside the %llu bytes of names", fn, c,
+			                (long long)dc[c].name_off, (unsigned long long)names_len);
+		const char *name = names + dc[c].name_off;
+		if (off < prev_end || off > h->ref_len)
+			return es_error("%s: corrupt index: contig %s offset %lld outside %lld..ref_len=%lld (contigs sorted, "
+			                "disjoint)", fn, name, (long long)off, (long long)prev_end, (long long)h->ref_len);
+		if (len < 1 || len > h->ref_len - off)   /* off <= ref_len: the subtraction cannot wrap */
+			return es_error("%s: corrupt index: contig %s length %lld at offset %lld outside 1..ref_len-offset=%lld",
+			                fn, name, (long long)len, (long long)off, (long long)(h->ref_len - off));
+		idx->ref.contig[c].name = (char *)name;
+		idx->ref.contig[c].len = len;
+		idx->ref.contig[c].off = off;
+		idx->contig_end[c] = off + len;
+		prev_end = off + len;
+	}
+	return 0;
+}
+
+/* N runs as es_ref_get and es_ref_count_n assume them (seqio.h): non-empty, sorted, disjoint, each inside one
+ * contig. */
+static int check_nruns(const es_index_t *idx)
+{
+	const es_ref_t *ref = &idx->ref;
+	int64_t prev_end = 0;
+	for (int64_t i = 0; i < ref->n_nrun; i++) {
+		int64_t b = ref->nrun[i].beg, e = ref->nrun[i].end;
+		if (b < prev_end || b >= e)
+			return es_error("%s: corrupt index: N run %lld [%lld,%lld) is empty, reversed or overlaps the one "
+			                "before (ending at %lld)", idx->path, (long long)i, (long long)b, (long long)e,
+			                (long long)prev_end);
+		int c = es_ref_contig_at(ref, b);
+		if (c < 0 || b < ref->contig[c].off || e > idx->contig_end[c])
+			return es_error("%s: corrupt index: N run %lld [%lld,%lld) is not inside one contig of the %lld-base "
+			                "reference", idx->path, (long long)i, (long long)b, (long long)e, (long long)ref->len);
+		prev_end = e;
+	}
+	return 0;
+}
+
+/* Window starts sorted, and each window where the build puts it: inside its contig, W bases long unless the
+ * contig is shorter (then the one window at its start). */
+static int check_windows(const es_index_t *idx)
+{
+	const es_ref_t *ref = &idx->ref;
+	int64_t w = idx->hdr.w, prev = 0;
+	for (int64_t i = 0; i < idx->hdr.n_windows; i++) {
+		int64_t b = idx->wbeg[i];
+		if (b < prev || b >= ref->len)
+			return es_error("%s: corrupt index: window %lld starts at %lld, outside %lld..ref_len=%lld (sorted)",
+			                idx->path, (long long)i, (long long)b, (long long)prev, (long long)ref->len);
+		int c = es_ref_contig_at(ref, b);
+		int64_t off = ref->contig[c].off, end = idx->contig_end[c];
+		int64_t last = end - off <= w ? off : end - w;
+		if (b < off || b > last)
+			return es_error("%s: corrupt index: window %lld at %lld outside its contig %s (starts %lld..%lld)",
+			                idx->path, (long long)i, (long long)b, ref->contig[c].name, (long long)off,
+			                (long long)last);
+		prev = b;
+	}
+	return 0;
+}
+
+/* The list table: lists in slot order, 64-aligned, inside the n_pos slots. */
+static int check_list_table(const es_index_t *idx)
+{
+	const hdr_t *h = &idx->hdr;
+	int64_t prev_end = 0;
+	for (uint32_t l = 0; l < h->ivf_lists; l++) {
+		const ivf_list_t *L = &idx->ivf_list[l];
+		if (L->beg < prev_end || L->beg % 64 || L->len < 0 || L->beg > h->n_pos || L->len > h->n_pos - L->beg)
+			return es_error("%s: corrupt index: list table: list %u slots [%lld,+%lld) not 64-aligned inside "
+			                "%lld..n_pos=%lld", idx->path, l, (long long)L->beg, (long long)L->len,
+			                (long long)prev_end, (long long)h->n_pos);
+		prev_end = L->beg + L->len;
+	}
+	return 0;
+}
+
+/* List members: increasing codes inside a list, no code twice, every code in a list, padding marked. */
+static int check_list_members(const es_index_t *idx)
+{
+	const hdr_t *h = &idx->hdr;
+	int64_t members = 0;
+	uint8_t *seen = es_calloc((size_t)(h->n_codes + 7) / 8, 1);
+	const char *bad = NULL;
+	int64_t at = 0;
+	for (uint32_t l = 0; l < h->ivf_lists && !bad; l++) {
+		const ivf_list_t *L = &idx->ivf_list[l];
+		int64_t end = L->beg + L->len, pad_end = (end + 63) & ~(int64_t)63;
+		for (int64_t p = L->beg; p < end && !bad; p++) {
+			uint32_t c = idx->ivf_ids[p];
+			at = p;
+			if (c >= h->n_codes || (p > L->beg && c <= idx->ivf_ids[p - 1]) || (seen[c >> 3] >> (c & 7) & 1))
+				bad = "a code out of range, out of order or twice";
+			else
+				seen[c >> 3] |= (uint8_t)(1u << (c & 7));
+		}
+		for (int64_t p = end; p < pad_end && !bad; p++) {
+			at = p;
+			if (idx->ivf_ids[p] != UINT32_MAX)
+				bad = "padding not marked";
+		}
+		members += L->len;
+	}
+	free(seen);
+	if (bad)
+		return es_error("%s: corrupt index: list members: %s at slot %lld", idx->path, bad, (long long)at);
+	if (members != h->n_codes)
+		return es_error("%s: corrupt index: lists hold %lld codes, not n_codes=%lld", idx->path, (long long)members,
+		                (long long)h->n_codes);
+	return 0;
+}
+
+/* ---------------- load ---------------- */
+
+/* Lists probed per query unless set: 4 sqrt(C), measured to stay within 0.5 points of exact search with 64 of 512,
+ * 128 of 1,024 and 256 of 4,096 lists; the needed fraction falls as lists grow, and a fixed fraction would make
+ * the search linear again (docs/store.md) */
+static int default_nprobe(int C)
+{
+	int n = (int)lrint(4.0 * sqrt((double)C));
+	return n < 1 ? 1 : n > C ? C : n;
+}
+
+es_index_t *es_index_load(const char *path)
+{
+	es_index_t *idx = es_calloc(1, sizeof *idx);
+	if (open_index(idx, path) != 0 || check_header(idx) != 0)
+		goto fail;
+	if (check_shape(idx) != 0 || check_codes(idx) != 0 || check_list_header(idx) != 0)
+		goto fail;
+	if (check_sections(idx) != 0 || check_section_sizes(idx) != 0)
+		goto fail;
+	point_sections(idx);
+	if (check_contigs(idx) != 0 || check_nruns(idx) != 0 || check_windows(idx) != 0)
+		goto fail;
+	if (idx->hdr.ivf_lists && (check_list_table(idx) != 0 || check_list_members(idx) != 0))
+		goto fail;
+	idx->nprobe = idx->hdr.ivf_lists ? default_nprobe((int)idx->hdr.ivf_lists) : 0;
+	/* re-ranked per query: 384 for a flat scan (kmer, docs/store.md); 256 with lists, whose learned encoder ranks
+	 * better (70 Mb, 1,000 reads: the same recall within 0.1 point, 0.20 instead of 0.24 ms per query) */
+	idx->rerank = idx->hdr.ivf_lists ? 256 : 384;
+	return idx;
+fail:
+	es_index_destroy(idx);
+	return NULL;
+}
+
+void es_index_destroy(es_index_t *idx)
+{
+	if (!idx)
+		return;
+	unmap(idx);
+	free(idx->ref.contig);
+	free(idx->contig_end);
+	free(idx->path);
+	free(idx);
+}
+
+/* ---------------- accessors ---------------- */
+
+const es_ref_t *es_index_ref(const es_index_t *idx) { return &idx->ref; }
+const char *es_index_encoder_spec(const es_index_t *idx) { return idx->hdr.enc_spec; }
+const char *es_index_encoder_name(const es_index_t *idx) { return idx->hdr.enc_name; }
+uint64_t es_index_encoder_checksum(const es_index_t *idx) { return idx->hdr.enc_checksum; }
+const char *es_index_path(const es_index_t *idx) { return idx->path; }
+int es_index_w(const es_index_t *idx) { return (int)idx->hdr.w; }
+int es_index_stride(const es_index_t *idx) { return (int)idx->hdr.stride; }
+int es_index_dim(const es_index_t *idx) { return (int)idx->hdr.dim; }
+int es_index_code_bits(const es_index_t *idx) { return (int)idx->hdr.code_bits; }
+int es_index_code_step(const es_index_t *idx) { return (int)idx->hdr.code_step; }
+int es_index_code_kind(const es_index_t *idx) { return (int)idx->hdr.code_kind; }
+int64_t es_index_n_windows(const es_index_t *idx) { return idx->hdr.n_windows; }
+int es_index_ivf_lists(const es_index_t *idx) { return (int)idx->hdr.ivf_lists; }
+int es_index_get_nprobe(const es_index_t *idx) { return idx->nprobe; }
+int es_index_get_rerank(const es_index_t *idx) { return idx->rerank; }
+
+void es_index_set_nprobe(es_index_t *idx, int n)
+{
+	int C = (int)idx->hdr.ivf_lists;
+	idx->nprobe = n < 1 ? 1 : n > C ? C : n;
+}
+
+void es_index_set_rerank(es_index_t *idx, int n)
+{
+	idx->rerank = n < 1 ? 1 : n > ES_INDEX_MAX_RERANK ? ES_INDEX_MAX_RERANK : n;
+}
+
+const char *es_index_scan_kernel(const es_index_t *idx)
+{
+	const char *name = "scalar";
+	if (idx->hdr.code_kind == ES_CODE_SIGN)
+		es_hamscan_best(&name);
+	else if (idx->hdr.code_kind == ES_CODE_PQ4)
+		es_pqscan_best(&name);
+	else
+		es_pq6scan_best(&name);
+	return name;
+}
+
+void es_index_window(const es_index_t *idx, int64_t i, int64_t *beg, int64_t *end)
+{
+	int64_t b = idx->wbeg[i];
+	*beg = b;
+	*end = es_window_end(&idx->ref, idx->contig_end, b, (int)idx->hdr.w);
+}
+
+int es_index_check_encoder(const es_index_t *idx, const es_encoder_t *enc)
+{
+	const hdr_t *h = &idx->hdr;
+	uint64_t ck = es_encoder_checksum(enc);
+	const char *name = es_encoder_name(enc);
+	if (ck == h->enc_checksum && es_encoder_dim(enc) == (int)h->dim)
+		return 0;
+	if (strcmp(name, h->enc_name) == 0)   /* same architecture, other weights: the model file changed */
+		return es_error("%s: index built with other weights of encoder %s (spec '%s', checksum %016llx, now "
+		                "%016llx): the model file changed since; rebuild the index", idx->path, name, h->enc_spec,
+		                (unsigned long long)h->enc_checksum, (unsigned long long)ck);
+	return es_error("%s: index built with encoder %s (spec '%s', checksum %016llx), not with %s (checksum %016llx); "
+	                "rebuild the index or use its encoder", idx->path, h->enc_name, h->enc_spec,
+	                (unsigned long long)h->enc_checksum, name, (unsigned long long)ck);
+}
+
+es_encoder_t *es_index_open_encoder(const es_index_t *idx)
+{
+	es_encoder_t *e = es_encoder_open(idx->hdr.enc_spec);
+	if (!e) {
+		char m[1024];
+		snprintf(m, sizeof m, "%s", es_last_error());
+		es_error("%s: cannot open the index's encoder '%s': %s", idx->path, idx->hdr.enc_spec, m);
+		return NULL;
+	}
+	if (es_index_check_encoder(idx, e) != 0) {
+		es_encoder_destroy(e);
+		return NULL;
+	}
+	return e;
+}

@@ -1,0 +1,83 @@
+/* store_priv.h — private to the vector store (store_file.c, store_build.c, search.c, candidates.c; and its tests):
+ * the on-disk header and section ids of the .esi file, the loaded index, and the limits the loader enforces.
+ * All integers on disk are little-endian (x86-64 native). Layout and figures: docs/store.md. */
+#ifndef ES_STORE_PRIV_H
+#define ES_STORE_PRIV_H
+#include "store.h"
+#include "ann.h"
+
+/* [header HDR_SIZE bytes][sections in this order, each starting on a 64-byte boundary] */
+enum { SEC_CONTIG, SEC_NAMES, SEC_NRUN, SEC_PAC, SEC_WBEG, SEC_CODES, SEC_VEC, SEC_SCALE, SEC_PROJ,
+	SEC_IVF_CENT, SEC_IVF_LIST, SEC_IVF_IDS, N_SEC };
+extern const char *const es_sec_name[N_SEC];   /* "contigs", ..., as error messages name them */
+#define HDR_SIZE 4096
+#define HDR_CK_SEED 0x4844     /* seed of the header checksum; section i is checksummed with seed i */
+
+#define ES_INDEX_MAX_DIM     65536           /* embedding dimensions an index may hold */
+#define ES_INDEX_MAX_WINDOWS 4294967295LL    /* window and code ids are uint32 in the search */
+#define ES_INDEX_MAX_LISTS   65536
+
+typedef struct {
+	uint64_t off, size, ck;   /* file offset, bytes, es_fast_checksum(bytes, seed = section id) */
+} sec_t;
+
+typedef struct {
+	char magic[8];
+	uint32_t version, hdr_size;
+	uint32_t w, stride, dim, code_bits;
+	int32_t n_contig;
+	uint32_t code_step;       /* window c*code_step has code c: codes cover every code_step-th window */
+	uint32_t code_kind, pq_m; /* ES_CODE_SIGN (code_bits sign bits), ES_CODE_PQ4/PQ6 (pq_m subspaces,
+	                           * code_bits = 4 or 6 * pq_m) */
+	int64_t ref_len, n_nrun, n_windows, n_codes, file_size;
+	uint32_t ivf_lists, ivf_pad; /* inverted lists (PQ6 only; 0: none, the codes are in code order) */
+	int64_t n_pos;            /* code slots in the codes section: n_codes, or with lists their 64-aligned total */
+	uint64_t enc_checksum;
+	char enc_spec[512];
+	char enc_name[128];
+	sec_t sec[N_SEC];
+	uint64_t hdr_ck;          /* es_fast_checksum of the header block with this field zero */
+} hdr_t;
+_Static_assert(sizeof(hdr_t) <= HDR_SIZE, "the header struct must fit the header block");
+
+typedef struct {
+	int64_t len, off, name_off;   /* contig covers global [off, off+len); its name at name_off in the names */
+} disk_contig_t;
+typedef struct {
+	int64_t beg, len;             /* a list's code slots [beg, beg+len), beg a multiple of 64 */
+} ivf_list_t;
+
+struct es_index_s {
+	char *path;
+	uint8_t *map;
+	size_t map_size;
+	hdr_t hdr;
+	es_ref_t ref;              /* arrays point into the map except contig[] (names point into the map) */
+	const int64_t *wbeg;       /* [n_windows] global start of each window */
+	const uint64_t *codes;     /* sign codes: nw planes of n_codes words */
+	const int8_t *vec;         /* [n_windows][dim] */
+	const float *scale;        /* [n_windows] */
+	const float *proj;         /* sign: [code_bits][dim] projection; pq: [pq_m][K][dim/pq_m] centroids */
+	const uint8_t *pq;         /* pq codes, 64-window blocks (ann.h); with lists, slot order */
+	const float *ivf_cent;     /* [ivf_lists][dim] unit centroids */
+	const ivf_list_t *ivf_list;/* [ivf_lists] slots [beg, beg+len) of each list, beg a multiple of 64 */
+	const uint32_t *ivf_ids;   /* [n_pos] code index of each slot (increasing inside a list), UINT32_MAX for padding */
+	int nprobe;
+	int64_t *contig_end;       /* [n_contig] off+len, to clip windows */
+	int rerank;
+};
+
+/* The end of the window starting at b: b+w clipped to the end of its contig (cend[c] = off+len of contig c). */
+static inline int64_t es_window_end(const es_ref_t *ref, const int64_t *cend, int64_t b, int w)
+{
+	int c = es_ref_contig_at(ref, b);
+	int64_t e = b + w;
+	return e < cend[c] ? e : cend[c];
+}
+
+/* The header block's checksum (hbuf: HDR_SIZE bytes; its hdr_ck field is taken as zero). */
+uint64_t es_index_hdr_checksum(const uint8_t *hbuf);
+/* Write header h (section sizes in h->sec[].size; offsets, checksums and file size are filled in here) and the
+ * sections sp[] atomically to path. Returns 0, or -1 with es_error set. */
+int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC]);
+#endif
