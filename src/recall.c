@@ -315,8 +315,7 @@ typedef struct {
 static void print_approx(FILE *out, const es_index_t *idx, const es_bench_opt_t *o, const double r[3], double cpu,
                          double wall, const double tm[3])
 {
-	const char *kern;
-	es_hamscan_best(&kern);
+	const char *kern = es_index_scan_kernel(idx);
 	int kind = es_index_code_kind(idx), lists = es_index_ivf_lists(idx);
 	double nq = tm[2] > 0 ? tm[2] : 1;
 	fprintf(out, "approx\tW=%d\tS=%d\t%s%d\tstep=%d\tlists=%d\tnprobe=%d\trerank=%d\tlen=%d\tsub=%.3f\tn=%d\t",

@@ -124,11 +124,4 @@ void es_index_thread_times(double t[3], int reset);
 
 /* The scan kernel the approximate search of idx runs on this CPU ("avx512vbmi", "avx2", "scalar", ...). */
 const char *es_index_scan_kernel(const es_index_t *idx);
-
-/* ---- transitional: cli_index.c's bench line still calls es_hamscan_best (private, ann.h); this block goes once it
- * calls es_index_scan_kernel. The kernels themselves are declared in ann.h only. ---- */
-typedef struct es_hamq_s es_hamq_t;
-typedef void (*es_hamscan_fn)(const uint64_t *codes, int64_t n_total, int nw, int64_t beg, int64_t end,
-                              const uint64_t *q, es_hamq_t *st);
-es_hamscan_fn es_hamscan_best(const char **name);
 #endif
