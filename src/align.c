@@ -1,7 +1,7 @@
 /* align.c — es_align: a read against a candidate reference region with bwa mem's scoring and end-clipping rule.
  * Picks a DP fill kernel at run time (AVX2, else scalar; AVX-512BW on request), traces back through the stored H
  * matrix, builds the CIGAR with soft clips, and computes NM/MD. The kernels live in align_ref.c and align_avx*.c. */
-#include "align.h"
+#include "align_kern.h"
 #include "util.h"
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* align_ref.c — the scalar (32-bit, plain Gotoh) fill of es_align's DP: the slow twin that the SIMD kernels are
  * tested against, and the fallback on CPUs without AVX2 or for scores too large for 16-bit lanes.
  * Same recurrences, boundaries and tie rules as the striped kernels (see align.h, es_swmat_t). */
-#include "align.h"
+#include "align_kern.h"
 #include "util.h"
 #include <stdlib.h>
 
