@@ -162,6 +162,15 @@ static inline vec_t lane_scan(vec_t vF1, vec_t vNeg, const vec_t *vScan)
 	return vF1;
 }
 
+/* Decay of a carried F over 2^k whole lanes into vScan[k] (saturated: a gap that long is worth nothing anyway);
+ * returns the decay from segment 0 to S-1. */
+static inline vec_t scan_decay(vec_t vScan[5], int ge, int S)
+{
+	for (int k = 0; k < 5; k++)
+		vScan[k] = set1_sat(((int64_t)ge * S) << k);
+	return set1_sat((int64_t)ge * (S - 1));
+}
+
 /* Finish the last column only (H = max(Ht, F)), for the traceback. */
 static void finish_last(vec_t *Hj, const vec_t *pvHt, vec_t vF, vec_t vOE, vec_t vGE, int S)
 {
@@ -204,11 +213,8 @@ int SW_FILL(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp
 	const vec_t vOE = V_SET1((int16_t)p->oe);
 	const vec_t vGE = V_SET1((int16_t)p->ge);
 	const vec_t vBonus0 = V_LANE0((int16_t)p->bonus);
-	/* decay of a carried F over 2^k whole lanes (saturated: a gap that long is worth nothing anyway) */
 	vec_t vScan[5];
-	for (int k = 0; k < 5; k++)
-		vScan[k] = set1_sat(((int64_t)p->ge * S) << k);
-	const vec_t vLast = set1_sat((int64_t)p->ge * (S - 1));  /* F decay from segment 0 to S-1 */
+	const vec_t vLast = scan_decay(vScan, p->ge, S);
 	/* Column j-1 = -1 to start: Ht = 0 (H[i][-1] = 0), no F, E of column -1 irrelevant (E[i][0] = 0-oe). */
 	for (int s = 0; s < S; s++) {
 		pvHt[s] = vZero;
@@ -232,21 +238,22 @@ int SW_FILL(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp
 		vec_t vColMax = vZero;
 		for (int s = 0; s < S; s++) {
 			vec_t vHt = V_LOAD(pvHt + s);
-			vec_t vH = V_MAX(vHt, vF);                                 /* final H of column j */
+			vec_t vH = V_MAX(vHt, vF);                       /* final H of column j */
 			if (Hj)
 				V_STORE(Hj + s, vH);
-			vF = V_MAX(V_SUBS(vF, vGE), V_SUBS(vHt, vOE));            /* opening from Ht suffices */
+			vF = V_MAX(V_SUBS(vF, vGE), V_SUBS(vHt, vOE));  /* opening from Ht suffices */
 			vec_t vE = V_MAX(V_SUBS(V_LOAD(pvE + s), vGE), V_SUBS(vH, vOE));
-			V_STORE(pvE + s, vE);                                      /* E of column j+1 */
+			V_STORE(pvE + s, vE);                            /* E of column j+1 */
 			vec_t vHt1 = V_MAX(V_MAX(V_ADDS(vDiag, V_LOAD(vP + s)), vE), vZero);
-			V_STORE(pvHt + s, vHt1);                                   /* Ht of column j+1 */
-			vColMax = V_MAX(vColMax, vHt1);                            /* an F-made H is never a column's maximum */
+			V_STORE(pvHt + s, vHt1);                         /* Ht of column j+1 */
+			vColMax = V_MAX(vColMax, vHt1);                  /* an F-made H is never a column's maximum */
 			vFpen = vF1;
 			vF1 = V_MAX(V_SUBS(vF1, vGE), V_SUBS(vHt1, vOE));
 			vDiag = vH;
 		}
 		vX = lane_scan(vF1, vNeg, vScan);
-		if (V_ANY_GT(vColMax, vBest)) {  /* first column holding a new best: strict, so ties keep the smaller j */
+		/* first column holding a new best: strict, so ties keep the smaller j */
+		if (V_ANY_GT(vColMax, vBest)) {
 			best = hmax16(vColMax);
 			vBest = V_SET1((int16_t)best);
 			bj = j + 1;
@@ -256,12 +263,7 @@ int SW_FILL(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp
 		finish_last((vec_t *)H + (size_t)tlen * S, pvHt, vX, vOE, vGE, S);
 	if (buf != stackbuf)
 		free(buf);
-	m->H16 = H;
-	m->H32 = 0;
-	m->w = W;
-	m->seglen = S;
-	m->best = best;
-	m->bj = bj;
+	*m = (es_swmat_t){ .H16 = H, .H32 = 0, .w = W, .seglen = S, .best = best, .bj = bj };
 	m->bi = H && best > 0 ? best_row(H, qlen, S, bj, best) : -1;
 	return 0;
 }

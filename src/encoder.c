@@ -104,7 +104,8 @@ static int find_shipped_model(char *buf, size_t n)
 		char *slash = strrchr(exe, '/');
 		if (slash)
 			*slash = 0;
-		const char *rel[] = { "/models/esalign.model", "/../models/esalign.model", "/../share/esalign/esalign.model" };
+		const char *rel[] = { "/models/esalign.model", "/../models/esalign.model",
+		                      "/../share/esalign/esalign.model" };
 		for (int i = 0; i < 3; i++) {
 			snprintf(buf, n, "%s%s", exe, rel[i]);
 			if (access(buf, R_OK) == 0)

@@ -17,7 +17,7 @@ TEST(header_public_layout)
 		const es_hdr_row_t *a = &layout_public[i];
 		const es_hdr_row_t *b = &es_hdr_layout_internal[i];
 		CHECKF(a->off == b->off && a->size == b->size && a->cls == b->cls,
-		       "%s: public offset %zu size %zu class %zu, internal %zu %zu %zu", row_name[i], a->off, a->size, a->cls,
-		       b->off, b->size, b->cls);
+		       "%s: public offset %zu size %zu class %zu, internal %zu %zu %zu", row_name[i], a->off, a->size,
+		       a->cls, b->off, b->size, b->cls);
 	}
 }
