@@ -57,8 +57,10 @@ test: $(BIN) $(TESTBIN) $(BUILD)/embed_search
 
 # The same tests under AddressSanitizer and UBSan, built into build-san/.
 check:
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" esalign-san tests/run_tests_san build-san/embed_search
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bash tests/run-all.sh $(abspath esalign-san) $(abspath tests/run_tests_san) $(abspath build-san/embed_search)
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		esalign-san tests/run_tests_san build-san/embed_search
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bash tests/run-all.sh \
+		$(abspath esalign-san) $(abspath tests/run_tests_san) $(abspath build-san/embed_search)
 esalign-san: $(BUILD)/main.o $(BUILD)/libesalign.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 tests/run_tests_san: $(TEST_OBJ) $(BUILD)/libesalign.a

@@ -1,5 +1,6 @@
-/* header_check.c — include/esalign.h compiled together with every internal header (the Makefile passes each src/ header
- * with -include, so they come first): a public declaration that differs from its internal twin is a compile error.
+/* header_check.c — include/esalign.h compiled together with every internal header (the Makefile passes each src/
+ * header with -include, so they come first): a public declaration that differs from its internal twin is a compile
+ * error.
  * The public structs are compared field by field with their internal twins by header_public.c. */
 #if !defined(ES_SEQIO_H) || !defined(ES_STORE_H) || !defined(ES_ALIGN_H) || !defined(ES_MAP_H) || !defined(ES_UTIL_H)
 #error "header_check.c needs the internal headers first (-include src/*.h, see the Makefile)"
