@@ -1,17 +1,20 @@
 # esalign — build, test and run.  make | make test | make check | make demo | make bench | make bench-quick
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-override CFLAGS += -std=c11 -Wall -Wextra -D_GNU_SOURCE -pthread -Isrc -Iinclude
+override CFLAGS += -std=c11 -Wall -Wextra -D_GNU_SOURCE -pthread
+# The library and the tests see the internal headers; examples/ sees only the public one (include/esalign.h).
+INC     = -Isrc -Iinclude
 LDLIBS  = -lhts -lopenblas -lz -lm -lpthread
-# Kernels for one instruction set live in *_avx2.c / *_avx512.c and are chosen at run time.
+# Kernels for one instruction set live in *_avx2.c / *_avx512.c, or in one source compiled once per set
+# (src/align_simd.c -> align_simd_avx2.o, align_simd_avx512.o), and are chosen at run time.
 AVX2_FLAGS   = -mavx2 -mfma -mpopcnt
 AVX512_FLAGS = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vpopcntdq -mfma -mpopcnt
 
 BUILD   ?= build
 BIN     ?= esalign
 TESTBIN ?= tests/run_tests
-LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ = $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRC))
+LIB_SRC = $(filter-out src/main.c src/align_simd.c,$(wildcard src/*.c))
+LIB_OBJ = $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/align_simd_avx2.o $(BUILD)/align_simd_avx512.o
 TEST_SRC = $(wildcard tests/*.c)
 TEST_OBJ = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
 HDRS    = $(wildcard src/*.h include/*.h tests/*.h)
@@ -19,14 +22,21 @@ HDRS    = $(wildcard src/*.h include/*.h tests/*.h)
 .PHONY: all test check demo bench bench-quick clean setup
 all: $(BIN) $(BUILD)/embed_search
 
+$(BUILD)/align_simd_avx2.o: src/align_simd.c $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) $(INC) $(AVX2_FLAGS) -DES_SIMD_AVX2 -c -o $@ $<
+$(BUILD)/align_simd_avx512.o: src/align_simd.c $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) $(INC) $(AVX512_FLAGS) -DES_SIMD_AVX512 -c -o $@ $<
 $(BUILD)/%_avx2.o: src/%_avx2.c $(HDRS) | $(BUILD)
-	$(CC) $(CFLAGS) $(AVX2_FLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC) $(AVX2_FLAGS) -c -o $@ $<
 $(BUILD)/%_avx512.o: src/%_avx512.c $(HDRS) | $(BUILD)
-	$(CC) $(CFLAGS) $(AVX512_FLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC) $(AVX512_FLAGS) -c -o $@ $<
 $(BUILD)/%.o: src/%.c $(HDRS) | $(BUILD)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC) -c -o $@ $<
 $(BUILD)/tests/%.o: tests/%.c $(HDRS) | $(BUILD)
-	$(CC) $(CFLAGS) -Itests -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC) -Itests $(HDR_FIRST) -c -o $@ $<
+# tests/header_check.c (part of the test binary) sees every internal header, then include/esalign.h: a public
+# declaration that drifts from its internal twin stops `make test` with a compile error.
+$(BUILD)/tests/header_check.o: HDR_FIRST = $(patsubst src/%,-include %,$(sort $(wildcard src/*.h)))
 $(BUILD):
 	mkdir -p $(BUILD)/tests
 $(BUILD)/libesalign.a: $(LIB_OBJ)
@@ -36,9 +46,9 @@ $(BIN): $(BUILD)/main.o $(BUILD)/libesalign.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 $(TESTBIN): $(TEST_OBJ) $(BUILD)/libesalign.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-# A small program built against the public header alone (include/esalign.h), as proof that it is enough.
-$(BUILD)/embed_search: examples/embed_search.c $(BUILD)/libesalign.a $(HDRS)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libesalign.a $(LDLIBS)
+# A small program built against the public header alone (only -Iinclude), as proof that it is enough.
+$(BUILD)/embed_search: examples/embed_search.c $(BUILD)/libesalign.a include/esalign.h
+	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(BUILD)/libesalign.a $(LDLIBS)
 
 # All tests: unit tests, then the table of command-line cases; the last line is "N passed, N failed".
 # (BUILD/BIN/TESTBIN can be set so that several checkouts or developers build side by side.)
@@ -47,8 +57,10 @@ test: $(BIN) $(TESTBIN) $(BUILD)/embed_search
 
 # The same tests under AddressSanitizer and UBSan, built into build-san/.
 check:
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" esalign-san tests/run_tests_san build-san/embed_search
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bash tests/run-all.sh $(abspath esalign-san) $(abspath tests/run_tests_san) $(abspath build-san/embed_search)
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		esalign-san tests/run_tests_san build-san/embed_search
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bash tests/run-all.sh \
+		$(abspath esalign-san) $(abspath tests/run_tests_san) $(abspath build-san/embed_search)
 esalign-san: $(BUILD)/main.o $(BUILD)/libesalign.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 tests/run_tests_san: $(TEST_OBJ) $(BUILD)/libesalign.a

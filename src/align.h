@@ -1,5 +1,6 @@
 /* align.h — pairwise alignment of a read into a candidate reference region: Smith-Waterman with bwa mem's scoring
- * and end-clipping rule, CIGAR, NM and MD:Z. A SIMD (AVX2, striped 16-bit) kernel with a scalar twin (align_ref.c).
+ * and end-clipping rule, CIGAR, NM and MD:Z. A SIMD (AVX2, striped 16-bit) kernel with a scalar twin (align_ref.c);
+ * the fill kernels and their matrix layout are in align_kern.h (private to align*.c and the tests).
  * Sequences are codes 0..4 (A C G T N, seqio.h). Coordinates are 0-based half-open [beg,end). */
 #ifndef ES_ALIGN_H
 #define ES_ALIGN_H
@@ -59,7 +60,8 @@ int es_align(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_sc
  * es_align would report (tend = end of the aligned target part, exclusive; 0 if no alignment). tend may be NULL.
  * Only ~15-25% cheaper than es_align (the same DP without storing H and the traceback).
  * Returns 0, or -1 with es_error set (same conditions as es_align). */
-int es_align_score(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, int *score, int *tend);
+int es_align_score(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, int *score,
+                   int *tend);
 
 /* NM and MD:Z of an alignment (SAM spec). cigar: BAM-encoded (M,=,X,I,D,S,H,N,P accepted; S/H/P skipped;
  * N (ref skip) counts neither in NM nor MD); q: the whole query (S bases are skipped through); t: the target from
@@ -67,7 +69,8 @@ int es_align_score(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const
  * a mismatch is written as the target base (N for code 4).
  * Either of nm and md may be NULL. *md is malloc'ed; the caller frees it. Returns 0, or -1 with es_error on an
  * unknown CIGAR operation. */
-int es_aln_nm_md(const uint32_t *cigar, int n_cigar, const uint8_t *q, const uint8_t *t_from_tbeg, int *nm, char **md);
+int es_aln_nm_md(const uint32_t *cigar, int n_cigar, const uint8_t *q, const uint8_t *t_from_tbeg, int *nm,
+                 char **md);
 
 /* bwa mem's AS:i for an alignment from es_align: the best score of a contiguous stretch of its columns (bwa reports
  * its local extension's maximum even where it prints an end-to-end CIGAR). >= a->score when that is >= 0, and
@@ -78,39 +81,4 @@ int es_aln_local_score(const es_aln_t *a, const uint8_t *q, const uint8_t *t, co
 
 /* Which kernel es_align uses: "avx2", "avx512" or "scalar". */
 const char *es_align_kernel(void);
-
-/* ---- internal: shared by align.c, align_ref.c and align_*.c (and the tests), not for other modules ---- */
-/* Scores scaled by ES_SW_K so that the end bonus clip_pen*K-1 makes an alignment with fewer bonuses win a tie
- * (objective K*(score + clip_pen*nb) - nb for nb bonuses, nb <= 2 < K). */
-#define ES_SW_K 4
-typedef struct {
-	int mat[25];    /* scaled score of query code a against target code b: mat[a*5+b] */
-	int oe, ge;     /* scaled gap open+extend, extend */
-	int bonus;      /* scaled end bonus: clip_pen*K - 1 (>= 0) */
-} es_swp_t;
-/* A filled DP: H[i][j], the best objective of an alignment ending with cell (i,j) (floored at 0), for query rows i
- * in [0,qlen) and target columns j in [-1,tlen) (column -1 holds 0), in the "striped" layout of a kernel with w lanes
- * and seglen segments: cell (i,j) is at [(j+1)*seglen*w + (i%seglen)*w + i/seglen]; w=1, seglen=qlen is plain
- * column-major. Only H is kept: the traceback recovers gaps from H alone. */
-typedef struct {
-	const int32_t *H32;  /* the scalar kernel's matrix (or NULL) */
-	const int16_t *H16;  /* a SIMD kernel's matrix (or NULL) */
-	int w, seglen;
-	int best, bi, bj;    /* scaled best objective (> 0 if any alignment), its cell (bi: -1 when H was not kept) */
-} es_swmat_t;
-/* Fill kernels. With H NULL only best and bj are computed (score only); otherwise H must hold (tlen+1)*seglen*w
- * elements (es_sw_*_seglen gives seglen; SIMD kernels want H 64-byte aligned). Return 0, or -1 if a 16-bit kernel
- * cannot hold the scores (the caller falls back to the 32-bit scalar kernel). */
-int es_sw_scalar(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int32_t *H, es_swmat_t *m);
-int es_sw_avx2_seglen(int qlen);
-int es_sw_avx2(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int16_t *H, es_swmat_t *m);
-int es_sw_avx512_seglen(int qlen);
-int es_sw_avx512(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int16_t *H, es_swmat_t *m);
-/* es_align / es_align_score with a chosen kernel (0 scalar, 1 avx2, 2 avx512; -1 the automatic choice). A kernel the
- * CPU lacks gives -1 with es_error. For the tests and benchmarks. */
-int es_align_with(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, es_aln_t *out);
-int es_align_score_with(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc,
-                        int *score, int *tend);
-/* 1 if the CPU can run that kernel. */
-int es_align_has_kernel(int kernel);
 #endif

@@ -30,8 +30,8 @@ es_encoder_t *es_encoder_kmer_new(int k, int dim);
 es_encoder_t *es_encoder_open(const char *spec);
 /* Load a transformer model file (implemented in model.c). NULL with es_error set on a missing/truncated/foreign file. */
 es_encoder_t *es_encoder_transformer_load(const char *path);
-static inline int es_encoder_embed(const es_encoder_t *e, int n, const uint8_t *const *seqs, const int *lens, float *out)
-{ return e->embed(e, n, seqs, lens, out); }
+/* Run e->embed (see the struct): n sequences into out (n*dim floats). Returns 0, or -1 with es_error set. */
+int es_encoder_embed(const es_encoder_t *e, int n, const uint8_t *const *seqs, const int *lens, float *out);
 void es_encoder_destroy(es_encoder_t *e);
 
 /* Accessors: code outside encoder.c and model.c reads an encoder only through these (the struct is to become

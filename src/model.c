@@ -17,24 +17,54 @@
 void es_model_cfg_default(es_model_cfg_t *c)
 {
 	memset(c, 0, sizeof *c);
-	c->k1 = 9; c->d0 = 32; c->n_conv = 1; c->k2 = 9; c->s2 = 1; c->d = 64;
-	c->n_block = 0; c->n_head = 4; c->D = 64; c->act = 0;
+	c->k1 = 9;
+	c->d0 = 32;
+	c->n_conv = 1;
+	c->k2 = 9;
+	c->s2 = 1;
+	c->d = 64;
+	c->n_block = 0;
+	c->n_head = 4;
+	c->D = 64;
+	c->act = 0;
 }
 
 int es_model_cfg_check(const es_model_cfg_t *c)
 {
-	if (c->k1 < 1 || c->k1 > 31) return es_error("model config: k1=%d out of range 1..31", c->k1);
-	if (c->d0 < 1 || c->d0 > 1024) return es_error("model config: d0=%d out of range 1..1024", c->d0);
-	if (c->n_conv < 0 || c->n_conv > ES_MODEL_MAX_CONV) return es_error("model config: nconv=%d out of range 0..%d", c->n_conv, ES_MODEL_MAX_CONV);
-	if (c->n_conv > 0 && (c->k2 < 1 || c->k2 > 31)) return es_error("model config: k2=%d out of range 1..31", c->k2);
-	if (c->n_conv > 0 && (c->s2 < 1 || c->s2 > c->k2)) return es_error("model config: s2=%d out of range 1..k2", c->s2);
-	if (c->d < 1 || c->d > 1024) return es_error("model config: d=%d out of range 1..1024", c->d);
-	if (c->n_conv == 0 && c->d != c->d0) return es_error("model config: d=%d must equal d0=%d without conv layers", c->d, c->d0);
-	if (c->n_block < 0 || c->n_block > ES_MODEL_MAX_BLOCK) return es_error("model config: blocks=%d out of range 0..%d", c->n_block, ES_MODEL_MAX_BLOCK);
-	if (c->n_block > 0 && (c->n_head < 1 || c->d % c->n_head)) return es_error("model config: heads=%d must divide d=%d", c->n_head, c->d);
-	if (c->D < 2 || c->D > 4096) return es_error("model config: D=%d out of range 2..4096", c->D);
-	if (c->act != 0 && c->act != 1) return es_error("model config: act=%d must be 0 (relu) or 1 (gelu)", c->act);
+	if (c->k1 < 1 || c->k1 > 31)
+		return es_error("model config: k1=%d out of range 1..31", c->k1);
+	if (c->d0 < 1 || c->d0 > 1024)
+		return es_error("model config: d0=%d out of range 1..1024", c->d0);
+	if (c->n_conv < 0 || c->n_conv > ES_MODEL_MAX_CONV)
+		return es_error("model config: nconv=%d out of range 0..%d", c->n_conv, ES_MODEL_MAX_CONV);
+	if (c->n_conv > 0 && (c->k2 < 1 || c->k2 > 31))
+		return es_error("model config: k2=%d out of range 1..31", c->k2);
+	if (c->n_conv > 0 && (c->s2 < 1 || c->s2 > c->k2))
+		return es_error("model config: s2=%d out of range 1..k2", c->s2);
+	if (c->d < 1 || c->d > 1024)
+		return es_error("model config: d=%d out of range 1..1024", c->d);
+	if (c->n_conv == 0 && c->d != c->d0)
+		return es_error("model config: d=%d must equal d0=%d without conv layers", c->d, c->d0);
+	if (c->n_block < 0 || c->n_block > ES_MODEL_MAX_BLOCK)
+		return es_error("model config: blocks=%d out of range 0..%d", c->n_block, ES_MODEL_MAX_BLOCK);
+	if (c->n_block > 0 && (c->n_head < 1 || c->d % c->n_head))
+		return es_error("model config: heads=%d must divide d=%d", c->n_head, c->d);
+	if (c->D < 2 || c->D > 4096)
+		return es_error("model config: D=%d out of range 2..4096", c->D);
+	if (c->act != 0 && c->act != 1)
+		return es_error("model config: act=%d must be 0 (relu) or 1 (gelu)", c->act);
 	return 0;
+}
+
+/* The config field named key, or NULL. */
+static int *cfg_field(es_model_cfg_t *c, const char *key)
+{
+	static const char *const names[] = { "k1", "d0", "nconv", "k2", "s2", "d", "blocks", "heads", "D", "act" };
+	int *fields[] = { &c->k1, &c->d0, &c->n_conv, &c->k2, &c->s2, &c->d, &c->n_block, &c->n_head, &c->D, &c->act };
+	for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+		if (!strcmp(key, names[i]))
+			return fields[i];
+	return NULL;
 }
 
 int es_model_cfg_parse(es_model_cfg_t *c, const char *s)
@@ -42,22 +72,19 @@ int es_model_cfg_parse(es_model_cfg_t *c, const char *s)
 	const char *p = s;
 	while (*p) {
 		char key[32];
-		int val, nc = 0;
-		if (sscanf(p, "%31[^=,]=%d%n", key, &val, &nc) != 2) return es_error("model config '%s': expected key=value,...", s);
-		if (!strcmp(key, "k1")) c->k1 = val;
-		else if (!strcmp(key, "d0")) c->d0 = val;
-		else if (!strcmp(key, "nconv")) c->n_conv = val;
-		else if (!strcmp(key, "k2")) c->k2 = val;
-		else if (!strcmp(key, "s2")) c->s2 = val;
-		else if (!strcmp(key, "d")) c->d = val;
-		else if (!strcmp(key, "blocks")) c->n_block = val;
-		else if (!strcmp(key, "heads")) c->n_head = val;
-		else if (!strcmp(key, "D")) c->D = val;
-		else if (!strcmp(key, "act")) c->act = val;
-		else return es_error("model config '%s': unknown key '%s'", s, key);
+		int val;
+		int nc = 0;
+		if (sscanf(p, "%31[^=,]=%d%n", key, &val, &nc) != 2)
+			return es_error("model config '%s': expected key=value,...", s);
+		int *f = cfg_field(c, key);
+		if (!f)
+			return es_error("model config '%s': unknown key '%s'", s, key);
+		*f = val;
 		p += nc;
-		if (*p == ',') p++;
-		else if (*p) return es_error("model config '%s': expected ',' after %s", s, key);
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return es_error("model config '%s': expected ',' after %s", s, key);
 	}
 	return 0;
 }
@@ -68,41 +95,55 @@ void es_model_cfg_str(const es_model_cfg_t *c, char *buf, size_t n)
 	         c->k1, c->d0, c->n_conv, c->k2, c->s2, c->d, c->n_block, c->n_head, c->D, c->act);
 }
 
+/* Carve cnt floats off a block whose first *o are taken: returns their offset. */
+static size_t take(size_t *o, size_t cnt)
+{
+	size_t f = *o;
+	*o += cnt;
+	return f;
+}
+
 void es_model_layout(const es_model_cfg_t *c, es_model_layout_t *L)
 {
 	size_t o = 0;
 	int d = c->d;
 	memset(L, 0, sizeof *L);
-#define TAKE(f, cnt) do { f = o; o += (size_t)(cnt); } while (0)
-	TAKE(L->emb_w, (size_t)c->k1 * 4 * c->d0);
-	TAKE(L->emb_b, c->d0);
+	L->emb_w = take(&o, (size_t)c->k1 * 4 * c->d0);  /* (k1,4,d0) */
+	L->emb_b = take(&o, c->d0);
 	for (int i = 0; i < c->n_conv; i++) {
 		int cin = i ? d : c->d0;
-		TAKE(L->conv_w[i], (size_t)c->k2 * cin * d);
-		TAKE(L->conv_b[i], d);
+		L->conv_w[i] = take(&o, (size_t)c->k2 * cin * d);  /* (k2*cin, d) */
+		L->conv_b[i] = take(&o, d);
 	}
 	for (int b = 0; b < c->n_block; b++) {
-		TAKE(L->ln1_w[b], d); TAKE(L->ln1_b[b], d);
-		TAKE(L->qkv_w[b], (size_t)d * 3 * d); TAKE(L->qkv_b[b], 3 * d);
-		TAKE(L->ao_w[b], (size_t)d * d); TAKE(L->ao_b[b], d);
-		TAKE(L->ln2_w[b], d); TAKE(L->ln2_b[b], d);
-		TAKE(L->fc_w[b], (size_t)d * 4 * d); TAKE(L->fc_b[b], 4 * d);
-		TAKE(L->fp_w[b], (size_t)4 * d * d); TAKE(L->fp_b[b], d);
+		L->ln1_w[b] = take(&o, d);
+		L->ln1_b[b] = take(&o, d);
+		L->qkv_w[b] = take(&o, (size_t)d * 3 * d);  /* (d,3d) */
+		L->qkv_b[b] = take(&o, 3 * d);
+		L->ao_w[b] = take(&o, (size_t)d * d);
+		L->ao_b[b] = take(&o, d);
+		L->ln2_w[b] = take(&o, d);
+		L->ln2_b[b] = take(&o, d);
+		L->fc_w[b] = take(&o, (size_t)d * 4 * d);   /* (d,4d) */
+		L->fc_b[b] = take(&o, 4 * d);
+		L->fp_w[b] = take(&o, (size_t)4 * d * d);   /* (4d,d) */
+		L->fp_b[b] = take(&o, d);
 	}
-	TAKE(L->proj_w, (size_t)d * c->D);
-	TAKE(L->proj_b, c->D);
-#undef TAKE
+	L->proj_w = take(&o, (size_t)d * c->D);  /* (d,D) */
+	L->proj_b = take(&o, c->D);
 	L->n = o;
 }
 
 static void fill_normal(float *p, size_t n, double std, es_rng_t *r)
 {
-	for (size_t i = 0; i < n; i++) p[i] = (float)(es_rng_normal(r) * std);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (float)(es_rng_normal(r) * std);
 }
 
 es_model_t *es_model_new(const es_model_cfg_t *c, uint64_t seed)
 {
-	if (es_model_cfg_check(c) < 0) return NULL;
+	if (es_model_cfg_check(c) < 0)
+		return NULL;
 	es_model_t *m = es_calloc(1, sizeof *m);
 	m->cfg = *c;
 	es_model_layout(c, &m->L);
@@ -111,14 +152,18 @@ es_model_t *es_model_new(const es_model_cfg_t *c, uint64_t seed)
 	es_rng_seed(&r, seed);
 	const es_model_layout_t *L = &m->L;
 	int d = c->d;
-	/* variance-preserving init: one-hot input has k1 active taps; ReLU/He for convs; residual branches scaled down */
+	/* variance-preserving init: one-hot input has k1 active taps; ReLU/He for convs; residual branches scaled
+	 * down */
 	fill_normal(m->p + L->emb_w, (size_t)c->k1 * 4 * c->d0, 1.0 / sqrt(c->k1), &r);
 	for (int i = 0; i < c->n_conv; i++) {
 		int cin = i ? d : c->d0;
 		fill_normal(m->p + L->conv_w[i], (size_t)c->k2 * cin * d, sqrt(2.0 / (c->k2 * cin)), &r);
 	}
 	for (int b = 0; b < c->n_block; b++) {
-		for (int i = 0; i < d; i++) m->p[L->ln1_w[b] + i] = m->p[L->ln2_w[b] + i] = 1.0f;
+		for (int i = 0; i < d; i++) {
+			m->p[L->ln1_w[b] + i] = 1.0f;
+			m->p[L->ln2_w[b] + i] = 1.0f;
+		}
 		fill_normal(m->p + L->qkv_w[b], (size_t)d * 3 * d, 1.0 / sqrt(d), &r);
 		fill_normal(m->p + L->ao_w[b], (size_t)d * d, 1.0 / sqrt(d) / sqrt(2.0 * c->n_block), &r);
 		fill_normal(m->p + L->fc_w[b], (size_t)d * 4 * d, 1.0 / sqrt(d), &r);
@@ -130,7 +175,8 @@ es_model_t *es_model_new(const es_model_cfg_t *c, uint64_t seed)
 
 void es_model_destroy(es_model_t *m)
 {
-	if (!m) return;
+	if (!m)
+		return;
 	free(m->p);
 	free(m);
 }
@@ -142,7 +188,10 @@ uint64_t es_model_checksum(const es_model_t *m)
 }
 
 /* Activations grow with T (im2col is T*k2*d floats; attention T*T per head), so inputs are capped well below memory. */
-int es_model_max_len(const es_model_cfg_t *c) { return c->n_block > 0 ? 4096 : 65536; }
+int es_model_max_len(const es_model_cfg_t *c)
+{
+	return c->n_block > 0 ? 4096 : 65536;
+}
 
 /* ---- activation layout for one strand of length T (offsets in floats into act) ---- */
 typedef struct {
@@ -159,33 +208,45 @@ typedef struct {
 static int act_layout(const es_model_cfg_t *c, int T, act_layout_t *A)
 {
 	size_t o = 0;
-	int d = c->d, t;
+	int d = c->d;
 	memset(A, 0, sizeof *A);
-	if (T < c->k1) return -1;
-#define TAKE(f, cnt) do { f = o; o += (size_t)(cnt); } while (0)
-	A->T1 = t = T - c->k1 + 1;
-	TAKE(A->h0, (size_t)t * c->d0); TAKE(A->a0, (size_t)t * c->d0);
+	if (T < c->k1)
+		return -1;
+	int t = T - c->k1 + 1;
+	A->T1 = t;
+	A->h0 = take(&o, (size_t)t * c->d0);  /* (T1,d0) */
+	A->a0 = take(&o, (size_t)t * c->d0);
 	A->last = A->a0;
 	for (int i = 0; i < c->n_conv; i++) {
-		int cin = i ? d : c->d0, to = es_nn_conv_outlen(t, c->k2, c->s2);
-		if (to < 1) return -1;
-		TAKE(A->col[i], (size_t)to * c->k2 * cin);
-		TAKE(A->h[i], (size_t)to * d); TAKE(A->a[i], (size_t)to * d);
-		A->Tc[i] = t = to;
+		int cin = i ? d : c->d0;
+		int to = es_nn_conv_outlen(t, c->k2, c->s2);
+		if (to < 1)
+			return -1;
+		A->col[i] = take(&o, (size_t)to * c->k2 * cin);  /* (Tc,k2*cin) */
+		A->h[i] = take(&o, (size_t)to * d);               /* (Tc,d) */
+		A->a[i] = take(&o, (size_t)to * d);
+		t = to;
+		A->Tc[i] = t;
 		A->last = A->a[i];
 	}
 	A->Tb = t;
 	for (int b = 0; b < c->n_block; b++) {
-		TAKE(A->ln1[b], (size_t)t * d); TAKE(A->m1[b], t); TAKE(A->r1[b], t);
-		TAKE(A->qkv[b], (size_t)t * 3 * d); TAKE(A->att[b], (size_t)c->n_head * t * t);
-		TAKE(A->atty[b], (size_t)t * d); TAKE(A->x1[b], (size_t)t * d);
-		TAKE(A->ln2[b], (size_t)t * d); TAKE(A->m2[b], t); TAKE(A->r2[b], t);
-		TAKE(A->fch[b], (size_t)t * 4 * d); TAKE(A->fca[b], (size_t)t * 4 * d);
-		TAKE(A->x2[b], (size_t)t * d);
+		A->ln1[b] = take(&o, (size_t)t * d);  /* (Tb,d) */
+		A->m1[b] = take(&o, t);
+		A->r1[b] = take(&o, t);
+		A->qkv[b] = take(&o, (size_t)t * 3 * d);              /* (Tb,3d) */
+		A->att[b] = take(&o, (size_t)c->n_head * t * t);      /* (NH,Tb,Tb) */
+		A->atty[b] = take(&o, (size_t)t * d);
+		A->x1[b] = take(&o, (size_t)t * d);
+		A->ln2[b] = take(&o, (size_t)t * d);
+		A->m2[b] = take(&o, t);
+		A->r2[b] = take(&o, t);
+		A->fch[b] = take(&o, (size_t)t * 4 * d);              /* (Tb,4d) */
+		A->fca[b] = take(&o, (size_t)t * 4 * d);
+		A->x2[b] = take(&o, (size_t)t * d);
 		A->last = A->x2[b];
 	}
-	TAKE(A->pooled, d);
-#undef TAKE
+	A->pooled = take(&o, d);  /* (d) */
 	A->n = o;
 	return 0;
 }
@@ -194,7 +255,8 @@ int es_model_min_len(const es_model_cfg_t *c)
 {
 	act_layout_t A;
 	int T = c->k1;
-	while (act_layout(c, T, &A) < 0) T++;
+	while (act_layout(c, T, &A) < 0)
+		T++;
 	return T;
 }
 
@@ -206,11 +268,44 @@ size_t es_model_act_size(const es_model_cfg_t *c, int T)
 
 static void act_forward(int act, float *out, const float *inp, size_t n)
 {
-	if (act) es_nn_gelu_forward(out, inp, n); else es_nn_relu_forward(out, inp, n);
+	if (act)
+		es_nn_gelu_forward(out, inp, n);
+	else
+		es_nn_relu_forward(out, inp, n);
 }
 static void act_backward(int act, float *dinp, const float *inp, const float *dout, size_t n)
 {
-	if (act) es_nn_gelu_backward(dinp, inp, dout, n); else es_nn_relu_backward(dinp, inp, dout, n);
+	if (act)
+		es_nn_gelu_backward(dinp, inp, dout, n);
+	else
+		es_nn_relu_backward(dinp, inp, dout, n);
+}
+
+/* One transformer block, forward: x1 = xin + attn(ln1(xin)); x2 = x1 + mlp(ln2(x1)). xin, x1, x2: (t,d). */
+static void block_forward(const es_model_t *m, const act_layout_t *A, int b, size_t in, int t, float *act)
+{
+	const es_model_cfg_t *c = &m->cfg;
+	const es_model_layout_t *L = &m->L;
+	const float *p = m->p;
+	int d = c->d;
+	float *xin = act + in;
+	float *x1 = act + A->x1[b];
+	float *x2 = act + A->x2[b];
+	size_t n = (size_t)t * d;
+	es_nn_layernorm_forward(act + A->ln1[b], act + A->m1[b], act + A->r1[b], xin, p + L->ln1_w[b], p + L->ln1_b[b],
+	                        t, d);
+	es_nn_linear_forward(act + A->qkv[b], act + A->ln1[b], p + L->qkv_w[b], p + L->qkv_b[b], t, d, 3 * d);
+	es_nn_attention_forward(act + A->atty[b], act + A->att[b], act + A->qkv[b], t, d, c->n_head);
+	es_nn_linear_forward(x1, act + A->atty[b], p + L->ao_w[b], p + L->ao_b[b], t, d, d);
+	for (size_t i = 0; i < n; i++)
+		x1[i] += xin[i];
+	es_nn_layernorm_forward(act + A->ln2[b], act + A->m2[b], act + A->r2[b], x1, p + L->ln2_w[b], p + L->ln2_b[b],
+	                        t, d);
+	es_nn_linear_forward(act + A->fch[b], act + A->ln2[b], p + L->fc_w[b], p + L->fc_b[b], t, d, 4 * d);
+	es_nn_gelu_forward(act + A->fca[b], act + A->fch[b], (size_t)t * 4 * d);
+	es_nn_linear_forward(x2, act + A->fca[b], p + L->fp_w[b], p + L->fp_b[b], t, 4 * d, d);
+	for (size_t i = 0; i < n; i++)
+		x2[i] += x1[i];
 }
 
 void es_model_forward(const es_model_t *m, const uint8_t *x, int T, float *act, float *y)
@@ -219,35 +314,66 @@ void es_model_forward(const es_model_t *m, const uint8_t *x, int T, float *act, 
 	const es_model_layout_t *L = &m->L;
 	const float *p = m->p;
 	act_layout_t A;
-	if (act_layout(c, T, &A) < 0) { memset(y, 0, c->D * sizeof(float)); return; }
-	int d = c->d, t = A.T1;
+	if (act_layout(c, T, &A) < 0) {
+		memset(y, 0, c->D * sizeof(float));
+		return;
+	}
+	int d = c->d;
+	int t = A.T1;
+	/* x (T) codes -> h0, a0 (T1,d0) */
 	es_nn_embconv_forward(act + A.h0, x, T, p + L->emb_w, p + L->emb_b, c->k1, c->d0);
 	act_forward(c->act, act + A.a0, act + A.h0, (size_t)t * c->d0);
 	size_t in = A.a0;
-	for (int i = 0; i < c->n_conv; i++) {
+	for (int i = 0; i < c->n_conv; i++) {  /* (t,cin) -> h[i], a[i] (Tc[i],d) */
 		int cin = i ? d : c->d0;
-		es_nn_conv_forward(act + A.h[i], act + A.col[i], act + in, p + L->conv_w[i], p + L->conv_b[i], t, cin, d, c->k2, c->s2);
+		es_nn_conv_forward(act + A.h[i], act + A.col[i], act + in, p + L->conv_w[i], p + L->conv_b[i], t, cin,
+		                   d, c->k2, c->s2);
 		t = A.Tc[i];
 		act_forward(c->act, act + A.a[i], act + A.h[i], (size_t)t * d);
 		in = A.a[i];
 	}
 	for (int b = 0; b < c->n_block; b++) {
-		float *xin = act + in, *x1 = act + A.x1[b], *x2 = act + A.x2[b];
-		size_t n = (size_t)t * d;
-		es_nn_layernorm_forward(act + A.ln1[b], act + A.m1[b], act + A.r1[b], xin, p + L->ln1_w[b], p + L->ln1_b[b], t, d);
-		es_nn_linear_forward(act + A.qkv[b], act + A.ln1[b], p + L->qkv_w[b], p + L->qkv_b[b], t, d, 3 * d);
-		es_nn_attention_forward(act + A.atty[b], act + A.att[b], act + A.qkv[b], t, d, c->n_head);
-		es_nn_linear_forward(x1, act + A.atty[b], p + L->ao_w[b], p + L->ao_b[b], t, d, d);
-		for (size_t i = 0; i < n; i++) x1[i] += xin[i];
-		es_nn_layernorm_forward(act + A.ln2[b], act + A.m2[b], act + A.r2[b], x1, p + L->ln2_w[b], p + L->ln2_b[b], t, d);
-		es_nn_linear_forward(act + A.fch[b], act + A.ln2[b], p + L->fc_w[b], p + L->fc_b[b], t, d, 4 * d);
-		es_nn_gelu_forward(act + A.fca[b], act + A.fch[b], (size_t)t * 4 * d);
-		es_nn_linear_forward(x2, act + A.fca[b], p + L->fp_w[b], p + L->fp_b[b], t, 4 * d, d);
-		for (size_t i = 0; i < n; i++) x2[i] += x1[i];
+		block_forward(m, &A, b, in, t, act);
 		in = A.x2[b];
 	}
+	/* (t,d) -> pooled (d) -> y (D) */
 	es_nn_meanpool_forward(act + A.pooled, act + in, t, d);
 	es_nn_linear_forward(y, act + A.pooled, p + L->proj_w, p + L->proj_b, 1, d, c->D);
+}
+
+/* One transformer block, backward (see block_forward): accumulates into the gradients of its parameters (g) and of
+ * its input (da + in), from da + x2[b]. */
+static void block_backward(const es_model_t *m, const act_layout_t *A, int b, size_t in, int t, const float *act,
+                           float *g, float *da)
+{
+	const es_model_cfg_t *c = &m->cfg;
+	const es_model_layout_t *L = &m->L;
+	const float *p = m->p;
+	int d = c->d;
+	size_t n = (size_t)t * d;
+	float *dx2 = da + A->x2[b];
+	float *dx1 = da + A->x1[b];
+	float *dxin = da + in;
+	for (size_t i = 0; i < n; i++)
+		dx1[i] += dx2[i];
+	es_nn_linear_backward(da + A->fca[b], g + L->fp_w[b], g + L->fp_b[b], dx2, act + A->fca[b], p + L->fp_w[b], t,
+	                      4 * d, d);
+	es_nn_gelu_backward(da + A->fch[b], act + A->fch[b], da + A->fca[b], (size_t)t * 4 * d);
+	es_nn_linear_backward(da + A->ln2[b], g + L->fc_w[b], g + L->fc_b[b], da + A->fch[b], act + A->ln2[b],
+	                      p + L->fc_w[b], t, d, 4 * d);
+	es_nn_layernorm_backward(dx1, g + L->ln2_w[b], g + L->ln2_b[b], da + A->ln2[b], act + A->x1[b], p + L->ln2_w[b],
+	                         act + A->m2[b], act + A->r2[b], t, d);
+	for (size_t i = 0; i < n; i++)
+		dxin[i] += dx1[i];
+	es_nn_linear_backward(da + A->atty[b], g + L->ao_w[b], g + L->ao_b[b], dx1, act + A->atty[b], p + L->ao_w[b], t,
+	                      d, d);
+	/* the att slot of da is free scratch for the attention backward */
+	es_nn_attention_backward(da + A->qkv[b], da + A->att[b], da + A->atty[b], act + A->qkv[b], act + A->att[b], t,
+	                         d, c->n_head);
+	es_nn_linear_backward(da + A->ln1[b], g + L->qkv_w[b], g + L->qkv_b[b], da + A->qkv[b], act + A->ln1[b],
+	                      p + L->qkv_w[b], t, d, 3 * d);
+	es_nn_layernorm_backward(dxin, g + L->ln1_w[b], g + L->ln1_b[b], da + A->ln1[b], act + in, p + L->ln1_w[b],
+	                         act + A->m1[b], act + A->r1[b], t, d);
 }
 
 void es_model_backward(const es_model_t *m, const uint8_t *x, int T, const float *act, const float *dy,
@@ -256,37 +382,29 @@ void es_model_backward(const es_model_t *m, const uint8_t *x, int T, const float
 	const es_model_cfg_t *c = &m->cfg;
 	const es_model_layout_t *L = &m->L;
 	const float *p = m->p;
-	float *g = grad, *da = scratch;  /* da: gradients w.r.t. activations, same layout as act */
+	float *g = grad;
+	float *da = scratch;  /* da: gradients w.r.t. activations, same layout as act */
 	act_layout_t A;
-	if (act_layout(c, T, &A) < 0) return;
+	if (act_layout(c, T, &A) < 0)
+		return;
 	memset(da, 0, A.n * sizeof(float));
-	int d = c->d, t = A.Tb;
-	es_nn_linear_backward(da + A.pooled, g + L->proj_w, g + L->proj_b, dy, act + A.pooled, p + L->proj_w, 1, d, c->D);
+	int d = c->d;
+	int t = A.Tb;
+	es_nn_linear_backward(da + A.pooled, g + L->proj_w, g + L->proj_b, dy, act + A.pooled, p + L->proj_w, 1, d,
+	                      c->D);
 	es_nn_meanpool_backward(da + A.last, da + A.pooled, t, d);
 	for (int b = c->n_block - 1; b >= 0; b--) {
-		size_t in = b ? A.x2[b - 1] : (c->n_conv ? A.a[c->n_conv - 1] : A.a0), n = (size_t)t * d;
-		float *dx2 = da + A.x2[b], *dx1 = da + A.x1[b], *dxin = da + in;
-		for (size_t i = 0; i < n; i++) dx1[i] += dx2[i];
-		es_nn_linear_backward(da + A.fca[b], g + L->fp_w[b], g + L->fp_b[b], dx2, act + A.fca[b], p + L->fp_w[b], t, 4 * d, d);
-		es_nn_gelu_backward(da + A.fch[b], act + A.fch[b], da + A.fca[b], (size_t)t * 4 * d);
-		es_nn_linear_backward(da + A.ln2[b], g + L->fc_w[b], g + L->fc_b[b], da + A.fch[b], act + A.ln2[b], p + L->fc_w[b], t, d, 4 * d);
-		es_nn_layernorm_backward(dx1, g + L->ln2_w[b], g + L->ln2_b[b], da + A.ln2[b], act + A.x1[b], p + L->ln2_w[b],
-		                         act + A.m2[b], act + A.r2[b], t, d);
-		for (size_t i = 0; i < n; i++) dxin[i] += dx1[i];
-		es_nn_linear_backward(da + A.atty[b], g + L->ao_w[b], g + L->ao_b[b], dx1, act + A.atty[b], p + L->ao_w[b], t, d, d);
-		/* the att slot of da is free scratch for the attention backward */
-		es_nn_attention_backward(da + A.qkv[b], da + A.att[b], da + A.atty[b], act + A.qkv[b], act + A.att[b], t, d, c->n_head);
-		es_nn_linear_backward(da + A.ln1[b], g + L->qkv_w[b], g + L->qkv_b[b], da + A.qkv[b], act + A.ln1[b], p + L->qkv_w[b], t, d, 3 * d);
-		es_nn_layernorm_backward(dxin, g + L->ln1_w[b], g + L->ln1_b[b], da + A.ln1[b], act + in, p + L->ln1_w[b],
-		                         act + A.m1[b], act + A.r1[b], t, d);
+		size_t in = b ? A.x2[b - 1] : (c->n_conv ? A.a[c->n_conv - 1] : A.a0);
+		block_backward(m, &A, b, in, t, act, g, da);
 	}
 	for (int i = c->n_conv - 1; i >= 0; i--) {
-		int cin = i ? d : c->d0, tin = i ? A.Tc[i - 1] : A.T1;
+		int cin = i ? d : c->d0;
+		int tin = i ? A.Tc[i - 1] : A.T1;
 		size_t in = i ? A.a[i - 1] : A.a0;
 		act_backward(c->act, da + A.h[i], act + A.h[i], da + A.a[i], (size_t)A.Tc[i] * d);
 		/* the col slot of da is free scratch for dcol */
-		es_nn_conv_backward(da + in, g + L->conv_w[i], g + L->conv_b[i], da + A.col[i], da + A.h[i], act + A.col[i],
-		                    p + L->conv_w[i], tin, cin, d, c->k2, c->s2);
+		es_nn_conv_backward(da + in, g + L->conv_w[i], g + L->conv_b[i], da + A.col[i], da + A.h[i],
+		                    act + A.col[i], p + L->conv_w[i], tin, cin, d, c->k2, c->s2);
 	}
 	act_backward(c->act, da + A.h0, act + A.h0, da + A.a0, (size_t)A.T1 * c->d0);
 	es_nn_embconv_backward(g + L->emb_w, g + L->emb_b, da + A.h0, x, T, c->k1, c->d0);
@@ -294,75 +412,140 @@ void es_model_backward(const es_model_t *m, const uint8_t *x, int T, const float
 
 int es_model_embed_raw(const es_model_t *m, const uint8_t *x, int T, uint8_t *rcbuf, float *act, float *y)
 {
-	int D = m->cfg.D, nn = 0;
-	for (int i = 0; i < T; i++) nn += x[i] > 3;
-	if (T < es_model_min_len(&m->cfg) || nn == T) { memset(y, 0, D * sizeof(float)); return 1; }
+	int D = m->cfg.D;
+	int nn = 0;
+	for (int i = 0; i < T; i++)
+		nn += x[i] > 3;
+	if (T < es_model_min_len(&m->cfg) || nn == T) {
+		memset(y, 0, D * sizeof(float));
+		return 1;
+	}
 	float y2[4096];
 	es_model_forward(m, x, T, act, y);
 	memcpy(rcbuf, x, T);
 	es_revcomp(rcbuf, T);
 	es_model_forward(m, rcbuf, T, act, y2);
-	for (int i = 0; i < D; i++) y[i] += y2[i];
+	for (int i = 0; i < D; i++)
+		y[i] += y2[i];
 	return 0;
 }
 
 /* ---------------- model file ---------------- */
+/* The config as stored: ten int32 fields in this order. */
 static void cfg_to_fields(const es_model_cfg_t *c, int32_t f[CFG_NFIELD])
 {
-	f[0] = c->k1; f[1] = c->d0; f[2] = c->n_conv; f[3] = c->k2; f[4] = c->s2;
-	f[5] = c->d; f[6] = c->n_block; f[7] = c->n_head; f[8] = c->D; f[9] = c->act;
+	f[0] = c->k1;
+	f[1] = c->d0;
+	f[2] = c->n_conv;
+	f[3] = c->k2;
+	f[4] = c->s2;
+	f[5] = c->d;
+	f[6] = c->n_block;
+	f[7] = c->n_head;
+	f[8] = c->D;
+	f[9] = c->act;
 }
+
 static void fields_to_cfg(const int32_t f[CFG_NFIELD], es_model_cfg_t *c)
 {
 	memset(c, 0, sizeof *c);
-	c->k1 = f[0]; c->d0 = f[1]; c->n_conv = f[2]; c->k2 = f[3]; c->s2 = f[4];
-	c->d = f[5]; c->n_block = f[6]; c->n_head = f[7]; c->D = f[8]; c->act = f[9];
+	c->k1 = f[0];
+	c->d0 = f[1];
+	c->n_conv = f[2];
+	c->k2 = f[3];
+	c->s2 = f[4];
+	c->d = f[5];
+	c->n_block = f[6];
+	c->n_head = f[7];
+	c->D = f[8];
+	c->act = f[9];
 }
 
 int es_model_save(const es_model_t *m, const char *path)
 {
 	es_ofile_t of;
-	if (es_ofile_open(&of, path, "wb") < 0) return -1;
-	uint32_t ver = MODEL_VERSION, nf = CFG_NFIELD;
+	if (es_ofile_open(&of, path, "wb") < 0)
+		return -1;
+	uint32_t ver = MODEL_VERSION;
+	uint32_t nf = CFG_NFIELD;
 	int32_t f[CFG_NFIELD];
-	uint64_t n = m->L.n, ck = es_checksum(m->p, m->L.n * sizeof(float), 0);
+	uint64_t n = m->L.n;
+	uint64_t ck = es_checksum(m->p, m->L.n * sizeof(float), 0);
 	cfg_to_fields(&m->cfg, f);
-	int ok = fwrite(MODEL_MAGIC, 1, 8, of.fp) == 8 && fwrite(&ver, 4, 1, of.fp) == 1 && fwrite(&nf, 4, 1, of.fp) == 1
-	      && fwrite(f, 4, CFG_NFIELD, of.fp) == CFG_NFIELD && fwrite(&n, 8, 1, of.fp) == 1 && fwrite(&ck, 8, 1, of.fp) == 1
-	      && fwrite(m->p, sizeof(float), n, of.fp) == n;
-	if (!ok) { es_ofile_abort(&of); return es_error("%s: write failed: %s", path, strerror(errno)); }
+	int ok = fwrite(MODEL_MAGIC, 1, 8, of.fp) == 8;
+	ok = ok && fwrite(&ver, 4, 1, of.fp) == 1;
+	ok = ok && fwrite(&nf, 4, 1, of.fp) == 1;
+	ok = ok && fwrite(f, 4, CFG_NFIELD, of.fp) == CFG_NFIELD;
+	ok = ok && fwrite(&n, 8, 1, of.fp) == 1;
+	ok = ok && fwrite(&ck, 8, 1, of.fp) == 1;
+	ok = ok && fwrite(m->p, sizeof(float), n, of.fp) == n;
+	if (!ok) {
+		es_ofile_abort(&of);
+		return es_error("%s: write failed: %s", path, strerror(errno));
+	}
 	return es_ofile_commit(&of);
+}
+
+/* Read and check a model file's header: the config, the parameter count n and the checksum ck. */
+static int read_header(FILE *fp, const char *path, es_model_cfg_t *c, uint64_t *n, uint64_t *ck)
+{
+	char magic[8];
+	uint32_t ver;
+	uint32_t nf;
+	int32_t f[CFG_NFIELD];
+	if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MODEL_MAGIC, 8))
+		return es_error("%s: not an esalign model file (bad magic)", path);
+	if (fread(&ver, 4, 1, fp) != 1 || fread(&nf, 4, 1, fp) != 1)
+		return es_error("%s: truncated model file (header)", path);
+	if (ver != MODEL_VERSION)
+		return es_error("%s: model file version %u, this esalign reads version %d", path, ver, MODEL_VERSION);
+	if (nf != CFG_NFIELD)
+		return es_error("%s: model file has %u config fields, expected %d", path, nf, CFG_NFIELD);
+	if (fread(f, 4, CFG_NFIELD, fp) != CFG_NFIELD || fread(n, 8, 1, fp) != 1 || fread(ck, 8, 1, fp) != 1)
+		return es_error("%s: truncated model file (header)", path);
+	fields_to_cfg(f, c);
+	if (es_model_cfg_check(c) < 0) {
+		char why[256];  /* es_error must not format from its own buffer */
+		snprintf(why, sizeof why, "%s", es_last_error());
+		return es_error("%s: bad model config: %s", path, why);
+	}
+	return 0;
 }
 
 es_model_t *es_model_load(const char *path)
 {
 	FILE *fp = fopen(path, "rb");
-	if (!fp) { es_error("%s: cannot open model file: %s", path, strerror(errno)); return NULL; }
-	char magic[8];
-	uint32_t ver, nf;
-	int32_t f[CFG_NFIELD];
-	uint64_t n, ck;
-	es_model_t *m = NULL;
-	if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MODEL_MAGIC, 8)) {
-		es_error("%s: not an esalign model file (bad magic)", path); goto fail;
-	}
-	if (fread(&ver, 4, 1, fp) != 1 || fread(&nf, 4, 1, fp) != 1) { es_error("%s: truncated model file (header)", path); goto fail; }
-	if (ver != MODEL_VERSION) { es_error("%s: model file version %u, this esalign reads version %d", path, ver, MODEL_VERSION); goto fail; }
-	if (nf != CFG_NFIELD) { es_error("%s: model file has %u config fields, expected %d", path, nf, CFG_NFIELD); goto fail; }
-	if (fread(f, 4, CFG_NFIELD, fp) != CFG_NFIELD || fread(&n, 8, 1, fp) != 1 || fread(&ck, 8, 1, fp) != 1) {
-		es_error("%s: truncated model file (header)", path); goto fail;
+	if (!fp) {
+		es_error("%s: cannot open model file: %s", path, strerror(errno));
+		return NULL;
 	}
 	es_model_cfg_t c;
-	fields_to_cfg(f, &c);
-	if (es_model_cfg_check(&c) < 0) { es_error("%s: bad model config: %s", path, es_last_error()); goto fail; }
+	uint64_t n;
+	uint64_t ck;
+	es_model_t *m = NULL;
+	if (read_header(fp, path, &c, &n, &ck) < 0)
+		goto fail;
 	m = es_calloc(1, sizeof *m);
 	m->cfg = c;
 	es_model_layout(&c, &m->L);
-	if (n != m->L.n) { es_error("%s: model file holds %llu parameters, its config needs %zu", path, (unsigned long long)n, m->L.n); goto fail; }
+	if (n != m->L.n) {
+		es_error("%s: model file holds %llu parameters, its config needs %zu", path, (unsigned long long)n,
+		         m->L.n);
+		goto fail;
+	}
 	m->p = es_malloc(n * sizeof(float));
-	if (fread(m->p, sizeof(float), n, fp) != n) { es_error("%s: truncated model file (parameters)", path); goto fail; }
-	if (fgetc(fp) != EOF) { es_error("%s: trailing bytes after the model parameters", path); goto fail; }
-	if (es_checksum(m->p, n * sizeof(float), 0) != ck) { es_error("%s: model checksum mismatch (corrupt file)", path); goto fail; }
+	if (fread(m->p, sizeof(float), n, fp) != n) {
+		es_error("%s: truncated model file (parameters)", path);
+		goto fail;
+	}
+	if (fgetc(fp) != EOF) {
+		es_error("%s: trailing bytes after the model parameters", path);
+		goto fail;
+	}
+	if (es_checksum(m->p, n * sizeof(float), 0) != ck) {
+		es_error("%s: model checksum mismatch (corrupt file)", path);
+		goto fail;
+	}
 	fclose(fp);
 	return m;
 fail:
@@ -375,37 +558,55 @@ fail:
 static int model_embed(const es_encoder_t *e, int n, const uint8_t *const *seqs, const int *lens, float *out)
 {
 	const es_model_t *m = e->impl;
-	int D = m->cfg.D, maxT = 0;
+	int D = m->cfg.D;
+	int maxT = 0;
 	for (int i = 0; i < n; i++) {
-		if (lens[i] > e->max_len) return es_error("%s: sequence %d is %d bases, longer than the encoder's limit %d", e->name, i, lens[i], e->max_len);
-		if (lens[i] > maxT) maxT = lens[i];
+		if (lens[i] > e->max_len)
+			return es_error("%s: sequence %d is %d bases, longer than the encoder's limit %d", e->name, i,
+			                lens[i], e->max_len);
+		if (lens[i] > maxT)
+			maxT = lens[i];
 	}
-	float *act = es_malloc((es_model_act_size(&m->cfg, maxT) + 1) * sizeof(float)), norm;
+	float *act = es_malloc((es_model_act_size(&m->cfg, maxT) + 1) * sizeof(float));
+	float norm;
 	uint8_t *rc = es_malloc(maxT + 1);
 	for (int i = 0; i < n; i++) {
 		float *y = out + (size_t)i * D;
 		es_model_embed_raw(m, seqs[i], lens[i], rc, act, y);
 		es_nn_l2norm_forward(y, &norm, y, 1, D);
 	}
-	free(act); free(rc);
+	free(act);
+	free(rc);
 	return 0;
 }
 
-static void model_enc_destroy(es_encoder_t *e) { es_model_destroy(e->impl); free(e); }
+static void model_enc_destroy(es_encoder_t *e)
+{
+	es_model_destroy(e->impl);
+	free(e);
+}
 
 es_encoder_t *es_encoder_from_model(es_model_t *m)
 {
 	es_encoder_t *e = es_calloc(1, sizeof *e);
 	const es_model_cfg_t *c = &m->cfg;
-	e->kind = ES_ENC_TRANSFORMER; e->dim = c->D; e->max_len = es_model_max_len(c);
+	e->kind = ES_ENC_TRANSFORMER;
+	e->dim = c->D;
+	e->max_len = es_model_max_len(c);
 	snprintf(e->name, sizeof e->name, "transformer(k1=%d,d0=%d,conv=%dx%d/%d,d=%d,blocks=%d,D=%d,params=%zu)",
 	         c->k1, c->d0, c->n_conv, c->k2, c->s2, c->d, c->n_block, c->D, m->L.n);
 	e->checksum = es_model_checksum(m);
-	e->embed = model_embed; e->destroy = model_enc_destroy; e->impl = m;
+	e->embed = model_embed;
+	e->destroy = model_enc_destroy;
+	e->impl = m;
 	return e;
 }
 
-static void model_enc_release(es_encoder_t *e) { free(e); }
+/* A borrowed view frees itself, not the model. */
+static void model_enc_release(es_encoder_t *e)
+{
+	free(e);
+}
 
 es_encoder_t *es_encoder_borrow_model(es_model_t *m)
 {

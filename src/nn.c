@@ -72,7 +72,8 @@ void es_nn_conv_backward(float *dinp, float *dw, float *db, float *dcol, const f
 	}
 }
 
-void es_nn_conv_forward_ref(float *out, const float *inp, const float *w, const float *b, int T, int C, int OC, int k, int s)
+void es_nn_conv_forward_ref(float *out, const float *inp, const float *w, const float *b, int T, int C, int OC, int k,
+                            int s)
 {
 	int To = es_nn_conv_outlen(T, k, s);
 	for (int t = 0; t < To; t++)
@@ -80,7 +81,8 @@ void es_nn_conv_forward_ref(float *out, const float *inp, const float *w, const 
 			double acc = b[o];
 			for (int j = 0; j < k; j++)
 				for (int c = 0; c < C; c++)
-					acc += (double)inp[(size_t)(t * s + j) * C + c] * w[(size_t)(j * C + c) * OC + o];
+					acc += (double)inp[(size_t)(t * s + j) * C + c] *
+					       w[(size_t)(j * C + c) * OC + o];
 			out[(size_t)t * OC + o] = (float)acc;
 		}
 }
@@ -108,7 +110,9 @@ void es_nn_linear_backward(float *dinp, float *dw, float *db, const float *dout,
 /* ---------------- activations ---------------- */
 void es_nn_relu_forward(float *out, const float *inp, size_t n)
 {
-	for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;  /* vectorised to a max: no branch on random signs */
+	/* vectorised to a max: no branch on random signs */
+	for (size_t i = 0; i < n; i++)
+		out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
 void es_nn_relu_backward(float *dinp, const float *inp, const float *dout, size_t n)
 {
@@ -147,7 +151,8 @@ void es_nn_layernorm_forward(float *out, float *mean, float *rstd, const float *
 		float rs = (float)(1.0 / sqrt(v + 1e-5));
 		float *o = out + (size_t)t * C;
 		for (int i = 0; i < C; i++) o[i] = (float)(x[i] - m) * rs * w[i] + b[i];
-		mean[t] = (float)m; rstd[t] = rs;
+		mean[t] = (float)m;
+		rstd[t] = rs;
 	}
 }
 
@@ -161,9 +166,11 @@ void es_nn_layernorm_backward(float *dinp, float *dw, float *db, const float *do
 		double dnorm_mean = 0, dnorm_norm_mean = 0;
 		for (int i = 0; i < C; i++) {
 			float norm = (x[i] - m) * rs, dn = w[i] * d[i];
-			dnorm_mean += dn; dnorm_norm_mean += dn * norm;
+			dnorm_mean += dn;
+			dnorm_norm_mean += dn * norm;
 		}
-		dnorm_mean /= C; dnorm_norm_mean /= C;
+		dnorm_mean /= C;
+		dnorm_norm_mean /= C;
 		for (int i = 0; i < C; i++) {
 			float norm = (x[i] - m) * rs, dn = w[i] * d[i];
 			db[i] += d[i];
@@ -187,12 +194,16 @@ void es_nn_attention_forward(float *out, float *att, const float *qkv, int T, in
 			float *r = a + (size_t)t * T, mx = r[0];
 			for (int u = 1; u < T; u++) mx = r[u] > mx ? r[u] : mx;
 			double s = 0;
-			for (int u = 0; u < T; u++) { r[u] = expf(r[u] - mx); s += r[u]; }
+			for (int u = 0; u < T; u++) {
+				r[u] = expf(r[u] - mx);
+				s += r[u];
+			}
 			float inv = (float)(1.0 / s);
 			for (int u = 0; u < T; u++) r[u] *= inv;
 		}
 		/* out_h (T,hs) = a (T,T) v (T,hs) */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, v, C3, 0.0f, out + h * hs, C);
+		float *out_h = out + h * hs;
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, v, C3, 0.0f, out_h, C);
 	}
 }
 
@@ -278,12 +289,18 @@ double es_nn_infonce(float *dq, float *dw, const float *q, const float *w, int B
 		const float *r = L + (size_t)i * M;
 		float mx = r[0];
 		int arg = 0;
-		for (int j = 1; j < M; j++) if (r[j] > mx) mx = r[j], arg = j;
-		if (n_top1 && arg == i) (*n_top1)++;
+		for (int j = 1; j < M; j++)
+			if (r[j] > mx) {
+				mx = r[j];
+				arg = j;
+			}
+		if (n_top1 && arg == i)
+			(*n_top1)++;
 		double s = 0;
 		for (int j = 0; j < M; j++) s += exp((double)r[j] - mx);
 		loss += (log(s) + mx - r[i]) * wgt;
-		for (int j = 0; j < M; j++) dL[(size_t)i * M + j] += (float)((exp((double)r[j] - mx) / s - (j == i)) * wgt);
+		for (int j = 0; j < M; j++)
+			dL[(size_t)i * M + j] += (float)((exp((double)r[j] - mx) / s - (j == i)) * wgt);
 	}
 	for (int j = 0; j < B; j++) {  /* window j -> its read among the B queries */
 		float mx = L[j];

@@ -2,7 +2,7 @@
  * twin, CIGAR validity and re-scoring, NM/MD against an MD-driven reconstruction of the target, and edge cases.
  * Set ESALIGN_BENCH_ALN=1 to also print alignments per second (test align_bench). */
 #include "test.h"
-#include "align.h"
+#include "align_kern.h"
 #include "seqio.h"
 #include "util.h"
 #include <stdlib.h>
