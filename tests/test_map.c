@@ -62,7 +62,11 @@ static int map_to(const char *fq, const char *out, int threads)
 	o.n_threads = threads;
 	o.batch_size = 97;   /* several batches, uneven chunks */
 	es_map_stats_t st;
-	return es_map_file(g_idx, fq, out, &o, "esalign align test", &st);
+	int verbose = es_verbose;
+	es_verbose = 1;   /* no progress lines in the test log */
+	int ret = es_map_file(g_idx, fq, out, &o, "esalign align test", &st);
+	es_verbose = verbose;
+	return ret;
 }
 
 static char *slurp(const char *path, size_t *n)
