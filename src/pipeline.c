@@ -5,6 +5,7 @@
 #include "sam.h"
 #include "thread.h"
 #include "util.h"
+#include <htslib/hts_log.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,9 +233,12 @@ int es_map_file(const char *index_path, const char *reads_path, const char *out_
 	sh.stats = stats;
 	if (!(hdr = es_sam_header(sh.m.ref, o.rg_line, cmdline)))
 		goto done;
-	if (!(out = es_sam_open(out_path, hdr)))
-		goto done;
-	ret = run_pipeline(&sh, out);
+	/* every htslib failure of the output becomes one es_error line: its own log lines would come on top */
+	enum htsLogLevel log_level = hts_get_log_level();
+	hts_set_log_level(HTS_LOG_OFF);
+	if ((out = es_sam_open(out_path, hdr)))
+		ret = run_pipeline(&sh, out);
+	hts_set_log_level(log_level);
 done:
 	if (hdr)
 		sam_hdr_destroy(hdr);

@@ -1,5 +1,6 @@
-/* test_map.c — the whole pipeline on a small synthetic genome: accuracy, determinism across thread counts,
- * reverse strand, reads spanning two contigs, reads in N runs, MD/NM recomputed independently, SAM/BAM validity. */
+/* test_map.c — the whole pipeline on a small synthetic genome: accuracy, determinism across thread counts and batch
+ * sizes, reverse strand, reads spanning two contigs, reads in N runs, MD/NM recomputed independently, SAM/BAM
+ * validity, options refused before any output. */
 #include "test.h"
 #include "map.h"
 #include "store.h"
@@ -7,6 +8,7 @@
 #include "eval.h"
 #include "seqio.h"
 #include "util.h"
+#include "thread.h"
 #include <htslib/sam.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -56,17 +58,23 @@ static int setup(void)
 	return ok;
 }
 
-static int map_to(const char *fq, const char *out, int threads)
+static int map_to_batch(const char *fq, const char *out, int threads, int batch_size)
 {
-	es_map_opt_t o; es_map_opt_init(&o);
+	es_map_opt_t o;
+	es_map_opt_init(&o);
 	o.n_threads = threads;
-	o.batch_size = 97;   /* several batches, uneven chunks */
+	o.batch_size = batch_size;
 	es_map_stats_t st;
 	int verbose = es_verbose;
 	es_verbose = 1;   /* no progress lines in the test log */
 	int ret = es_map_file(g_idx, fq, out, &o, "esalign align test", &st);
 	es_verbose = verbose;
 	return ret;
+}
+
+static int map_to(const char *fq, const char *out, int threads)
+{
+	return map_to_batch(fq, out, threads, 97);   /* several batches, uneven chunks */
 }
 
 static char *slurp(const char *path, size_t *n)
@@ -275,4 +283,59 @@ TEST(map_bad_input)
 	free(line); free(id); id = NULL;
 	CHECK(es_map_parse_rg("@RG\\tSM:s", &id) == NULL);
 	CHECK(es_map_parse_rg("RG\\tID:x", &id) == NULL);
+}
+
+/* Batch boundaries do not change a byte: one batch, batches of 97, batches of one read, on 1 to 3 threads. */
+TEST(map_batches_do_not_matter)
+{
+	CHECK(setup());
+	if (g_ready <= 0)
+		return;
+	const int batch[] = { 600, 97, 1 };
+	const int threads[] = { 2, 3, 1 };
+	char *first = NULL;
+	size_t n_first = 0;
+	for (int k = 0; k < 3; k++) {
+		char out[600];
+		snprintf(out, sizeof out, "%s/batch%d.sam", es_test_tmpdir(), k);
+		CHECK_EQ_INT(map_to_batch(g_fq, out, threads[k], batch[k]), 0);
+		size_t n;
+		char *b = slurp(out, &n);
+		if (!first) {
+			first = b;
+			n_first = n;
+			continue;
+		}
+		CHECKF(b && n == n_first && memcmp(b, first, n) == 0, "batch size %d differs from batch size 600", batch[k]);
+		free(b);
+	}
+	free(first);
+}
+
+/* Out-of-range options are refused before any output exists; devices are written in place, never renamed over. */
+TEST(map_refuses_before_writing)
+{
+	CHECK(setup());
+	if (g_ready <= 0)
+		return;
+	char out[600];
+	snprintf(out, sizeof out, "%s/t65.sam", es_test_tmpdir());
+	CHECK(map_to(g_fq, out, ES_MAX_THREADS + 1) < 0);
+	CHECKF(strstr(es_last_error(), "1..64") != NULL, "message: %s", es_last_error());
+	CHECK(access(out, F_OK) != 0);
+	CHECK(map_to(g_fq, out, 0) < 0);
+	CHECK(map_to_batch(g_fq, out, 1, 0) < 0);
+	CHECK(strstr(es_last_error(), "batch size") != NULL);
+	CHECK(access(out, F_OK) != 0);
+	CHECK(es_tmp_name("-") == NULL);
+	char *t = es_tmp_name(out);
+	CHECK(t && strncmp(t, out, strlen(out)) == 0 && strstr(t, ".tmp.") != NULL);
+	free(t);
+	t = es_tmp_name("/dev/null");
+	CHECK(t == NULL);
+	if (t)   /* never rename over the device (as root it would be replaced) */
+		return;
+	CHECK_EQ_INT(map_to(g_fq, "/dev/null", 2), 0);
+	struct stat st;
+	CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
 }

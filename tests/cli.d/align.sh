@@ -38,3 +38,24 @@ EX=${ESALIGN_EXAMPLE:-build/embed_search}
 SEQ=$(sed -n 2p "$T/al.fq")
 case_ 0 'locus 0 .* score (1[01][0-9]|120) ' "$EX" "$T/al.esi" "$SEQ"
 case_ nz "not with kmer\(k=13" "$BIN" align --encoder kmer:13:64 "$T/al.esi" "$T/al.fq"
+# faults: a failed write (full device, file-size limit) exits non-zero with one line naming the file and the system
+# error, leaves neither the file nor its temporary, and never renames over a device
+fault_() { local e rc; e=$("$@" 2>&1 >/dev/null); rc=$?; echo "rc=$rc lines=$(grep -c . <<<"$e"): $(tail -n1 <<<"$e")"; }
+case_ 0 '^rc=[1-9][0-9]* lines=1: esalign align: /dev/full: .*No space left on device$' fault_ "$BIN" align -o /dev/full "$T/al.esi" "$T/al.fq"
+case_ 0 '' test -c /dev/full
+case_ 0 '^0$' bash -c "ls /dev | grep -c 'full\.tmp'; true"
+case_ 0 '^rc=[1-9][0-9]* lines=1: esalign align: stdout: .*No space left on device$' fault_ bash -c "exec '$BIN' align '$T/al.esi' '$T/al.fq' > /dev/full"
+case_ 0 '^rc=[1-9][0-9]* lines=1: esalign align: stdout: .*No space left on device$' fault_ bash -c "exec '$BIN' align '$T/al.esi' '$T/empty.fq' > /dev/full"
+for f in lim.sam lim.bam; do   # records fail past 4 KiB; no temporary is left
+  case_ 0 "^rc=[1-9][0-9]* lines=1: esalign align: .*$f: write failed: File too large$" fault_ bash -c "trap '' XFSZ; ulimit -f 4; exec '$BIN' align -o '$T/$f' '$T/al.esi' '$T/al.fq'"
+done
+head -n 40 "$T/al.fq" > "$T/few.fq"   # 10 reads fit htslib's buffer: the failure comes at the final flush (after
+                                      # the batch's progress line)
+case_ 0 '^rc=[1-9][0-9]* lines=[0-9]+: esalign align: stdout: write failed: File too large$' fault_ bash -c "trap '' XFSZ; ulimit -f 1; exec '$BIN' align '$T/al.esi' '$T/few.fq' > '$T/few-out.sam'"
+case_ 0 '^rc=[1-9][0-9]* lines=[0-9]+: esalign align: .*few.sam: write failed: File too large$' fault_ bash -c "trap '' XFSZ; ulimit -f 1; exec '$BIN' align -o '$T/few.sam' '$T/al.esi' '$T/few.fq'"
+case_ 0 '^0$' bash -c "ls '$T' | grep -cE 'lim\.|few\.sam|\.tmp\.'; true"
+case_ nz 'threads: 65 requested, the supported range is 1\.\.64' "$BIN" align -t 65 -o "$T/t65.sam" "$T/al.esi" "$T/al.fq"
+case_ 1 '' test -e "$T/t65.sam"
+# a progress line per batch at the default verbosity; -v 1 is quiet
+case_ 0 '^\[esalign align\] 300 reads \(300 in all\) in [0-9.]+ s, [0-9]+ reads/s$' "$BIN" align -o "$T/pr.sam" "$T/al.esi" "$T/al.fq"
+case_ 0 '^0$' bash -c "'$BIN' align -v 1 -o '$T/pr.sam' '$T/al.esi' '$T/al.fq' 2>&1 | wc -l"
