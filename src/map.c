@@ -17,9 +17,10 @@ void es_map_opt_init(es_map_opt_t *o)
 	memset(o, 0, sizeof *o);
 	o->n_threads = 1;
 	o->max_loci = 16;
-	o->max_align = 16;   /* every retrieved locus that passes the k-mer support filter: on 5,000 mason reads per length
-	                      * (chrX 70 Mb) 8 -> 16 gained 0.12-0.18 points with the transformer index, 0-0.10 with kmer, and
-	                      * halved the 100 bp error at MAPQ>=20 (0.23 -> 0.10%), at no measurable CPU cost */
+	/* -A: every retrieved locus that passes the k-mer support filter: on 5,000 mason reads per length (chrX 70 Mb)
+	 * 8 -> 16 gained 0.12-0.18 points with the transformer index, 0-0.10 with kmer, and halved the 100 bp error at
+	 * MAPQ>=20 (0.23 -> 0.10%), at no measurable CPU cost */
+	o->max_align = 16;
 	o->n_secondary = 0;
 	o->min_len = 30;
 	o->min_score = 30;

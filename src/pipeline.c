@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_READ_LEN 1000   /* longer reads are refused: the verification kernel and windows are sized for short reads */
+/* Longer reads are refused (a documented limit with its error): the windows and the verification band are sized
+ * for short reads. */
+#define MAX_READ_LEN 1000
 
 enum { STEP_READ, STEP_MAP, STEP_WRITE, N_STEPS };
 
@@ -109,7 +111,9 @@ static void map_chunk_item(void *arg, int64_t i, int tid)
 		return;
 	int i0 = (int)i * ES_MAP_CHUNK;
 	int n = b->n - i0 < ES_MAP_CHUNK ? b->n - i0 : ES_MAP_CHUNK;
-	if (es_map_chunk(&sh->m, sh->buf[tid], n, b->reads + i0, b->fw + i0, b->rc + i0, b->recs + i0, b->n_recs + i0) < 0) {
+	int ret = es_map_chunk(&sh->m, sh->buf[tid], n, b->reads + i0, b->fw + i0, b->rc + i0, b->recs + i0,
+	                       b->n_recs + i0);
+	if (ret < 0) {
 		int expected = 0;
 		if (atomic_compare_exchange_strong(&sh->failed, &expected, 1))
 			snprintf(sh->err, sizeof sh->err, "%s", es_last_error());
