@@ -94,6 +94,8 @@ static int read_batch(shared_t *sh, void **data)
 	}
 	if (r == 0)
 		sh->eof = 1;
+	if (r < 0 && b->n < cap)
+		es_read_free(&b->reads[b->n]);   /* the malformed record es_reader_next was filling */
 	if (r < 0 || b->n == 0) {
 		batch_free(sh, b);
 		return r < 0 ? -1 : 0;

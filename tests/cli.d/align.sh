@@ -58,9 +58,11 @@ case_ 0 '^0$' bash -c "ls /dev | grep -c 'full\.tmp'; true"
 case_ 0 "$NZ=1: esalign align: stdout: .*$NOSPACE" fault_ bash -c "exec '$BIN' align '$AI' '$AQ' > /dev/full"
 case_ 0 "$NZ=1: esalign align: stdout: .*$NOSPACE" fault_ bash -c "exec '$BIN' align '$AI' '$T/empty.fq' > /dev/full"
 LIM="trap '' XFSZ; ulimit -f"   # a file-size limit: writes past it fail with EFBIG
-for f in lim.sam lim.bam; do    # records fail past 4 KiB
+# records fail past 4 KiB. (htslib's bgzf_close returns before freeing its BGZF when its last write fails,
+# samtools/htslib#1123: these cases run without LeakSanitizer under make check.)
+for f in lim.sam lim.bam; do
   case_ 0 "$NZ=1: esalign align: .*$f: write failed: File too large$" \
-    fault_ bash -c "$LIM 4; exec '$BIN' align -o '$T/$f' '$AI' '$AQ'"
+    fault_ env ASAN_OPTIONS=detect_leaks=0 bash -c "$LIM 4; exec '$BIN' align -o '$T/$f' '$AI' '$AQ'"
 done
 # 10 reads fit htslib's buffer: the failure comes at the final flush, after the batch's progress line
 head -n 40 "$AQ" > "$T/few.fq"
