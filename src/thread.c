@@ -171,8 +171,18 @@ static void *pipe_take(pipe_t *p, int s)
 	return d;
 }
 
-/* Hand a batch to step s; waits while step s has not taken the previous one (it always does: a step drains its
- * slot until it is closed, even after a failure). */
+/* Wait until step s has taken the previous batch (it always does: a step drains its slot until it is closed, even
+ * after a failure). A step waits for room before it starts on a batch, so a finished batch is handed on at once and
+ * at most n_steps batches are alive: one per step, being worked on or waiting in the slot after it. */
+static void pipe_wait_room(pipe_t *p, int s)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->slot[s].full)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Hand a batch to step s (waits for room, though pipe_wait_room has made it). */
 static void pipe_put(pipe_t *p, int s, void *d)
 {
 	pthread_mutex_lock(&p->mu);
@@ -202,6 +212,8 @@ static void *pipe_worker(void *arg)
 	int last = s == p->n_steps - 1;
 	for (;;) {
 		void *d = NULL;
+		if (!last)
+			pipe_wait_room(p, s + 1);
 		if (s == 0 && atomic_load(&p->failed))
 			break;
 		if (s > 0 && !(d = pipe_take(p, s)))

@@ -32,7 +32,8 @@ typedef void (*es_pipeline_free_fn)(void *shared, void *data);
 
 /* Run batches through n_steps steps (minimap2's kt_pipeline): each step runs on its own thread (step 0 on the
  * calling thread) and takes the batches in the order step 0 made them, so step s of batch k overlaps step s-1 of
- * batch k+1 and step s+1 of batch k-1. A step is one thread: it may run es_for inside itself. After a failure no
+ * batch k+1 and step s+1 of batch k-1; at most n_steps batches are alive at once (a step starts on a batch only when
+ * the next step has taken its previous one). A step is one thread: it may run es_for inside itself. After a failure no
  * step starts on a new batch; the batches in flight are freed unfinished. Returns 0, or -1 with the first error
  * (es_error set on the calling thread) when a step failed, n_steps is outside 1..ES_PIPELINE_MAX_STEPS, or a thread
  * cannot be created. */

@@ -85,6 +85,7 @@ typedef struct {
 	int last_seen;        /* last step: the previous batch id, to check the order */
 	int out_of_order, n_done;
 	atomic_int n_live;    /* batches made and not yet freed */
+	int max_live;         /* step 0: the most alive when it made one */
 	atomic_int in_step1;  /* step 1 is running */
 	atomic_int overlap;   /* step 0 made a batch while step 1 was running */
 } pipe_ctx_t;
@@ -99,7 +100,9 @@ static int pipe_step(void *shared, int step, void **data)
 			atomic_store(&c->overlap, 1);
 		int *b = malloc(sizeof *b);
 		*b = c->next++;
-		atomic_fetch_add(&c->n_live, 1);
+		int live = atomic_fetch_add(&c->n_live, 1) + 1;
+		if (live > c->max_live)
+			c->max_live = live;
 		*data = b;
 		if (c->fail_step == 0 && *b == c->fail_at)
 			return es_error("step 0 failed on batch %d", *b);
@@ -149,6 +152,7 @@ TEST(es_pipeline_keeps_order_and_overlaps)
 	CHECK_EQ_INT(c.out_of_order, 0);
 	CHECK_EQ_INT(atomic_load(&c.n_live), 0);
 	CHECK(atomic_load(&c.overlap));   /* step 0 ran ahead while step 1 worked */
+	CHECKF(c.max_live <= 3, "%d batches alive at once", c.max_live);   /* one per step */
 	CHECK_EQ_INT(run_pipe(&c, 0, -1, -1), 0);   /* no input */
 	CHECK_EQ_INT(c.n_done, 0);
 	CHECK_EQ_INT(es_pipeline(0, pipe_step, pipe_free, &c), -1);
