@@ -1,4 +1,5 @@
-/* util.c — error reporting, logging, allocation, timing, RNG and atomic output files shared by every module. */
+/* util.c — error reporting, logging, allocation, timing, RNG and atomic output files shared by every module.
+ * The temporary-name rule of atomic output lives here once: es_ofile (stdio) and sam.c (htslib) both use it. */
 #include "util.h"
 #include <stdarg.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 static _Thread_local char es_errbuf[1024];
 int es_verbose = 2;
@@ -21,11 +23,15 @@ int es_error(const char *fmt, ...)
 	return -1;
 }
 
-const char *es_last_error(void) { return es_errbuf; }
+const char *es_last_error(void)
+{
+	return es_errbuf;
+}
 
 void es_log(int level, const char *stage, const char *fmt, ...)
 {
-	if (level > es_verbose) return;
+	if (level > es_verbose)
+		return;
 	va_list ap;
 	char buf[2048];
 	va_start(ap, fmt);
@@ -39,10 +45,38 @@ static void oom(size_t n)
 	fprintf(stderr, "esalign: out of memory allocating %zu bytes\n", n);
 	abort();
 }
-void *es_malloc(size_t n) { void *p = malloc(n ? n : 1); if (!p) oom(n); return p; }
-void *es_calloc(size_t n, size_t sz) { void *p = calloc(n ? n : 1, sz ? sz : 1); if (!p) oom(n * sz); return p; }
-void *es_realloc(void *p, size_t n) { void *q = realloc(p, n ? n : 1); if (!q) oom(n); return q; }
-char *es_strdup(const char *s) { size_t n = strlen(s) + 1; char *p = es_malloc(n); memcpy(p, s, n); return p; }
+
+void *es_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *es_calloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+	if (!p)
+		oom(n * sz);
+	return p;
+}
+
+void *es_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *es_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = es_malloc(n);
+	memcpy(p, s, n);
+	return p;
+}
 
 double es_time(void)
 {
@@ -50,18 +84,21 @@ double es_time(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
 double es_cputime(void)
 {
 	struct rusage r;
 	getrusage(RUSAGE_SELF, &r);
 	return r.ru_utime.tv_sec + r.ru_stime.tv_sec + 1e-6 * (r.ru_utime.tv_usec + r.ru_stime.tv_usec);
 }
+
 double es_thread_cputime(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
 int64_t es_peak_rss(void)
 {
 	struct rusage r;
@@ -76,68 +113,134 @@ uint64_t es_hash64(uint64_t x)
 	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 	return x ^ (x >> 31);
 }
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
 void es_rng_seed(es_rng_t *r, uint64_t seed)
 {
-	for (int i = 0; i < 4; i++) { seed = es_hash64(seed); r->s[i] = seed; }
+	for (int i = 0; i < 4; i++) {
+		seed = es_hash64(seed);
+		r->s[i] = seed;
+	}
 }
+
 uint64_t es_rng_next(es_rng_t *r)
 {
-	uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-	s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45);
+	uint64_t *s = r->s;
+	uint64_t res = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
 	return res;
 }
-double es_rng_uniform(es_rng_t *r) { return (es_rng_next(r) >> 11) * (1.0 / 9007199254740992.0); }
-uint64_t es_rng_below(es_rng_t *r, uint64_t n) { return (uint64_t)(es_rng_uniform(r) * (double)n) % n; }
+
+double es_rng_uniform(es_rng_t *r)
+{
+	return (es_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+uint64_t es_rng_below(es_rng_t *r, uint64_t n)
+{
+	return (uint64_t)(es_rng_uniform(r) * (double)n) % n;
+}
+
 double es_rng_normal(es_rng_t *r)
 {
-	double u1 = es_rng_uniform(r), u2 = es_rng_uniform(r);
-	if (u1 < 1e-300) u1 = 1e-300;
+	double u1 = es_rng_uniform(r);
+	double u2 = es_rng_uniform(r);
+	if (u1 < 1e-300)
+		u1 = 1e-300;
 	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+/* A rename would replace a device or a FIFO with a regular file (as root, /dev/null itself): such paths, and
+ * stdout, are written in place. */
+char *es_tmp_name(const char *path)
+{
+	struct stat st;
+	if (strcmp(path, "-") == 0)
+		return NULL;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return NULL;
+	size_t n = strlen(path) + 32;
+	char *tmp = es_malloc(n);
+	snprintf(tmp, n, "%s.tmp.%d", path, (int)getpid());
+	return tmp;
+}
+
+int es_tmp_commit(const char *tmp, const char *path)
+{
+	if (rename(tmp, path) == 0)
+		return 0;
+	int e = errno;
+	unlink(tmp);
+	return es_error("%s: cannot rename from %s: %s", path, tmp, strerror(e));
+}
+
+static void ofile_clear(es_ofile_t *of)
+{
+	free(of->path);
+	free(of->tmp);
+	memset(of, 0, sizeof *of);
 }
 
 int es_ofile_open(es_ofile_t *of, const char *path, const char *mode)
 {
 	memset(of, 0, sizeof *of);
-	if (strcmp(path, "-") == 0) { of->fp = stdout; of->is_stdout = 1; of->path = es_strdup("-"); return 0; }
 	of->path = es_strdup(path);
-	size_t n = strlen(path) + 32;
-	of->tmp = es_malloc(n);
-	snprintf(of->tmp, n, "%s.tmp.%d", path, (int)getpid());
-	of->fp = fopen(of->tmp, mode);
+	if (strcmp(path, "-") == 0) {
+		of->fp = stdout;
+		of->is_stdout = 1;
+		return 0;
+	}
+	of->tmp = es_tmp_name(path);
+	of->fp = fopen(of->tmp ? of->tmp : path, mode);
 	if (!of->fp) {
 		int e = errno;
-		free(of->path); free(of->tmp); of->path = of->tmp = NULL;
+		ofile_clear(of);
 		return es_error("%s: cannot create output: %s", path, strerror(e));
 	}
 	return 0;
 }
+
 int es_ofile_commit(es_ofile_t *of)
 {
+	const char *name = of->is_stdout ? "stdout" : of->path;
 	int ret = 0;
-	if (of->is_stdout) {
-		if (fflush(stdout) != 0) ret = es_error("stdout: write failed: %s", strerror(errno));
-	} else if (of->fp) {
-		if (fflush(of->fp) != 0 || ferror(of->fp)) ret = es_error("%s: write failed: %s", of->path, strerror(errno));
-		if (fclose(of->fp) != 0 && ret == 0) ret = es_error("%s: close failed: %s", of->path, strerror(errno));
-		if (ret == 0 && rename(of->tmp, of->path) != 0) ret = es_error("%s: cannot rename from %s: %s", of->path, of->tmp, strerror(errno));
-		if (ret != 0) unlink(of->tmp);
-	}
-	free(of->path); free(of->tmp);
-	memset(of, 0, sizeof *of);
+	if (fflush(of->fp) != 0 || ferror(of->fp))
+		ret = es_error("%s: write failed: %s", name, strerror(errno));
+	if (!of->is_stdout && fclose(of->fp) != 0 && ret == 0)
+		ret = es_error("%s: close failed: %s", name, strerror(errno));
+	if (of->tmp && ret == 0)
+		ret = es_tmp_commit(of->tmp, of->path);
+	else if (of->tmp)
+		unlink(of->tmp);
+	ofile_clear(of);
 	return ret;
 }
+
 void es_ofile_abort(es_ofile_t *of)
 {
-	if (!of->is_stdout && of->fp) { fclose(of->fp); unlink(of->tmp); }
-	free(of->path); free(of->tmp);
-	memset(of, 0, sizeof *of);
+	if (!of->is_stdout && of->fp)
+		fclose(of->fp);
+	if (of->tmp)
+		unlink(of->tmp);
+	ofile_clear(of);
 }
 
 uint64_t es_checksum(const void *buf, size_t n, uint64_t seed)
 {
 	const uint8_t *p = buf;
 	uint64_t h = 0xcbf29ce484222325ULL ^ es_hash64(seed);
-	for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 0x100000001b3ULL; }
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
 	return es_hash64(h);
 }

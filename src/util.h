@@ -39,11 +39,22 @@ uint64_t es_rng_below(es_rng_t *r, uint64_t n);  /* [0,n), n>0 */
 double es_rng_normal(es_rng_t *r);               /* N(0,1) */
 uint64_t es_hash64(uint64_t x);                  /* a good 64-bit mixer (splitmix64 finaliser) */
 
-/* Atomic output: write to "<path>.tmp.<pid>", rename to <path> on es_ofile_commit, delete on es_ofile_abort.
- * path "-" means stdout (no rename). */
-typedef struct { FILE *fp; char *path, *tmp; int is_stdout; } es_ofile_t;
+/* Atomic output. The temporary name a file is written under before being renamed to path: "<path>.tmp.<pid>"
+ * (malloc'ed); NULL when path is written in place: "-" (stdout), or an existing file that is not a regular file
+ * (/dev/null, /dev/full, a FIFO), which a rename would replace. */
+char *es_tmp_name(const char *path);
+/* Rename tmp to path: 0, or -1 with es_error set and tmp removed. */
+int es_tmp_commit(const char *tmp, const char *path);
+
+/* Atomic stdio output: write to es_tmp_name(path), rename to path on es_ofile_commit, delete on es_ofile_abort.
+ * path "-" means stdout. tmp is NULL when the file is written in place. */
+typedef struct {
+	FILE *fp;
+	char *path, *tmp;
+	int is_stdout;
+} es_ofile_t;
 int es_ofile_open(es_ofile_t *of, const char *path, const char *mode);  /* 0 ok, -1 error (es_error set) */
-int es_ofile_commit(es_ofile_t *of);  /* flush, close, rename; 0 ok, -1 error */
+int es_ofile_commit(es_ofile_t *of);  /* flush, close, rename; 0 ok, -1 error (es_error names the file) */
 void es_ofile_abort(es_ofile_t *of);  /* close and remove the temporary */
 
 /* CRC-free 64-bit checksum of a byte buffer (FNV-1a 64, then mixed); used for model identity and file checks. */

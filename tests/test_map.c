@@ -1,5 +1,6 @@
-/* test_map.c — the whole pipeline on a small synthetic genome: accuracy, determinism across thread counts,
- * reverse strand, reads spanning two contigs, reads in N runs, MD/NM recomputed independently, SAM/BAM validity. */
+/* test_map.c — the whole pipeline on a small synthetic genome: accuracy, determinism across thread counts and batch
+ * sizes, reverse strand, reads spanning two contigs, reads in N runs, MD/NM recomputed independently, SAM/BAM
+ * validity, options refused before any output. */
 #include "test.h"
 #include "map.h"
 #include "store.h"
@@ -7,6 +8,7 @@
 #include "eval.h"
 #include "seqio.h"
 #include "util.h"
+#include "thread.h"
 #include <htslib/sam.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -22,7 +24,8 @@ static int setup(void)
 {
 	if (g_ready) return g_ready > 0;
 	g_ready = -1;
-	es_rng_t rng; es_rng_seed(&rng, 42);
+	es_rng_t rng;
+	es_rng_seed(&rng, 42);
 	for (int c = 0; c < 2; c++) {
 		g_seq[c] = malloc(g_len[c] + 1);
 		for (int64_t i = 0; i < g_len[c]; i++) g_seq[c][i] = "ACGT"[es_rng_below(&rng, 4)];
@@ -42,11 +45,15 @@ static int setup(void)
 	es_ref_t *ref = es_ref_load_fasta(g_fa);
 	if (!ref) return 0;
 	es_encoder_t *enc = es_encoder_open("kmer");
-	es_index_opt_t io; es_index_opt_init(&io);
+	es_index_opt_t io;
+	es_index_opt_init(&io);
 	io.encoder_spec = "kmer";
 	int ok = es_index_build(ref, enc, &io, g_idx, NULL) == 0;
-	es_sim_opt_t so; es_sim_opt_init(&so);
-	so.n_reads = 600; so.read_len = 150; so.seed = 7;
+	es_sim_opt_t so;
+	es_sim_opt_init(&so);
+	so.n_reads = 600;
+	so.read_len = 150;
+	so.seed = 7;
 	fp = fopen(g_fq, "w");
 	ok = ok && es_sim_reads(ref, &so, fp) == 0;
 	fclose(fp);
@@ -56,22 +63,35 @@ static int setup(void)
 	return ok;
 }
 
+static int map_to_batch(const char *fq, const char *out, int threads, int batch_size)
+{
+	es_map_opt_t o;
+	es_map_opt_init(&o);
+	o.n_threads = threads;
+	o.batch_size = batch_size;
+	es_map_stats_t st;
+	int verbose = es_verbose;
+	es_verbose = 1;   /* no progress lines in the test log */
+	int ret = es_map_file(g_idx, fq, out, &o, "esalign align test", &st);
+	es_verbose = verbose;
+	return ret;
+}
+
 static int map_to(const char *fq, const char *out, int threads)
 {
-	es_map_opt_t o; es_map_opt_init(&o);
-	o.n_threads = threads;
-	o.batch_size = 97;   /* several batches, uneven chunks */
-	es_map_stats_t st;
-	return es_map_file(g_idx, fq, out, &o, "esalign align test", &st);
+	return map_to_batch(fq, out, threads, 97);   /* several batches, uneven chunks */
 }
 
 static char *slurp(const char *path, size_t *n)
 {
 	FILE *fp = fopen(path, "rb");
 	if (!fp) return NULL;
-	fseek(fp, 0, SEEK_END); long l = ftell(fp); fseek(fp, 0, SEEK_SET);
+	fseek(fp, 0, SEEK_END);
+	long l = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
 	char *b = malloc(l + 1);
-	*n = fread(b, 1, l, fp); b[*n] = 0;
+	*n = fread(b, 1, l, fp);
+	b[*n] = 0;
 	fclose(fp);
 	return b;
 }
@@ -88,9 +108,12 @@ TEST(map_accuracy_and_determinism)
 	size_t n1, n2;
 	char *b1 = slurp(o1, &n1), *b2 = slurp(o2, &n2);
 	CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
-	CHECK(b1 && strstr(b1, "@HD\tVN:1.6\tSO:unsorted\tGO:query") && strstr(b1, "@SQ\tSN:c2\tLN:90000") && strstr(b1, "@PG\tID:esalign"));
-	free(b1); free(b2);
-	es_eval_opt_t eo; es_eval_opt_init(&eo);
+	CHECK(b1 && strstr(b1, "@HD\tVN:1.6\tSO:unsorted\tGO:query"));
+	CHECK(b1 && strstr(b1, "@SQ\tSN:c2\tLN:90000") && strstr(b1, "@PG\tID:esalign"));
+	free(b1);
+	free(b2);
+	es_eval_opt_t eo;
+	es_eval_opt_init(&eo);
 	es_eval_t ev;
 	CHECK_EQ_INT(es_eval_sam(o1, NULL, &eo, &ev), 0);
 	CHECK_EQ_INT(ev.n_reads, 600);
@@ -108,18 +131,26 @@ TEST(map_accuracy_and_determinism)
 		if (b->core.flag & 16) n_rev++;
 		if (bam_aux_get(b, "MD") && bam_aux_get(b, "NM") && bam_aux_get(b, "AS")) n_md++;
 		/* reads from the exact repeat must not be given a confident MAPQ */
-		const char *ctg; int cl; int64_t pos; char strand;
+		const char *ctg;
+		int cl;
+		int64_t pos;
+		char strand;
 		if (es_sim_name_parse(bam_get_qname(b), &ctg, &cl, &pos, &strand) == 0) {
 			int in_rep = (cl == 2 && !strncmp(ctg, "c1", 2) && pos >= 100000 && pos + 150 <= 103000) ||
 			             (cl == 2 && !strncmp(ctg, "c2", 2) && pos >= 30000 && pos + 150 <= 33000);
-			if (in_rep) { n_repeat++; repeat_q0 += b->core.qual == 0; }
+			if (in_rep) {
+				n_repeat++;
+				repeat_q0 += b->core.qual == 0;
+			}
 		}
 	}
 	CHECK_EQ_INT(n_prim, 600);
 	CHECK(n_rev > 200 && n_rev < 400);
 	CHECK(n_md > 550);
 	CHECK_EQ_INT(repeat_q0, n_repeat);
-	bam_destroy1(b); sam_hdr_destroy(h); sam_close(fp);
+	bam_destroy1(b);
+	sam_hdr_destroy(h);
+	sam_close(fp);
 }
 
 /* NM and MD recomputed from CIGAR, SEQ and the reference, independently of the aligner's code. */
@@ -140,13 +171,22 @@ TEST(map_md_nm_independent)
 		const char *ref = g_seq[ctg[1] - '1'] + b->core.pos;
 		const uint32_t *cig = bam_get_cigar(b);
 		const uint8_t *sq = bam_get_seq(b);
-		char md[2048]; int ml = 0, run = 0, nm = 0, qi = 0, ri = 0;
+		char md[2048];
+		int ml = 0, run = 0, nm = 0, qi = 0, ri = 0;
 		for (uint32_t k = 0; k < b->core.n_cigar; k++) {
 			int op = bam_cigar_op(cig[k]), len = bam_cigar_oplen(cig[k]);
-			if (op == BAM_CSOFT_CLIP) { qi += len; continue; }
-			if (op == BAM_CINS) { qi += len; nm += len; continue; }
+			if (op == BAM_CSOFT_CLIP) {
+				qi += len;
+				continue;
+			}
+			if (op == BAM_CINS) {
+				qi += len;
+				nm += len;
+				continue;
+			}
 			if (op == BAM_CDEL) {
-				ml += sprintf(md + ml, "%d^", run); run = 0;
+				ml += sprintf(md + ml, "%d^", run);
+				run = 0;
 				for (int j = 0; j < len; j++) md[ml++] = ref[ri++];
 				nm += len;
 				continue;
@@ -154,21 +194,28 @@ TEST(map_md_nm_independent)
 			for (int j = 0; j < len; j++, qi++, ri++) {
 				char qc = seq_nt16_str[bam_seqi(sq, qi)];
 				if (qc == ref[ri] && qc != 'N') run++;
-				else { ml += sprintf(md + ml, "%d%c", run, ref[ri]); run = 0; nm++; }
+				else {
+					ml += sprintf(md + ml, "%d%c", run, ref[ri]);
+					run = 0;
+					nm++;
+				}
 			}
 		}
 		sprintf(md + ml, "%d", run);
 		uint8_t *pmd = bam_aux_get(b, "MD"), *pnm = bam_aux_get(b, "NM");
 		if (!pmd || !pnm || strcmp(bam_aux2Z(pmd), md) != 0 || bam_aux2i(pnm) != nm || qi != b->core.l_qseq) {
-			if (bad < 3) fprintf(stderr, "    %s: MD %s vs %s, NM %lld vs %d\n", bam_get_qname(b), pmd ? bam_aux2Z(pmd) : "-", md,
-			                     pnm ? (long long)bam_aux2i(pnm) : -1LL, nm);
+			if (bad < 3)
+				fprintf(stderr, "    %s: MD %s vs %s, NM %lld vs %d\n", bam_get_qname(b), pmd ? bam_aux2Z(pmd) : "-",
+				        md, pnm ? (long long)bam_aux2i(pnm) : -1LL, nm);
 			bad++;
 		}
 		checked++;
 	}
 	CHECK(checked > 500);
 	CHECK_EQ_INT(bad, 0);
-	bam_destroy1(b); sam_hdr_destroy(h); sam_close(fp);
+	bam_destroy1(b);
+	sam_hdr_destroy(h);
+	sam_close(fp);
 }
 
 static void write_fq(const char *path, int n, const char *const *names, const char *const *seqs)
@@ -193,8 +240,12 @@ TEST(map_edge_reads)
 	memcpy(span, g_seq[0] + g_len[0] - 100, 100); memcpy(span + 100, g_seq[1], 100); span[200] = 0;  /* spans c1|c2 */
 	memcpy(inn, g_seq[0] + 51000, 150); inn[150] = 0;                                                /* all N */
 	memcpy(shortr, g_seq[0] + 7000, 20); shortr[20] = 0;                                             /* too short */
-	memcpy(fwd, g_seq[1] + 60000, 150); fwd[150] = 0;
-	for (int i = 0; i < 150; i++) { char c = g_seq[1][60000 + 149 - i]; rev[i] = c == 'A' ? 'T' : c == 'C' ? 'G' : c == 'G' ? 'C' : 'A'; }
+	memcpy(fwd, g_seq[1] + 60000, 150);
+	fwd[150] = 0;
+	for (int i = 0; i < 150; i++) {
+		char c = g_seq[1][60000 + 149 - i];
+		rev[i] = c == 'A' ? 'T' : c == 'C' ? 'G' : c == 'G' ? 'C' : 'A';
+	}
 	rev[150] = 0;
 	const char *names[] = { "span", "inN", "short", "fwd", "rev" };
 	const char *seqs[] = { span, inn, shortr, fwd, rev };
@@ -218,17 +269,21 @@ TEST(map_edge_reads)
 			CHECK_EQ_INT(b->core.tid, -1);
 		} else if (!strcmp(q, "fwd")) {
 			CHECK_EQ_INT(b->core.flag, 0);
-			CHECK_EQ_INT(b->core.tid, 1); CHECK_EQ_INT(b->core.pos, 60000);
+			CHECK_EQ_INT(b->core.tid, 1);
+			CHECK_EQ_INT(b->core.pos, 60000);
 			CHECK_EQ_INT(b->core.qual, 60);
 		} else if (!strcmp(q, "rev")) {
 			CHECK_EQ_INT(b->core.flag, 16);
-			CHECK_EQ_INT(b->core.tid, 1); CHECK_EQ_INT(b->core.pos, 60000);
+			CHECK_EQ_INT(b->core.tid, 1);
+			CHECK_EQ_INT(b->core.pos, 60000);
 			/* SEQ is shown on the forward strand */
 			CHECK_EQ_INT(seq_nt16_str[bam_seqi(bam_get_seq(b), 0)], fwd[0]);
 		}
 	}
 	CHECK_EQ_INT(seen, 5);
-	bam_destroy1(b); sam_hdr_destroy(h); sam_close(fp);
+	bam_destroy1(b);
+	sam_hdr_destroy(h);
+	sam_close(fp);
 }
 
 TEST(map_bad_input)
@@ -239,15 +294,18 @@ TEST(map_bad_input)
 	snprintf(fq, sizeof fq, "%s/bad.fq", es_test_tmpdir());
 	snprintf(out, sizeof out, "%s/bad.sam", es_test_tmpdir());
 	FILE *fp = fopen(fq, "w");
-	fprintf(fp, "@r1\nACGTACGTACGTACGTACGTACGTACGTACGTACGT\n+\nIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII\n@r2\nACGT\n+\nII\n");
+	fprintf(fp, "@r1\nACGTACGTACGTACGTACGTACGTACGTACGTACGT\n+\nIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII\n");
+	fprintf(fp, "@r2\nACGT\n+\nII\n");   /* quality shorter than the sequence */
 	fclose(fp);
 	CHECK(map_to(fq, out, 2) < 0);
 	CHECK(strstr(es_last_error(), "bad.fq") != NULL);
 	CHECK(access(out, F_OK) != 0);   /* nothing half-written */
 	/* an empty read file gives a header-only SAM */
-	fp = fopen(fq, "w"); fclose(fp);
+	fp = fopen(fq, "w");
+	fclose(fp);
 	CHECK_EQ_INT(map_to(fq, out, 1), 0);
-	size_t n; char *b = slurp(out, &n);
+	size_t n;
+	char *b = slurp(out, &n);
 	int n_body = 0;
 	for (char *p = b; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) n_body += *p != '@';
 	CHECK(b && strstr(b, "@PG\tID:esalign"));
@@ -257,18 +315,77 @@ TEST(map_bad_input)
 	fp = fopen(fq, "w");
 	fprintf(fp, ">long\n");
 	for (int i = 0; i < 1200; i++) fputc("ACGT"[i % 4], fp);
-	fputc('\n', fp); fclose(fp);
+	fputc('\n', fp);
+	fclose(fp);
 	CHECK(map_to(fq, out, 1) < 0);
 	CHECK(strstr(es_last_error(), "longer than") != NULL);
 	/* not an index */
-	es_map_opt_t o; es_map_opt_init(&o);
+	es_map_opt_t o;
+	es_map_opt_init(&o);
 	es_map_stats_t st;
 	CHECK(es_map_file(g_fa, g_fq, out, &o, "x", &st) < 0);
 	CHECK(strstr(es_last_error(), "map.fa") != NULL);
 	/* read groups */
 	char *id = NULL, *line = es_map_parse_rg("@RG\\tID:grp1\\tSM:s", &id);
 	CHECK(line && !strcmp(line, "@RG\tID:grp1\tSM:s") && id && !strcmp(id, "grp1"));
-	free(line); free(id); id = NULL;
+	free(line);
+	free(id);
+	id = NULL;
 	CHECK(es_map_parse_rg("@RG\\tSM:s", &id) == NULL);
 	CHECK(es_map_parse_rg("RG\\tID:x", &id) == NULL);
+}
+
+/* Batch boundaries do not change a byte: one batch, batches of 97, batches of one read, on 1 to 3 threads. */
+TEST(map_batches_do_not_matter)
+{
+	CHECK(setup());
+	if (g_ready <= 0)
+		return;
+	const int batch[] = { 600, 97, 1 };
+	const int threads[] = { 2, 3, 1 };
+	char *first = NULL;
+	size_t n_first = 0;
+	for (int k = 0; k < 3; k++) {
+		char out[600];
+		snprintf(out, sizeof out, "%s/batch%d.sam", es_test_tmpdir(), k);
+		CHECK_EQ_INT(map_to_batch(g_fq, out, threads[k], batch[k]), 0);
+		size_t n;
+		char *b = slurp(out, &n);
+		if (!first) {
+			first = b;
+			n_first = n;
+			continue;
+		}
+		CHECKF(b && n == n_first && memcmp(b, first, n) == 0, "batch size %d differs from batch size 600", batch[k]);
+		free(b);
+	}
+	free(first);
+}
+
+/* Out-of-range options are refused before any output exists; devices are written in place, never renamed over. */
+TEST(map_refuses_before_writing)
+{
+	CHECK(setup());
+	if (g_ready <= 0)
+		return;
+	char out[600];
+	snprintf(out, sizeof out, "%s/t65.sam", es_test_tmpdir());
+	CHECK(map_to(g_fq, out, ES_MAX_THREADS + 1) < 0);
+	CHECKF(strstr(es_last_error(), "1..64") != NULL, "message: %s", es_last_error());
+	CHECK(access(out, F_OK) != 0);
+	CHECK(map_to(g_fq, out, 0) < 0);
+	CHECK(map_to_batch(g_fq, out, 1, 0) < 0);
+	CHECK(strstr(es_last_error(), "batch size") != NULL);
+	CHECK(access(out, F_OK) != 0);
+	CHECK(es_tmp_name("-") == NULL);
+	char *t = es_tmp_name(out);
+	CHECK(t && strncmp(t, out, strlen(out)) == 0 && strstr(t, ".tmp.") != NULL);
+	free(t);
+	t = es_tmp_name("/dev/null");
+	CHECK(t == NULL);
+	if (t)   /* never rename over the device (as root it would be replaced) */
+		return;
+	CHECK_EQ_INT(map_to(g_fq, "/dev/null", 2), 0);
+	struct stat st;
+	CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
 }

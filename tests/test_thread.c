@@ -1,5 +1,6 @@
 /* test_thread.c — es_for: every item runs exactly once whatever the thread count (including the stealing phase with
- * uneven item costs), the inline one-thread path, the range check; and the progress counter. */
+ * uneven item costs), the inline one-thread path, the range check; the progress counter; es_pipeline: batches in
+ * order, steps overlapping, a failure in any step stopping it with the first error and every batch freed. */
 #include "test.h"
 #include "thread.h"
 #include "util.h"
@@ -73,4 +74,105 @@ TEST(es_progress_counts_from_every_worker)
 	prog_ctx_t c = { &p };
 	CHECK_EQ_INT(es_for(3, prog_item, &c, 100), 0);
 	CHECK_EQ_INT(atomic_load(&p.done), 5050);   /* sum of 1..100 */
+}
+
+/* ---- es_pipeline ---- */
+
+typedef struct {
+	int n_batches;        /* step 0 makes this many */
+	int fail_step, fail_at;   /* step fail_step fails on batch fail_at (-1: never) */
+	int next;             /* step 0 */
+	int last_seen;        /* last step: the previous batch id, to check the order */
+	int out_of_order, n_done;
+	atomic_int n_live;    /* batches made and not yet freed */
+	int max_live;         /* step 0: the most alive when it made one */
+	atomic_int in_step1;  /* step 1 is running */
+	atomic_int overlap;   /* step 0 made a batch while step 1 was running */
+} pipe_ctx_t;
+
+static int pipe_step(void *shared, int step, void **data)
+{
+	pipe_ctx_t *c = shared;
+	if (step == 0) {
+		if (c->next == c->n_batches)
+			return 0;
+		if (atomic_load(&c->in_step1))
+			atomic_store(&c->overlap, 1);
+		int *b = malloc(sizeof *b);
+		*b = c->next++;
+		int live = atomic_fetch_add(&c->n_live, 1) + 1;
+		if (live > c->max_live)
+			c->max_live = live;
+		*data = b;
+		if (c->fail_step == 0 && *b == c->fail_at)
+			return es_error("step 0 failed on batch %d", *b);
+		return 0;
+	}
+	int id = *(int *)*data;
+	if (step == 1) {
+		atomic_store(&c->in_step1, 1);
+		usleep(id % 3 == 0 ? 3000 : 500);   /* uneven costs */
+		atomic_store(&c->in_step1, 0);
+	}
+	if (step == c->fail_step && id == c->fail_at)
+		return es_error("step %d failed on batch %d", step, id);
+	if (step == 2) {
+		c->out_of_order += id != c->last_seen + 1;
+		c->last_seen = id;
+		c->n_done++;
+	}
+	return 0;
+}
+
+static void pipe_free(void *shared, void *data)
+{
+	pipe_ctx_t *c = shared;
+	atomic_fetch_sub(&c->n_live, 1);
+	free(data);
+}
+
+static int run_pipe(pipe_ctx_t *c, int n_batches, int fail_step, int fail_at)
+{
+	memset(c, 0, sizeof *c);
+	c->n_batches = n_batches;
+	c->fail_step = fail_step;
+	c->fail_at = fail_at;
+	c->last_seen = -1;
+	atomic_init(&c->n_live, 0);
+	atomic_init(&c->in_step1, 0);
+	atomic_init(&c->overlap, 0);
+	return es_pipeline(3, pipe_step, pipe_free, c);
+}
+
+TEST(es_pipeline_keeps_order_and_overlaps)
+{
+	pipe_ctx_t c;
+	CHECK_EQ_INT(run_pipe(&c, 40, -1, -1), 0);
+	CHECK_EQ_INT(c.n_done, 40);
+	CHECK_EQ_INT(c.out_of_order, 0);
+	CHECK_EQ_INT(atomic_load(&c.n_live), 0);
+	CHECK(atomic_load(&c.overlap));   /* step 0 ran ahead while step 1 worked */
+	CHECKF(c.max_live <= 3, "%d batches alive at once", c.max_live);   /* one per step */
+	CHECK_EQ_INT(run_pipe(&c, 0, -1, -1), 0);   /* no input */
+	CHECK_EQ_INT(c.n_done, 0);
+	CHECK_EQ_INT(es_pipeline(0, pipe_step, pipe_free, &c), -1);
+	CHECKF(strstr(es_last_error(), "1..8") != NULL, "message: %s", es_last_error());
+}
+
+/* A failure in any step stops the pipeline: the first error comes back on the calling thread, every batch in
+ * flight is freed, nothing after the failed batch reaches the last step. */
+TEST(es_pipeline_stops_on_the_first_error)
+{
+	for (int step = 0; step < 3; step++) {
+		pipe_ctx_t c;
+		es_error("%s", "");
+		CHECK_EQ_INT(run_pipe(&c, 1000, step, 5), -1);
+		char want[64];
+		snprintf(want, sizeof want, "step %d failed on batch 5", step);
+		CHECKF(strcmp(es_last_error(), want) == 0, "message '%s', want '%s'", es_last_error(), want);
+		CHECK_EQ_INT(atomic_load(&c.n_live), 0);
+		CHECKF(c.n_done <= 5, "step %d: %d batches written", step, c.n_done);
+		CHECK_EQ_INT(c.out_of_order, 0);
+		CHECK(c.next < 1000);   /* step 0 stopped early */
+	}
 }

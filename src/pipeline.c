@@ -1,0 +1,258 @@
+/* pipeline.c — es_map_file, the driver of 'esalign align': three steps on es_pipeline, so reading the next batch and
+ * writing the previous one overlap the mapping of this one: read (parse, 2-bit codes, reverse complements), map
+ * (es_for over chunks of ES_MAP_CHUNK reads), write (records in input order, then freed). */
+#include "pipeline.h"
+#include "sam.h"
+#include "thread.h"
+#include "util.h"
+#include <htslib/hts_log.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longer reads are refused (a documented limit with its error): the windows and the verification band are sized
+ * for short reads. */
+#define MAX_READ_LEN 1000
+
+enum { STEP_READ, STEP_MAP, STEP_WRITE, N_STEPS };
+
+typedef struct {            /* one batch of reads on its way through the pipeline */
+	int n;                  /* reads in it (<= batch_size) */
+	es_read_t *reads;
+	uint8_t **fw, **rc;     /* codes of each read, forward and reverse complement */
+	bam1_t ***recs;         /* records of each read, n_recs[i] of them (NULL slots are skipped) */
+	int *n_recs;
+	double t_map;           /* wall seconds of its mapping step */
+} batch_t;
+
+typedef struct {            /* what the three steps share; each field is written by one step only */
+	es_mapper_t m;
+	const char *reads_path;
+	es_reader_t *rd;        /* step 0 */
+	int eof;                /* step 0 */
+	es_map_buf_t **buf;     /* step 1: one per mapping thread */
+	batch_t *cur;           /* step 1: the batch the mapping threads work on */
+	atomic_int failed;      /* step 1: the first mapping thread to fail sets it and writes err */
+	char err[1024];
+	es_sam_out_t *out;      /* step 2 */
+	es_map_stats_t *stats;  /* step 2 */
+} shared_t;
+
+static void batch_free(void *shared, void *data)
+{
+	(void)shared;
+	batch_t *b = data;
+	for (int i = 0; i < b->n; i++) {
+		es_read_free(&b->reads[i]);
+		free(b->fw[i]);
+		free(b->rc[i]);
+		for (int j = 0; b->recs[i] && j < b->n_recs[i]; j++)
+			if (b->recs[i][j])
+				bam_destroy1(b->recs[i][j]);
+		free(b->recs[i]);
+	}
+	free(b->reads);
+	free(b->fw);
+	free(b->rc);
+	free(b->recs);
+	free(b->n_recs);
+	free(b);
+}
+
+static batch_t *batch_new(int cap)
+{
+	batch_t *b = es_calloc(1, sizeof *b);
+	b->reads = es_calloc(cap, sizeof(es_read_t));
+	b->fw = es_calloc(cap, sizeof(uint8_t *));
+	b->rc = es_calloc(cap, sizeof(uint8_t *));
+	b->recs = es_calloc(cap, sizeof(bam1_t **));
+	b->n_recs = es_calloc(cap, sizeof(int));
+	return b;
+}
+
+/* Step 0: up to batch_size reads with their codes. *data stays NULL at the end of the input. */
+static int read_batch(shared_t *sh, void **data)
+{
+	int cap = sh->m.opt->batch_size;
+	if (sh->eof)
+		return 0;
+	batch_t *b = batch_new(cap);
+	int r = 0;
+	while (b->n < cap && (r = es_reader_next(sh->rd, &b->reads[b->n])) > 0) {
+		es_read_t *rr = &b->reads[b->n++];   /* counted now, so that batch_free frees it on every path */
+		if (rr->len > MAX_READ_LEN) {
+			es_error("%s: record %lld ('%s'): read of %d bp is longer than the %d bp supported", sh->reads_path,
+			         (long long)rr->id + 1, rr->name, rr->len, MAX_READ_LEN);
+			r = -1;
+			break;
+		}
+		uint8_t *fw = b->fw[b->n - 1] = es_malloc(rr->len);
+		uint8_t *rc = b->rc[b->n - 1] = es_malloc(rr->len);
+		for (int i = 0; i < rr->len; i++)
+			fw[i] = es_nt4[(uint8_t)rr->seq[i]];
+		memcpy(rc, fw, rr->len);
+		es_revcomp(rc, rr->len);
+	}
+	if (r == 0)
+		sh->eof = 1;
+	if (r < 0 && b->n < cap)
+		es_read_free(&b->reads[b->n]);   /* the malformed record es_reader_next was filling */
+	if (r < 0 || b->n == 0) {
+		batch_free(sh, b);
+		return r < 0 ? -1 : 0;
+	}
+	*data = b;
+	return 0;
+}
+
+/* The body of the mapping es_for: chunk i of the current batch on mapping thread tid. */
+static void map_chunk_item(void *arg, int64_t i, int tid)
+{
+	shared_t *sh = arg;
+	batch_t *b = sh->cur;
+	if (atomic_load(&sh->failed))
+		return;
+	int i0 = (int)i * ES_MAP_CHUNK;
+	int n = b->n - i0 < ES_MAP_CHUNK ? b->n - i0 : ES_MAP_CHUNK;
+	int ret = es_map_chunk(&sh->m, sh->buf[tid], n, b->reads + i0, b->fw + i0, b->rc + i0, b->recs + i0,
+	                       b->n_recs + i0);
+	if (ret < 0) {
+		int expected = 0;
+		if (atomic_compare_exchange_strong(&sh->failed, &expected, 1))
+			snprintf(sh->err, sizeof sh->err, "%s", es_last_error());
+	}
+}
+
+/* Step 1: map the batch on n_threads threads; the result of a read depends on that read alone. */
+static int map_batch(shared_t *sh, batch_t *b)
+{
+	double t0 = es_time();
+	sh->cur = b;
+	int n_chunks = (b->n + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK;
+	if (es_for(sh->m.opt->n_threads, map_chunk_item, sh, n_chunks) < 0)
+		return -1;
+	if (atomic_load(&sh->failed))
+		return es_error("%s", sh->err);
+	b->t_map = es_time() - t0;
+	return 0;
+}
+
+/* Step 2: the batch's records in input order, and a progress line. */
+static int write_batch(shared_t *sh, batch_t *b)
+{
+	es_map_stats_t *st = sh->stats;
+	for (int i = 0; i < b->n; i++) {
+		if (b->n_recs[i] > 0 && !(b->recs[i][0]->core.flag & 4))
+			st->n_mapped++;
+		for (int j = 0; j < b->n_recs[i]; j++)
+			if (es_sam_write(sh->out, b->recs[i][j]) < 0)
+				return -1;
+	}
+	st->n_reads += b->n;
+	double t = b->t_map > 0 ? b->t_map : 1e-9;
+	es_log(2, "align", "%d reads (%lld in all) in %.1f s, %.0f reads/s", b->n, (long long)st->n_reads, b->t_map,
+	       b->n / t);
+	return 0;
+}
+
+static int run_step(void *shared, int step, void **data)
+{
+	if (step == STEP_READ)
+		return read_batch(shared, data);
+	if (step == STEP_MAP)
+		return map_batch(shared, *data);
+	return write_batch(shared, *data);
+}
+
+/* Option values es_map_file cannot run with, refused before anything is opened or written. */
+static int check_opt(const es_map_opt_t *o)
+{
+	if (o->n_threads < 1 || o->n_threads > ES_MAX_THREADS)
+		return es_error("threads: %d requested, the supported range is 1..%d", o->n_threads, ES_MAX_THREADS);
+	if (o->max_loci < 1)
+		return es_error("candidate loci per read (-K): %d, must be at least 1", o->max_loci);
+	if (o->batch_size < 1)
+		return es_error("batch size: %d reads, must be at least 1", o->batch_size);
+	if (o->n_secondary < 0)
+		return es_error("secondary records per read: %d, must be at least 0", o->n_secondary);
+	return 0;
+}
+
+/* The index, its encoder (or the one asked for, which must be the index's) and the reads. */
+static int open_inputs(const char *index_path, const char *reads_path, const es_map_opt_t *o, es_index_t **idx,
+                       es_encoder_t **enc, es_reader_t **rd)
+{
+	if (!(*idx = es_index_load(index_path)))
+		return -1;
+	if (o->nprobe > 0 && es_index_ivf_lists(*idx) > 0)
+		es_index_set_nprobe(*idx, o->nprobe);
+	if (o->encoder_spec) {
+		if (!(*enc = es_encoder_open(o->encoder_spec)) || es_index_check_encoder(*idx, *enc) < 0)
+			return -1;
+	} else if (!(*enc = es_index_open_encoder(*idx))) {
+		return -1;
+	}
+	*rd = es_reader_open(reads_path);
+	return *rd ? 0 : -1;
+}
+
+/* Run the pipeline into an open output; the output is closed (kept) or aborted (removed) here. */
+static int run_pipeline(shared_t *sh, es_sam_out_t *out)
+{
+	const es_map_opt_t *o = sh->m.opt;
+	sh->out = out;
+	sh->buf = es_calloc(o->n_threads, sizeof(es_map_buf_t *));
+	for (int t = 0; t < o->n_threads; t++)
+		sh->buf[t] = es_map_buf_init(o);
+	atomic_init(&sh->failed, 0);
+	int ret = es_pipeline(N_STEPS, run_step, batch_free, sh);
+	for (int t = 0; t < o->n_threads; t++)
+		es_map_buf_destroy(sh->buf[t]);
+	free(sh->buf);
+	if (ret < 0) {
+		es_sam_abort(out);
+		return -1;
+	}
+	return es_sam_close(out);
+}
+
+int es_map_file(const char *index_path, const char *reads_path, const char *out_path, const es_map_opt_t *opt,
+                const char *cmdline, es_map_stats_t *stats)
+{
+	double t0 = es_time();
+	memset(stats, 0, sizeof *stats);
+	if (check_opt(opt) < 0)
+		return -1;
+	es_map_opt_t o = *opt;
+	char *rg_id = NULL, *rg_line = NULL;
+	if (o.rg_line && !(rg_line = es_map_parse_rg(o.rg_line, &rg_id)))
+		return -1;
+	o.rg_line = rg_line;
+	es_index_t *idx = NULL;
+	es_encoder_t *enc = NULL;
+	es_reader_t *rd = NULL;
+	sam_hdr_t *hdr = NULL;
+	es_sam_out_t *out = NULL;
+	int ret = -1;
+	if (open_inputs(index_path, reads_path, &o, &idx, &enc, &rd) < 0)
+		goto done;
+	shared_t sh = { .m = { idx, es_index_ref(idx), enc, &o, rg_id }, .reads_path = reads_path, .rd = rd };
+	sh.stats = stats;
+	if (!(hdr = es_sam_header(sh.m.ref, o.rg_line, cmdline)))
+		goto done;
+	/* every htslib failure of the output becomes one es_error line: its own log lines would come on top */
+	enum htsLogLevel log_level = hts_get_log_level();
+	hts_set_log_level(HTS_LOG_OFF);
+	if ((out = es_sam_open(out_path, hdr)))
+		ret = run_pipeline(&sh, out);
+	hts_set_log_level(log_level);
+done:
+	if (hdr)
+		sam_hdr_destroy(hdr);
+	es_reader_close(rd);
+	es_encoder_destroy(enc);
+	es_index_destroy(idx);
+	free(rg_id);
+	free(rg_line);
+	stats->seconds = es_time() - t0;
+	return ret;
+}
