@@ -217,3 +217,51 @@ TEST(eval_print_tsv)
 	CHECK_NEAR(s.mapq_mapped_pct[3], 50, 1e-9);
 	CHECK_NEAR(s.mapq_err_pct[3], 0, 1e-9);
 }
+
+/* Fuzzing found (issue 16): an @SQ line with a bad LN is skipped when htslib reads the header but counted once the
+ * first record makes it parse the header again, so records then carry a contig index past the header's count. Each
+ * site that indexes by it (the scored file in both modes, the truth file) refuses the record instead of overflowing. */
+TEST(eval_contig_index_past_header)
+{
+	static const char *bad_hdr = "@SQ\tSN:c0\tLN:-5\n@SQ\tSN:c1\tLN:100\n";
+	char body[1024];
+	snprintf(body, sizeof body, "%ss0!c1!5!+\t0\tc1\t6\t60\t10M\t*\t0\t0\t*\t*\n"
+	         "s1!c0!5!+\t0\tc0\t6\t60\t10M\t*\t0\t0\t*\t*\n", bad_hdr);
+	const char *p = write_sam("badsq.sam", body);
+	char sam[512];
+	snprintf(sam, sizeof sam, "%s", p);
+	es_eval_opt_t opt;
+	es_eval_opt_init(&opt);
+	es_eval_t ev;
+	CHECK_EQ_INT(es_eval_sam(sam, NULL, &opt, &ev), -1);
+	CHECK(strstr(es_last_error(), "badsq.sam: record 2") && strstr(es_last_error(), "contig index 1"));
+	/* the same file as the scored file against a good truth, and as the truth itself */
+	const char *good = write_sam("goodtruth.sam", "@SQ\tSN:c0\tLN:100\n@SQ\tSN:c1\tLN:100\n"
+	                             "s0!c1!5!+\t0\tc1\t6\t60\t10M\t*\t0\t0\t*\t*\n"
+	                             "s1!c0!5!+\t0\tc0\t6\t60\t10M\t*\t0\t0\t*\t*\n");
+	char truth[512];
+	snprintf(truth, sizeof truth, "%s", good);
+	CHECK_EQ_INT(es_eval_sam(sam, truth, &opt, &ev), -1);
+	CHECK(strstr(es_last_error(), "badsq.sam: record 2") && strstr(es_last_error(), "contig index 1"));
+	CHECK_EQ_INT(es_eval_sam(truth, sam, &opt, &ev), -1);
+	CHECK(strstr(es_last_error(), "badsq.sam: record 2") && strstr(es_last_error(), "contig index 1"));
+}
+
+/* Fuzzing found (issue 16): one read named s17179869184!... made eval allocate and zero 32 GiB. IDs above
+ * ES_EVAL_MAX_READ_ID are refused; below it the bitmap grows to the ID met, and the IDs missing below it are absent. */
+TEST(eval_read_id_bound)
+{
+	es_eval_t ev;
+	CHECK_EQ_INT(eval_text("bigid.sam", "s17179869184!c1!1!+\t0\tc1\t2\t60\t10M\t*\t0\t0\t*\t*\n", NULL, NULL, -1, &ev),
+	             -1);
+	CHECK(strstr(es_last_error(), "bigid.sam: record 1") && strstr(es_last_error(), "large ID"));
+	CHECK_EQ_INT(eval_text("hugeid.sam", "s99999999999999999999999!c1!1!+\t0\tc1\t2\t60\t10M\t*\t0\t0\t*\t*\n", NULL,
+	                       NULL, -1, &ev), -1);
+	CHECK(strstr(es_last_error(), "large ID") != NULL);
+	CHECK_EQ_INT(eval_text("midid.sam", "s1000000!c1!1!+\t0\tc1\t2\t60\t10M\t*\t0\t0\t*\t*\n"
+	                       "s70!c1!1!+\t0\tc1\t2\t60\t10M\t*\t0\t0\t*\t*\n", NULL, NULL, -1, &ev), 0);
+	CHECK_EQ_INT(ev.n_reads, 1000001);
+	CHECK_EQ_INT(ev.n_correct, 2);
+	CHECK_EQ_INT(ev.n_absent, 999999);
+	CHECK_EQ_INT(ev.n_unmapped, 999999);
+}
