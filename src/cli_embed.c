@@ -21,8 +21,8 @@ static int usage(FILE *fp)
 	return fp == stdout ? 0 : 1;
 }
 
-/* Embed and print every record of rd. Returns the number embedded, or -1 with es_error set. */
-static int embed_all(const es_encoder_t *e, es_reader_t *rd)
+/* Embed and print every record of rd, counting them in *n. Returns 0, or -1 with es_error set. */
+static int embed_all(const es_encoder_t *e, es_reader_t *rd, int *n)
 {
 	int dim = es_encoder_dim(e);
 	es_read_t r = {0};
@@ -30,7 +30,6 @@ static int embed_all(const es_encoder_t *e, es_reader_t *rd)
 	uint8_t *codes = NULL;
 	int cap = 0;
 	int ret;
-	int n = 0;
 	while ((ret = es_reader_next(rd, &r)) > 0) {
 		if (r.len + 1 > cap) {
 			cap = r.len + 1;
@@ -47,12 +46,12 @@ static int embed_all(const es_encoder_t *e, es_reader_t *rd)
 		for (int i = 0; i < dim; i++)
 			printf("\t%.6f", v[i]);
 		putchar('\n');
-		n++;
+		(*n)++;
 	}
 	free(v);
 	free(codes);
 	es_read_free(&r);
-	return ret < 0 ? -1 : n;
+	return ret < 0 ? -1 : 0;
 }
 
 int main_embed(int argc, char *argv[])
@@ -89,10 +88,10 @@ int main_embed(int argc, char *argv[])
 		es_encoder_destroy(e);
 		return es_cli_fail("embed");
 	}
-	int n = embed_all(e, rd);
-	if (n >= 0)
-		es_log(2, "embed", "%d sequences embedded with %s", n, es_encoder_name(e));
+	int n = 0;
+	int ret = embed_all(e, rd, &n);
+	es_log(2, "embed", "%d sequences embedded with %s", n, es_encoder_name(e));
 	es_reader_close(rd);
 	es_encoder_destroy(e);
-	return n < 0 ? es_cli_fail("embed") : 0;
+	return ret < 0 ? es_cli_fail("embed") : 0;
 }
