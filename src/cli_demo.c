@@ -32,7 +32,8 @@ static int usage(FILE *fp, const demo_opt_t *o)
 {
 	fprintf(fp, "Usage: esalign demo [-n reads %d] [-l length %d] [-t threads %d] [-s seed] [ref.fa[.gz]]\n"
 	        "Index the genome (default: %s, fetched by scripts/fetch-genomes.sh), simulate reads with 1%% "
-	        "substitutions\nand 0.1%% indels on both strands, align them with the kmer encoder and print the accuracy.\n",
+	        "substitutions\nand 0.1%% indels on both strands, align them with the kmer encoder and print the "
+	        "accuracy.\n",
 	        o->n_reads, o->len, o->threads, default_genomes[0]);
 	return fp == stdout ? 0 : 1;
 }

@@ -5,7 +5,8 @@
 #include <limits.h>
 #include <stdint.h>
 
-#define CHECK_ERR(substr) CHECKF(strstr(es_last_error(), substr) != NULL, "error '%s' lacks '%s'", es_last_error(), substr)
+#define CHECK_ERR(substr) \
+	CHECKF(strstr(es_last_error(), substr) != NULL, "error '%s' lacks '%s'", es_last_error(), substr)
 
 TEST(cli_opt_int)
 {
