@@ -1,5 +1,6 @@
 /* cli_opt.c — numeric option values for every subcommand, with one rule and one message form (cli.h). */
 #include "cli.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@ static int span_int(const char *opt, const char *s, size_t len, long long lo, lo
 	char *end;
 	errno = 0;
 	long long v = strtoll(buf, &end, 10);
-	if (*end || errno == ERANGE || v < lo || v > hi)
+	/* strtoll skips leading white space; refuse it as trailing white space is refused */
+	if (isspace((unsigned char)buf[0]) || *end || errno == ERANGE || v < lo || v > hi)
 		return es_error("%s: expected an integer in %lld..%lld, got '%s'", opt, lo, hi, buf);
 	*out = v;
 	return 0;
@@ -31,7 +33,7 @@ static int span_double(const char *opt, const char *s, size_t len, double lo, do
 	char *end;
 	errno = 0;
 	double v = strtod(buf, &end);
-	if (*end || errno == ERANGE || !(v >= lo && v <= hi))
+	if (isspace((unsigned char)buf[0]) || *end || errno == ERANGE || !(v >= lo && v <= hi))
 		return es_error("%s: expected a number in %g..%g, got '%s'", opt, lo, hi, buf);
 	*out = v;
 	return 0;

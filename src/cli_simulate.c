@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <errno.h>
+#include <getopt.h>
 
-static void usage(FILE *fp)
+static int usage(FILE *fp)
 {
 	es_sim_opt_t d;
 	es_sim_opt_init(&d);
@@ -26,71 +26,95 @@ static void usage(FILE *fp)
 	        "  -s INT    random seed; the same seed gives the same reads [%llu]\n"
 	        "  -r STR    region CONTIG or CONTIG:BEG-END, 0-based half-open [whole reference]\n"
 	        "  -N FLOAT  largest fraction of N in a read's reference span [%g]\n"
-	        "  -o FILE   output FASTQ, written atomically [stdout]\n",
-	        (long long)d.n_reads, d.read_len, d.err.sub, d.err.ins + d.err.del, (unsigned long long)d.seed, d.max_n_frac);
+	        "  -o FILE   output FASTQ, written atomically [stdout]\n"
+	        "  -h, --help  print this help\n",
+	        (long long)d.n_reads, d.read_len, d.err.sub, d.err.ins + d.err.del, (unsigned long long)d.seed,
+	        d.max_n_frac);
+	return fp == stdout ? 0 : 1;
 }
 
-/* strict number parsing: the whole argument must be a number in [lo,hi] */
-static int parse_double(const char *s, double lo, double hi, double *v, char opt)
+/* One option into opt: 0 ok, -1 with es_error set. */
+static int set_opt(es_sim_opt_t *opt, int c, const char *arg, const char **out)
 {
-	char *e;
-	errno = 0;
-	*v = strtod(s, &e);
-	if (e == s || *e || errno || *v < lo || *v > hi) return es_error("option -%c: '%s' is not a number in [%g,%g]", opt, s, lo, hi);
-	return 0;
+	double x;
+	int64_t seed;
+	switch (c) {
+	case 'n':
+		return es_opt_int64("-n", arg, 0, 1000000000000LL, &opt->n_reads);
+	case 'l':
+		return es_opt_int("-l", arg, 1, 1000000, &opt->read_len);
+	case 'e':
+		return es_opt_double("-e", arg, 0, 0.75, &opt->err.sub);
+	case 'i':
+		if (es_opt_double("-i", arg, 0, 0.5, &x) < 0)
+			return -1;
+		opt->err.ins = x / 2;
+		opt->err.del = x / 2;
+		return 0;
+	case 's':
+		if (es_opt_int64("-s", arg, 0, INT64_MAX, &seed) < 0)
+			return -1;
+		opt->seed = (uint64_t)seed;
+		return 0;
+	case 'r':
+		opt->region = arg;
+		return 0;
+	case 'N':
+		return es_opt_double("-N", arg, 0, 1, &opt->max_n_frac);
+	case 'o':
+		*out = arg;
+		return 0;
+	default:
+		return es_error("option code %d has no handler", c);
+	}
 }
-static int parse_int(const char *s, long long lo, long long hi, long long *v, char opt)
+
+/* Simulate into out, atomically: 0 ok, -1 with es_error set (naming the reference). */
+static int simulate(const char *fa, const char *out, const es_sim_opt_t *opt)
 {
-	char *e;
-	errno = 0;
-	*v = strtoll(s, &e, 10);
-	if (e == s || *e || errno || *v < lo || *v > hi) return es_error("option -%c: '%s' is not an integer in [%lld,%lld]", opt, s, lo, hi);
-	return 0;
+	es_ref_t *ref = es_ref_load_fasta(fa);
+	if (!ref)
+		return -1;
+	es_ofile_t of;
+	if (es_ofile_open(&of, out, "w") < 0) {
+		es_ref_destroy(ref);
+		return -1;
+	}
+	if (es_sim_reads(ref, opt, of.fp) < 0) {
+		char msg[1100];
+		snprintf(msg, sizeof msg, "%s: %s", fa, es_last_error());
+		es_ofile_abort(&of);
+		es_ref_destroy(ref);
+		return es_error("%s", msg);
+	}
+	es_ref_destroy(ref);
+	return es_ofile_commit(&of);
 }
 
 int main_simulate(int argc, char *argv[])
 {
+	static const struct option lopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	es_sim_opt_t opt;
 	es_sim_opt_init(&opt);
 	const char *out = "-";
 	int c;
-	double x;
-	long long v;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "n:l:e:i:s:r:N:o:h")) >= 0) {
-		switch (c) {
-		case 'n': if (parse_int(optarg, 0, (long long)1e12, &v, 'n') < 0) return es_cli_fail("simulate"); opt.n_reads = v; break;
-		case 'l': if (parse_int(optarg, 1, 1000000, &v, 'l') < 0) return es_cli_fail("simulate"); opt.read_len = (int)v; break;
-		case 'e': if (parse_double(optarg, 0, 0.75, &x, 'e') < 0) return es_cli_fail("simulate"); opt.err.sub = x; break;
-		case 'i': if (parse_double(optarg, 0, 0.5, &x, 'i') < 0) return es_cli_fail("simulate"); opt.err.ins = opt.err.del = x / 2; break;
-		case 's': if (parse_int(optarg, 0, INT64_MAX, &v, 's') < 0) return es_cli_fail("simulate"); opt.seed = (uint64_t)v; break;
-		case 'r': opt.region = optarg; break;
-		case 'N': if (parse_double(optarg, 0, 1, &x, 'N') < 0) return es_cli_fail("simulate"); opt.max_n_frac = x; break;
-		case 'o': out = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default:
-			fprintf(stderr, "esalign simulate: unknown option or missing argument: -%c\n", optopt);
-			usage(stderr);
-			return 1;
+	while ((c = getopt_long(argc, argv, "n:l:e:i:s:r:N:o:h", lopts, NULL)) >= 0) {
+		if (c == 'h')
+			return usage(stdout);
+		if (c == '?' || c == ':') {
+			fprintf(stderr, "esalign simulate: unknown option or missing argument: %s\n", argv[optind - 1]);
+			return usage(stderr);
 		}
+		if (set_opt(&opt, c, optarg, &out) < 0)
+			return es_cli_fail("simulate");
 	}
-	if (optind != argc - 1) { usage(stderr); return 1; }
+	if (optind != argc - 1)
+		return usage(stderr);
 	double t0 = es_time();
-	es_ref_t *ref = es_ref_load_fasta(argv[optind]);
-	if (!ref) return es_cli_fail("simulate");
-	es_ofile_t of;
-	if (es_ofile_open(&of, out, "w") < 0) { es_ref_destroy(ref); return es_cli_fail("simulate"); }
-	if (es_sim_reads(ref, &opt, of.fp) < 0) {
-		char msg[1100];
-		snprintf(msg, sizeof msg, "%s: %s", argv[optind], es_last_error());
-		es_ofile_abort(&of);
-		es_ref_destroy(ref);
-		es_error("%s", msg);
+	if (simulate(argv[optind], out, &opt) < 0)
 		return es_cli_fail("simulate");
-	}
-	es_ref_destroy(ref);
-	if (es_ofile_commit(&of) < 0) return es_cli_fail("simulate");
 	es_log(2, "simulate", "%lld reads of %d bp in %.2f s", (long long)opt.n_reads, opt.read_len, es_time() - t0);
 	return 0;
 }

@@ -7,6 +7,9 @@
 #include <stdio.h>
 
 #define ES_EVAL_N_MAPQ 6
+/* The largest read ID scored from names (s<ID>!...): IDs met are kept as one bit each up to the largest, so at most
+ * 512 MiB; a larger ID is an error. */
+#define ES_EVAL_MAX_READ_ID (((int64_t)1 << 32) - 1)
 /* The MAPQ thresholds of the table: 0 1 10 20 30 60. */
 extern const int es_eval_mapq_thr[ES_EVAL_N_MAPQ];
 
@@ -45,8 +48,9 @@ void es_eval_finish(es_eval_t *ev);
  * SAM between 0 and the largest ID seen count as absent and unmapped (only without a region: their origin is
  * unknown). truth_path set: truth from its primary records (QNAME with any /1 or /2 removed, RNAME, POS); reads of
  * the truth absent from sam_path count as unmapped. Fills *out (finished). Returns 0, or -1 with es_error set naming
- * the file: unreadable or malformed file, a read without truth (not in the truth file, or a name that is not a
- * simulated one), two primary records for one read, a bad region. */
+ * the file: unreadable or malformed file, a record whose contig index is not one of the header's (a malformed @SQ
+ * line), a read without truth (not in the truth file, or a name that is not a simulated one), a read ID above
+ * ES_EVAL_MAX_READ_ID, two primary records for one read, a bad region. */
 int es_eval_sam(const char *sam_path, const char *truth_path, const es_eval_opt_t *opt, es_eval_t *out);
 
 /* Print a finished ev: a human-readable report, or (tsv) exactly two lines: the header

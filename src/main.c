@@ -18,9 +18,12 @@ int es_cli_fail(const char *cmd)
 char *es_cli_cmdline(void)
 {
 	size_t n = 1;
-	for (int i = 0; i < es_cli_argc; i++) n += strlen(es_cli_argv[i]) + 1;
-	char *s = es_malloc(n), *p = s;
-	for (int i = 0; i < es_cli_argc; i++) p += sprintf(p, i ? " %s" : "%s", es_cli_argv[i]);
+	for (int i = 0; i < es_cli_argc; i++)
+		n += strlen(es_cli_argv[i]) + 1;
+	char *s = es_malloc(n);
+	char *p = s;
+	for (int i = 0; i < es_cli_argc; i++)
+		p += sprintf(p, i ? " %s" : "%s", es_cli_argv[i]);
 	*p = 0;
 	return s;
 }
@@ -35,25 +38,37 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
 	{ "demo",     main_demo,     "index a small genome, simulate reads, align them and print accuracy" },
 };
 
-static void usage(FILE *fp)
+/* Prints the command list; returns the exit status: 0 when asked for (stdout), 1 after a usage error (stderr). */
+static int usage(FILE *fp)
 {
-	fprintf(fp, "esalign %s — Embed-Search-Align DNA short-read aligner\n\nUsage: esalign <command> [options]\n\nCommands:\n", ESALIGN_VERSION);
-	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) fprintf(fp, "  %-9s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(fp, "  %-9s %s\n\nRun 'esalign <command>' without arguments for its options.\n", "version", "print the version");
+	fprintf(fp, "esalign %s — Embed-Search-Align DNA short-read aligner\n\n"
+	        "Usage: esalign <command> [options]\n\nCommands:\n", ESALIGN_VERSION);
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		fprintf(fp, "  %-9s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(fp, "  %-9s %s\n\nRun 'esalign <command> --help' for its options.\n", "version", "print the version");
+	return fp == stdout ? 0 : 1;
 }
 
 int main(int argc, char *argv[])
 {
-	es_cli_argc = argc; es_cli_argv = argv;
+	es_cli_argc = argc;
+	es_cli_argv = argv;
 	/* esalign runs its own threads over reads and windows (-t); BLAS threads under each would oversubscribe the
 	 * cores and spin (measured: a third of the CPU in sched_yield). OPENBLAS_NUM_THREADS, when set, wins. */
-	if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
-	if (argc < 2) { usage(stderr); return 1; }
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
-	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) { printf("esalign %s\n", ESALIGN_VERSION); return 0; }
+	if (!getenv("OPENBLAS_NUM_THREADS"))
+		openblas_set_num_threads(1);
+	if (argc < 2)
+		return usage(stderr);
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
+		return usage(stdout);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("esalign %s\n", ESALIGN_VERSION);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "esalign: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 1;
+		if (!strcmp(cmd, cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "esalign: unknown command '%s'\n", cmd);
+	return usage(stderr);
 }

@@ -32,7 +32,8 @@ static const char *recs =
 	"s7!c1!0!-\t16\tc1\t1\t1\t100M\t*\t0\t0\t*\t*\n";               /* correct, MAPQ 1 */
 /* s5 is absent: unmapped */
 
-static int eval_text(const char *name, const char *body, const char *truth, const char *region, int max_dist, es_eval_t *ev)
+static int eval_text(const char *name, const char *body, const char *truth, const char *region, int max_dist,
+                     es_eval_t *ev)
 {
 	char *buf = es_malloc(strlen(hdr) + strlen(body) + 1);
 	strcpy(buf, hdr); strcat(buf, body);
@@ -107,7 +108,8 @@ TEST(eval_errors)
 	es_eval_t ev;
 	CHECK_EQ_INT(eval_text("e1.sam", "read7\t0\tc1\t1\t60\t10M\t*\t0\t0\t*\t*\n", NULL, NULL, -1, &ev), -1);
 	CHECK(strstr(es_last_error(), "read7") && strstr(es_last_error(), "e1.sam") && strstr(es_last_error(), "--truth"));
-	CHECK_EQ_INT(eval_text("e2.sam", "s0!c1!5!+\t0\tc1\t6\t60\t10M\t*\t0\t0\t*\t*\ns0!c1!5!+\t0\tc1\t6\t60\t10M\t*\t0\t0\t*\t*\n", NULL, NULL, -1, &ev), -1);
+	CHECK_EQ_INT(eval_text("e2.sam", "s0!c1!5!+\t0\tc1\t6\t60\t10M\t*\t0\t0\t*\t*\n"
+	                       "s0!c1!5!+\t0\tc1\t6\t60\t10M\t*\t0\t0\t*\t*\n", NULL, NULL, -1, &ev), -1);
 	CHECK(strstr(es_last_error(), "two primary") != NULL);
 	CHECK_EQ_INT(eval_text("e3.sam", "s0!c1!5!+\t0\tc1\tnotanumber\t60\t10M\t*\t0\t0\t*\t*\n", NULL, NULL, -1, &ev), -1);
 	CHECK(strstr(es_last_error(), "e3.sam") != NULL);
@@ -202,8 +204,9 @@ TEST(eval_print_tsv)
 	CHECK(fgets(l2, sizeof l2, fp) != NULL);
 	CHECK(fgets(l3, sizeof l3, fp) == NULL);  /* exactly two lines */
 	fclose(fp);
-	CHECK_STR(l1, "reads\tmapped_pct\tcorrect_pct\twrong_pct\tunmapped_pct\tmapq0_mapped_pct\tmapq0_err_pct\tmapq1_mapped_pct\t"
-	              "mapq1_err_pct\tmapq10_mapped_pct\tmapq10_err_pct\tmapq20_mapped_pct\tmapq20_err_pct\tmapq30_mapped_pct\t"
+	CHECK_STR(l1, "reads\tmapped_pct\tcorrect_pct\twrong_pct\tunmapped_pct\tmapq0_mapped_pct\tmapq0_err_pct\t"
+	              "mapq1_mapped_pct\tmapq1_err_pct\tmapq10_mapped_pct\tmapq10_err_pct\tmapq20_mapped_pct\t"
+	              "mapq20_err_pct\tmapq30_mapped_pct\t"
 	              "mapq30_err_pct\tmapq60_mapped_pct\tmapq60_err_pct\n");
 	CHECK(strncmp(l2, "8\t75.0000\t50.0000\t25.0000\t25.0000\t75.0000\t33.3333\t62.5000\t20.0000", 62) == 0);
 	int tabs = 0; for (char *p = l2; *p; p++) tabs += *p == '\t';
@@ -216,4 +219,52 @@ TEST(eval_print_tsv)
 	CHECK_NEAR(s.mapq_err_pct[0], 100.0 / 3, 1e-9);
 	CHECK_NEAR(s.mapq_mapped_pct[3], 50, 1e-9);
 	CHECK_NEAR(s.mapq_err_pct[3], 0, 1e-9);
+}
+
+/* Fuzzing found (issue 16): an @SQ line with a bad LN is skipped when htslib reads the header but counted once the
+ * first record makes it parse the header again, so records then carry a contig index past the header's count. Each
+ * site that indexes by it (the scored file in both modes, the truth file) refuses the record instead of overflowing. */
+TEST(eval_contig_index_past_header)
+{
+	static const char *bad_hdr = "@SQ\tSN:c0\tLN:-5\n@SQ\tSN:c1\tLN:100\n";
+	char body[1024];
+	snprintf(body, sizeof body, "%ss0!c1!5!+\t0\tc1\t6\t60\t10M\t*\t0\t0\t*\t*\n"
+	         "s1!c0!5!+\t0\tc0\t6\t60\t10M\t*\t0\t0\t*\t*\n", bad_hdr);
+	const char *p = write_sam("badsq.sam", body);
+	char sam[512];
+	snprintf(sam, sizeof sam, "%s", p);
+	es_eval_opt_t opt;
+	es_eval_opt_init(&opt);
+	es_eval_t ev;
+	CHECK_EQ_INT(es_eval_sam(sam, NULL, &opt, &ev), -1);
+	CHECK(strstr(es_last_error(), "badsq.sam: record 2") && strstr(es_last_error(), "contig index 1"));
+	/* the same file as the scored file against a good truth, and as the truth itself */
+	const char *good = write_sam("goodtruth.sam", "@SQ\tSN:c0\tLN:100\n@SQ\tSN:c1\tLN:100\n"
+	                             "s0!c1!5!+\t0\tc1\t6\t60\t10M\t*\t0\t0\t*\t*\n"
+	                             "s1!c0!5!+\t0\tc0\t6\t60\t10M\t*\t0\t0\t*\t*\n");
+	char truth[512];
+	snprintf(truth, sizeof truth, "%s", good);
+	CHECK_EQ_INT(es_eval_sam(sam, truth, &opt, &ev), -1);
+	CHECK(strstr(es_last_error(), "badsq.sam: record 2") && strstr(es_last_error(), "contig index 1"));
+	CHECK_EQ_INT(es_eval_sam(truth, sam, &opt, &ev), -1);
+	CHECK(strstr(es_last_error(), "badsq.sam: record 2") && strstr(es_last_error(), "contig index 1"));
+}
+
+/* Fuzzing found (issue 16): one read named s17179869184!... made eval allocate and zero 32 GiB. IDs above
+ * ES_EVAL_MAX_READ_ID are refused; below it the bitmap grows to the ID met, and the IDs missing below it are absent. */
+TEST(eval_read_id_bound)
+{
+	es_eval_t ev;
+	CHECK_EQ_INT(eval_text("bigid.sam", "s17179869184!c1!1!+\t0\tc1\t2\t60\t10M\t*\t0\t0\t*\t*\n", NULL, NULL, -1, &ev),
+	             -1);
+	CHECK(strstr(es_last_error(), "bigid.sam: record 1") && strstr(es_last_error(), "large ID"));
+	CHECK_EQ_INT(eval_text("hugeid.sam", "s99999999999999999999999!c1!1!+\t0\tc1\t2\t60\t10M\t*\t0\t0\t*\t*\n", NULL,
+	                       NULL, -1, &ev), -1);
+	CHECK(strstr(es_last_error(), "large ID") != NULL);
+	CHECK_EQ_INT(eval_text("midid.sam", "s1000000!c1!1!+\t0\tc1\t2\t60\t10M\t*\t0\t0\t*\t*\n"
+	                       "s70!c1!1!+\t0\tc1\t2\t60\t10M\t*\t0\t0\t*\t*\n", NULL, NULL, -1, &ev), 0);
+	CHECK_EQ_INT(ev.n_reads, 1000001);
+	CHECK_EQ_INT(ev.n_correct, 2);
+	CHECK_EQ_INT(ev.n_absent, 999999);
+	CHECK_EQ_INT(ev.n_unmapped, 999999);
 }
