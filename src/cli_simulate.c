@@ -82,7 +82,10 @@ static int simulate(const char *fa, const char *out, const es_sim_opt_t *opt)
 	}
 	if (es_sim_reads(ref, opt, of.fp) < 0) {
 		char msg[1100];
-		snprintf(msg, sizeof msg, "%s: %s", fa, es_last_error());
+		if (ferror(of.fp))   /* the output failed, not the reference */
+			snprintf(msg, sizeof msg, "%s: write failed: %s", strcmp(out, "-") ? out : "stdout", es_last_error());
+		else
+			snprintf(msg, sizeof msg, "%s: %s", fa, es_last_error());
 		es_ofile_abort(&of);
 		es_ref_destroy(ref);
 		return es_error("%s", msg);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <cblas.h>
 
 int es_cli_argc;
@@ -49,6 +50,18 @@ static int usage(FILE *fp)
 	return fp == stdout ? 0 : 1;
 }
 
+/* Data printed to stdout (embed, eval --tsv, simulate -o -, help) is buffered: a full disk or an I/O error shows
+ * only when it is flushed. Every subcommand's status passes through here, so no lost output exits 0. (A closed
+ * pipe ends the process by SIGPIPE, quietly, as for any Unix filter.) */
+static int finish(const char *cmd, int status)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	if (status == 0)
+		fprintf(stderr, "esalign %s: stdout: write failed: %s\n", cmd, strerror(errno ? errno : EIO));
+	return status ? status : 1;
+}
+
 int main(int argc, char *argv[])
 {
 	es_cli_argc = argc;
@@ -68,7 +81,7 @@ int main(int argc, char *argv[])
 	}
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (!strcmp(cmd, cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
+			return finish(cmd, cmds[i].fn(argc - 1, argv + 1));
 	fprintf(stderr, "esalign: unknown command '%s'\n", cmd);
 	return usage(stderr);
 }

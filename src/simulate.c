@@ -4,6 +4,7 @@
 #include "region.h"
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <ctype.h>
 
 /* 1 + number of successes before the first failure, each extension taken with probability ext. */
@@ -181,8 +182,10 @@ int es_sim_reads(const es_ref_t *ref, const es_sim_opt_t *opt, FILE *fq)
 		write_fastq(fq, id, &ref->contig[sg->contig], start, strand, read, L, opt->qual_char, seq, qual);
 		id++;
 	}
-	if (ferror(fq)) es_error("write error on the FASTQ output");
-	else ret = 0;
+	if (ferror(fq))
+		es_error("%s", strerror(errno ? errno : EIO));
+	else
+		ret = 0;
 done:
 	free(src);
 	free(read);
