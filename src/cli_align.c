@@ -11,8 +11,10 @@
 static int usage(FILE *fp, const es_map_opt_t *o)
 {
 	fprintf(fp,
-	"Usage: esalign align [options] INDEX reads.fq[.gz]|-\n"
-	"Align single-end reads to an index built by 'esalign index'; SAM to stdout (or BAM with -o x.bam).\n\n"
+	"Usage: esalign align [options] INDEX reads.fq[.gz]|- [mates.fq[.gz]]\n"
+	"Align reads to an index built by 'esalign index' (INDEX: the .esi file, or the reference it was built from);\n"
+	"single-end, or paired-end from two files (mate i of each is a pair) or one interleaved file (-p).\n"
+	"SAM to stdout (or BAM with -o x.bam).\n\n"
 	"Options:\n"
 	"  -o FILE         output SAM, or BAM if FILE ends in .bam [stdout]\n"
 	"  -t INT          threads, 1..%d [%d]\n"
@@ -20,6 +22,8 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	"  -A INT          at most this many loci verified by alignment per read [%d]\n"
 	"  -T INT          minimum alignment score to report a read as mapped [%d]\n"
 	"  -R STR          read group header line, e.g. '@RG\\tID:x\\tSM:y' (RG:Z on every record) [none]\n"
+	"  -p              paired-end, interleaved: mate 1 and mate 2 alternate in the one reads file\n"
+	"  -I MEAN[,SD[,MAX[,MIN]]]  paired-end insert size (FR) [estimated from the first batch of pairs]\n"
 	"  --secondary INT output up to INT secondary alignments (FLAG 0x100) [%d]\n"
 	"  --exact         exact (brute-force) vector search instead of the approximate index (slow; for checks)\n"
 	"  --nprobe INT    inverted lists scanned per query, for an index that has them [4 sqrt(lists)]\n"
@@ -49,6 +53,12 @@ static int set_opt(es_map_opt_t *o, int c, const char *arg, const char **out)
 		return es_opt_int("-T", arg, 0, 100000, &o->min_score);
 	case 'R':
 		o->rg_line = arg;
+		return 0;
+	case 'p':
+		o->interleaved = 1;
+		return 0;
+	case 'I':
+		o->insert_arg = arg;
 		return 0;
 	case 'v':
 		return es_opt_int("-v", arg, 0, 3, &es_verbose);
@@ -81,7 +91,7 @@ int main_align(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "o:t:K:A:T:R:v:h", lopts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "o:t:K:A:T:R:v:hpI:", lopts, NULL)) >= 0) {
 		if (c == 'h')
 			return usage(stdout, &o);
 		if (c == '?' || c == ':')
@@ -89,8 +99,10 @@ int main_align(int argc, char *argv[])
 		if (set_opt(&o, c, optarg, &out) < 0)
 			return es_cli_fail("align");
 	}
-	if (argc - optind != 2)
+	if (argc - optind != 2 && argc - optind != 3)
 		return usage(stderr, &o);
+	if (argc - optind == 3)
+		o.mate_path = argv[optind + 2];
 	char *cl = es_cli_cmdline();
 	es_map_stats_t st;
 	int ret = es_map_file(argv[optind], argv[optind + 1], out, &o, cl, &st);

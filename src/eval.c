@@ -148,6 +148,28 @@ static const char *strip_mate(const char *q, char *buf, size_t cap)
 	return q;
 }
 
+/* The key of a record's read: its QNAME without /1 or /2, and for a mate of a pair (FLAG 0x40 or 0x80, or the
+ * stripped suffix) "/1" or "/2" again, so that both mates of a pair are scored, each against its own truth. */
+static const char *read_key(const bam1_t *b, char *buf, size_t cap)
+{
+	const char *q = bam_get_qname(b);
+	size_t n = strlen(q);
+	const char *base = strip_mate(q, buf, cap);
+	int mate = b->core.flag & BAM_FREAD1 ? 1 : b->core.flag & BAM_FREAD2 ? 2 : base != q ? q[n - 1] - '0' : 0;
+	if (!mate)
+		return base;
+	if (base == q) {
+		if (n + 3 > cap)
+			return q;
+		memcpy(buf, q, n + 1);
+	}
+	size_t l = strlen(buf);
+	buf[l] = '/';
+	buf[l + 1] = (char)('0' + mate);
+	buf[l + 2] = 0;
+	return buf;
+}
+
 /* A record's contig index must name one of the n_ref contigs its arrays were sized from. htslib can return a larger
  * one: a malformed @SQ line (e.g. LN:-5) is skipped when the header is read but counted once the first record makes
  * htslib parse the header again. */
@@ -163,7 +185,7 @@ static int check_tid(const char *fn, int64_t rec, const bam1_t *b, int n_ref)
 static int truthset_add(truthset_t *ts, const char *fn, int64_t rec, const bam1_t *b)
 {
 	char buf[1024];
-	const char *q = strip_mate(bam_get_qname(b), buf, sizeof buf);
+	const char *q = read_key(b, buf, sizeof buf);
 	if (check_tid(fn, rec, b, ts->n_tname) < 0)
 		return -1;
 	int absent;
@@ -171,8 +193,7 @@ static int truthset_add(truthset_t *ts, const char *fn, int64_t rec, const bam1_
 	if (absent < 0)
 		return es_error("%s: out of memory", fn);
 	if (!absent)
-		return es_error("%s: record %lld: read '%s' has two primary records in the truth "
-		                "(paired-end truth is not supported)", fn, (long long)rec, q);
+		return es_error("%s: record %lld: read '%s' has two primary records in the truth", fn, (long long)rec, q);
 	kh_key(ts->h, k) = es_strdup(q);
 	if (ts->n == ts->m) {
 		ts->m = ts->m ? 2 * ts->m : 1024;
@@ -322,7 +343,7 @@ typedef struct {
 static int score_truth(scorer_t *s, const bam1_t *b, int mapped, int *correct)
 {
 	char buf[1024];
-	const char *q = strip_mate(bam_get_qname(b), buf, sizeof buf);
+	const char *q = read_key(b, buf, sizeof buf);
 	khint_t k = kh_get(truth, s->ts.h, q);
 	if (k == kh_end(s->ts.h))
 		return es_error("%s: record %lld: read '%s' is not in the truth file %s", s->fn, (long long)s->rec, q,

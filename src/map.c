@@ -30,11 +30,7 @@ void es_map_opt_init(es_map_opt_t *o)
 	o->sc = es_score_default();
 }
 
-typedef struct {
-	int score, strand;     /* strand 1 = read reverse-complemented */
-	int64_t gpos;          /* global position of the first aligned reference base */
-	es_aln_t aln;
-} hit_t;
+typedef es_map_hit_t hit_t;   /* pipeline.h */
 
 typedef struct {
 	int32_t diag;
@@ -372,7 +368,8 @@ static bam1_t *hit_record(const es_mapper_t *m, const es_read_t *r, const hit_t 
                           const uint8_t *fw, const uint8_t *rc)
 {
 	int tid = es_ref_contig_at(m->ref, h->gpos);
-	es_sam_rec_t rec = { flag | (h->strand ? 16 : 0), tid, h->gpos - m->ref->contig[tid].off, mapq, &h->aln, xs };
+	es_sam_rec_t rec = { .flag = flag | (h->strand ? 16 : 0), .tid = tid, .pos = h->gpos - m->ref->contig[tid].off,
+	                     .mapq = mapq, .aln = &h->aln, .xs = xs, ES_SAM_NO_MATE };
 	return es_sam_record(r, h->strand ? rc : fw, &rec, m->rg_id);
 }
 
@@ -404,10 +401,9 @@ static void free_hits(es_map_buf_t *s, int n_hits)
 		es_aln_free(&s->hits[j].aln);
 }
 
-/* Map one read given its candidate loci; fills recs (primary first, 1 + n_secondary slots). Returns the number of
- * records, or -1 with es_error set when a record cannot be built (recs then holds NULL in its slot). */
-static int map_one(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, const uint8_t *fw, const uint8_t *rc,
-                   const es_locus_t *loci, int n_loci, bam1_t **recs)
+/* The verified hits of one read into s->hits, best first, none under min_score; returns their number. */
+static int read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, const uint8_t *fw, const uint8_t *rc,
+                     const es_locus_t *loci, int n_loci)
 {
 	const es_map_opt_t *o = m->opt;
 	int qlen = r->len;
@@ -427,8 +423,17 @@ static int map_one(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, co
 			n_hits = 0;
 		}
 	}
+	return n_hits;
+}
+
+/* Map one read given its candidate loci; fills recs (primary first, 1 + n_secondary slots). Returns the number of
+ * records, or -1 with es_error set when a record cannot be built (recs then holds NULL in its slot). */
+static int map_one(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, const uint8_t *fw, const uint8_t *rc,
+                   const es_locus_t *loci, int n_loci, bam1_t **recs)
+{
+	int n_hits = read_hits(m, s, r, fw, rc, loci, n_loci);
 	if (n_hits == 0) {
-		es_sam_rec_t rec = { 4, -1, -1, 0, NULL, -1 };
+		es_sam_rec_t rec = { .flag = 4, .tid = -1, .pos = -1, .mapq = 0, .aln = NULL, .xs = -1, ES_SAM_NO_MATE };
 		recs[0] = es_sam_record(r, fw, &rec, m->rg_id);
 		return recs[0] ? 1 : -1;
 	}
@@ -438,20 +443,49 @@ static int map_one(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, co
 	return n_rec;
 }
 
-int es_map_chunk(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,
-                 uint8_t *const *rc, bam1_t ***recs, int *n_recs)
+int es_map_read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, const uint8_t *fw, const uint8_t *rc,
+                     const es_locus_t *loci, int n_loci, es_map_hit_t **out, int *cap)
+{
+	int n = read_hits(m, s, r, fw, rc, loci, n_loci);
+	if (n > *cap) {
+		*cap = n;
+		*out = es_realloc(*out, (size_t)n * sizeof **out);
+	}
+	memcpy(*out, s->hits, (size_t)n * sizeof **out);   /* the alignments move to *out */
+	return n;
+}
+
+void es_map_sort_hits(es_map_hit_t *h, int n)
+{
+	qsort(h, n, sizeof *h, cmp_hit);
+}
+
+int es_map_hit_mapq(const es_mapper_t *m, const es_map_hit_t *h, int sub, int qlen)
+{
+	return compute_mapq(&m->opt->sc, h, sub, qlen, m->opt->deficit_coef);
+}
+
+int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,
+                      int *n_loci)
 {
 	const es_map_opt_t *o = m->opt;
 	const uint8_t *seqs[ES_MAP_CHUNK];
 	int lens[ES_MAP_CHUNK];
 	if (n < 1 || n > ES_MAP_CHUNK)
-		return es_error("es_map_chunk: %d reads, the supported range is 1..%d per call", n, ES_MAP_CHUNK);
+		return es_error("es_map_candidates: %d reads, the supported range is 1..%d per call", n, ES_MAP_CHUNK);
 	for (int i = 0; i < n; i++) {
 		seqs[i] = fw[i];
 		lens[i] = reads[i].len;
 	}
 	int flags = o->exact ? ES_SEARCH_EXACT : 0;
-	if (es_index_candidates(m->idx, m->enc, n, seqs, lens, o->max_loci, b->loci, b->n_loci, flags) < 0)
+	return es_index_candidates(m->idx, m->enc, n, seqs, lens, o->max_loci, loci, n_loci, flags);
+}
+
+int es_map_chunk(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,
+                 uint8_t *const *rc, bam1_t ***recs, int *n_recs)
+{
+	const es_map_opt_t *o = m->opt;
+	if (es_map_candidates(m, n, reads, fw, b->loci, b->n_loci) < 0)
 		return -1;
 	for (int i = 0; i < n; i++) {
 		recs[i] = es_calloc(1 + o->n_secondary, sizeof(bam1_t *));

@@ -13,6 +13,7 @@ const char *const es_pe_dir_name[4] = { "FF", "FR", "RF", "RR" };
 #define OUTLIER_BOUND 2.0  /* IQRs beyond the quartiles: outliers, left out of the mean and sd */
 #define MAPPING_BOUND 3.0  /* IQRs beyond the quartiles: the proper-pair bounds ... */
 #define MAX_STDDEV 4.0     /* ... widened to at least this many sd around the mean */
+#define SD_FLOOR 0.02      /* the sd is taken as at least this fraction of the mean (not in bwa) */
 
 /* bwa's bidirectional coordinate of an alignment's start: forward [0, L), reverse strand reflected into [L, 2L). */
 static int64_t bidir(int64_t ref_len, const es_pe_aln_t *a)
@@ -63,6 +64,8 @@ static void estimate_dir(es_pe_orient_t *o, const int64_t *q, int64_t n)
 		ss += (q[i] - o->mean) * (q[i] - o->mean);
 	}
 	o->sd = k ? sqrt(ss / k) : 0;
+	if (o->sd < SD_FLOOR * o->mean)   /* one fragment length (amplicons): still allow the bases clipping moves */
+		o->sd = SD_FLOOR * o->mean;
 	double low = o->p25 - MAPPING_BOUND * iqr, high = o->p75 + MAPPING_BOUND * iqr;
 	if (low > o->mean - MAX_STDDEV * o->sd) low = o->mean - MAX_STDDEV * o->sd;
 	if (high < o->mean + MAX_STDDEV * o->sd) high = o->mean + MAX_STDDEV * o->sd;
@@ -165,11 +168,11 @@ static int pair_score(const es_pe_model_t *m, int64_t ref_len, int match, const 
 }
 
 int es_pe_best_pair(const es_pe_model_t *m, int64_t ref_len, int match, int mismatch, const es_pe_aln_t *a, int na,
-                    const es_pe_aln_t *b, int nb, es_pe_choice_t *c)
+                    const es_pe_aln_t *b, int nb, uint64_t tie, es_pe_choice_t *c)
 {
 	memset(c, 0, sizeof *c);
 	c->i = c->j = -1;
-	int best = -1, second = -1;
+	int best = -1, second = -1, n_best = 0;
 	for (int i = 0; i < na; i++)
 		for (int j = 0; j < nb; j++) {
 			int d, q = pair_score(m, ref_len, match, &a[i], &b[j], &d);
@@ -177,14 +180,27 @@ int es_pe_best_pair(const es_pe_model_t *m, int64_t ref_len, int match, int mism
 			if (q > best) {
 				second = best;
 				best = q;
-				c->i = i;
-				c->j = j;
-				c->dir = d;
+				n_best = 1;
+			} else if (q == best) {
+				second = q;
+				n_best++;
 			} else if (q > second) {
 				second = q;
 			}
 		}
 	if (best < 0) return 0;
+	/* equally good pairs (a repeat longer than the fragment): the (tie mod n)-th, so that the pairs of a repeat
+	 * spread over its copies as single reads do (map.c) */
+	int pick = (int)(tie % (uint64_t)n_best), k = 0;
+	for (int i = 0; i < na && c->i < 0; i++)
+		for (int j = 0; j < nb; j++) {
+			int d, q = pair_score(m, ref_len, match, &a[i], &b[j], &d);
+			if (q != best || k++ != pick) continue;
+			c->i = i;
+			c->j = j;
+			c->dir = d;
+			break;
+		}
 	c->score = best;
 	c->sub = second > 0 ? second : 0;
 	for (int i = 0; i < na; i++)   /* near-equal alternatives make the pair less certain */

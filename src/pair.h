@@ -64,7 +64,7 @@ typedef struct {
 	int dir;           /* the pair's orientation */
 } es_pe_choice_t;
 int es_pe_best_pair(const es_pe_model_t *m, int64_t ref_len, int match, int mismatch, const es_pe_aln_t *a, int na,
-                    const es_pe_aln_t *b, int nb, es_pe_choice_t *c);
+                    const es_pe_aln_t *b, int nb, uint64_t tie, es_pe_choice_t *c);
 
 /* 1 if a and b form a pair the model accepts (same contig, a modelled orientation, insert within [low, high]). */
 int es_pe_is_proper(const es_pe_model_t *m, int64_t ref_len, const es_pe_aln_t *a, const es_pe_aln_t *b);

@@ -22,14 +22,22 @@ typedef struct {            /* one batch of reads on its way through the pipelin
 	bam1_t ***recs;         /* records of each read, n_recs[i] of them (NULL slots are skipped) */
 	int *n_recs;
 	double t_map;           /* wall seconds of its mapping step */
+	es_locus_t *loci;       /* paired-end: every read's candidate loci (max_loci each) and their number */
+	int *n_loci;
 } batch_t;
 
 typedef struct {            /* what the three steps share; each field is written by one step only */
 	es_mapper_t m;
 	const char *reads_path;
 	es_reader_t *rd;        /* step 0 */
+	const char *mate_path;  /* paired-end: the second mates' file (NULL: single-end, or interleaved in rd) */
+	es_reader_t *rd2;       /* step 0 */
+	int paired;             /* reads come in pairs: mate 1, mate 2 */
 	int eof;                /* step 0 */
 	es_map_buf_t **buf;     /* step 1: one per mapping thread */
+	es_pe_buf_t **pbuf;     /* step 1: paired-end scratch, one per mapping thread */
+	es_pe_model_t pe;       /* step 1: the insert-size model, from -I or estimated on the first batch */
+	int pe_ready;           /* step 1 */
 	batch_t *cur;           /* step 1: the batch the mapping threads work on */
 	atomic_int failed;      /* step 1: the first mapping thread to fail sets it and writes err */
 	char err[1024];
@@ -55,6 +63,8 @@ static void batch_free(void *shared, void *data)
 	free(b->rc);
 	free(b->recs);
 	free(b->n_recs);
+	free(b->loci);
+	free(b->n_loci);
 	free(b);
 }
 
@@ -69,39 +79,110 @@ static batch_t *batch_new(int cap)
 	return b;
 }
 
-/* Step 0: up to batch_size reads with their codes. *data stays NULL at the end of the input. */
+/* Read the next record of rd (file path) into b->reads[b->n] with its codes. Returns 1, 0 at the end, -1 (es_error). */
+static int take_read(batch_t *b, es_reader_t *rd, const char *path)
+{
+	int r = es_reader_next(rd, &b->reads[b->n]);
+	if (r <= 0) {
+		if (r < 0)
+			es_read_free(&b->reads[b->n]);   /* the malformed record es_reader_next was filling */
+		return r;
+	}
+	es_read_t *rr = &b->reads[b->n++];   /* counted now, so that batch_free frees it on every path */
+	if (rr->len > MAX_READ_LEN)
+		return es_error("%s: record %lld ('%s'): read of %d bp is longer than the %d bp supported", path,
+		                (long long)rr->id + 1, rr->name, rr->len, MAX_READ_LEN);
+	uint8_t *fw = b->fw[b->n - 1] = es_malloc(rr->len);
+	uint8_t *rc = b->rc[b->n - 1] = es_malloc(rr->len);
+	for (int i = 0; i < rr->len; i++)
+		fw[i] = es_nt4[(uint8_t)rr->seq[i]];
+	memcpy(rc, fw, rr->len);
+	es_revcomp(rc, rr->len);
+	return 1;
+}
+
+/* A mate's name without a trailing "/1" or "/2" (bwa's convention), in place. */
+static void strip_mate_suffix(char *name)
+{
+	size_t l = strlen(name);
+	if (l > 2 && name[l - 2] == '/' && (name[l - 1] == '1' || name[l - 1] == '2'))
+		name[l - 2] = 0;
+}
+
+/* The second mate of the pair whose first mate was just read: from the mates' file, or the next record of an
+ * interleaved file. Returns 1, or -1 with es_error naming both files and the record. */
+static int take_mate(shared_t *sh, batch_t *b)
+{
+	es_reader_t *rd = sh->rd2 ? sh->rd2 : sh->rd;
+	const char *path = sh->rd2 ? sh->mate_path : sh->reads_path;
+	const es_read_t *m1 = &b->reads[b->n - 1];
+	int r = take_read(b, rd, path);
+	if (r == 0 && sh->rd2)
+		return es_error("%s ends at record %lld while %s goes on ('%s'): the files must hold the same pairs", path,
+		                (long long)m1->id, sh->reads_path, m1->name);
+	if (r == 0)
+		return es_error("%s: record %lld ('%s') has no mate: an interleaved file must hold an even number of "
+		                "records", path, (long long)m1->id + 1, m1->name);
+	if (r < 0)
+		return -1;
+	es_read_t *m2 = &b->reads[b->n - 1];
+	strip_mate_suffix(b->reads[b->n - 2].name);
+	strip_mate_suffix(m2->name);
+	if (strcmp(b->reads[b->n - 2].name, m2->name) != 0)
+		return es_error("%s record %lld and %s record %lld: mate names differ ('%s' and '%s')", sh->reads_path,
+		                (long long)b->reads[b->n - 2].id + 1, path, (long long)m2->id + 1, b->reads[b->n - 2].name,
+		                m2->name);
+	return 1;
+}
+
+/* After the last pair of a two-file input, the mates' file must be at its end too. */
+static int check_mates_end(shared_t *sh, batch_t *b)
+{
+	if (!sh->rd2)
+		return 0;
+	int r = take_read(b, sh->rd2, sh->mate_path);
+	if (r == 0)
+		return 0;
+	if (r > 0)
+		return es_error("%s has more records than %s (record %lld, '%s', has no first mate): the files must hold "
+		                "the same pairs", sh->mate_path, sh->reads_path, (long long)b->reads[b->n - 1].id + 1,
+		                b->reads[b->n - 1].name);
+	return -1;
+}
+
+/* Step 0: up to batch_size reads (paired: batch_size / 2 pairs, mates adjacent) with their codes. *data stays
+ * NULL at the end of the input. */
 static int read_batch(shared_t *sh, void **data)
 {
 	int cap = sh->m.opt->batch_size;
+	if (sh->paired)
+		cap &= ~1;
 	if (sh->eof)
 		return 0;
-	batch_t *b = batch_new(cap);
+	batch_t *b = batch_new(cap + 1);
 	int r = 0;
-	while (b->n < cap && (r = es_reader_next(sh->rd, &b->reads[b->n])) > 0) {
-		es_read_t *rr = &b->reads[b->n++];   /* counted now, so that batch_free frees it on every path */
-		if (rr->len > MAX_READ_LEN) {
-			es_error("%s: record %lld ('%s'): read of %d bp is longer than the %d bp supported", sh->reads_path,
-			         (long long)rr->id + 1, rr->name, rr->len, MAX_READ_LEN);
-			r = -1;
+	while (b->n < cap && (r = take_read(b, sh->rd, sh->reads_path)) > 0)
+		if (sh->paired && (r = take_mate(sh, b)) < 0)
 			break;
-		}
-		uint8_t *fw = b->fw[b->n - 1] = es_malloc(rr->len);
-		uint8_t *rc = b->rc[b->n - 1] = es_malloc(rr->len);
-		for (int i = 0; i < rr->len; i++)
-			fw[i] = es_nt4[(uint8_t)rr->seq[i]];
-		memcpy(rc, fw, rr->len);
-		es_revcomp(rc, rr->len);
-	}
-	if (r == 0)
+	if (r == 0) {
 		sh->eof = 1;
-	if (r < 0 && b->n < cap)
-		es_read_free(&b->reads[b->n]);   /* the malformed record es_reader_next was filling */
+		if (sh->paired)
+			r = check_mates_end(sh, b);
+	}
 	if (r < 0 || b->n == 0) {
 		batch_free(sh, b);
 		return r < 0 ? -1 : 0;
 	}
 	*data = b;
 	return 0;
+}
+
+/* The first mapping thread to fail keeps its message; the others stop at their next item. */
+static void item_failed(shared_t *sh)
+{
+	int expected = 0;
+	if (atomic_compare_exchange_strong(&sh->failed, &expected, 1))
+		snprintf(sh->err, sizeof sh->err, "%s", es_last_error());
 }
 
 /* The body of the mapping es_for: chunk i of the current batch on mapping thread tid. */
@@ -115,11 +196,8 @@ static void map_chunk_item(void *arg, int64_t i, int tid)
 	int n = b->n - i0 < ES_MAP_CHUNK ? b->n - i0 : ES_MAP_CHUNK;
 	int ret = es_map_chunk(&sh->m, sh->buf[tid], n, b->reads + i0, b->fw + i0, b->rc + i0, b->recs + i0,
 	                       b->n_recs + i0);
-	if (ret < 0) {
-		int expected = 0;
-		if (atomic_compare_exchange_strong(&sh->failed, &expected, 1))
-			snprintf(sh->err, sizeof sh->err, "%s", es_last_error());
-	}
+	if (ret < 0)
+		item_failed(sh);
 }
 
 /* Step 1: map the batch on n_threads threads; the result of a read depends on that read alone. */
@@ -129,6 +207,100 @@ static int map_batch(shared_t *sh, batch_t *b)
 	sh->cur = b;
 	int n_chunks = (b->n + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK;
 	if (es_for(sh->m.opt->n_threads, map_chunk_item, sh, n_chunks) < 0)
+		return -1;
+	if (atomic_load(&sh->failed))
+		return es_error("%s", sh->err);
+	b->t_map = es_time() - t0;
+	return 0;
+}
+
+/* Paired-end, first pass: the candidate loci of chunk i (ES_MAP_CHUNK reads) of the current batch. */
+static void cand_item(void *arg, int64_t i, int tid)
+{
+	(void)tid;
+	shared_t *sh = arg;
+	batch_t *b = sh->cur;
+	if (atomic_load(&sh->failed))
+		return;
+	int i0 = (int)i * ES_MAP_CHUNK, K = sh->m.opt->max_loci;
+	int n = b->n - i0 < ES_MAP_CHUNK ? b->n - i0 : ES_MAP_CHUNK;
+	if (es_map_candidates(&sh->m, n, b->reads + i0, b->fw + i0, b->loci + (size_t)i0 * K, b->n_loci + i0) < 0)
+		item_failed(sh);
+}
+
+typedef struct { shared_t *sh; int *dir; int64_t *dist; int *ok; } stat_ctx_t;
+
+/* Paired-end, on the first batch only: pair i's orientation and distance if both mates are unique. */
+static void stat_item(void *arg, int64_t i, int tid)
+{
+	stat_ctx_t *c = arg;
+	shared_t *sh = c->sh;
+	batch_t *b = sh->cur;
+	size_t r = 2 * (size_t)i, K = sh->m.opt->max_loci;
+	c->ok[i] = es_map_pair_stat(&sh->m, sh->buf[tid], sh->pbuf[tid], b->reads + r, b->fw + r, b->rc + r,
+	                            b->loci + r * K, b->n_loci + r, &c->dir[i], &c->dist[i]);
+}
+
+/* The insert-size model from the uniquely placed pairs of the first batch (so it does not depend on the threads),
+ * printed like bwa's. */
+static int estimate_insert(shared_t *sh, batch_t *b)
+{
+	int np = b->n / 2, n = 0;
+	stat_ctx_t c = { sh, es_malloc((size_t)np * sizeof(int)), es_malloc((size_t)np * sizeof(int64_t)),
+	                 es_malloc((size_t)np * sizeof(int)) };
+	int ret = es_for(sh->m.opt->n_threads, stat_item, &c, np);
+	for (int i = 0; i < np; i++) {
+		if (!c.ok[i])
+			continue;
+		c.dir[n] = c.dir[i];
+		c.dist[n++] = c.dist[i];
+	}
+	es_pe_model_estimate(&sh->pe, n, c.dir, c.dist);
+	free(c.dir);
+	free(c.dist);
+	free(c.ok);
+	char lines[1024];
+	es_pe_model_format(&sh->pe, lines, sizeof lines);
+	es_log(2, "align", "insert size from the first %d pairs, %d of them placed uniquely on one contig:", np, n);
+	char *save = NULL;
+	for (char *l = strtok_r(lines, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		es_log(2, "align", "  %s", l);
+	if (!es_pe_model_usable(&sh->pe))
+		es_log(2, "align", "too few unique pairs for an insert-size model: mates are placed as single reads "
+		       "(set one with -I MEAN,SD)");
+	sh->pe_ready = 1;
+	return ret;
+}
+
+/* Paired-end, second pass: pairs [32i, 32i+32) of the current batch. */
+static void pair_item(void *arg, int64_t i, int tid)
+{
+	shared_t *sh = arg;
+	batch_t *b = sh->cur;
+	size_t K = sh->m.opt->max_loci;
+	int p1 = (int)(i + 1) * (ES_MAP_CHUNK / 2) < b->n / 2 ? (int)(i + 1) * (ES_MAP_CHUNK / 2) : b->n / 2;
+	for (int p = (int)i * (ES_MAP_CHUNK / 2); p < p1 && !atomic_load(&sh->failed); p++) {
+		size_t r = 2 * (size_t)p;
+		if (es_map_pair(&sh->m, sh->buf[tid], sh->pbuf[tid], &sh->pe, b->reads + r, b->fw + r, b->rc + r,
+		                b->loci + r * K, b->n_loci + r, b->recs + r, b->n_recs + r) < 0)
+			item_failed(sh);
+	}
+}
+
+/* Step 1 for pairs: every read's loci, the insert model (first batch), then each pair. */
+static int map_batch_pe(shared_t *sh, batch_t *b)
+{
+	double t0 = es_time();
+	int nt = sh->m.opt->n_threads;
+	sh->cur = b;
+	b->loci = es_malloc((size_t)b->n * sh->m.opt->max_loci * sizeof(es_locus_t));
+	b->n_loci = es_calloc(b->n, sizeof(int));
+	if (es_for(nt, cand_item, sh, (b->n + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK) < 0)
+		return -1;
+	if (!atomic_load(&sh->failed) && !sh->pe_ready && estimate_insert(sh, b) < 0)
+		return -1;
+	int n_pair_chunks = (b->n / 2 + ES_MAP_CHUNK / 2 - 1) / (ES_MAP_CHUNK / 2);
+	if (!atomic_load(&sh->failed) && es_for(nt, pair_item, sh, n_pair_chunks) < 0)
 		return -1;
 	if (atomic_load(&sh->failed))
 		return es_error("%s", sh->err);
@@ -159,7 +331,7 @@ static int run_step(void *shared, int step, void **data)
 	if (step == STEP_READ)
 		return read_batch(shared, data);
 	if (step == STEP_MAP)
-		return map_batch(shared, *data);
+		return ((shared_t *)shared)->paired ? map_batch_pe(shared, *data) : map_batch(shared, *data);
 	return write_batch(shared, *data);
 }
 
@@ -174,12 +346,30 @@ static int check_opt(const es_map_opt_t *o)
 		return es_error("batch size: %d reads, must be at least 1", o->batch_size);
 	if (o->n_secondary < 0)
 		return es_error("secondary records per read: %d, must be at least 0", o->n_secondary);
+	if (o->mate_path && o->interleaved)
+		return es_error("paired-end: give either a second reads file or -p (interleaved), not both");
 	return 0;
 }
 
-/* The index, its encoder (or the one asked for, which must be the index's) and the reads. */
+/* The insert-size model given with -I, if any (else it is estimated on the first batch). */
+static int set_insert(shared_t *sh, const es_map_opt_t *o)
+{
+	sh->paired = o->mate_path || o->interleaved;
+	if (!sh->paired || !o->insert_arg)
+		return 0;
+	if (es_pe_model_parse(&sh->pe, o->insert_arg) < 0)
+		return -1;
+	char line[512];
+	es_pe_model_format(&sh->pe, line, sizeof line);
+	es_log(2, "align", "insert size %s", line);
+	sh->pe_ready = 1;
+	return 0;
+}
+
+/* The index, its encoder (or the one asked for, which must be the index's), the reads and (paired-end from two
+ * files) the second mates. */
 static int open_inputs(const char *index_path, const char *reads_path, const es_map_opt_t *o, es_index_t **idx,
-                       es_encoder_t **enc, es_reader_t **rd)
+                       es_encoder_t **enc, es_reader_t **rd, es_reader_t **rd2)
 {
 	if (!(*idx = es_index_load(index_path)))
 		return -1;
@@ -191,9 +381,13 @@ static int open_inputs(const char *index_path, const char *reads_path, const es_
 	} else if (!(*enc = es_index_open_encoder(*idx))) {
 		return -1;
 	}
-	*rd = es_reader_open(reads_path);
-	return *rd ? 0 : -1;
+	if (!(*rd = es_reader_open(reads_path)))
+		return -1;
+	if (o->mate_path && !(*rd2 = es_reader_open(o->mate_path)))
+		return -1;
+	return 0;
 }
+
 
 /* Run the pipeline into an open output; the output is closed (kept) or aborted (removed) here. */
 static int run_pipeline(shared_t *sh, es_sam_out_t *out)
@@ -201,13 +395,19 @@ static int run_pipeline(shared_t *sh, es_sam_out_t *out)
 	const es_map_opt_t *o = sh->m.opt;
 	sh->out = out;
 	sh->buf = es_calloc(o->n_threads, sizeof(es_map_buf_t *));
-	for (int t = 0; t < o->n_threads; t++)
+	sh->pbuf = es_calloc(o->n_threads, sizeof(es_pe_buf_t *));
+	for (int t = 0; t < o->n_threads; t++) {
 		sh->buf[t] = es_map_buf_init(o);
+		sh->pbuf[t] = sh->paired ? es_pe_buf_init() : NULL;
+	}
 	atomic_init(&sh->failed, 0);
 	int ret = es_pipeline(N_STEPS, run_step, batch_free, sh);
-	for (int t = 0; t < o->n_threads; t++)
+	for (int t = 0; t < o->n_threads; t++) {
 		es_map_buf_destroy(sh->buf[t]);
+		es_pe_buf_destroy(sh->pbuf[t]);
+	}
 	free(sh->buf);
+	free(sh->pbuf);
 	if (ret < 0) {
 		es_sam_abort(out);
 		return -1;
@@ -229,14 +429,17 @@ int es_map_file(const char *index_path, const char *reads_path, const char *out_
 	o.rg_line = rg_line;
 	es_index_t *idx = NULL;
 	es_encoder_t *enc = NULL;
-	es_reader_t *rd = NULL;
+	es_reader_t *rd = NULL, *rd2 = NULL;
 	sam_hdr_t *hdr = NULL;
 	es_sam_out_t *out = NULL;
 	int ret = -1;
-	if (open_inputs(index_path, reads_path, &o, &idx, &enc, &rd) < 0)
+	if (open_inputs(index_path, reads_path, &o, &idx, &enc, &rd, &rd2) < 0)
 		goto done;
-	shared_t sh = { .m = { idx, es_index_ref(idx), enc, &o, rg_id }, .reads_path = reads_path, .rd = rd };
+	shared_t sh = { .m = { idx, es_index_ref(idx), enc, &o, rg_id }, .reads_path = reads_path, .rd = rd,
+	                .mate_path = o.mate_path, .rd2 = rd2 };
 	sh.stats = stats;
+	if (set_insert(&sh, &o) < 0)
+		goto done;
 	if (!(hdr = es_sam_header(sh.m.ref, o.rg_line, cmdline)))
 		goto done;
 	/* every htslib failure of the output becomes one es_error line: its own log lines would come on top */
@@ -249,6 +452,7 @@ done:
 	if (hdr)
 		sam_hdr_destroy(hdr);
 	es_reader_close(rd);
+	es_reader_close(rd2);
 	es_encoder_destroy(enc);
 	es_index_destroy(idx);
 	free(rg_id);

@@ -8,6 +8,7 @@
 #include "store.h"
 #include "encoder.h"
 #include "seqio.h"
+#include "pair.h"
 
 #define ES_MAP_CHUNK 64   /* reads per vector-store call: the unit of work of the mapping threads */
 
@@ -31,4 +32,38 @@ void es_map_buf_destroy(es_map_buf_t *b);   /* NULL is a no-op */
  * depends only on that read. Returns 0, or -1 with es_error set (the records made so far are in recs/n_recs). */
 int es_map_chunk(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,
                  uint8_t *const *rc, bam1_t ***recs, int *n_recs);
+
+/* ---- for paired-end mapping (map_pe.c) ---- */
+/* A verified placement of a read. */
+typedef struct {
+	int score, strand;     /* alignment score; strand 1 = read reverse-complemented */
+	int64_t gpos;          /* global position of the first aligned reference base */
+	es_aln_t aln;          /* owned */
+} es_map_hit_t;
+/* The verified hits of read r given its loci, best first (score, then position), none under min_score, into
+ * (*out)[0, n) (grown as needed, *cap its capacity; the caller frees each aln). Returns n (0: unmapped). */
+int es_map_read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, const uint8_t *fw, const uint8_t *rc,
+                     const es_locus_t *loci, int n_loci, es_map_hit_t **out, int *cap);
+void es_map_sort_hits(es_map_hit_t *h, int n);   /* best first, the order es_map_read_hits gives */
+/* The single-end MAPQ of hit h of a read of qlen bases whose runner-up scores sub. */
+int es_map_hit_mapq(const es_mapper_t *m, const es_map_hit_t *h, int sub, int qlen);
+
+/* Per-thread scratch of paired-end mapping. */
+typedef struct es_pe_buf_s es_pe_buf_t;
+es_pe_buf_t *es_pe_buf_init(void);
+void es_pe_buf_destroy(es_pe_buf_t *b);   /* NULL is a no-op */
+/* For the insert-size estimate: 1 and the pair's orientation and distance (pair.h) when both mates of reads[0,2)
+ * are placed uniquely (single-end MAPQ >= 20) on one contig, else 0. loci: 2 * max_loci (each mate's), n_loci[2]. */
+int es_map_pair_stat(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_read_t *reads,
+                     uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci, const int *n_loci, int *dir,
+                     int64_t *dist);
+/* Map the pair reads[0,2) (mate 1, mate 2) with the insert model pe: rescue, pairing, MAPQ; recs[k] receives a
+ * malloc'ed array of n_recs[k] records of mate k (primary first). Returns 0, or -1 with es_error set. */
+int es_map_pair(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_pe_model_t *pe,
+                const es_read_t *reads, uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci,
+                const int *n_loci, bam1_t ***recs, int *n_recs);
+/* The candidate loci of reads[0,n) (n <= ES_MAP_CHUNK) into loci[i * max_loci ..], n_loci[i]: one vector-store
+ * call. Returns 0, or -1 with es_error set. */
+int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,
+                      int *n_loci);
 #endif

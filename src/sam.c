@@ -68,6 +68,17 @@ static void add_tags(bam1_t *b, const es_sam_rec_t *rec, const char *rg_id)
 		if (rec->xs >= 0)
 			bam_aux_update_int(b, "XS", rec->xs);
 	}
+	if (rec->mate_aln) {
+		kstring_t c = { 0, 0, NULL };
+		for (int i = 0; i < rec->mate_aln->n_cigar; i++)
+			ksprintf(&c, "%u%c", rec->mate_aln->cigar[i] >> 4, BAM_CIGAR_STR[rec->mate_aln->cigar[i] & 0xf]);
+		bam_aux_append(b, "MC", 'Z', c.l + 1, (const uint8_t *)c.s);
+		free(c.s);
+	}
+	if (rec->mate_mapq >= 0)
+		bam_aux_update_int(b, "MQ", rec->mate_mapq);
+	if (rec->mate_ms >= 0)
+		bam_aux_update_int(b, "ms", rec->mate_ms);
 	if (rg_id)
 		bam_aux_append(b, "RG", 'Z', strlen(rg_id) + 1, (const uint8_t *)rg_id);
 }
@@ -88,8 +99,8 @@ bam1_t *es_sam_record(const es_read_t *r, const uint8_t *codes, const es_sam_rec
 	const uint32_t *cigar = rec->aln ? rec->aln->cigar : NULL;
 	int n_cigar = rec->aln ? rec->aln->n_cigar : 0;
 	bam1_t *b = bam_init1();
-	int ret = bam_set1(b, strlen(r->name), r->name, rec->flag, rec->tid, rec->pos, rec->mapq, n_cigar, cigar, -1, -1,
-	                   0, len, seq, qual, 64);
+	int ret = bam_set1(b, strlen(r->name), r->name, rec->flag, rec->tid, rec->pos, rec->mapq, n_cigar, cigar,
+	                   rec->mtid, rec->mpos, rec->tlen, len, seq, qual, 64);
 	free(seq);
 	free(qual);
 	if (ret < 0) {
@@ -100,6 +111,15 @@ bam1_t *es_sam_record(const es_read_t *r, const uint8_t *codes, const es_sam_rec
 	}
 	add_tags(b, rec, rg_id);
 	return b;
+}
+
+int es_sam_qual_score(const es_read_t *r)
+{
+	int s = 0;
+	for (int i = 0; r->qual && i < r->len; i++)
+		if (r->qual[i] - 33 >= 15)
+			s += r->qual[i] - 33;
+	return s;
 }
 
 /* ---------------- the output file ---------------- */

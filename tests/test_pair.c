@@ -91,7 +91,7 @@ TEST(pe_best_pair_resolves_a_repeat)
 	es_pe_aln_t a[2] = { aln(10000, 10150, 0, 150), aln(50000, 50150, 0, 150) };
 	es_pe_aln_t b[1] = { aln(50250, 50400, 1, 148) };
 	es_pe_choice_t c;
-	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 2, b, 1, &c), 1);
+	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 2, b, 1, 0, &c), 1);
 	CHECK_EQ_INT(c.i, 1);
 	CHECK_EQ_INT(c.j, 0);
 	CHECK_EQ_INT(c.dir, ES_PE_FR);
@@ -102,18 +102,20 @@ TEST(pe_best_pair_resolves_a_repeat)
 	CHECK_EQ_INT(es_pe_mate_mapq(55, q_pe), 60);
 	/* both copies paired equally (a repeat longer than the fragment): MAPQ 0 */
 	es_pe_aln_t b2[2] = { aln(10250, 10400, 1, 148), aln(50250, 50400, 1, 148) };
-	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 2, b2, 2, &c), 1);
-	CHECK_EQ_INT(c.i, 0);   /* a tie goes to the lower pair */
+	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 2, b2, 2, 0, &c), 1);
+	CHECK_EQ_INT(c.i, 0);   /* tie 0: the first of the equal pairs */
 	CHECK_EQ_INT(c.sub, c.score);
 	CHECK_EQ_INT(es_pe_pair_mapq(1, &c, 281), 0);
+	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 2, b2, 2, 1, &c), 1);
+	CHECK(c.i == 1 && c.j == 1);   /* tie 1: the second, a consistent pair again */
 	/* no consistent pair: wrong orientation, too far, other contig */
 	es_pe_aln_t far[1] = { aln(70000, 70150, 1, 150) };
-	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 2, far, 1, &c), 0);
+	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 2, far, 1, 0, &c), 0);
 	es_pe_aln_t same[1] = { aln(10250, 10400, 0, 150) };
-	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 1, same, 1, &c), 0);
+	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 1, same, 1, 0, &c), 0);
 	es_pe_aln_t other[1] = { aln(10250, 10400, 1, 150) };
 	other[0].tid = 1;
-	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 1, other, 1, &c), 0);
+	CHECK_EQ_INT(es_pe_best_pair(&m, L, 1, 4, a, 1, other, 1, 0, &c), 0);
 	CHECK(!es_pe_is_proper(&m, L, &a[0], &other[0]));
 	CHECK(es_pe_is_proper(&m, L, &a[1], &b[0]));
 }

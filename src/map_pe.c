@@ -1,0 +1,323 @@
+/* map_pe.c — paired-end mapping: each mate's verified hits (map.c), mate rescue by Smith-Waterman in the window
+ * the insert-size model gives (no vector search), the pair maximising summed score plus insert log-likelihood
+ * (pair.c), and both mates' records with their pair fields (FLAG, RNEXT, PNEXT, TLEN, MC, MQ, ms). */
+#include "pipeline.h"
+#include "pair.h"
+#include "sam.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define RESCUE_TOP 4          /* a mate's best hits (within ES_PE_UNPAIRED_PEN of its best) whose partner is rescued */
+#define UNIQUE_MAPQ 20        /* both mates at least this (single-end) for a pair to enter the insert estimate */
+
+typedef struct {              /* one mate while its pair is decided */
+	const es_read_t *r;
+	const uint8_t *fw, *rc;
+	es_map_hit_t *h;          /* verified (and rescued) hits, best first */
+	int n, cap;
+	es_pe_aln_t *pa;          /* the same hits as pair.c sees them */
+	int pa_cap;
+	int chosen, mapq;         /* the reported hit (-1: unmapped) and its MAPQ */
+} mate_t;
+
+struct es_pe_buf_s {
+	mate_t mt[2];
+	uint8_t *region;
+	int64_t m_region;
+};
+
+es_pe_buf_t *es_pe_buf_init(void)
+{
+	return es_calloc(1, sizeof(es_pe_buf_t));
+}
+
+void es_pe_buf_destroy(es_pe_buf_t *b)
+{
+	if (!b)
+		return;
+	for (int k = 0; k < 2; k++) {
+		free(b->mt[k].h);
+		free(b->mt[k].pa);
+	}
+	free(b->region);
+	free(b);
+}
+
+static void free_mate_hits(mate_t *x)
+{
+	for (int j = 0; j < x->n; j++)
+		es_aln_free(&x->h[j].aln);
+	x->n = 0;
+}
+
+static es_pe_aln_t to_pe(const es_ref_t *ref, const es_map_hit_t *h)
+{
+	es_pe_aln_t a = { h->gpos, h->gpos + (h->aln.tend - h->aln.tbeg), es_ref_contig_at(ref, h->gpos), h->strand,
+	                  h->score };
+	return a;
+}
+
+/* Both mates' verified hits from their loci. */
+static void mate_hits(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_read_t *reads,
+                      uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci, const int *n_loci)
+{
+	for (int k = 0; k < 2; k++) {
+		mate_t *x = &pb->mt[k];
+		x->r = &reads[k];
+		x->fw = fw[k];
+		x->rc = rc[k];
+		x->n = es_map_read_hits(m, b, x->r, x->fw, x->rc, loci + (size_t)k * m->opt->max_loci, n_loci[k], &x->h,
+		                        &x->cap);
+		x->chosen = -1;
+		x->mapq = 0;
+	}
+}
+
+/* The single-end MAPQ of hit i of x: against the best of its other hits. */
+static int se_mapq(const es_mapper_t *m, const mate_t *x, int i)
+{
+	int sub = 0;
+	for (int j = 0; j < x->n; j++)
+		if (j != i && x->h[j].score > sub)
+			sub = x->h[j].score;
+	return es_map_hit_mapq(m, &x->h[i], sub, x->r->len);
+}
+
+/* The best hit of x, equal ones picked by a hash of the read name (as map.c does for single reads). */
+static int pick_best(const mate_t *x)
+{
+	int n_tie = 1;
+	while (n_tie < x->n && x->h[n_tie].score == x->h[0].score)
+		n_tie++;
+	return n_tie == 1 ? 0 : (int)(es_checksum(x->r->name, strlen(x->r->name), 0) % (uint64_t)n_tie);
+}
+
+int es_map_pair_stat(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_read_t *reads,
+                     uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci, const int *n_loci, int *dir,
+                     int64_t *dist)
+{
+	mate_hits(m, b, pb, reads, fw, rc, loci, n_loci);
+	int ok = pb->mt[0].n > 0 && pb->mt[1].n > 0;
+	for (int k = 0; k < 2 && ok; k++)
+		ok = se_mapq(m, &pb->mt[k], 0) >= UNIQUE_MAPQ;
+	if (ok) {
+		es_pe_aln_t a = to_pe(m->ref, &pb->mt[0].h[0]), c = to_pe(m->ref, &pb->mt[1].h[0]);
+		ok = a.tid == c.tid;
+		if (ok)
+			*dir = es_pe_dir(m->ref->len, &a, &c, dist);
+	}
+	free_mate_hits(&pb->mt[0]);
+	free_mate_hits(&pb->mt[1]);
+	return ok;
+}
+
+/* Add h to y's hits unless y has it already (same strand, within half a read): then keep the better one. */
+static void add_mate_hit(mate_t *y, es_map_hit_t *h)
+{
+	for (int j = 0; j < y->n; j++) {
+		es_map_hit_t *o = &y->h[j];
+		if (o->strand != h->strand || llabs(o->gpos - h->gpos) >= y->r->len / 2)
+			continue;
+		if (h->score > o->score) {
+			es_aln_free(&o->aln);
+			*o = *h;
+		} else {
+			es_aln_free(&h->aln);
+		}
+		return;
+	}
+	if (y->n == y->cap) {
+		y->cap = y->cap ? 2 * y->cap : 8;
+		y->h = es_realloc(y->h, (size_t)y->cap * sizeof *y->h);
+	}
+	y->h[y->n++] = *h;
+}
+
+/* Align y inside one rescue window (global [beg,end), strand st); keep it when it scores at least min_score. */
+static void rescue_in(const es_mapper_t *m, es_pe_buf_t *pb, mate_t *y, int64_t beg, int64_t end, int st)
+{
+	if (end - beg > pb->m_region) {
+		pb->m_region = end - beg;
+		pb->region = es_realloc(pb->region, pb->m_region);
+	}
+	es_ref_get(m->ref, beg, end, pb->region);
+	es_map_hit_t h;
+	memset(&h, 0, sizeof h);
+	h.strand = st;
+	if (es_align(st ? y->rc : y->fw, y->r->len, pb->region, (int)(end - beg), &m->opt->sc, &h.aln) < 0)
+		return;
+	h.score = h.aln.score;
+	h.gpos = beg + h.aln.tbeg;
+	if (h.score >= m->opt->min_score && h.aln.tend > h.aln.tbeg)
+		add_mate_hit(y, &h);
+	else
+		es_aln_free(&h.aln);
+}
+
+/* Mate rescue: for each of x's best hits with no consistent partner among y's hits, y is aligned where the model
+ * says it must be (bwa's mem_matesw). */
+static void rescue(const es_mapper_t *m, es_pe_buf_t *pb, const es_pe_model_t *pe, mate_t *x, mate_t *y)
+{
+	const es_ref_t *ref = m->ref;
+	int n0 = x->n;
+	for (int i = 0; i < n0 && i < RESCUE_TOP; i++) {
+		if (x->h[i].score < x->h[0].score - ES_PE_UNPAIRED_PEN)
+			break;
+		es_pe_aln_t a = to_pe(ref, &x->h[i]);
+		int consistent = 0;
+		for (int j = 0; j < y->n && !consistent; j++) {
+			es_pe_aln_t c = to_pe(ref, &y->h[j]);
+			consistent = es_pe_is_proper(pe, ref->len, &a, &c);
+		}
+		if (consistent)
+			continue;
+		int64_t win[4][2];
+		int st[4];
+		const es_contig_t *ctg = &ref->contig[a.tid];
+		int nw = es_pe_rescue_windows(pe, ref->len, &a, y->r->len, ctg->off, ctg->off + ctg->len, win, st);
+		for (int w = 0; w < nw; w++)
+			rescue_in(m, pb, y, win[w][0], win[w][1], st[w]);
+	}
+}
+
+/* The hits of x as pair.c sees them, in x->pa. */
+static void fill_pe(const es_ref_t *ref, mate_t *x)
+{
+	if (x->n > x->pa_cap) {
+		x->pa_cap = x->n;
+		x->pa = es_realloc(x->pa, (size_t)x->n * sizeof *x->pa);
+	}
+	for (int j = 0; j < x->n; j++)
+		x->pa[j] = to_pe(ref, &x->h[j]);
+}
+
+/* Choose each mate's reported hit and MAPQ: the best consistent pair if it beats the two mates placed apart
+ * (bwa's mem_sam_pe), else each mate on its own. Returns 1 if they were placed as a pair. */
+static int choose(const es_mapper_t *m, const es_pe_model_t *pe, mate_t *mt)
+{
+	const es_score_t *sc = &m->opt->sc;
+	int paired = 0;
+	if (mt[0].n > 0 && mt[1].n > 0 && es_pe_model_usable(pe)) {
+		es_pe_choice_t c;
+		uint64_t tie = es_checksum(mt[0].r->name, strlen(mt[0].r->name), 0);
+		int score_un = mt[0].h[0].score + mt[1].h[0].score - ES_PE_UNPAIRED_PEN;
+		if (es_pe_best_pair(pe, m->ref->len, sc->match, sc->mismatch, mt[0].pa, mt[0].n, mt[1].pa, mt[1].n, tie, &c)
+		    && c.score > score_un) {
+			int q_pe = es_pe_pair_mapq(sc->match, &c, score_un);
+			mt[0].chosen = c.i;
+			mt[1].chosen = c.j;
+			for (int k = 0; k < 2; k++)
+				mt[k].mapq = es_pe_mate_mapq(se_mapq(m, &mt[k], mt[k].chosen), q_pe);
+			paired = 1;
+		}
+	}
+	for (int k = 0; k < 2 && !paired; k++) {
+		if (mt[k].n == 0)
+			continue;
+		mt[k].chosen = pick_best(&mt[k]);
+		mt[k].mapq = se_mapq(m, &mt[k], mt[k].chosen);
+	}
+	return paired;
+}
+
+/* The runner-up score of x's chosen hit for XS:i, or -1 when it has no other hit. */
+static int runner_up(const mate_t *x)
+{
+	int sub = -1;
+	for (int j = 0; j < x->n; j++)
+		if (j != x->chosen && x->h[j].score > sub)
+			sub = x->h[j].score;
+	return sub;
+}
+
+/* The record of mate k placed at its hit j (-1: unmapped), with its pair fields (flag adds 0x100 for a secondary). */
+static bam1_t *pair_record(const es_mapper_t *m, const mate_t *mt, int k, int j, int flag, int proper, int mapq,
+                           int xs)
+{
+	const mate_t *x = &mt[k], *o = &mt[1 - k];
+	const es_ref_t *ref = m->ref;
+	const es_map_hit_t *h = j >= 0 ? &x->h[j] : NULL;
+	const es_map_hit_t *oh = o->chosen >= 0 ? &o->h[o->chosen] : NULL;
+	es_sam_rec_t rec = { .flag = flag | 1 | (k ? 0x80 : 0x40) | (proper ? 2 : 0), .tid = -1, .pos = -1,
+	                     .mapq = h ? mapq : 0, .xs = h ? xs : -1, ES_SAM_NO_MATE };
+	rec.mate_ms = es_sam_qual_score(o->r);
+	if (h) {
+		rec.tid = es_ref_contig_at(ref, h->gpos);
+		rec.pos = h->gpos - ref->contig[rec.tid].off;
+		rec.flag |= h->strand ? 16 : 0;
+		rec.aln = &h->aln;
+	} else {
+		rec.flag |= 4;
+	}
+	if (oh) {
+		rec.mtid = es_ref_contig_at(ref, oh->gpos);
+		rec.mpos = oh->gpos - ref->contig[rec.mtid].off;
+		rec.flag |= oh->strand ? 32 : 0;
+		rec.mate_aln = &oh->aln;
+		rec.mate_mapq = o->mapq;
+		if (!h) {   /* an unmapped read is placed at its mate (SAM convention) */
+			rec.tid = rec.mtid;
+			rec.pos = rec.mpos;
+		}
+	} else {
+		rec.flag |= 8;
+		rec.mtid = rec.tid;   /* -1 too when neither mate is placed */
+		rec.mpos = rec.pos;
+	}
+	if (h && oh && rec.tid == rec.mtid && !(flag & 0x100)) {
+		es_pe_aln_t a = to_pe(ref, h), b = to_pe(ref, oh);
+		rec.tlen = es_pe_tlen(&a, &b, k == 0);
+	}
+	return es_sam_record(x->r, h && h->strand ? x->rc : x->fw, &rec, m->rg_id);
+}
+
+/* Mate k's records: its primary, then up to n_secondary secondary hits. Returns their number or -1. */
+static int mate_records(const es_mapper_t *m, mate_t *mt, int k, int proper, bam1_t **recs)
+{
+	mate_t *x = &mt[k];
+	const es_map_opt_t *o = m->opt;
+	int n_rec = 0;
+	recs[n_rec] = pair_record(m, mt, k, x->chosen, 0, proper, x->mapq, runner_up(x));
+	if (!recs[n_rec++])
+		return -1;
+	for (int j = 0; j < x->n && n_rec <= o->n_secondary; j++) {
+		if (j == x->chosen || x->h[j].score < o->min_score)
+			continue;
+		recs[n_rec] = pair_record(m, mt, k, j, 0x100, 0, 0, -1);
+		if (!recs[n_rec++])
+			return -1;
+	}
+	return n_rec;
+}
+
+int es_map_pair(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_pe_model_t *pe,
+                const es_read_t *reads, uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci,
+                const int *n_loci, bam1_t ***recs, int *n_recs)
+{
+	mate_t *mt = pb->mt;
+	mate_hits(m, b, pb, reads, fw, rc, loci, n_loci);
+	if (es_pe_model_usable(pe)) {
+		rescue(m, pb, pe, &mt[0], &mt[1]);
+		rescue(m, pb, pe, &mt[1], &mt[0]);
+	}
+	int ret = 0;
+	for (int k = 0; k < 2; k++) {
+		es_map_sort_hits(mt[k].h, mt[k].n);
+		fill_pe(m->ref, &mt[k]);
+	}
+	choose(m, pe, mt);
+	int proper = mt[0].chosen >= 0 && mt[1].chosen >= 0 &&
+	             es_pe_is_proper(pe, m->ref->len, &mt[0].pa[mt[0].chosen], &mt[1].pa[mt[1].chosen]);
+	for (int k = 0; k < 2 && ret == 0; k++) {
+		recs[k] = es_calloc(1 + m->opt->n_secondary, sizeof(bam1_t *));
+		n_recs[k] = mate_records(m, mt, k, proper, recs[k]);
+		if (n_recs[k] < 0) {
+			n_recs[k] = 1 + m->opt->n_secondary;   /* the slots: NULL ones are skipped when freed */
+			ret = -1;
+		}
+	}
+	free_mate_hits(&mt[0]);
+	free_mate_hits(&mt[1]);
+	return ret;
+}
