@@ -148,14 +148,15 @@ static const char *strip_mate(const char *q, char *buf, size_t cap)
 	return q;
 }
 
-/* The key of a record's read: its QNAME without /1 or /2, and for a mate of a pair (FLAG 0x40 or 0x80, or the
- * stripped suffix) "/1" or "/2" again, so that both mates of a pair are scored, each against its own truth. */
+/* The key of a record's read: its QNAME without /1 or /2, and for a mate of a pair (FLAG 0x40 or 0x80) "/1" or
+ * "/2" again, so that both mates of a pair are scored, each against its own truth. (A name suffix alone says
+ * nothing: ART's single-end truth names end in /1 too.) */
 static const char *read_key(const bam1_t *b, char *buf, size_t cap)
 {
 	const char *q = bam_get_qname(b);
 	size_t n = strlen(q);
 	const char *base = strip_mate(q, buf, cap);
-	int mate = b->core.flag & BAM_FREAD1 ? 1 : b->core.flag & BAM_FREAD2 ? 2 : base != q ? q[n - 1] - '0' : 0;
+	int mate = b->core.flag & BAM_FREAD1 ? 1 : b->core.flag & BAM_FREAD2 ? 2 : 0;
 	if (!mate)
 		return base;
 	if (base == q) {
