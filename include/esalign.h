@@ -183,6 +183,9 @@ typedef struct {
 	int exact;          /* use exact (brute-force) search instead of the approximate index */
 	int nprobe;         /* index with inverted lists: lists scanned per query (0: the index's default) */
 	es_score_t sc;
+	const char *mate_path;   /* paired-end: the second mates' file (mate i of each file is a pair); NULL: none */
+	int interleaved;         /* paired-end: the reads file holds mate 1, mate 2, mate 1, ... (bwa's -p) */
+	const char *insert_arg;  /* paired-end: -I MEAN[,SD[,MAX[,MIN]]]; NULL: estimated from the first batch */
 } es_map_opt_t;
 
 typedef struct {
