@@ -5,13 +5,10 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
-
-#define ES_VERSION "0.1.0"   /* esalign version, in @PG and `esalign version` */
+#include "esalign.h"   /* ES_VERSION, es_last_error */
 
 /* Record the last error of this thread (printf-style). Returns -1 so callers can `return es_error(...)`. */
 int es_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The last error message of this thread ("" if none). */
-const char *es_last_error(void);
 
 /* Verbosity for es_log: 0 quiet, 1 errors+warnings, 2 info (default), 3 debug. */
 extern int es_verbose;
