@@ -1,6 +1,7 @@
 /* align.h — pairwise alignment of a read into a candidate reference region: Smith-Waterman with bwa mem's scoring
- * and end-clipping rule, CIGAR, NM and MD:Z. A SIMD (AVX2, striped 16-bit) kernel with a scalar twin (align_ref.c);
- * the fill kernels and their matrix layout are in align_kern.h (private to align*.c and the tests).
+ * and end-clipping rule, CIGAR, NM and MD:Z. Striped 16-bit SIMD fill kernels (align_simd.c, compiled for AVX2 and
+ * AVX-512) with a scalar twin (align_ref.c); the kernels and their matrix layout are in align_kern.h (private to
+ * align*.c and the tests). The public part (es_score_t, es_aln_t, es_align, es_align_score) is in esalign.h.
  * Sequences are codes 0..4 (A C G T N, seqio.h). Coordinates are 0-based half-open [beg,end). */
 #ifndef ES_ALIGN_H
 #define ES_ALIGN_H
