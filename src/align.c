@@ -247,7 +247,8 @@ static int walk_back(const tbview_t *tv, const uint8_t *q, int qlen, const uint8
 			} else {
 				return -1;
 			}
-		} else if (state == 1) {  /* deletion of t[j] */
+		} else if (state == 1) {  /* deletion of t[j]; the insertion state below is its mirror (i for j), written
+		                           * out so that each reads as its own state, E or F (see above) */
 			ops[nops++] = 'D';
 			if (j == 0)
 				return -1;

@@ -42,6 +42,9 @@ uint64_t es_hash64(uint64_t x);                  /* a good 64-bit mixer (splitmi
 char *es_tmp_name(const char *path);
 /* Rename tmp to path: 0, or -1 with es_error set and tmp removed. */
 int es_tmp_commit(const char *tmp, const char *path);
+/* End an atomic output whose writes returned ret: 0 renames tmp to path (es_tmp_commit), an error removes tmp; a NULL
+ * tmp (written in place) is left alone. Returns ret, or -1 when the rename fails. */
+int es_tmp_finish(const char *tmp, const char *path, int ret);
 
 /* Atomic stdio output: write to es_tmp_name(path), rename to path on es_ofile_commit, delete on es_ofile_abort.
  * path "-" means stdout. tmp is NULL when the file is written in place. */
