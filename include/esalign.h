@@ -6,9 +6,8 @@
  * Coordinates are 0-based half-open [beg,end); "global" coordinates index the concatenation of all contigs.
  * Nucleotide codes are A=0 C=1 G=2 T=3 N=4. Link with -lesalign -lhts -lopenblas -lz -lm -lpthread.
  *
- * Every declaration here is the same, word for word, as its twin in the library's internal headers (src/);
- * tests/header_check.c compiles both together so that they cannot drift. Until those headers include this one, a
- * struct is defined here only when its internal header has not been included first (the #ifndef around it). */
+ * This is the one copy of every public declaration: the library's internal headers (src/) include it and add only
+ * what is internal. It compiles alone (tests/header_check.c includes it first; examples/ is built with -Iinclude). */
 #ifndef ESALIGN_H
 #define ESALIGN_H
 #include <stdint.h>
@@ -25,7 +24,6 @@ extern const char es_code2nt[5];   /* code -> "ACGTN" */
 /* Reverse-complement codes in place (N stays N). */
 void es_revcomp(uint8_t *s, int64_t len);
 
-#ifndef ES_SEQIO_H
 typedef struct {
 	char *name;
 	int64_t len;   /* bases */
@@ -46,7 +44,6 @@ typedef struct {
 	es_nrun_t *nrun;   /* sorted, non-overlapping, never spanning two contigs */
 	int owns_pac;      /* 1 if pac/contig/nrun were malloc'ed (0 when they point into an mmap'ed index) */
 } es_ref_t;
-#endif
 
 /* Copy codes of global [beg,end) into out (end-beg bytes); N runs give 4. Caller keeps ranges inside [0,len). */
 void es_ref_get(const es_ref_t *ref, int64_t beg, int64_t end, uint8_t *out);
@@ -74,9 +71,11 @@ uint64_t es_encoder_checksum(const es_encoder_t *e);  /* identity of the paramet
 /* ---- the index (vector store of reference windows), built by `esalign index` ---- */
 typedef struct es_index_s es_index_t;   /* opaque; immutable after load, so safe to share between threads */
 
-/* Map an index. path is the file, or a prefix to which ".esi" is appended if path itself does not exist.
- * The whole content is checksummed on load: a missing, truncated, foreign, wrong-version or corrupt file is refused
- * (NULL, es_error names the file(s) and the problem). Free with es_index_destroy. */
+/* Map an index. path is the file; or, when path does not exist or is not an index (no magic: e.g. the FASTA that
+ * `esalign index ref.fa` indexed) and PATH.esi exists, PATH.esi is loaded instead (like bwa's prefix).
+ * The whole content is checksummed on load and every count, offset and table is checked: a missing, truncated,
+ * foreign, wrong-version, corrupt or inconsistent file is refused (NULL, es_error names the file(s), the field and
+ * its values). Free with es_index_destroy. */
 es_index_t *es_index_load(const char *path);
 void es_index_destroy(es_index_t *idx);
 
@@ -107,24 +106,23 @@ es_encoder_t *es_index_open_encoder(const es_index_t *idx);
  * Returns 0, or -1 with es_error set. */
 int es_index_search(const es_index_t *idx, int n, const float *q, int k, int flags, int64_t *ids, float *scores);
 
-/* ---- reads -> candidate loci ---- */
-#ifndef ES_STORE_H
+/* ---- reads -> candidate loci (what the aligner calls) ---- */
 typedef struct {
 	int64_t beg, end;  /* global [beg,end), inside one contig: expected to contain the read's origin (either strand) */
 	float score;       /* sum over the read's chunks of the best window score inside the locus (higher is better) */
 } es_locus_t;
-#endif
 
 /* For each of n reads (codes 0..4, seqs[i] of lens[i] bases), up to max_loci candidate loci, best first, into
  * loci[i*max_loci ..], their number into n_loci[i]. A read up to 5/4 of the window length is one query; a longer read
  * is cut into chunks of the window length whose hits vote. Hits are padded by max(0, len-W) + stride on both sides,
  * clipped to their contig and merged when they overlap. A read shorter than 16 bases or mostly N gets 0 loci.
- * enc must be the index's encoder (checked). flags: ES_SEARCH_EXACT or 0. Thread-safe. Returns 0, or -1 (es_error). */
+ * enc must be the index's encoder (checked); max_loci 1..ES_CAND_MAX_LOCI. flags: ES_SEARCH_EXACT, ES_CAND_WHOLE
+ * or 0. Thread-safe. Returns 0, or -1 (es_error). */
+#define ES_CAND_MAX_LOCI 65536   /* the most loci per read es_index_candidates accepts */
 int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                         const int *lens, int max_loci, es_locus_t *loci, int *n_loci, int flags);
 
 /* ---- pairwise alignment: a read against a candidate region (bwa mem's scoring and end-clipping rule) ---- */
-#ifndef ES_ALIGN_H
 /* Scoring. Penalties are positive numbers that are subtracted; n_score is added as is (signed).
  * A match scores +match, a mismatch -mismatch, any pair with an N scores n_score, a gap of length L costs
  * gap_open + L*gap_ext, and reaching each end of the read earns a bonus of clip_pen (see es_align). */
@@ -149,33 +147,46 @@ typedef struct {
 	int nm;           /* NM:i edit distance of the aligned part (mismatches + inserted + deleted bases) */
 	char *md;         /* MD:Z string, NUL-terminated; owned; free with es_aln_free */
 } es_aln_t;
-#endif
 
 /* bwa mem's defaults: match 1, mismatch 4, gap open 6, gap extend 1 (a gap of length L costs 6+L), N -1, clip 5. */
 es_score_t es_score_default(void);
 /* Free cigar and md and zero the struct (safe on a zeroed struct; the struct itself is the caller's). */
 void es_aln_free(es_aln_t *a);
-/* Align query q[0,qlen) into target t[0,tlen) (codes 0..4): local alignment with affine gaps in which reaching each
- * end of q earns clip_pen, so an end is soft-clipped only when that scores at least clip_pen more (bwa mem's rule);
- * ties are broken deterministically (src/align.h has the full contract). On success fills *out (which must not hold
- * a previous result: es_aln_free it first) and returns 0. Returns -1 with es_error set on bad arguments (NULL, qlen
- * or tlen < 1, a code > 4, a scoring value outside [0,1000], or qlen*tlen > 2^28). Thread-safe. */
+/* Align query q[0,qlen) into target t[0,tlen) (codes 0..4).
+ * Objective: local alignment (Smith-Waterman, affine gaps) in which reaching q's first base and reaching q's last
+ * base each earn a bonus of clip_pen; target ends are free. So a read end is soft-clipped only if the local
+ * alignment beats reaching that end by at least clip_pen — bwa mem's rule (a tie clips, as bwa's
+ * "gscore <= score - pen_clip" does). Among alignments of equal objective the one with fewer bonuses wins (so the
+ * reported score is always determined); remaining ties are broken deterministically: the end cell is the first
+ * column (smallest tend), then the smallest qend; the traceback prefers M, then D, then I, a gap opening over
+ * extending, and stops (starts the alignment) as soon as the prefix is worth nothing.
+ * The alignment always begins and ends with an M (aligned pair); the score may be negative (e.g. a 1-base
+ * alignment with -4 that still earns the bonuses); callers apply their own minimum score.
+ * If no alignment has a positive objective (only possible when clip_pen is small), out gets score 0, qbeg=qend=0,
+ * tbeg=tend=0, a single qlen S CIGAR operation, nm 0 and md "0".
+ * Cost: a full DP of qlen x tlen cells (~5 cells/ns with AVX2) plus 2*qlen*tlen bytes of scratch (malloc'ed per call)
+ * for the traceback; scores past 16 bits (reads over ~8 kb with the default scoring) take a slow 32-bit path.
+ * On success fills *out (which must not hold a previous result: es_aln_free it first) and returns 0.
+ * Returns -1 with es_error set on bad arguments (NULL, qlen or tlen < 1, a code > 4, a scoring value outside
+ * [0,1000] (match, gap_ext >= 1; n_score in [-1000, match]), or qlen*tlen > 2^28). Thread-safe. */
 int es_align(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, es_aln_t *out);
-/* Score-only version of es_align, for ranking many candidates: the same score and tend as es_align would report
- * (tend may be NULL). Returns 0, or -1 with es_error set (same conditions as es_align). */
+/* Score-only version of es_align, for ranking many candidates: the same objective, the same score and tend as
+ * es_align would report (tend = end of the aligned target part, exclusive; 0 if no alignment). tend may be NULL.
+ * Only ~15-25% cheaper than es_align (the same DP without storing H and the traceback).
+ * Returns 0, or -1 with es_error set (same conditions as es_align). */
 int es_align_score(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, int *score,
                    int *tend);
 
 /* ---- aligning a read file: reads -> candidate loci -> Smith-Waterman -> SAM/BAM, multi-threaded ---- */
-#ifndef ES_MAP_H
 typedef struct {
-	int n_threads;      /* worker threads (>= 1) */
+	int n_threads;      /* mapping threads, 1..ES_MAX_THREADS (thread.h); reading and writing have one more each */
 	int max_loci;       /* -K: candidate loci requested from the vector store per read */
 	int max_align;      /* at most this many loci are verified by full alignment per read */
 	int n_secondary;    /* --secondary: at most this many secondary (0x100) records per read */
 	int min_len;        /* reads shorter than this are reported unmapped */
 	int min_score;      /* alignments scoring below this are reported unmapped (bwa's -T) */
-	int batch_size;     /* reads per batch */
+	int batch_size;     /* reads per batch (single-end results do not depend on it; paired-end: the insert model
+	                     * is estimated on the first batch) */
 	const char *rg_line;      /* a full "@RG\tID:..." header line (tabs already expanded) or NULL */
 	const char *encoder_spec; /* encoder to use; NULL: the one recorded in the index */
 	float locus_ratio;  /* loci after the first two are verified only if their similarity >= this * the best's */
@@ -192,14 +203,17 @@ typedef struct {
 	int64_t n_reads, n_mapped, n_unmapped_short;
 	double seconds;
 } es_map_stats_t;
-#endif
 
 /* The defaults of `esalign align`. */
 void es_map_opt_init(es_map_opt_t *opt);
 /* Align every read of reads_path ("-" for stdin) against the index and write SAM (or BAM when out_path ends in
- * ".bam") to out_path ("-" for stdout). The output is written to a temporary name and renamed on success; on any
- * error nothing is left behind. cmdline goes into @PG CL:. stats (not NULL) receives the number of reads, of mapped
- * reads and of reads too short to map, and the seconds taken. Returns 0 or -1 (es_error set). */
+ * ".bam") to out_path ("-" for stdout), in input order, byte-identical for any n_threads (1..ES_MAX_THREADS, which is
+ * 64, checked before anything is opened). Reading, mapping and writing run as a pipeline (src/pipeline.c) and a
+ * progress line per batch goes to stderr at verbosity 2. The output is written to a temporary name and renamed on
+ * success (stdout, a device or a FIFO are written in place); every write is checked and on any error nothing is left
+ * behind. htslib's own log lines are off while the output is open (its failures come back as es_error). cmdline goes
+ * into @PG CL:. stats (not NULL) receives the number of reads, of mapped reads and of reads too short to map, and the
+ * seconds taken. Returns 0 or -1 (es_error set: the first error, naming the file). */
 int es_map_file(const char *index_path, const char *reads_path, const char *out_path, const es_map_opt_t *opt,
                 const char *cmdline, es_map_stats_t *stats);
 #endif

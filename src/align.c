@@ -211,8 +211,9 @@ static int push_op(uint32_t *cig, int n, int op, int len)
 }
 
 /* Walk back from the best cell. States: H (the cell's value), E (in a deletion), F (in an insertion); the value v
- * being explained is always > 0 (see align.h for the order of preference). A gap is walked until the first cell
- * from which opening it gives v: the shortest gap, the same one E/F's "open over extend" choice would give.
+ * being explained is always > 0 (see es_align in esalign.h for the order of preference). A gap is walked until the
+ * first cell from which opening it gives v: the shortest gap, the same one E/F's "open over extend" choice would
+ * give.
  * Writes the operations last first into ops and returns their number, with the first aligned cell in *i0, *j0;
  * -1 on an inconsistent matrix. */
 static int walk_back(const tbview_t *tv, const uint8_t *q, int qlen, const uint8_t *t, const es_swp_t *p,
@@ -246,7 +247,8 @@ static int walk_back(const tbview_t *tv, const uint8_t *q, int qlen, const uint8
 			} else {
 				return -1;
 			}
-		} else if (state == 1) {  /* deletion of t[j] */
+		} else if (state == 1) {  /* deletion of t[j]; the insertion state below is its mirror (i for j), written
+		                           * out so that each reads as its own state, E or F (see above) */
 			ops[nops++] = 'D';
 			if (j == 0)
 				return -1;

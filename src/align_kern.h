@@ -1,6 +1,6 @@
 /* align_kern.h — private to align.c, align_ref.c, align_simd.c and the tests: the scaled scoring the DP fill kernels
  * take, the layout of the matrix they fill, the kernels themselves (scalar; striped 16-bit SIMD per instruction set)
- * and es_align with a chosen kernel. Nothing else may include it; the alignment API is align.h. */
+ * and es_align with a chosen kernel. Nothing else may include it; the alignment API is align.h (and esalign.h). */
 #ifndef ES_ALIGN_KERN_H
 #define ES_ALIGN_KERN_H
 #include <stdint.h>

@@ -1,5 +1,7 @@
 /* ann_avx2.c — the Hamming scan with AVX2: 4 windows per step, popcount by nibble lookup (vpshufb) and vpsadbw
- * (Mula's method), for CPUs without AVX-512 VPOPCNTDQ. Twin of es_hamscan_scalar (ann.c). */
+ * (Mula's method), for CPUs without AVX-512 VPOPCNTDQ. Twin of es_hamscan_scalar (ann.c). The loop has the shape of
+ * es_hamscan_avx512 but not its operations (a nibble-table popcount, a movemask instead of mask registers), so the two
+ * are separate sources, not one source compiled per instruction set as align_simd.c is. */
 #include "ann.h"
 #include <immintrin.h>
 

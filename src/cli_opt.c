@@ -23,6 +23,8 @@ static int span_int(const char *opt, const char *s, size_t len, long long lo, lo
 	return 0;
 }
 
+/* The twin of span_int for doubles: the same steps, but strtod, a NaN-refusing range test and %g messages; a shared
+ * version would need a type switch in every line, so the two stay written out. */
 static int span_double(const char *opt, const char *s, size_t len, double lo, double hi, double *out)
 {
 	char buf[64];

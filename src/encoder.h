@@ -4,10 +4,10 @@
 #ifndef ES_ENCODER_H
 #define ES_ENCODER_H
 #include <stdint.h>
+#include "esalign.h"   /* es_encoder_t, es_encoder_open/embed/destroy and the accessors */
 
 typedef enum { ES_ENC_KMER = 1, ES_ENC_TRANSFORMER = 2 } es_enc_kind_t;
 
-typedef struct es_encoder_s es_encoder_t;
 /* The implementation table: every encoder fills one (see encoder.c for kmer, model.c for transformer). */
 struct es_encoder_s {
 	es_enc_kind_t kind;
@@ -24,21 +24,11 @@ struct es_encoder_s {
 
 /* The k-mer sketch: canonical k-mers (1 <= k <= 31), each hashed to one of dim dimensions with a random sign. */
 es_encoder_t *es_encoder_kmer_new(int k, int dim);
-/* Open an encoder from a spec: "kmer" (k=15, dim=64), "kmer:K:DIM", "transformer" (the shipped model, found through
- * $ESALIGN_MODEL or models/esalign.model beside the binary), or a path to a model file.
- * Returns NULL with es_error set (naming the file) on failure. */
-es_encoder_t *es_encoder_open(const char *spec);
-/* Load a transformer model file (implemented in model.c). NULL with es_error set on a missing/truncated/foreign file. */
+/* Load a transformer model file (implemented in model.c). NULL with es_error set on a missing, truncated or foreign
+ * file. */
 es_encoder_t *es_encoder_transformer_load(const char *path);
-/* Run e->embed (see the struct): n sequences into out (n*dim floats). Returns 0, or -1 with es_error set. */
-int es_encoder_embed(const es_encoder_t *e, int n, const uint8_t *const *seqs, const int *lens, float *out);
-void es_encoder_destroy(es_encoder_t *e);
 
-/* Accessors: code outside encoder.c and model.c reads an encoder only through these (the struct is to become
- * private). */
-int es_encoder_dim(const es_encoder_t *e);            /* output dimension */
-int es_encoder_max_len(const es_encoder_t *e);        /* longest input accepted (bases) */
-const char *es_encoder_name(const es_encoder_t *e);   /* e.g. "kmer(k=15,dim=64)" */
-uint64_t es_encoder_checksum(const es_encoder_t *e);  /* identity of the parameters */
+/* Accessors: code outside encoder.c and model.c reads an encoder only through these and the public ones of
+ * esalign.h (es_encoder_dim, _max_len, _name, _checksum; the struct is to become private). */
 es_enc_kind_t es_encoder_kind(const es_encoder_t *e);
 #endif

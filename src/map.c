@@ -194,6 +194,7 @@ static int densest_votes(const vote_t *v, int nv, int *bi, int *bj)
  * Returns the largest number of votes within DIAG_BAND diagonals (0 if none) and that placement. */
 static int locate_in_region(es_map_buf_t *s, const uint8_t *region, int rlen, int qlen, place_t *pl)
 {
+	/* the rolling k-mer of the kmer sketch (encoder.c), but 32-bit and not canonical: each strand votes on its own */
 	const uint32_t mask = (1u << (2 * SEED_K)) - 1;
 	const int shift = 2 * (SEED_K - 1);
 	uint32_t x = 0, y = 0;

@@ -33,7 +33,8 @@ void es_model_cfg_default(es_model_cfg_t *c);
 int es_model_cfg_check(const es_model_cfg_t *c);
 /* Parse "key=value,..." overrides (keys k1,d0,nconv,k2,s2,d,blocks,heads,D,act) into c. 0 ok, -1 error. */
 int es_model_cfg_parse(es_model_cfg_t *c, const char *s);
-/* One-line description in the form es_model_cfg_parse reads, e.g. "k1=9,d0=32,nconv=1,k2=9,s2=1,d=64,blocks=0,heads=4,D=64,act=0". */
+/* One-line description in the form es_model_cfg_parse reads, e.g.
+ * "k1=9,d0=32,nconv=1,k2=9,s2=1,d=64,blocks=0,heads=4,D=64,act=0". */
 void es_model_cfg_str(const es_model_cfg_t *c, char *buf, size_t n);
 
 /* Where each tensor lives inside the one parameter block (offsets in floats). */

@@ -23,7 +23,8 @@ void es_nn_conv_forward(float *out, float *col, const float *inp, const float *w
 void es_nn_conv_backward(float *dinp, float *dw, float *db, float *dcol, const float *dout, const float *col,
                          const float *w, int T, int C, int OC, int k, int s);
 /* Slow scalar twin of es_nn_conv_forward (direct loops, no BLAS), for tests. */
-void es_nn_conv_forward_ref(float *out, const float *inp, const float *w, const float *b, int T, int C, int OC, int k, int s);
+void es_nn_conv_forward_ref(float *out, const float *inp, const float *w, const float *b, int T, int C, int OC, int k,
+                            int s);
 
 /* ---- linear: out (T, OC) = inp (T, C) @ w (C, OC) + b (OC); b may be NULL ---- */
 void es_nn_linear_forward(float *out, const float *inp, const float *w, const float *b, int T, int C, int OC);

@@ -1,5 +1,5 @@
-/* pipeline.h — the inside of es_map_file (map.h): the per-read mapper of map.c as pipeline.c drives it. Private to
- * the library (include/esalign.h does not include it). */
+/* pipeline.h — the inside of es_map_file (esalign.h): the per-read mapper of map.c as pipeline.c drives it.
+ * Private to the library (include/esalign.h does not include it). */
 #ifndef ES_PIPELINE_H
 #define ES_PIPELINE_H
 #include <stdint.h>

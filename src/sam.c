@@ -191,10 +191,7 @@ int es_sam_close(es_sam_out_t *o)
 	int rc = sam_close(o->fp);
 	if (rc < 0 && ret == 0)
 		ret = es_error("%s: write failed on close: %s", out_name(o), sys_err(errno));
-	if (o->tmp && ret == 0)
-		ret = es_tmp_commit(o->tmp, o->path);
-	else if (o->tmp)
-		unlink(o->tmp);
+	ret = es_tmp_finish(o->tmp, o->path, ret);
 	out_free(o);
 	return ret;
 }

@@ -1,35 +1,12 @@
-/* seqio.h — reference genomes (2-bit packed, contig table, N runs) and read input (FASTA/FASTQ, plain or gzip, or "-").
+/* seqio.h — reference genomes (2-bit packed, contig table, N runs) and read input (FASTA/FASTQ, plain or gzip, or
+ * "-"). The reference types es_ref_t, es_contig_t, es_nrun_t and the public accessors are in esalign.h.
  * Nucleotide codes everywhere: A=0 C=1 G=2 T=3 N=4 (anything not ACGT, any case, is N).
  * Coordinates are 0-based half-open [beg,end). "Global" coordinates index the concatenation of all contigs. */
 #ifndef ES_SEQIO_H
 #define ES_SEQIO_H
 #include <stdint.h>
 #include <stddef.h>
-
-extern const uint8_t es_nt4[256];   /* ASCII -> code 0..4 */
-extern const char es_code2nt[5];   /* code -> "ACGTN" */
-/* Reverse-complement codes in place (N stays N). */
-void es_revcomp(uint8_t *s, int64_t len);
-
-typedef struct {
-	char *name;
-	int64_t len;   /* bases */
-	int64_t off;   /* global offset of base 0: contig covers [off, off+len) */
-} es_contig_t;
-
-typedef struct {
-	int64_t beg, end;  /* [beg,end) global: a maximal run of N */
-} es_nrun_t;
-
-typedef struct {
-	int32_t n_contig;
-	es_contig_t *contig;
-	int64_t len;       /* total bases, sum of contig lengths */
-	uint8_t *pac;      /* 2-bit packed, base i in bits 2*(i&3) of byte i>>2; N positions hold 0 (see nrun) */
-	int64_t n_nrun;
-	es_nrun_t *nrun;   /* sorted, non-overlapping, never spanning two contigs */
-	int owns_pac;      /* 1 if pac/contig/nrun were malloc'ed (0 when they point into an mmap'ed index) */
-} es_ref_t;
+#include "esalign.h"
 
 /* Read a FASTA or FASTA.gz (htslib). Returns a new reference or NULL (es_error names the file and the problem:
  * missing, empty, no '>' header, empty contig, duplicate contig name). Free with es_ref_destroy(). */
@@ -38,14 +15,8 @@ void es_ref_destroy(es_ref_t *ref);
 
 /* Base code (0..3, or 4 inside an N run) at global position pos. */
 int es_ref_base(const es_ref_t *ref, int64_t pos);
-/* Copy codes of global [beg,end) into out (end-beg bytes); N runs give 4. Caller keeps ranges inside [0,len). */
-void es_ref_get(const es_ref_t *ref, int64_t beg, int64_t end, uint8_t *out);
-/* Contig index holding global position pos (binary search); -1 if out of range. */
-int es_ref_contig_at(const es_ref_t *ref, int64_t pos);
 /* Number of N bases in global [beg,end). */
 int64_t es_ref_count_n(const es_ref_t *ref, int64_t beg, int64_t end);
-/* Index of a contig by name, or -1. */
-int es_ref_contig_by_name(const es_ref_t *ref, const char *name);
 
 /* ---- reads ---- */
 typedef struct {

@@ -5,18 +5,19 @@
  * the query, then an exact re-rank of the nearest few hundred; see docs/store.md). Coordinates are 0-based
  * half-open [beg,end) in the reference's global coordinates (seqio.h). Every function that can fail returns -1 or
  * NULL with es_error() set; none prints or exits. Code: store_file.c (file, load, accessors), store_build.c
- * (build), search.c (search), candidates.c (reads -> loci); private parts in store_priv.h and ann.h. */
+ * (build), search.c (search), candidates.c (reads -> loci); private parts in store_priv.h and ann.h. What a user of
+ * the library sees (es_index_t, load, the public accessors, es_index_search, es_index_candidates) is in esalign.h;
+ * this header adds building and the internal accessors and settings. */
 #ifndef ES_STORE_H
 #define ES_STORE_H
 #include <stdint.h>
+#include "esalign.h"
 #include "seqio.h"
 #include "encoder.h"
 
 #define ES_INDEX_MAGIC   "ESALIDX\x1a"   /* 8 bytes at offset 0 */
 #define ES_INDEX_VERSION 2
 #define ES_INDEX_SUFFIX  ".esi"
-
-typedef struct es_index_s es_index_t;   /* opaque; immutable after load, so safe to share between threads */
 
 #define ES_CODE_SIGN 1   /* code_bits sign bits of a random projection, Hamming distance */
 #define ES_CODE_PQ4  2   /* product quantisation, pq_m subspaces x 4 bits, table-lookup distance (fast scan) */
@@ -51,39 +52,14 @@ void es_index_opt_init(es_index_opt_t *opt);
 int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_opt_t *opt, const char *path,
                    int64_t stats[2]);
 
-/* Map an index. path is the file; or, when path does not exist or is not an index (no magic: e.g. the FASTA that
- * `esalign index ref.fa` indexed) and PATH.esi exists, PATH.esi is loaded instead (like bwa's prefix).
- * The whole content is checksummed on load and every count, offset and table is checked: a missing, truncated,
- * foreign, wrong-version, corrupt or inconsistent file is refused (NULL, es_error names the file(s), the field and
- * its values). Free with es_index_destroy. */
-es_index_t *es_index_load(const char *path);
-void es_index_destroy(es_index_t *idx);
-
-/* The reference stored in the index (arrays point into the mapping, owns_pac=0; valid until es_index_destroy). */
-const es_ref_t *es_index_ref(const es_index_t *idx);
-const char *es_index_encoder_spec(const es_index_t *idx);   /* as given at build time, e.g. "kmer" */
-const char *es_index_encoder_name(const es_index_t *idx);   /* es_encoder_t.name at build time */
+/* Accessors beyond the public ones of esalign.h (es_index_ref, _encoder_spec, _encoder_name, _path, _w, _stride,
+ * _dim, _n_windows, _window). */
 uint64_t es_index_encoder_checksum(const es_index_t *idx);
-const char *es_index_path(const es_index_t *idx);           /* the file that was loaded */
-int es_index_w(const es_index_t *idx);
-int es_index_stride(const es_index_t *idx);
-int es_index_dim(const es_index_t *idx);
 int es_index_code_bits(const es_index_t *idx);
 int es_index_code_step(const es_index_t *idx);
 int es_index_code_kind(const es_index_t *idx);
-int64_t es_index_n_windows(const es_index_t *idx);
-/* Window i (0 <= i < n_windows) covers global [*beg,*end); windows are sorted by beg and never span two contigs. */
-void es_index_window(const es_index_t *idx, int64_t i, int64_t *beg, int64_t *end);
 
-/* 0 if enc is the encoder the index was built with (same checksum and dim); else -1 with es_error naming both. */
-int es_index_check_encoder(const es_index_t *idx, const es_encoder_t *enc);
-/* Open the index's encoder from its recorded spec and check it (NULL with es_error set on failure). */
-es_encoder_t *es_index_open_encoder(const es_index_t *idx);
-
-/* ---- search ---- */
-#define ES_SEARCH_EXACT 1   /* brute force over every window (the yardstick); default is the approximate search */
-#define ES_CAND_WHOLE   2   /* es_index_candidates: one query per read whatever its length (no chunks) */
-
+/* ---- search (es_index_search, its flags and es_index_candidates are in esalign.h) ---- */
 /* Approximate-search effort: number of nearest codes (PQ or Hamming distance) re-ranked exactly per query (default
  * 384, or 256 for an index with inverted lists; clipped to 1..ES_INDEX_MAX_RERANK).
  * Set before searching; not thread-safe with concurrent searches. */
@@ -95,28 +71,6 @@ int es_index_get_rerank(const es_index_t *idx);
 void es_index_set_nprobe(es_index_t *idx, int nprobe);
 int es_index_get_nprobe(const es_index_t *idx);
 int es_index_ivf_lists(const es_index_t *idx);
-
-/* Top-k windows by inner product for n query vectors q (n*dim floats, unit length). ids[n*k] receives window
- * indices best first (-1 pads when fewer than k, e.g. for a zero query), scores[n*k] the inner products (may be
- * NULL). Ties are broken by the lower window index, so results are deterministic. Thread-safe (own scratch).
- * Returns 0, or -1 with es_error set. */
-int es_index_search(const es_index_t *idx, int n, const float *q, int k, int flags, int64_t *ids, float *scores);
-
-/* ---- reads -> candidate loci (what the aligner calls) ---- */
-typedef struct {
-	int64_t beg, end;  /* global [beg,end), inside one contig: expected to contain the read's origin (either strand) */
-	float score;       /* sum over the read's chunks of the best window score inside the locus (higher is better) */
-} es_locus_t;
-
-/* For each of n reads (codes 0..4, seqs[i] of lens[i] bases), up to max_loci candidate loci, best first, into
- * loci[i*max_loci ..], their number into n_loci[i]. A read up to 5/4 of the window length is one query; a longer read
- * is cut into chunks of the window length whose hits vote. Hits are padded by max(0, len-W) + stride on both sides,
- * clipped to their contig and merged when they overlap. A read shorter than 16 bases or mostly N gets 0 loci.
- * enc must be the index's encoder (checked); max_loci 1..ES_CAND_MAX_LOCI. flags: ES_SEARCH_EXACT, ES_CAND_WHOLE
- * or 0. Thread-safe. Returns 0, or -1 (es_error). */
-#define ES_CAND_MAX_LOCI 65536   /* the most loci per read es_index_candidates accepts */
-int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
-                        const int *lens, int max_loci, es_locus_t *loci, int *n_loci, int flags);
 
 /* CPU seconds the calling thread has spent in es_index_candidates embedding reads (t[0]) and searching their
  * query vectors (t[1]), and the number of queries searched (t[2]), since the last reset (reset=1 zeroes them). */

@@ -359,8 +359,8 @@ static int check_contigs(es_index_t *idx)
 	return 0;
 }
 
-/* N runs as es_ref_get and es_ref_count_n assume them (seqio.h): non-empty, sorted, disjoint, each inside one
- * contig. */
+/* N runs as es_ref_get and es_ref_count_n assume them (esalign.h, seqio.h): non-empty, sorted, disjoint, each
+ * inside one contig. */
 static int check_nruns(const es_index_t *idx)
 {
 	const es_ref_t *ref = &idx->ref;

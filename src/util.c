@@ -78,11 +78,16 @@ char *es_strdup(const char *s)
 	return p;
 }
 
-double es_time(void)
+static double clock_seconds(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+double es_time(void)
+{
+	return clock_seconds(CLOCK_MONOTONIC);
 }
 
 double es_cputime(void)
@@ -94,9 +99,7 @@ double es_cputime(void)
 
 double es_thread_cputime(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
+	return clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 }
 
 int64_t es_peak_rss(void)
@@ -183,6 +186,16 @@ int es_tmp_commit(const char *tmp, const char *path)
 	return es_error("%s: cannot rename from %s: %s", path, tmp, strerror(e));
 }
 
+int es_tmp_finish(const char *tmp, const char *path, int ret)
+{
+	if (!tmp)
+		return ret;
+	if (ret == 0)
+		return es_tmp_commit(tmp, path);
+	unlink(tmp);
+	return ret;
+}
+
 static void ofile_clear(es_ofile_t *of)
 {
 	free(of->path);
@@ -217,10 +230,7 @@ int es_ofile_commit(es_ofile_t *of)
 		ret = es_error("%s: write failed: %s", name, strerror(errno));
 	if (!of->is_stdout && fclose(of->fp) != 0 && ret == 0)
 		ret = es_error("%s: close failed: %s", name, strerror(errno));
-	if (of->tmp && ret == 0)
-		ret = es_tmp_commit(of->tmp, of->path);
-	else if (of->tmp)
-		unlink(of->tmp);
+	ret = es_tmp_finish(of->tmp, of->path, ret);
 	ofile_clear(of);
 	return ret;
 }

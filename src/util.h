@@ -5,13 +5,10 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
-
-#define ES_VERSION "0.1.0"   /* esalign version, in @PG and `esalign version` */
+#include "esalign.h"   /* ES_VERSION, es_last_error */
 
 /* Record the last error of this thread (printf-style). Returns -1 so callers can `return es_error(...)`. */
 int es_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The last error message of this thread ("" if none). */
-const char *es_last_error(void);
 
 /* Verbosity for es_log: 0 quiet, 1 errors+warnings, 2 info (default), 3 debug. */
 extern int es_verbose;
@@ -45,6 +42,9 @@ uint64_t es_hash64(uint64_t x);                  /* a good 64-bit mixer (splitmi
 char *es_tmp_name(const char *path);
 /* Rename tmp to path: 0, or -1 with es_error set and tmp removed. */
 int es_tmp_commit(const char *tmp, const char *path);
+/* End an atomic output whose writes returned ret: 0 renames tmp to path (es_tmp_commit), an error removes tmp; a NULL
+ * tmp (written in place) is left alone. Returns ret, or -1 when the rename fails. */
+int es_tmp_finish(const char *tmp, const char *path, int ret);
 
 /* Atomic stdio output: write to es_tmp_name(path), rename to path on es_ofile_commit, delete on es_ofile_abort.
  * path "-" means stdout. tmp is NULL when the file is written in place. */

@@ -22,10 +22,12 @@ const char *es_test_bin(void);
 #define CHECK(cond) do { if (!(cond)) { es_test_cur_failed++; \
 	fprintf(stderr, "    CHECK failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
 #define CHECKF(cond, ...) do { if (!(cond)) { es_test_cur_failed++; \
-	fprintf(stderr, "    CHECK failed at %s:%d: %s: ", __FILE__, __LINE__, #cond); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+	fprintf(stderr, "    CHECK failed at %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+	fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 #define CHECK_EQ_INT(a, b) do { long long _a = (long long)(a), _b = (long long)(b); \
 	CHECKF(_a == _b, "%lld != %lld", _a, _b); } while (0)
 #define CHECK_STR(a, b) do { const char *_a = (a), *_b = (b); \
 	CHECKF(_a && _b && strcmp(_a, _b) == 0, "\"%s\" != \"%s\"", _a ? _a : "(null)", _b ? _b : "(null)"); } while (0)
-#define CHECK_NEAR(a, b, tol) do { double _a = (a), _b = (b); CHECKF(fabs(_a - _b) <= (tol), "%g vs %g (tol %g)", _a, _b, (double)(tol)); } while (0)
+#define CHECK_NEAR(a, b, tol) do { double _a = (a), _b = (b); \
+	CHECKF(fabs(_a - _b) <= (tol), "%g vs %g (tol %g)", _a, _b, (double)(tol)); } while (0)
 #endif
