@@ -19,7 +19,7 @@ TEST_SRC = $(wildcard tests/*.c)
 TEST_OBJ = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
 HDRS    = $(wildcard src/*.h include/*.h tests/*.h)
 
-.PHONY: all test check demo bench bench-quick clean setup
+.PHONY: all test check tsan demo bench bench-quick clean setup
 all: $(BIN) $(BUILD)/embed_search
 
 $(BUILD)/align_simd_avx2.o: src/align_simd.c $(HDRS) | $(BUILD)
@@ -58,6 +58,16 @@ check:
 		esalign-san tests/run_tests_san build-san/embed_search
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bash tests/run-all.sh \
 		$(abspath esalign-san) $(abspath tests/run_tests_san) $(abspath build-san/embed_search)
+# The tests that run threads, under ThreadSanitizer, built into build-tsan/: unit tests by name, then the command
+# line with several threads (tests/tsan-cli.sh). OpenBLAS runs single-threaded there: its own thread pool is not
+# instrumented, so TSan would report its hand-offs as races (our code never runs BLAS threads under its own).
+TSAN_TESTS = es_for es_pipeline es_progress store_build store_ivf store_candidates ivf_ map_ pe_map align_threads \
+	nn_train_threads
+tsan:
+	$(MAKE) BUILD=build-tsan BIN=build-tsan/esalign TESTBIN=build-tsan/run_tests CFLAGS="-O1 -g -fsanitize=thread" \
+		build-tsan/esalign build-tsan/run_tests
+	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 build-tsan/run_tests $(TSAN_TESTS)
+	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 bash tests/tsan-cli.sh build-tsan/esalign
 esalign-san: $(BUILD)/main.o $(BUILD)/libesalign.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 tests/run_tests_san: $(TEST_OBJ) $(BUILD)/libesalign.a
@@ -73,5 +83,5 @@ bench-quick: $(BIN)
 	ESALIGN=$(abspath $(BIN)) bash scripts/bench.sh --quick
 
 clean:
-	rm -rf build build-san esalign esalign-san tests/run_tests tests/run_tests_san
+	rm -rf build build-san build-tsan build-fuzz esalign esalign-san tests/run_tests tests/run_tests_san
 include tests/fuzz/fuzz.mk

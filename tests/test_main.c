@@ -1,4 +1,4 @@
-/* test_main.c — the unit-test runner: runs every registered TEST (optionally those whose name contains argv[1]). */
+/* test_main.c — the unit-test runner: runs every registered TEST (or those whose name contains any of argv[1..]). */
 #include "test.h"
 #include <stdlib.h>
 #include <unistd.h>
@@ -31,7 +31,11 @@ int main(int argc, char *argv[])
 	qsort(tests, n_tests, sizeof tests[0], cmp);
 	int passed = 0, failed = 0;
 	for (int i = 0; i < n_tests; i++) {
-		if (argc > 1 && !strstr(tests[i].name, argv[1])) continue;
+		int want = argc == 1;
+		for (int a = 1; a < argc && !want; a++)
+			want = strstr(tests[i].name, argv[a]) != NULL;
+		if (!want)
+			continue;
 		es_test_cur_failed = 0;
 		tests[i].fn();
 		if (es_test_cur_failed) { failed++; fprintf(stderr, "FAIL %s (%s)\n", tests[i].name, tests[i].file); }
