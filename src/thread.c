@@ -8,6 +8,16 @@
 #include <string.h>
 #include <errno.h>
 
+atomic_int es_thread_fail_after = -1;
+
+/* pthread_create, with the test hook of thread.h: a thread-creation failure must be a clean error. */
+static int thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	if (atomic_load(&es_thread_fail_after) >= 0 && atomic_fetch_sub(&es_thread_fail_after, 1) == 0)
+		return EAGAIN;
+	return pthread_create(th, NULL, fn, arg);
+}
+
 typedef struct es_for_s es_for_t;
 typedef struct {
 	es_for_t *f;
@@ -80,7 +90,7 @@ int es_for(int n_threads, es_for_fn fn, void *ctx, int64_t n_items)
 	pthread_t th[ES_MAX_THREADS];
 	int started = 1, err = 0;
 	for (int t = 1; t < n_threads; t++) {
-		err = pthread_create(&th[t], NULL, for_worker, &f->w[t]);
+		err = thread_create(&th[t], for_worker, &f->w[t]);
 		if (err != 0) {
 			atomic_store(&f->stop, 1);
 			break;
@@ -250,7 +260,7 @@ int es_pipeline(int n_steps, es_pipeline_fn fn, es_pipeline_free_fn free_fn, voi
 	for (int s = n_steps - 1; s >= 1; s--) {
 		p->w[s].p = p;
 		p->w[s].step = s;
-		int err = pthread_create(&th[s], NULL, pipe_worker, &p->w[s]);
+		int err = thread_create(&th[s], pipe_worker, &p->w[s]);
 		if (err != 0) {
 			es_error("threads: cannot create the thread of pipeline step %d of %d: %s", s, n_steps, strerror(err));
 			pipe_fail(p, es_last_error());

@@ -12,6 +12,10 @@
  * thread count. */
 typedef void (*es_for_fn)(void *ctx, int64_t i, int tid);
 
+/* For tests: the N-th thread creation from now (0: the next one) fails as if the system had none left (EAGAIN);
+ * -1 (the default) never. */
+extern atomic_int es_thread_fail_after;
+
 #define ES_MAX_THREADS 64   /* the largest n_threads es_for accepts (callers refuse larger values with this limit) */
 
 /* Run fn(ctx, i, tid) for every i in [0, n_items) on n_threads workers (1..ES_MAX_THREADS): worker t takes

@@ -40,40 +40,45 @@ void es_log(int level, const char *stage, const char *fmt, ...)
 	fprintf(stderr, "[esalign %s] %s\n", stage, buf);
 }
 
-static void oom(size_t n)
+/* No recovery is possible: one line naming the function that asked and the size, then exit status 1 (_Exit: other
+ * threads may hold locks; temporaries are left under their .tmp. names, never renamed into place). */
+static void oom(size_t n, const char *what)
 {
-	fprintf(stderr, "esalign: out of memory allocating %zu bytes\n", n);
-	abort();
+	fprintf(stderr, "esalign: out of memory: %zu bytes (%.1f MiB) for %s\n", n, n / 1048576.0, what);
+	fflush(stderr);
+	_Exit(1);
 }
 
-void *es_malloc(size_t n)
+void *es_malloc_at(size_t n, const char *what)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		oom(n);
+		oom(n, what);
 	return p;
 }
 
-void *es_calloc(size_t n, size_t sz)
+void *es_calloc_at(size_t n, size_t sz, const char *what)
 {
+	if (sz && n > SIZE_MAX / sz)
+		oom(SIZE_MAX, what);
 	void *p = calloc(n ? n : 1, sz ? sz : 1);
 	if (!p)
-		oom(n * sz);
+		oom(n * sz, what);
 	return p;
 }
 
-void *es_realloc(void *p, size_t n)
+void *es_realloc_at(void *p, size_t n, const char *what)
 {
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
-		oom(n);
+		oom(n, what);
 	return q;
 }
 
-char *es_strdup(const char *s)
+char *es_strdup_at(const char *s, const char *what)
 {
 	size_t n = strlen(s) + 1;
-	char *p = es_malloc(n);
+	char *p = es_malloc_at(n, what);
 	memcpy(p, s, n);
 	return p;
 }

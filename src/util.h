@@ -15,11 +15,16 @@ extern int es_verbose;
 /* Log a line to stderr with a stage prefix, e.g. es_log(2, "index", "%d windows", n). */
 void es_log(int level, const char *stage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Allocation that never returns NULL for n>0 (aborts with a message on out-of-memory: no recovery is possible). */
-void *es_malloc(size_t n);
-void *es_calloc(size_t n, size_t sz);
-void *es_realloc(void *p, size_t n);
-char *es_strdup(const char *s);
+/* Allocation that never returns NULL: on out-of-memory one line names the calling function and the size, and the
+ * process exits with status 1 (no recovery is possible). The macros pass the caller's name. */
+void *es_malloc_at(size_t n, const char *what);
+void *es_calloc_at(size_t n, size_t sz, const char *what);
+void *es_realloc_at(void *p, size_t n, const char *what);
+char *es_strdup_at(const char *s, const char *what);
+#define es_malloc(n) es_malloc_at((n), __func__)
+#define es_calloc(n, sz) es_calloc_at((n), (sz), __func__)
+#define es_realloc(p, n) es_realloc_at((p), (n), __func__)
+#define es_strdup(s) es_strdup_at((s), __func__)
 
 /* Wall-clock seconds since an arbitrary epoch; CPU seconds of the process; peak resident set in bytes. */
 double es_time(void);

@@ -389,3 +389,25 @@ TEST(map_refuses_before_writing)
 	struct stat st;
 	CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
 }
+
+/* A thread that cannot be created (the pipeline's, or a mapping worker's) stops the run with one error and leaves
+ * no output and no temporary behind. */
+TEST(map_thread_creation_failure)
+{
+	CHECK(setup());
+	if (g_ready <= 0)
+		return;
+	char out[600];
+	snprintf(out, sizeof out, "%s/nothread.sam", es_test_tmpdir());
+	for (int k = 0; k < 3; k++) {   /* 0, 1: pipeline steps; 2: the first mapping worker */
+		atomic_store(&es_thread_fail_after, k);
+		CHECKF(map_to(g_fq, out, 2) < 0, "failure at thread creation %d not reported", k);
+		atomic_store(&es_thread_fail_after, -1);
+		CHECKF(strstr(es_last_error(), "cannot create") != NULL, "message: %s", es_last_error());
+		CHECK(access(out, F_OK) != 0);
+		char cmd[800];
+		snprintf(cmd, sizeof cmd, "ls '%s' | grep -q 'nothread.sam.tmp'", es_test_tmpdir());
+		CHECK(system(cmd) != 0);
+	}
+	CHECK_EQ_INT(map_to(g_fq, out, 2), 0);
+}

@@ -6,6 +6,8 @@
 #include "util.h"
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 typedef struct {
 	atomic_int *count;
@@ -175,4 +177,56 @@ TEST(es_pipeline_stops_on_the_first_error)
 		CHECK_EQ_INT(c.out_of_order, 0);
 		CHECK(c.next < 1000);   /* step 0 stopped early */
 	}
+}
+
+TEST(es_for_thread_creation_failure_is_an_error)
+{
+	enum { N = 200 };
+	atomic_int count[N], seen[8];
+	for (int i = 0; i < N; i++) atomic_init(&count[i], 0);
+	for (int t = 0; t < 8; t++) atomic_init(&seen[t], 0);
+	for_ctx_t c = { count, seen, 4, 0 };
+	atomic_store(&es_thread_fail_after, 1);   /* the second of three thread creations fails */
+	CHECK_EQ_INT(es_for(4, count_item, &c, N), -1);
+	atomic_store(&es_thread_fail_after, -1);
+	CHECKF(strstr(es_last_error(), "cannot create thread 3 of 4") != NULL, "message: %s", es_last_error());
+	int twice = 0;
+	for (int i = 0; i < N; i++) twice += atomic_load(&count[i]) > 1;
+	CHECK_EQ_INT(twice, 0);   /* the started worker was joined; no item ran twice */
+	CHECK_EQ_INT(es_for(4, count_item, &c, N), 0);   /* the hook is spent: the next call works */
+}
+
+/* Out of memory: one line naming the function that asked and the size, exit status 1 (in a child process whose
+ * address space is capped just above what it already uses). */
+TEST(es_malloc_out_of_memory_names_the_caller)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/oom.err", es_test_tmpdir());
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		FILE *err = freopen(path, "w", stderr);
+		long pages = 0;
+		FILE *st = fopen("/proc/self/statm", "r");
+		if (!err || !st || fscanf(st, "%ld", &pages) != 1)
+			_Exit(3);
+		fclose(st);
+		struct rlimit rl = { (rlim_t)pages * 4096 + (64 << 20), (rlim_t)pages * 4096 + (64 << 20) };
+		setrlimit(RLIMIT_AS, &rl);
+		volatile char *p = es_malloc((size_t)1 << 30);   /* 1 GiB: more than the cap */
+		p[0] = 1;
+		_Exit(0);
+	}
+	int status = 0;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+	char msg[512] = "";
+	FILE *fp = fopen(path, "r");
+	if (fp) {
+		if (!fgets(msg, sizeof msg, fp))
+			msg[0] = 0;
+		fclose(fp);
+	}
+	CHECKF(strstr(msg, "out of memory: 1073741824 bytes (1024.0 MiB) for es_malloc_out_of_memory_names_the_caller"),
+	       "message: %s", msg);
 }

@@ -16,6 +16,9 @@ case_ nz 'fault/x.esi.*(File too large|write)' limited "$BIN" index -v 0 -o "$T/
 case_ 0 '' nothing_left
 case_ nz 'fault/x.fq.*(File too large|write)' limited "$BIN" simulate -n 5000 -l 150 -o "$T/fault/x.fq" "$T/fl.fa"
 case_ 0 '' nothing_left
+case_ nz 'fault/m.model.*(File too large|write)' limited "$BIN" train -v 0 -o "$T/fault/m" --windows 100 -b 8 -n 1 -t 1 \
+  --eval-every 0 --train-region f1 --eval-region f1 "$T/fl.fa"
+case_ 0 '' nothing_left
 # standard output on a full disk: a one-line error and a non-zero exit, for every subcommand that prints data
 case_ nz 'stdout.*(No space|write)' bash -c "'$BIN' align -v 0 '$T/fl.esi' '$T/fl.fq' > /dev/full"
 case_ 0 '' "$BIN" align -v 0 -o "$T/fl.sam" "$T/fl.esi" "$T/fl.fq"
