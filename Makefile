@@ -49,8 +49,8 @@ $(BUILD)/embed_search: examples/embed_search.c $(BUILD)/libesalign.a include/esa
 
 # All tests: unit tests, then the table of command-line cases; the last line is "N passed, N failed".
 # (BUILD/BIN/TESTBIN can be set so that several checkouts or developers build side by side.)
-test: $(BIN) $(TESTBIN) $(BUILD)/embed_search
-	@bash tests/run-all.sh $(abspath $(BIN)) $(abspath $(TESTBIN)) $(abspath $(BUILD)/embed_search)
+test: $(BIN) $(TESTBIN) $(BUILD)/embed_search fuzz-build
+	@ESALIGN_FUZZ_SMOKE=1 bash tests/run-all.sh $(abspath $(BIN)) $(abspath $(TESTBIN)) $(abspath $(BUILD)/embed_search)
 
 # The same tests under AddressSanitizer and UBSan, built into build-san/.
 check:

@@ -4,7 +4,9 @@
 #include "nn.h"
 #include <cblas.h>
 /* The elementwise loops are the hot path of a small encoder: let GCC vectorise them (the Makefile builds with -O2). */
+#if defined(__GNUC__) && !defined(__clang__)   /* clang has no per-file optimize pragma */
 #pragma GCC optimize("O3")
+#endif
 #include <math.h>
 #include <string.h>
 

@@ -12,6 +12,14 @@ out=$(bash tests/cli.sh "$BIN" 2>&1); rc=$?; echo "$out"
 line=$(echo "$out" | grep -E '^cli: [0-9]+ passed, [0-9]+ failed' | tail -n1)
 if [ -n "$line" ]; then cp=$(echo "$line" | awk '{print $2}'); cf=$(echo "$line" | awk '{print $4}'); fi
 [ $rc -ne 0 ] && [ "$cf" = 0 ] && cf=1
-p=$((up + cp)); f=$((uf + cf))
+# the libFuzzer targets for a few seconds each (make test sets ESALIGN_FUZZ_SMOKE=1; make check does not)
+fp_=0; ff=0
+if [ "${ESALIGN_FUZZ_SMOKE:-0}" = 1 ]; then
+  out=$(bash scripts/fuzz.sh 3 2>&1); rc=$?; echo "$out"
+  line=$(echo "$out" | grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed' | tail -n1)
+  if [ -n "$line" ]; then fp_=$(echo "$line" | awk '{print $2}'); ff=$(echo "$line" | awk '{print $4}'); fi
+  [ $rc -ne 0 ] && [ "$ff" = 0 ] && ff=1
+fi
+p=$((up + cp + fp_)); f=$((uf + cf + ff))
 echo "$p passed, $f failed"
 [ "$f" -eq 0 ]

@@ -9,7 +9,7 @@ fuzz-build:
 	$(MAKE) BUILD=build-fuzz BIN=build-fuzz/esalign CC=clang CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" \
 		build-fuzz/esalign $(FUZZ_TARGETS)
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libesalign.a
-	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libesalign.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(INC) -fsanitize=fuzzer -o $@ $< $(BUILD)/libesalign.a $(LDLIBS)
 fuzz: fuzz-build
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 fuzz-smoke: fuzz-build
