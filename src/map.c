@@ -294,10 +294,10 @@ static int locate_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 }
 
 /* Add h to the hits unless the same placement was found through another locus: then keep the better of the two. */
-static void add_hit(es_map_buf_t *s, int *n_hits, hit_t *h, int qlen)
+void es_map_add_hit(es_map_hit_t **hits, int *n, int *cap, es_map_hit_t *h, int qlen)
 {
-	for (int j = 0; j < *n_hits; j++) {
-		hit_t *o = &s->hits[j];
+	for (int j = 0; j < *n; j++) {
+		hit_t *o = &(*hits)[j];
 		if (o->strand != h->strand || llabs(o->gpos - h->gpos) >= qlen / 2)
 			continue;
 		if (cmp_hit(h, o) < 0) {
@@ -308,7 +308,11 @@ static void add_hit(es_map_buf_t *s, int *n_hits, hit_t *h, int qlen)
 		}
 		return;
 	}
-	s->hits[(*n_hits)++] = *h;
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		*hits = es_realloc(*hits, (size_t)*cap * sizeof **hits);
+	}
+	(*hits)[(*n)++] = *h;
 }
 
 /* Align the read to each well-supported placement (at most max_align); returns the number of distinct hits. */
@@ -345,7 +349,7 @@ static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 		n_aligned++;
 		h.score = h.aln.score;
 		h.gpos = tb + h.aln.tbeg;
-		add_hit(s, &n_hits, &h, qlen);
+		es_map_add_hit(&s->hits, &n_hits, &s->m_hits, &h, qlen);
 	}
 	return n_hits;
 }

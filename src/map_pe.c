@@ -112,28 +112,6 @@ int es_map_pair_stat(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, con
 	return ok;
 }
 
-/* Add h to y's hits unless y has it already (same strand, within half a read): then keep the better one. */
-static void add_mate_hit(mate_t *y, es_map_hit_t *h)
-{
-	for (int j = 0; j < y->n; j++) {
-		es_map_hit_t *o = &y->h[j];
-		if (o->strand != h->strand || llabs(o->gpos - h->gpos) >= y->r->len / 2)
-			continue;
-		if (h->score > o->score) {
-			es_aln_free(&o->aln);
-			*o = *h;
-		} else {
-			es_aln_free(&h->aln);
-		}
-		return;
-	}
-	if (y->n == y->cap) {
-		y->cap = y->cap ? 2 * y->cap : 8;
-		y->h = es_realloc(y->h, (size_t)y->cap * sizeof *y->h);
-	}
-	y->h[y->n++] = *h;
-}
-
 /* Align y inside one rescue window (global [beg,end), strand st); keep it when it scores at least min_score. */
 static void rescue_in(const es_mapper_t *m, es_pe_buf_t *pb, mate_t *y, int64_t beg, int64_t end, int st)
 {
@@ -150,7 +128,7 @@ static void rescue_in(const es_mapper_t *m, es_pe_buf_t *pb, mate_t *y, int64_t 
 	h.score = h.aln.score;
 	h.gpos = beg + h.aln.tbeg;
 	if (h.score >= m->opt->min_score && h.aln.tend > h.aln.tbeg)
-		add_mate_hit(y, &h);
+		es_map_add_hit(&y->h, &y->n, &y->cap, &h, y->r->len);
 	else
 		es_aln_free(&h.aln);
 }

@@ -45,6 +45,9 @@ typedef struct {
 int es_map_read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, const uint8_t *fw, const uint8_t *rc,
                      const es_locus_t *loci, int n_loci, es_map_hit_t **out, int *cap);
 void es_map_sort_hits(es_map_hit_t *h, int n);   /* best first, the order es_map_read_hits gives */
+/* Add h to hits[0, *n) (grown as needed, *cap its capacity) unless the same placement is there (same strand, within
+ * half a read of qlen bases): then the better of the two stays. h's alignment is owned by hits afterwards. */
+void es_map_add_hit(es_map_hit_t **hits, int *n, int *cap, es_map_hit_t *h, int qlen);
 /* The single-end MAPQ of hit h of a read of qlen bases whose runner-up scores sub. */
 int es_map_hit_mapq(const es_mapper_t *m, const es_map_hit_t *h, int sub, int qlen);
 
