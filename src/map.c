@@ -456,7 +456,8 @@ int es_map_read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, 
 		*cap = n;
 		*out = es_realloc(*out, (size_t)n * sizeof **out);
 	}
-	memcpy(*out, s->hits, (size_t)n * sizeof **out);   /* the alignments move to *out */
+	if (n > 0)
+		memcpy(*out, s->hits, (size_t)n * sizeof **out);   /* the alignments move to *out */
 	return n;
 }
 

@@ -58,19 +58,33 @@ static es_pe_aln_t to_pe(const es_ref_t *ref, const es_map_hit_t *h)
 	return a;
 }
 
-/* Both mates' verified hits from their loci. */
+/* Both mates' verified hits: taken over from pre[k] (pre_n[k] of them, computed earlier; the arrays are freed and
+ * set to NULL) when pre is not NULL, else verified now from their loci. */
 static void mate_hits(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_read_t *reads,
-                      uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci, const int *n_loci)
+                      uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci, const int *n_loci,
+                      es_map_hit_t **pre, const int *pre_n)
 {
 	for (int k = 0; k < 2; k++) {
 		mate_t *x = &pb->mt[k];
 		x->r = &reads[k];
 		x->fw = fw[k];
 		x->rc = rc[k];
-		x->n = es_map_read_hits(m, b, x->r, x->fw, x->rc, loci + (size_t)k * m->opt->max_loci, n_loci[k], &x->h,
-		                        &x->cap);
 		x->chosen = -1;
 		x->mapq = 0;
+		if (!pre) {
+			x->n = es_map_read_hits(m, b, x->r, x->fw, x->rc, loci + (size_t)k * m->opt->max_loci, n_loci[k],
+			                        &x->h, &x->cap);
+			continue;
+		}
+		if (pre_n[k] > x->cap) {
+			x->cap = pre_n[k];
+			x->h = es_realloc(x->h, (size_t)x->cap * sizeof *x->h);
+		}
+		if (pre_n[k] > 0)
+			memcpy(x->h, pre[k], (size_t)pre_n[k] * sizeof *x->h);   /* the alignments move */
+		x->n = pre_n[k];
+		free(pre[k]);
+		pre[k] = NULL;
 	}
 }
 
@@ -93,23 +107,21 @@ static int pick_best(const mate_t *x)
 	return n_tie == 1 ? 0 : (int)(es_checksum(x->r->name, strlen(x->r->name), 0) % (uint64_t)n_tie);
 }
 
-int es_map_pair_stat(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_read_t *reads,
-                     uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci, const int *n_loci, int *dir,
-                     int64_t *dist)
+int es_map_pair_stat(const es_mapper_t *m, const es_read_t *reads, es_map_hit_t *const *hits, const int *n_hits,
+                     int *dir, int64_t *dist)
 {
-	mate_hits(m, b, pb, reads, fw, rc, loci, n_loci);
-	int ok = pb->mt[0].n > 0 && pb->mt[1].n > 0;
-	for (int k = 0; k < 2 && ok; k++)
-		ok = se_mapq(m, &pb->mt[k], 0) >= UNIQUE_MAPQ;
-	if (ok) {
-		es_pe_aln_t a = to_pe(m->ref, &pb->mt[0].h[0]), c = to_pe(m->ref, &pb->mt[1].h[0]);
-		ok = a.tid == c.tid;
-		if (ok)
-			*dir = es_pe_dir(m->ref->len, &a, &c, dist);
+	for (int k = 0; k < 2; k++) {
+		if (n_hits[k] == 0)
+			return 0;
+		int sub = n_hits[k] > 1 ? hits[k][1].score : 0;
+		if (es_map_hit_mapq(m, &hits[k][0], sub, reads[k].len) < UNIQUE_MAPQ)
+			return 0;
 	}
-	free_mate_hits(&pb->mt[0]);
-	free_mate_hits(&pb->mt[1]);
-	return ok;
+	es_pe_aln_t a = to_pe(m->ref, &hits[0][0]), c = to_pe(m->ref, &hits[1][0]);
+	if (a.tid != c.tid)
+		return 0;
+	*dir = es_pe_dir(m->ref->len, &a, &c, dist);
+	return 1;
 }
 
 /* Align y inside one rescue window (global [beg,end), strand st); keep it when it scores at least min_score. */
@@ -271,10 +283,10 @@ static int mate_records(const es_mapper_t *m, mate_t *mt, int k, int proper, bam
 
 int es_map_pair(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_pe_model_t *pe,
                 const es_read_t *reads, uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci,
-                const int *n_loci, bam1_t ***recs, int *n_recs)
+                const int *n_loci, es_map_hit_t **pre, const int *pre_n, bam1_t ***recs, int *n_recs)
 {
 	mate_t *mt = pb->mt;
-	mate_hits(m, b, pb, reads, fw, rc, loci, n_loci);
+	mate_hits(m, b, pb, reads, fw, rc, loci, n_loci, pre, pre_n);
 	if (es_pe_model_usable(pe)) {
 		rescue(m, pb, pe, &mt[0], &mt[1]);
 		rescue(m, pb, pe, &mt[1], &mt[0]);

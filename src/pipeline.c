@@ -24,6 +24,8 @@ typedef struct {            /* one batch of reads on its way through the pipelin
 	double t_map;           /* wall seconds of its mapping step */
 	es_locus_t *loci;       /* paired-end: every read's candidate loci (max_loci each) and their number */
 	int *n_loci;
+	es_map_hit_t **hits;    /* paired-end, first batch: every read's verified hits (NULL once taken over) */
+	int *n_hits;
 } batch_t;
 
 typedef struct {            /* what the three steps share; each field is written by one step only */
@@ -65,6 +67,13 @@ static void batch_free(void *shared, void *data)
 	free(b->n_recs);
 	free(b->loci);
 	free(b->n_loci);
+	for (int i = 0; b->hits && i < b->n; i++) {
+		for (int j = 0; b->hits[i] && j < b->n_hits[i]; j++)
+			es_aln_free(&b->hits[i][j].aln);
+		free(b->hits[i]);
+	}
+	free(b->hits);
+	free(b->n_hits);
 	free(b);
 }
 
@@ -228,17 +237,19 @@ static void cand_item(void *arg, int64_t i, int tid)
 		item_failed(sh);
 }
 
-typedef struct { shared_t *sh; int *dir; int64_t *dist; int *ok; } stat_ctx_t;
-
-/* Paired-end, on the first batch only: pair i's orientation and distance if both mates are unique. */
-static void stat_item(void *arg, int64_t i, int tid)
+/* Paired-end, on the first batch only: the verified hits of reads [64i, 64i+64), kept in the batch for the insert
+ * estimate and then for the pairing (each read is verified once). */
+static void hits_item(void *arg, int64_t i, int tid)
 {
-	stat_ctx_t *c = arg;
-	shared_t *sh = c->sh;
+	shared_t *sh = arg;
 	batch_t *b = sh->cur;
-	size_t r = 2 * (size_t)i, K = sh->m.opt->max_loci;
-	c->ok[i] = es_map_pair_stat(&sh->m, sh->buf[tid], sh->pbuf[tid], b->reads + r, b->fw + r, b->rc + r,
-	                            b->loci + r * K, b->n_loci + r, &c->dir[i], &c->dist[i]);
+	size_t K = sh->m.opt->max_loci;
+	int r1 = (int)(i + 1) * ES_MAP_CHUNK < b->n ? (int)(i + 1) * ES_MAP_CHUNK : b->n;
+	for (int r = (int)i * ES_MAP_CHUNK; r < r1; r++) {
+		int cap = 0;
+		b->n_hits[r] = es_map_read_hits(&sh->m, sh->buf[tid], &b->reads[r], b->fw[r], b->rc[r], b->loci + r * K,
+		                                b->n_loci[r], &b->hits[r], &cap);
+	}
 }
 
 /* The insert-size model from the uniquely placed pairs of the first batch (so it does not depend on the threads),
@@ -246,19 +257,17 @@ static void stat_item(void *arg, int64_t i, int tid)
 static int estimate_insert(shared_t *sh, batch_t *b)
 {
 	int np = b->n / 2, n = 0;
-	stat_ctx_t c = { sh, es_malloc((size_t)np * sizeof(int)), es_malloc((size_t)np * sizeof(int64_t)),
-	                 es_malloc((size_t)np * sizeof(int)) };
-	int ret = es_for(sh->m.opt->n_threads, stat_item, &c, np);
-	for (int i = 0; i < np; i++) {
-		if (!c.ok[i])
-			continue;
-		c.dir[n] = c.dir[i];
-		c.dist[n++] = c.dist[i];
-	}
-	es_pe_model_estimate(&sh->pe, n, c.dir, c.dist);
-	free(c.dir);
-	free(c.dist);
-	free(c.ok);
+	b->hits = es_calloc(b->n, sizeof *b->hits);
+	b->n_hits = es_calloc(b->n, sizeof *b->n_hits);
+	if (es_for(sh->m.opt->n_threads, hits_item, sh, (b->n + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK) < 0)
+		return -1;
+	int *dir = es_malloc((size_t)np * sizeof *dir);
+	int64_t *dist = es_malloc((size_t)np * sizeof *dist);
+	for (int i = 0; i < np; i++)
+		n += es_map_pair_stat(&sh->m, b->reads + 2 * i, b->hits + 2 * i, b->n_hits + 2 * i, &dir[n], &dist[n]);
+	es_pe_model_estimate(&sh->pe, n, dir, dist);
+	free(dir);
+	free(dist);
 	char lines[1024];
 	es_pe_model_format(&sh->pe, lines, sizeof lines);
 	es_log(2, "align", "insert size from the first %d pairs, %d of them placed uniquely on one contig:", np, n);
@@ -269,7 +278,7 @@ static int estimate_insert(shared_t *sh, batch_t *b)
 		es_log(2, "align", "too few unique pairs for an insert-size model: mates are placed as single reads "
 		       "(set one with -I MEAN,SD)");
 	sh->pe_ready = 1;
-	return ret;
+	return 0;
 }
 
 /* Paired-end, second pass: pairs [32i, 32i+32) of the current batch. */
@@ -282,7 +291,8 @@ static void pair_item(void *arg, int64_t i, int tid)
 	for (int p = (int)i * (ES_MAP_CHUNK / 2); p < p1 && !atomic_load(&sh->failed); p++) {
 		size_t r = 2 * (size_t)p;
 		if (es_map_pair(&sh->m, sh->buf[tid], sh->pbuf[tid], &sh->pe, b->reads + r, b->fw + r, b->rc + r,
-		                b->loci + r * K, b->n_loci + r, b->recs + r, b->n_recs + r) < 0)
+		                b->loci + r * K, b->n_loci + r, b->hits ? b->hits + r : NULL, b->n_hits ? b->n_hits + r : NULL,
+		                b->recs + r, b->n_recs + r) < 0)
 			item_failed(sh);
 	}
 }

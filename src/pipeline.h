@@ -56,15 +56,17 @@ typedef struct es_pe_buf_s es_pe_buf_t;
 es_pe_buf_t *es_pe_buf_init(void);
 void es_pe_buf_destroy(es_pe_buf_t *b);   /* NULL is a no-op */
 /* For the insert-size estimate: 1 and the pair's orientation and distance (pair.h) when both mates of reads[0,2)
- * are placed uniquely (single-end MAPQ >= 20) on one contig, else 0. loci: 2 * max_loci (each mate's), n_loci[2]. */
-int es_map_pair_stat(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_read_t *reads,
-                     uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci, const int *n_loci, int *dir,
-                     int64_t *dist);
+ * are placed uniquely (single-end MAPQ >= 20) on one contig, else 0; hits[k][0, n_hits[k]): mate k's verified hits,
+ * best first (es_map_read_hits). */
+int es_map_pair_stat(const es_mapper_t *m, const es_read_t *reads, es_map_hit_t *const *hits, const int *n_hits,
+                     int *dir, int64_t *dist);
 /* Map the pair reads[0,2) (mate 1, mate 2) with the insert model pe: rescue, pairing, MAPQ; recs[k] receives a
- * malloc'ed array of n_recs[k] records of mate k (primary first). Returns 0, or -1 with es_error set. */
+ * malloc'ed array of n_recs[k] records of mate k (primary first). The mates' hits are verified from their loci
+ * (2 * max_loci, n_loci[2]), or, when pre is not NULL, taken over from pre[k] (pre_n[k] hits from es_map_read_hits;
+ * the arrays are freed and set to NULL). Returns 0, or -1 with es_error set. */
 int es_map_pair(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_pe_model_t *pe,
                 const es_read_t *reads, uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci,
-                const int *n_loci, bam1_t ***recs, int *n_recs);
+                const int *n_loci, es_map_hit_t **pre, const int *pre_n, bam1_t ***recs, int *n_recs);
 /* The candidate loci of reads[0,n) (n <= ES_MAP_CHUNK) into loci[i * max_loci ..], n_loci[i]: one vector-store
  * call. Returns 0, or -1 with es_error set. */
 int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,
