@@ -2,7 +2,7 @@
 #include "fuzz.h"
 #include "seqio.h"
 
-volatile int fuzz_sink;   /* what the target reads goes here, so it is not optimised away */
+volatile unsigned fuzz_sink;   /* what the target reads goes here, so it is not optimised away */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
