@@ -119,35 +119,49 @@ static int check_args(const uint8_t *q, int qlen, const uint8_t *t, int tlen, co
 	return 0;
 }
 
-/* A 16-bit SIMD kernel's fill (kernel 1 avx2, 2 avx512). Returns 0, 1 if the scores overflow 16 bits (nothing
- * kept), or -1 (es_error) when out of memory. */
+/* bytes of buf's memory (64-byte aligned), reusing what it holds when that is enough. NULL when out of memory. */
+static void *buf_get(es_align_buf_t *buf, size_t bytes)
+{
+	bytes = (bytes + 63) & ~(size_t)63;
+	if (bytes <= buf->cap)
+		return buf->p;
+	size_t cap = bytes + bytes / 2;   /* headroom, so that slightly longer targets do not reallocate */
+	cap = (cap + 63) & ~(size_t)63;
+	free(buf->p);
+	buf->p = aligned_alloc(64, cap);
+	buf->cap = buf->p ? cap : 0;
+	return buf->p;
+}
+
+void es_align_buf_free(es_align_buf_t *buf)
+{
+	free(buf->p);
+	buf->p = NULL;
+	buf->cap = 0;
+}
+
+/* A 16-bit SIMD kernel's fill (kernel 1 avx2, 2 avx512). Returns 0, 1 if the scores overflow 16 bits, or -1
+ * (es_error) when out of memory. store: H goes into buf's memory. */
 static int fill16(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int store,
-                  void **buf, es_swmat_t *m)
+                  es_align_buf_t *buf, es_swmat_t *m)
 {
 	int seglen = kernel == 2 ? es_sw_avx512_seglen(qlen) : es_sw_avx2_seglen(qlen);
 	int w = kernel == 2 ? 32 : 16;
 	int16_t *H = NULL;
 	if (store) {
-		size_t bytes = ((size_t)(tlen + 1) * seglen * w * sizeof(int16_t) + 63) & ~(size_t)63;
-		*buf = aligned_alloc(64, bytes);
-		if (!*buf)
+		size_t bytes = (size_t)(tlen + 1) * seglen * w * sizeof(int16_t);
+		if (!(H = buf_get(buf, bytes)))
 			return es_error("es_align: out of memory (%zu bytes)", bytes);
-		H = *buf;
 	}
 	int r = kernel == 2 ? es_sw_avx512(q, qlen, t, tlen, p, H, m) : es_sw_avx2(q, qlen, t, tlen, p, H, m);
-	if (r == 0)
-		return 0;
-	free(*buf);
-	*buf = NULL;
-	return 1;
+	return r == 0 ? 0 : 1;
 }
 
 /* Run the fill of `kernel` (falling back to 32-bit scalar when 16 bits cannot hold the scores). store: keep the
- * matrices for a traceback; they are malloc'ed into *buf (free it). */
+ * matrices for a traceback, in buf's memory. */
 static int fill(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_swp_t *p, int store,
-                void **buf, es_swmat_t *m)
+                es_align_buf_t *buf, es_swmat_t *m)
 {
-	*buf = NULL;
 	if (kernel < 0)
 		kernel = auto_kernel();
 	else if (!es_align_has_kernel(kernel))
@@ -158,12 +172,8 @@ static int fill(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tl
 			return r;
 	}
 	int32_t *H = NULL;  /* scalar kernel, or scores overflow 16 bits: do it in 32 */
-	if (store) {
-		*buf = malloc((size_t)(tlen + 1) * qlen * sizeof(int32_t));
-		if (!*buf)
-			return es_error("es_align: out of memory");
-		H = *buf;
-	}
+	if (store && !(H = buf_get(buf, (size_t)(tlen + 1) * qlen * sizeof(int32_t))))
+		return es_error("es_align: out of memory");
 	return es_sw_scalar(q, qlen, t, tlen, p, H, m);
 }
 
@@ -309,8 +319,9 @@ static int traceback(const es_swmat_t *m, const uint8_t *q, int qlen, const uint
 	return 0;
 }
 
-int es_align_with(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc,
-                  es_aln_t *out)
+/* es_align with a chosen kernel and the caller's scratch. */
+static int align_in(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc,
+                    es_aln_t *out, es_align_buf_t *buf)
 {
 	es_swp_t p;
 	if (!out)
@@ -318,9 +329,8 @@ int es_align_with(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int 
 	memset(out, 0, sizeof *out);
 	if (check_args(q, qlen, t, tlen, sc, &p) < 0)
 		return -1;
-	void *buf;
 	es_swmat_t m;
-	if (fill(kernel, q, qlen, t, tlen, &p, 1, &buf, &m) < 0)
+	if (fill(kernel, q, qlen, t, tlen, &p, 1, buf, &m) < 0)
 		return -1;
 	int r = 0;
 	if (m.best <= 0 || m.bi < 0) {  /* nothing worth aligning: all soft-clipped */
@@ -330,11 +340,19 @@ int es_align_with(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int 
 	} else {
 		r = traceback(&m, q, qlen, t, &p, sc, out);
 	}
-	free(buf);
 	if (r == 0)
 		r = es_aln_nm_md(out->cigar, out->n_cigar, q, t + out->tbeg, &out->nm, &out->md);
 	if (r < 0)
 		es_aln_free(out);
+	return r;
+}
+
+int es_align_with(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc,
+                  es_aln_t *out)
+{
+	es_align_buf_t buf = { NULL, 0 };
+	int r = align_in(kernel, q, qlen, t, tlen, sc, out, &buf);
+	es_align_buf_free(&buf);
 	return r;
 }
 
@@ -343,17 +361,22 @@ int es_align(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_sc
 	return es_align_with(-1, q, qlen, t, tlen, sc, out);
 }
 
+int es_align_into(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, es_aln_t *out,
+                  es_align_buf_t *buf)
+{
+	return align_in(-1, q, qlen, t, tlen, sc, out, buf);
+}
+
 int es_align_score_with(int kernel, const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc,
                         int *score, int *tend)
 {
 	es_swp_t p;
 	if (check_args(q, qlen, t, tlen, sc, &p) < 0)
 		return -1;
-	void *buf;
+	es_align_buf_t buf = { NULL, 0 };   /* score only: nothing is stored */
 	es_swmat_t m;
 	if (fill(kernel, q, qlen, t, tlen, &p, 0, &buf, &m) < 0)
 		return -1;
-	free(buf);
 	int s = 0;
 	int te = 0;
 	if (m.best > 0) {

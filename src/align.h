@@ -6,6 +6,7 @@
 #ifndef ES_ALIGN_H
 #define ES_ALIGN_H
 #include <stdint.h>
+#include <stddef.h>
 #include "esalign.h"   /* es_score_t, es_aln_t, es_score_default, es_aln_free, es_align, es_align_score */
 
 /* NM and MD:Z of an alignment (SAM spec). cigar: BAM-encoded (M,=,X,I,D,S,H,N,P accepted; S/H/P skipped;
@@ -26,4 +27,14 @@ int es_aln_local_score(const es_aln_t *a, const uint8_t *q, const uint8_t *t, co
 
 /* Which kernel es_align uses: "avx2", "avx512" or "scalar". */
 const char *es_align_kernel(void);
+/* Reusable scratch of es_align_into: the DP matrix memory of the last call, grown as needed; one per thread (a
+ * malloc per alignment fragments the heap of a long run). Zero-initialise it; free with es_align_buf_free. */
+typedef struct {
+	void *p;      /* 64-byte aligned */
+	size_t cap;   /* bytes */
+} es_align_buf_t;
+void es_align_buf_free(es_align_buf_t *buf);
+/* es_align with buf's memory for the matrix instead of a malloc per call; the same results. */
+int es_align_into(const uint8_t *q, int qlen, const uint8_t *t, int tlen, const es_score_t *sc, es_aln_t *out,
+                  es_align_buf_t *buf);
 #endif

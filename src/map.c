@@ -56,6 +56,7 @@ struct es_map_buf_s {      /* per-thread scratch, reused across reads */
 	int m_place;
 	hit_t *hits;
 	int m_hits;
+	es_align_buf_t abuf;   /* Smith-Waterman scratch */
 	es_locus_t *loci;      /* ES_MAP_CHUNK * max_loci */
 	int *n_loci;           /* ES_MAP_CHUNK */
 };
@@ -80,6 +81,7 @@ void es_map_buf_destroy(es_map_buf_t *b)
 	free(b->hits);
 	free(b->loci);
 	free(b->n_loci);
+	es_align_buf_free(&b->abuf);
 	free(b);
 }
 
@@ -344,7 +346,7 @@ static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 		hit_t h;
 		memset(&h, 0, sizeof h);
 		h.strand = pl->strand;
-		if (es_align(h.strand ? rc : fw, qlen, region, (int)(te - tb), &o->sc, &h.aln) < 0)
+		if (es_align_into(h.strand ? rc : fw, qlen, region, (int)(te - tb), &o->sc, &h.aln, &s->abuf) < 0)
 			continue;
 		n_aligned++;
 		h.score = h.aln.score;

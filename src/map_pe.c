@@ -9,7 +9,9 @@
 #include <string.h>
 
 #define RESCUE_TOP 4          /* a mate's best hits (within ES_PE_UNPAIRED_PEN of its best) whose partner is rescued */
-#define UNIQUE_MAPQ 20        /* both mates at least this (single-end) for a pair to enter the insert estimate */
+#define UNIQUE_MAPQ 20        /* both mates at least this (single-end) for a pair to enter the insert estimate; mate 1
+                               * at least this for mate 2 to be placed by rescue alone */
+#define SKIP_SCORE 0.8        /* ... when the rescued mate 2 scores at least this fraction of a perfect alignment */
 
 typedef struct {              /* one mate while its pair is decided */
 	const es_read_t *r;
@@ -25,6 +27,7 @@ struct es_pe_buf_s {
 	mate_t mt[2];
 	uint8_t *region;
 	int64_t m_region;
+	es_align_buf_t abuf;      /* Smith-Waterman scratch of the rescue */
 };
 
 es_pe_buf_t *es_pe_buf_init(void)
@@ -41,6 +44,7 @@ void es_pe_buf_destroy(es_pe_buf_t *b)
 		free(b->mt[k].pa);
 	}
 	free(b->region);
+	es_align_buf_free(&b->abuf);
 	free(b);
 }
 
@@ -71,7 +75,7 @@ static void mate_hits(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, co
 		x->rc = rc[k];
 		x->chosen = -1;
 		x->mapq = 0;
-		if (!pre) {
+		if (!pre || pre_n[k] < 0) {
 			x->n = es_map_read_hits(m, b, x->r, x->fw, x->rc, loci + (size_t)k * m->opt->max_loci, n_loci[k],
 			                        &x->h, &x->cap);
 			continue;
@@ -135,7 +139,7 @@ static void rescue_in(const es_mapper_t *m, es_pe_buf_t *pb, mate_t *y, int64_t 
 	es_map_hit_t h;
 	memset(&h, 0, sizeof h);
 	h.strand = st;
-	if (es_align(st ? y->rc : y->fw, y->r->len, pb->region, (int)(end - beg), &m->opt->sc, &h.aln) < 0)
+	if (es_align_into(st ? y->rc : y->fw, y->r->len, pb->region, (int)(end - beg), &m->opt->sc, &h.aln, &pb->abuf) < 0)
 		return;
 	h.score = h.aln.score;
 	h.gpos = beg + h.aln.tbeg;
@@ -169,6 +173,33 @@ static void rescue(const es_mapper_t *m, es_pe_buf_t *pb, const es_pe_model_t *p
 		for (int w = 0; w < nw; w++)
 			rescue_in(m, pb, y, win[w][0], win[w][1], st[w]);
 	}
+}
+
+int es_map_rescue_mate(const es_mapper_t *m, es_pe_buf_t *pb, const es_pe_model_t *pe, const es_read_t *reads,
+                       uint8_t *const *fw, uint8_t *const *rc, const es_map_hit_t *h1, int n1, es_map_hit_t **out,
+                       int *n_out)
+{
+	if (!es_pe_model_usable(pe) || n1 == 0)
+		return 0;
+	if (es_map_hit_mapq(m, &h1[0], n1 > 1 ? h1[1].score : 0, reads[0].len) < UNIQUE_MAPQ)
+		return 0;
+	mate_t x = { .r = &reads[0], .fw = fw[0], .rc = rc[0], .h = (es_map_hit_t *)h1, .n = 1 };   /* read only */
+	mate_t *y = &pb->mt[1];
+	y->r = &reads[1];
+	y->fw = fw[1];
+	y->rc = rc[1];
+	y->n = 0;
+	rescue(m, pb, pe, &x, y);
+	es_map_sort_hits(y->h, y->n);
+	if (y->n == 0 || y->h[0].score < SKIP_SCORE * y->r->len * m->opt->sc.match) {
+		free_mate_hits(y);
+		return 0;
+	}
+	*out = es_malloc((size_t)y->n * sizeof **out);
+	memcpy(*out, y->h, (size_t)y->n * sizeof **out);   /* the alignments move */
+	*n_out = y->n;
+	y->n = 0;
+	return 1;
 }
 
 /* The hits of x as pair.c sees them, in x->pa. */

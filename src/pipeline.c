@@ -12,6 +12,9 @@
 /* Longer reads are refused (a documented limit with its error): the windows and the verification band are sized
  * for short reads. */
 #define MAX_READ_LEN 1000
+/* Paired-end: the insert model is estimated from the uniquely placed pairs among the first this many pairs of the
+ * input (bwa uses each batch; one fixed block keeps the output independent of threads and batch size). */
+#define ES_PE_STAT_PAIRS 5000
 
 enum { STEP_READ, STEP_MAP, STEP_WRITE, N_STEPS };
 
@@ -24,8 +27,10 @@ typedef struct {            /* one batch of reads on its way through the pipelin
 	double t_map;           /* wall seconds of its mapping step */
 	es_locus_t *loci;       /* paired-end: every read's candidate loci (max_loci each) and their number */
 	int *n_loci;
-	es_map_hit_t **hits;    /* paired-end, first batch: every read's verified hits (NULL once taken over) */
+	es_map_hit_t **hits;    /* paired-end: every read's verified hits (NULL once taken over; n_hits < 0: none yet) */
 	int *n_hits;
+	int p_search;           /* paired-end: pairs [0, p_search) are searched whole (the insert estimate's block),
+	                         * pairs from p_search on go through search_pairs */
 } batch_t;
 
 typedef struct {            /* what the three steps share; each field is written by one step only */
@@ -68,7 +73,7 @@ static void batch_free(void *shared, void *data)
 	free(b->loci);
 	free(b->n_loci);
 	for (int i = 0; b->hits && i < b->n; i++) {
-		for (int j = 0; b->hits[i] && j < b->n_hits[i]; j++)
+		for (int j = 0; b->hits[i] && j < b->n_hits[i]; j++)   /* n_hits < 0: not verified, no hits */
 			es_aln_free(&b->hits[i][j].aln);
 		free(b->hits[i]);
 	}
@@ -223,7 +228,7 @@ static int map_batch(shared_t *sh, batch_t *b)
 	return 0;
 }
 
-/* Paired-end, first pass: the candidate loci of chunk i (ES_MAP_CHUNK reads) of the current batch. */
+/* Paired-end, the insert estimate's block: the candidate loci of reads [64i, 64i+64) of pairs [0, p_search). */
 static void cand_item(void *arg, int64_t i, int tid)
 {
 	(void)tid;
@@ -231,20 +236,21 @@ static void cand_item(void *arg, int64_t i, int tid)
 	batch_t *b = sh->cur;
 	if (atomic_load(&sh->failed))
 		return;
-	int i0 = (int)i * ES_MAP_CHUNK, K = sh->m.opt->max_loci;
-	int n = b->n - i0 < ES_MAP_CHUNK ? b->n - i0 : ES_MAP_CHUNK;
+	int i0 = (int)i * ES_MAP_CHUNK, K = sh->m.opt->max_loci, end = 2 * b->p_search;
+	int n = end - i0 < ES_MAP_CHUNK ? end - i0 : ES_MAP_CHUNK;
 	if (es_map_candidates(&sh->m, n, b->reads + i0, b->fw + i0, b->loci + (size_t)i0 * K, b->n_loci + i0) < 0)
 		item_failed(sh);
 }
 
-/* Paired-end, on the first batch only: the verified hits of reads [64i, 64i+64), kept in the batch for the insert
+/* Paired-end, the insert estimate's block: the verified hits of reads [64i, 64i+64), kept in the batch for the
  * estimate and then for the pairing (each read is verified once). */
 static void hits_item(void *arg, int64_t i, int tid)
 {
 	shared_t *sh = arg;
 	batch_t *b = sh->cur;
 	size_t K = sh->m.opt->max_loci;
-	int r1 = (int)(i + 1) * ES_MAP_CHUNK < b->n ? (int)(i + 1) * ES_MAP_CHUNK : b->n;
+	int end = 2 * b->p_search;
+	int r1 = (int)(i + 1) * ES_MAP_CHUNK < end ? (int)(i + 1) * ES_MAP_CHUNK : end;
 	for (int r = (int)i * ES_MAP_CHUNK; r < r1; r++) {
 		int cap = 0;
 		b->n_hits[r] = es_map_read_hits(&sh->m, sh->buf[tid], &b->reads[r], b->fw[r], b->rc[r], b->loci + r * K,
@@ -252,14 +258,12 @@ static void hits_item(void *arg, int64_t i, int tid)
 	}
 }
 
-/* The insert-size model from the uniquely placed pairs of the first batch (so it does not depend on the threads),
- * printed like bwa's. */
+/* The insert-size model from the uniquely placed pairs of the first ES_PE_STAT_PAIRS pairs (so it depends neither
+ * on the threads nor on the batch size), printed like bwa's. */
 static int estimate_insert(shared_t *sh, batch_t *b)
 {
-	int np = b->n / 2, n = 0;
-	b->hits = es_calloc(b->n, sizeof *b->hits);
-	b->n_hits = es_calloc(b->n, sizeof *b->n_hits);
-	if (es_for(sh->m.opt->n_threads, hits_item, sh, (b->n + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK) < 0)
+	int np = b->p_search, n = 0;
+	if (es_for(sh->m.opt->n_threads, hits_item, sh, (2 * np + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK) < 0)
 		return -1;
 	int *dir = es_malloc((size_t)np * sizeof *dir);
 	int64_t *dist = es_malloc((size_t)np * sizeof *dist);
@@ -291,13 +295,117 @@ static void pair_item(void *arg, int64_t i, int tid)
 	for (int p = (int)i * (ES_MAP_CHUNK / 2); p < p1 && !atomic_load(&sh->failed); p++) {
 		size_t r = 2 * (size_t)p;
 		if (es_map_pair(&sh->m, sh->buf[tid], sh->pbuf[tid], &sh->pe, b->reads + r, b->fw + r, b->rc + r,
-		                b->loci + r * K, b->n_loci + r, b->hits ? b->hits + r : NULL, b->n_hits ? b->n_hits + r : NULL,
-		                b->recs + r, b->n_recs + r) < 0)
+		                b->loci + r * K, b->n_loci + r, b->hits + r, b->n_hits + r, b->recs + r, b->n_recs + r) < 0)
 			item_failed(sh);
 	}
 }
 
-/* Step 1 for pairs: every read's loci, the insert model (first batch), then each pair. */
+/* Pairs from p_search on, first pass: mate 1's loci for pairs p_search + [64i, 64i+64). */
+static void cand1_item(void *arg, int64_t i, int tid)
+{
+	(void)tid;
+	shared_t *sh = arg;
+	batch_t *b = sh->cur;
+	if (atomic_load(&sh->failed))
+		return;
+	size_t K = sh->m.opt->max_loci;
+	int p0 = b->p_search + (int)i * ES_MAP_CHUNK, np = b->n / 2;
+	int n = np - p0 < ES_MAP_CHUNK ? np - p0 : ES_MAP_CHUNK;
+	es_read_t reads[ES_MAP_CHUNK];   /* the mates 1, side by side as es_map_candidates wants them */
+	uint8_t *fw[ES_MAP_CHUNK];
+	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
+	int n_loci[ES_MAP_CHUNK];
+	for (int k = 0; k < n; k++) {
+		reads[k] = b->reads[2 * (p0 + k)];
+		fw[k] = b->fw[2 * (p0 + k)];
+	}
+	if (es_map_candidates(&sh->m, n, reads, fw, loci, n_loci) < 0)
+		item_failed(sh);
+	for (int k = 0; k < n; k++) {
+		size_t r = 2 * (size_t)(p0 + k);
+		memcpy(b->loci + r * K, loci + k * K, K * sizeof *loci);
+		b->n_loci[r] = n_loci[k];
+	}
+	free(loci);
+}
+
+/* Mate 1's hits for pairs p_search + [64i, 64i+64), and mate 2 placed by rescue alone where mate 1 is unique
+ * and the rescue aligns it almost whole (es_map_rescue_mate): such a mate 2 needs no vector search. */
+static void rescue_item(void *arg, int64_t i, int tid)
+{
+	shared_t *sh = arg;
+	batch_t *b = sh->cur;
+	size_t K = sh->m.opt->max_loci;
+	int pb = b->p_search + (int)i * ES_MAP_CHUNK;
+	int p1 = pb + ES_MAP_CHUNK < b->n / 2 ? pb + ES_MAP_CHUNK : b->n / 2;
+	for (int p = pb; p < p1 && !atomic_load(&sh->failed); p++) {
+		size_t r = 2 * (size_t)p;
+		int cap = 0;
+		b->n_hits[r] = es_map_read_hits(&sh->m, sh->buf[tid], &b->reads[r], b->fw[r], b->rc[r], b->loci + r * K,
+		                                b->n_loci[r], &b->hits[r], &cap);
+		b->n_hits[r + 1] = -1;   /* mate 2 not verified yet */
+		es_map_rescue_mate(&sh->m, sh->pbuf[tid], &sh->pe, b->reads + r, b->fw + r, b->rc + r, b->hits[r],
+		                   b->n_hits[r], &b->hits[r + 1], &b->n_hits[r + 1]);
+	}
+}
+
+typedef struct { shared_t *sh; const int *need; int n_need; } need_ctx_t;
+
+/* The loci of the mates 2 that rescue did not place, need[64i, 64i+64) (read indices). */
+static void cand2_item(void *arg, int64_t i, int tid)
+{
+	(void)tid;
+	need_ctx_t *c = arg;
+	shared_t *sh = c->sh;
+	batch_t *b = sh->cur;
+	if (atomic_load(&sh->failed))
+		return;
+	size_t K = sh->m.opt->max_loci;
+	int q0 = (int)i * ES_MAP_CHUNK;
+	int n = c->n_need - q0 < ES_MAP_CHUNK ? c->n_need - q0 : ES_MAP_CHUNK;
+	es_read_t reads[ES_MAP_CHUNK];
+	uint8_t *fw[ES_MAP_CHUNK];
+	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
+	int n_loci[ES_MAP_CHUNK];
+	for (int k = 0; k < n; k++) {
+		reads[k] = b->reads[c->need[q0 + k]];
+		fw[k] = b->fw[c->need[q0 + k]];
+	}
+	if (es_map_candidates(&sh->m, n, reads, fw, loci, n_loci) < 0)
+		item_failed(sh);
+	for (int k = 0; k < n; k++) {
+		memcpy(b->loci + (size_t)c->need[q0 + k] * K, loci + k * K, K * sizeof *loci);
+		b->n_loci[c->need[q0 + k]] = n_loci[k];
+	}
+	free(loci);
+}
+
+/* Pairs from p_search on: mate 1 searched and verified, mate 2 rescued next to it where that suffices, searched
+ * otherwise. */
+static int search_pairs(shared_t *sh, batch_t *b)
+{
+	int nt = sh->m.opt->n_threads, np = b->n / 2, ns = np - b->p_search;
+	if (ns <= 0)
+		return 0;
+	if (es_for(nt, cand1_item, sh, (ns + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK) < 0)
+		return -1;
+	if (!atomic_load(&sh->failed) && es_for(nt, rescue_item, sh, (ns + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK) < 0)
+		return -1;
+	int *need = es_malloc((size_t)(np + 1) * sizeof *need), n_need = 0;
+	for (int p = b->p_search; p < np; p++)
+		if (b->n_hits[2 * p + 1] < 0)
+			need[n_need++] = 2 * p + 1;
+	need_ctx_t c = { sh, need, n_need };
+	int ret = 0;
+	if (!atomic_load(&sh->failed) && n_need > 0)
+		ret = es_for(nt, cand2_item, &c, (n_need + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK);
+	free(need);
+	return ret;
+}
+
+/* Step 1 for pairs. The first ES_PE_STAT_PAIRS pairs of the input are searched whole (both mates) and give the
+ * insert model; every later pair searches mate 1 and is rescued next to it where that places mate 2 well, mate 2
+ * searched otherwise (search_pairs). Then each pair is decided. */
 static int map_batch_pe(shared_t *sh, batch_t *b)
 {
 	double t0 = es_time();
@@ -305,15 +413,25 @@ static int map_batch_pe(shared_t *sh, batch_t *b)
 	sh->cur = b;
 	b->loci = es_malloc((size_t)b->n * sh->m.opt->max_loci * sizeof(es_locus_t));
 	b->n_loci = es_calloc(b->n, sizeof(int));
-	if (es_for(nt, cand_item, sh, (b->n + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK) < 0)
-		return -1;
-	if (!atomic_load(&sh->failed) && !sh->pe_ready && estimate_insert(sh, b) < 0)
+	b->hits = es_calloc(b->n, sizeof *b->hits);
+	b->n_hits = es_calloc(b->n, sizeof *b->n_hits);
+	b->p_search = 0;
+	if (!sh->pe_ready) {
+		b->p_search = b->n / 2 < ES_PE_STAT_PAIRS ? b->n / 2 : ES_PE_STAT_PAIRS;
+		if (es_for(nt, cand_item, sh, (2 * b->p_search + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK) < 0)
+			return -1;
+		if (!atomic_load(&sh->failed) && estimate_insert(sh, b) < 0)
+			return -1;
+	}
+	if (!atomic_load(&sh->failed) && search_pairs(sh, b) < 0)
 		return -1;
 	int n_pair_chunks = (b->n / 2 + ES_MAP_CHUNK / 2 - 1) / (ES_MAP_CHUNK / 2);
 	if (!atomic_load(&sh->failed) && es_for(nt, pair_item, sh, n_pair_chunks) < 0)
 		return -1;
 	if (atomic_load(&sh->failed))
 		return es_error("%s", sh->err);
+	free(b->loci);   /* the records are made: the loci need not wait for the writer */
+	b->loci = NULL;
 	b->t_map = es_time() - t0;
 	return 0;
 }

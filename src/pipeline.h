@@ -62,11 +62,17 @@ int es_map_pair_stat(const es_mapper_t *m, const es_read_t *reads, es_map_hit_t 
                      int *dir, int64_t *dist);
 /* Map the pair reads[0,2) (mate 1, mate 2) with the insert model pe: rescue, pairing, MAPQ; recs[k] receives a
  * malloc'ed array of n_recs[k] records of mate k (primary first). The mates' hits are verified from their loci
- * (2 * max_loci, n_loci[2]), or, when pre is not NULL, taken over from pre[k] (pre_n[k] hits from es_map_read_hits;
- * the arrays are freed and set to NULL). Returns 0, or -1 with es_error set. */
+ * (2 * max_loci, n_loci[2]), or, when pre is not NULL and pre_n[k] >= 0, taken over from pre[k] (pre_n[k] hits
+ * from es_map_read_hits; the arrays are freed and set to NULL). Returns 0, or -1 with es_error set. */
 int es_map_pair(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_pe_model_t *pe,
                 const es_read_t *reads, uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci,
                 const int *n_loci, es_map_hit_t **pre, const int *pre_n, bam1_t ***recs, int *n_recs);
+/* Mate 2 of reads[0,2) placed by rescue alone, next to mate 1's best hit (h1[0, n1), best first), with no vector
+ * search: 1 and its hits in a malloc'ed *out (*n_out of them) when mate 1 is unique (single-end MAPQ >= 20) and the
+ * rescued mate 2 aligns almost whole (score >= 0.8 of a perfect one); else 0 (mate 2 needs its own search). */
+int es_map_rescue_mate(const es_mapper_t *m, es_pe_buf_t *pb, const es_pe_model_t *pe, const es_read_t *reads,
+                       uint8_t *const *fw, uint8_t *const *rc, const es_map_hit_t *h1, int n1, es_map_hit_t **out,
+                       int *n_out);
 /* The candidate loci of reads[0,n) (n <= ES_MAP_CHUNK) into loci[i * max_loci ..], n_loci[i]: one vector-store
  * call. Returns 0, or -1 with es_error set. */
 int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,
