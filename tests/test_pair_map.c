@@ -1,7 +1,8 @@
-/* test_pair_map.c — paired-end mapping end to end on a synthetic genome (fragments 400 +- 90): a mate in an exact repeat placed at the
- * right copy by its unique partner (MAPQ > 0), a mate too divergent for its own search rescued next to its partner,
- * a random (unmappable) mate placed at its partner's position as SAM asks, FR pair fields (flags, RNEXT, PNEXT,
- * TLEN, MC, MQ), the insert-size model, and byte-identical output for 1 and 3 threads and two batch sizes. */
+/* test_pair_map.c — paired-end mapping end to end on a synthetic genome (fragments 400 +- 90): a mate in an exact
+ * repeat placed at the right copy by its unique partner (MAPQ > 0), a mate too divergent for its own search rescued
+ * next to its partner, a random (unmappable) mate placed at its partner's position as SAM asks, FR pair fields
+ * (flags, RNEXT, PNEXT, TLEN, MC, MQ), the insert-size model, byte-identical output for 1 and 3 threads, and the
+ * rescue-instead-of-search path of the pairs after the insert estimate's block. */
 #include "test.h"
 #include "map.h"
 #include "store.h"
