@@ -47,7 +47,8 @@ int main_align(int argc, char *argv[])
 	const char *out = "-";
 	static const struct option lopts[] = {
 		{ "secondary", required_argument, NULL, 1 }, { "exact", no_argument, NULL, 2 },
-		{ "encoder", required_argument, NULL, 3 }, { "nprobe", required_argument, NULL, 4 }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+		{ "encoder", required_argument, NULL, 3 }, { "nprobe", required_argument, NULL, 4 },
+		{ "mapq-features", no_argument, NULL, 5 }, /* hidden: XF:Z tags for scripts/fit-mapq.sh */ { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	int c;
 	while ((c = getopt_long(argc, argv, "o:t:K:A:T:R:v:h", lopts, NULL)) >= 0) {
 		int bad = 0;
@@ -63,6 +64,7 @@ int main_align(int argc, char *argv[])
 		case 2: o.exact = 1; break;
 		case 3: o.encoder_spec = optarg; break;
 		case 4: bad = parse_int(optarg, 1, 65536, &o.nprobe, "--nprobe"); break;
+		case 5: o.mapq_features = 1; break;
 		case 'h': return usage(stdout, &o);
 		default: return usage(stderr, &o);
 		}

@@ -21,7 +21,7 @@
 	F(es_map_opt_t, n_threads) F(es_map_opt_t, max_loci) F(es_map_opt_t, max_align) F(es_map_opt_t, n_secondary) \
 	F(es_map_opt_t, min_len) F(es_map_opt_t, min_score) F(es_map_opt_t, batch_size) F(es_map_opt_t, rg_line) \
 	F(es_map_opt_t, encoder_spec) F(es_map_opt_t, locus_ratio) F(es_map_opt_t, deficit_coef) \
-	F(es_map_opt_t, exact) F(es_map_opt_t, nprobe) F(es_map_opt_t, sc) \
+	F(es_map_opt_t, exact) F(es_map_opt_t, nprobe) F(es_map_opt_t, sc) F(es_map_opt_t, mapq_features) \
 	F(es_map_stats_t, n_reads) F(es_map_stats_t, n_mapped) F(es_map_stats_t, n_unmapped_short) \
 	F(es_map_stats_t, seconds)
 

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# fit-mapq.sh — reproduce the MAPQ model of src/mapq.c: simulate training reads from the training half of human chrX
+# (X:0-35,000,000) and from E. coli (seeds 101-...), never the evaluation reads (chrX 35-70 Mb, bench seeds), map them
+# with `esalign align --mapq-features` (each primary record gets an XF:Z tag with the model's features) on the kmer
+# and transformer indexes, and fit a logistic regression of "placement wrong" on the features
+# (scripts/fit_mapq.py, standard library only). Prints the coefficient table to paste into src/mapq.c.
+#
+# Usage: scripts/fit-mapq.sh [--reads-only] WORKDIR
+# Environment: ESALIGN (default ./esalign), HUMAN_FA / ECOLI_FA (plain FASTA; default /work/base/ref/{human,ecoli}.fa),
+#   IDX_DIR (indexes NAME-ENCODER.esi; default /work/base/out-base), ESALIGN_MODEL, THREADS (default 2),
+#   N_HUMAN / N_ECOLI (reads per length and divergence; default 3000 / 1500).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+READS_ONLY=0
+[ "${1:-}" = --reads-only ] && { READS_ONLY=1; shift; }
+W=${1:?usage: fit-mapq.sh [--reads-only] WORKDIR}
+ESALIGN=${ESALIGN:-./esalign}
+HUMAN_FA=${HUMAN_FA:-/work/base/ref/human.fa}
+ECOLI_FA=${ECOLI_FA:-/work/base/ref/ecoli.fa}
+IDX_DIR=${IDX_DIR:-/work/base/out-base}
+THREADS=${THREADS:-2}
+N_HUMAN=${N_HUMAN:-3000}
+N_ECOLI=${N_ECOLI:-1500}
+LENS="100 150 250"
+SUBS="0.002 0.01 0.03 0.06 0.10 0.15"   # substitution rate per base; indels at a tenth of it (at least 0.0005)
+mkdir -p "$W"
+seed=101
+for ref in human ecoli; do
+  case $ref in human) fa=$HUMAN_FA n=$N_HUMAN region="-r X:0-35000000" ;; *) fa=$ECOLI_FA n=$N_ECOLI region="" ;; esac
+  for len in $LENS; do
+    for e in $SUBS; do
+      seed=$((seed + 1))
+      fq=$W/$ref-$len-e$e.fq
+      ind=$(awk -v e="$e" 'BEGIN { x = e / 10; if (x < 0.0005) x = 0.0005; printf "%g", x }')
+      [ -s "$fq" ] || "$ESALIGN" simulate -n "$n" -l "$len" -e "$e" -i "$ind" -s "$seed" $region -o "$fq" "$fa"
+    done
+  done
+done
+[ $READS_ONLY = 1 ] && exit 0
+for ref in human ecoli; do
+  for enc in kmer transformer; do
+    cat "$W"/$ref-*.fq > "$W/$ref.all.fq"
+    "$ESALIGN" align -v 1 -t "$THREADS" --mapq-features "$IDX_DIR/$ref-$enc.esi" "$W/$ref.all.fq" > "$W/$ref-$enc.sam"
+  done
+done
+python3 scripts/fit_mapq.py "$W"/{human,ecoli}-{kmer,transformer}.sam

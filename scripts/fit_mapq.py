@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""fit_mapq.py — fit the MAPQ model of src/mapq.c: a logistic regression of "primary placement wrong" on the inputs
+that `esalign align --mapq-features` writes into XF:Z, from SAM files of reads simulated by `esalign simulate`
+(truth in the read names: s<ID>!<CONTIG>!<POS>!<STRAND>). Reads whose runner-up ties the best (MAPQ 0 by rule) are
+left out. Newton's method (IRLS) with a small ridge; Python 3 standard library only.
+Usage: fit_mapq.py [--ridge R] [--max-dist 20] SAM...   (prints the C table, then calibration per MAPQ bin)
+"""
+import argparse
+import math
+import re
+import sys
+
+NAMES = ["1", "lead/10", "has_sub", "div*10", "lead*div", "deficit*10", "loc_next/best", "loc_best/top",
+         "sup_next/best", "unverified", "log2(len/100)", "n_close"]
+CIG = re.compile(r"(\d+)([MIDNSHP=X])")
+
+
+def read_sam(path, max_dist):
+    """(x, wrong, tie) for every primary mapped record with an XF tag."""
+    out = []
+    for line in open(path):
+        if line.startswith("@"):
+            continue
+        f = line.rstrip("\n").split("\t")
+        flag = int(f[1])
+        if flag & 0x904:
+            continue
+        xf = next((t[5:] for t in f[11:] if t.startswith("XF:Z:")), None)
+        if xf is None:
+            continue
+        _, tctg, tpos, _ = f[0].split("!")
+        pos = int(f[3]) - 1
+        m = CIG.match(f[5])
+        clip = int(m.group(1)) if m and m.group(2) in "SH" else 0
+        ok = f[2] == tctg and min(abs(pos - int(tpos)), abs(pos - clip - int(tpos))) <= max_dist
+        x = [1.0] + [float(v) for v in xf.split(",")]
+        tie = x[1] == 0 and x[2] == 1
+        out.append((x, 0 if ok else 1, tie, int(f[4])))
+    return out
+
+
+def solve(a, b):
+    """Gaussian elimination with partial pivoting: a x = b."""
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[p] = m[p], m[c]
+        for r in range(n):
+            if r != c and m[r][c] != 0:
+                k = m[r][c] / m[c][c]
+                for j in range(c, n + 1):
+                    m[r][j] -= k * m[c][j]
+    return [m[i][n] / m[i][i] for i in range(n)]
+
+
+def sigmoid(z):
+    z = max(-40.0, min(40.0, z))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def fit(rows, ridge, iters=30):
+    k = len(rows[0][0])
+    w = [0.0] * k
+    w[0] = math.log((sum(y for _, y in rows) + 0.5) / len(rows))
+    for it in range(iters):
+        h = [[ridge if i == j and i > 0 else 0.0 for j in range(k)] for i in range(k)]
+        g = [ridge * w[i] if i > 0 else 0.0 for i in range(k)]
+        ll = 0.0
+        for x, y in rows:
+            z = sum(a * b for a, b in zip(w, x))
+            p = sigmoid(z)
+            ll += math.log(p if y else 1 - p) if 0 < p < 1 else -40
+            r = p - y
+            v = p * (1 - p)
+            for i in range(k):
+                xi = x[i]
+                if xi == 0:
+                    continue
+                g[i] += r * xi
+                vi = v * xi
+                hi = h[i]
+                for j in range(i, k):
+                    hi[j] += vi * x[j]
+        for i in range(k):
+            for j in range(i):
+                h[i][j] = h[j][i]
+        step = solve(h, g)
+        w = [a - b for a, b in zip(w, step)]
+        print(f"iter {it}: log-likelihood {ll:.2f}, step {max(abs(s) for s in step):.2e}", file=sys.stderr)
+        if max(abs(s) for s in step) < 1e-6:
+            break
+    return w
+
+
+def mapq_of(w, x, tie):
+    if tie:
+        return 0
+    p = sigmoid(sum(a * b for a, b in zip(w, x)))
+    return max(0, min(60, int(-10 * math.log10(max(p, 1e-300)) + 0.5)))
+
+
+BINS = [(0, 0), (1, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 60)]
+
+
+def calibration(rows, q_of, title):
+    print(f"\n{title}\n| MAPQ | reads | wrong | observed err | predicted err |\n|---|--:|--:|--:|--:|")
+    for lo, hi in BINS:
+        sel = [(y, q) for (y, q) in ((r[1], q_of(r)) for r in rows) if lo <= q <= hi]
+        if not sel:
+            continue
+        n = len(sel)
+        wr = sum(y for y, _ in sel)
+        pred = sum(10 ** (-q / 10) for _, q in sel) / n
+        print(f"| {lo}-{hi} | {n} | {wr} | {wr / n:.2e} | {pred:.2e} |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ridge", type=float, default=1.0)
+    ap.add_argument("--max-dist", type=int, default=20)
+    ap.add_argument("sam", nargs="+")
+    a = ap.parse_args()
+    rows = []
+    for p in a.sam:
+        r = read_sam(p, a.max_dist)
+        print(f"{p}: {len(r)} mapped, {sum(y for _, y, _, _ in r)} wrong, {sum(t for _, _, t, _ in r)} ties",
+              file=sys.stderr)
+        rows += r
+    train = [(x, y) for x, y, t, _ in rows if not t]
+    w = fit(train, a.ridge)
+    print("static const double coef[ES_MAPQ_NX] = {")
+    for i, (c, n) in enumerate(zip(w, NAMES)):
+        print(f"\t{c:.6g},  /* x{i} {n} */")
+    print("};")
+    calibration(rows, lambda r: mapq_of(w, r[0], r[2]), "training reads, fitted model")
+    calibration(rows, lambda r: r[3], "training reads, MAPQ in the SAM files")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
