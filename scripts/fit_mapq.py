@@ -10,8 +10,8 @@ import math
 import re
 import sys
 
-NAMES = ["1", "lead/10", "has_sub", "div*10", "lead*div", "deficit*10", "loc_next/best", "loc_best/top",
-         "sup_next/best", "unverified", "log2(len/100)", "n_close"]
+NAMES = ["1", "lead over a runner-up /10, <= 3", "has runner-up", "div*10", "(div-3%)+ *10", "deficit*10",
+         "loc_next/best", "loc_best/top", "sup_next/best", "(loc_next/best-0.8)+ *5", "log2(len/100)", "n_close"]
 CIG = re.compile(r"(\d+)([MIDNSHP=X])")
 
 
@@ -34,7 +34,7 @@ def read_sam(path, max_dist):
         clip = int(m.group(1)) if m and m.group(2) in "SH" else 0
         ok = f[2] == tctg and min(abs(pos - int(tpos)), abs(pos - clip - int(tpos))) <= max_dist
         x = [1.0] + [float(v) for v in xf.split(",")]
-        tie = x[1] == 0 and x[2] == 1
+        tie = x[1] == 0 and x[2] == 1   # the runner-up scores as well as the best
         out.append((x, 0 if ok else 1, tie, int(f[4])))
     return out
 
@@ -59,18 +59,26 @@ def sigmoid(z):
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def fit(rows, ridge, iters=30):
+def loglik(rows, w, ridge):
+    ll = -0.5 * ridge * sum(c * c for c in w[1:])
+    for x, y in rows:
+        z = sum(a * b for a, b in zip(w, x))
+        # log sigmoid(z) or log(1 - sigmoid(z)), stable for large |z|
+        ll -= math.log1p(math.exp(-abs(z))) + (max(-z, 0) if y else max(z, 0))
+    return ll
+
+
+def fit(rows, ridge, iters=40):
+    """Newton's method with backtracking on the ridge-penalised log-likelihood (the intercept is not penalised)."""
     k = len(rows[0][0])
     w = [0.0] * k
     w[0] = math.log((sum(y for _, y in rows) + 0.5) / len(rows))
+    ll = loglik(rows, w, ridge)
     for it in range(iters):
         h = [[ridge if i == j and i > 0 else 0.0 for j in range(k)] for i in range(k)]
         g = [ridge * w[i] if i > 0 else 0.0 for i in range(k)]
-        ll = 0.0
         for x, y in rows:
-            z = sum(a * b for a, b in zip(w, x))
-            p = sigmoid(z)
-            ll += math.log(p if y else 1 - p) if 0 < p < 1 else -40
+            p = sigmoid(sum(a * b for a, b in zip(w, x)))
             r = p - y
             v = p * (1 - p)
             for i in range(k):
@@ -86,9 +94,17 @@ def fit(rows, ridge, iters=30):
             for j in range(i):
                 h[i][j] = h[j][i]
         step = solve(h, g)
-        w = [a - b for a, b in zip(w, step)]
-        print(f"iter {it}: log-likelihood {ll:.2f}, step {max(abs(s) for s in step):.2e}", file=sys.stderr)
-        if max(abs(s) for s in step) < 1e-6:
+        t = 1.0
+        while True:
+            nw = [a - t * b for a, b in zip(w, step)]
+            nll = loglik(rows, nw, ridge)
+            if nll >= ll - 1e-9 or t < 1e-4:
+                break
+            t /= 2
+        gain = nll - ll
+        w, ll = nw, nll
+        print(f"iter {it}: penalised log-likelihood {ll:.3f} (step x{t:g}, gain {gain:.2e})", file=sys.stderr)
+        if gain < 1e-4:
             break
     return w
 
