@@ -3,7 +3,7 @@
 that `esalign align --mapq-features` writes into XF:Z, from SAM files of reads simulated by `esalign simulate`
 (truth in the read names: s<ID>!<CONTIG>!<POS>!<STRAND>). Reads whose runner-up ties the best (MAPQ 0 by rule) are
 left out. Newton's method (IRLS) with a small ridge; Python 3 standard library only.
-Usage: fit_mapq.py [--ridge R] [--max-dist 20] SAM...   (prints the C table, then calibration per MAPQ bin)
+Usage: fit_mapq.py [--ridge R] [--thin 4] [--max-dist 20] SAM[=TRUTH.sam]...   (prints the C table, then calibration per MAPQ bin)
 """
 import argparse
 import math
@@ -11,12 +11,26 @@ import re
 import sys
 
 NAMES = ["1", "lead over a runner-up /10, <= 3", "has runner-up", "div*10", "(div-3%)+ *10", "deficit*10",
-         "loc_next/best", "loc_best/top", "sup_next/best", "(loc_next/best-0.8)+ *5", "log2(len/100)", "n_close"]
+         "loc_next/best", "loc_best/top", "sup_next/best", "(loc_next/best-0.8)+ *5", "log2(len/100)", "n_close",
+         "(sup_best-sup_next)/20, <= 10"]
 CIG = re.compile(r"(\d+)([MIDNSHP=X])")
 
 
+def read_truth(path):
+    t = {}
+    for line in open(path):
+        if not line.startswith("@"):
+            f = line.split("\t", 5)
+            if not int(f[1]) & 0x900:
+                t[f[0]] = (f[2], int(f[3]) - 1)
+    return t
+
+
 def read_sam(path, max_dist):
-    """(x, wrong, tie) for every primary mapped record with an XF tag."""
+    """(x, wrong, tie, mapq) for every primary mapped record with an XF tag. path is ALN.sam (truth in the read
+    names) or ALN.sam=TRUTH.sam (a mason truth SAM)."""
+    path, _, tpath = path.partition("=")
+    truth = read_truth(tpath) if tpath else None
     out = []
     for line in open(path):
         if line.startswith("@"):
@@ -28,7 +42,12 @@ def read_sam(path, max_dist):
         xf = next((t[5:] for t in f[11:] if t.startswith("XF:Z:")), None)
         if xf is None:
             continue
-        _, tctg, tpos, _ = f[0].split("!")
+        if truth is None:
+            _, tctg, tpos, _ = f[0].split("!")
+        elif f[0] in truth:
+            tctg, tpos = truth[f[0]]
+        else:
+            continue
         pos = int(f[3]) - 1
         m = CIG.match(f[5])
         clip = int(m.group(1)) if m and m.group(2) in "SH" else 0
@@ -61,10 +80,10 @@ def sigmoid(z):
 
 def loglik(rows, w, ridge):
     ll = -0.5 * ridge * sum(c * c for c in w[1:])
-    for x, y in rows:
+    for x, y, c in rows:
         z = sum(a * b for a, b in zip(w, x))
         # log sigmoid(z) or log(1 - sigmoid(z)), stable for large |z|
-        ll -= math.log1p(math.exp(-abs(z))) + (max(-z, 0) if y else max(z, 0))
+        ll -= c * (math.log1p(math.exp(-abs(z))) + (max(-z, 0) if y else max(z, 0)))
     return ll
 
 
@@ -72,15 +91,15 @@ def fit(rows, ridge, iters=40):
     """Newton's method with backtracking on the ridge-penalised log-likelihood (the intercept is not penalised)."""
     k = len(rows[0][0])
     w = [0.0] * k
-    w[0] = math.log((sum(y for _, y in rows) + 0.5) / len(rows))
+    w[0] = math.log((sum(y * c for _, y, c in rows) + 0.5) / sum(c for _, _, c in rows))
     ll = loglik(rows, w, ridge)
     for it in range(iters):
         h = [[ridge if i == j and i > 0 else 0.0 for j in range(k)] for i in range(k)]
         g = [ridge * w[i] if i > 0 else 0.0 for i in range(k)]
-        for x, y in rows:
+        for x, y, c in rows:
             p = sigmoid(sum(a * b for a, b in zip(w, x)))
-            r = p - y
-            v = p * (1 - p)
+            r = c * (p - y)
+            v = c * p * (1 - p)
             for i in range(k):
                 xi = x[i]
                 if xi == 0:
@@ -135,6 +154,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ridge", type=float, default=1.0)
     ap.add_argument("--max-dist", type=int, default=20)
+    ap.add_argument("--thin", type=int, default=4)
     ap.add_argument("sam", nargs="+")
     a = ap.parse_args()
     rows = []
@@ -143,13 +163,19 @@ def main():
         print(f"{p}: {len(r)} mapped, {sum(y for _, y, _, _ in r)} wrong, {sum(t for _, _, t, _ in r)} ties",
               file=sys.stderr)
         rows += r
-    train = [(x, y) for x, y, t, _ in rows if not t]
+    # every wrong read, and every --thin-th correct one with weight thin (the fit costs O(reads) per Newton step)
+    train = [(x, y, 1 if y else a.thin) for i, (x, y, t, _) in enumerate(rows) if not t and (y or i % a.thin == 0)]
     w = fit(train, a.ridge)
-    print("static const double coef[ES_MAPQ_NX] = {")
+    print("static const double coef[] = {")
     for i, (c, n) in enumerate(zip(w, NAMES)):
         print(f"\t{c:.6g},  /* x{i} {n} */")
     print("};")
     calibration(rows, lambda r: mapq_of(w, r[0], r[2]), "training reads, fitted model")
+    print("\ntraining reads at or above a fitted MAPQ (the evidence for where the model may be trusted to say 60):")
+    qs = sorted(((mapq_of(w, r[0], r[2]), r[1]) for r in rows), reverse=True)
+    for t in range(60, 29, -3):
+        sel = [y for q, y in qs if q >= t]
+        print(f"  MAPQ >= {t}: {len(sel)} reads, {sum(sel)} wrong")
     calibration(rows, lambda r: r[3], "training reads, MAPQ in the SAM files")
     return 0
 

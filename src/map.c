@@ -45,6 +45,7 @@ typedef struct {
 
 typedef struct {           /* where the read sits inside one candidate locus */
 	int support;           /* votes of the densest placement; 0: not examined or no shared k-mer */
+	int support2;          /* votes of the densest other placement in the locus (a tandem copy), for MAPQ only */
 	int strand, dlo, dhi;  /* its strand and diagonal range */
 	int ci;                /* contig of the locus */
 	int64_t rb;            /* global start of the examined region (the locus padded by the read length) */
@@ -196,6 +197,22 @@ static int densest_votes(const vote_t *v, int nv, int *bi, int *bj)
 	return best;
 }
 
+/* Votes of the densest placement of sorted votes v[0,nv) at least qlen/2 diagonals away from pl's (or on the other
+ * strand): a second copy inside the same locus (tandem repeats), which verification never aligns. The votes near pl
+ * are one contiguous run of the sorted array. */
+static int second_placement(const vote_t *v, int nv, const place_t *pl, int qlen)
+{
+	int lo = pl->dlo - qlen / 2, hi = pl->dhi + qlen / 2;
+	int ei = 0, ej;
+	while (ei < nv && (v[ei].strand < pl->strand || (v[ei].strand == pl->strand && v[ei].diag < lo)))
+		ei++;
+	for (ej = ei; ej < nv && v[ej].strand == pl->strand && v[ej].diag <= hi; ej++)
+		;
+	int a, b, s1 = ei > 0 ? densest_votes(v, ei, &a, &b) : 0;
+	int s2 = ej < nv ? densest_votes(v + ej, nv - ej, &a, &b) : 0;
+	return s1 > s2 ? s1 : s2;
+}
+
 /* Find the strand and diagonal (region position - read position) of the read inside region[0,rlen) from the
  * SEED_K-mers they share, using the table of build_read_table. A region k-mer equal to a read k-mer votes for the
  * forward strand; one whose reverse complement equals a read k-mer votes for the reverse strand.
@@ -228,6 +245,7 @@ static int locate_in_region(es_map_buf_t *s, const uint8_t *region, int rlen, in
 	pl->strand = s->votes[bi].strand;
 	pl->dlo = s->votes[bi].diag;
 	pl->dhi = s->votes[bj].diag;
+	pl->support2 = second_placement(s->votes, nv, pl, qlen);
 	return best;
 }
 
@@ -254,6 +272,7 @@ static void mapq_features(const es_map_opt_t *o, const es_map_buf_t *s, int n_hi
 	f->loc_top = loci[0].score;
 	f->loc_best = loci[h->locus].score;
 	f->sup_best = s->place[h->locus].support;
+	f->sup_next = s->place[h->locus].support2;
 	for (int i = 0; i < n_loci; i++) {
 		if (i == h->locus)
 			continue;
@@ -304,7 +323,7 @@ static int locate_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 	int top = 0;
 	for (int i = 0; i < n_loci; i++) {
 		place_t *pl = &s->place[i];
-		pl->support = 0;
+		pl->support = pl->support2 = 0;
 		if (i >= 2 && loci[i].score < min_score)
 			continue;
 		pl->ci = es_ref_contig_at(ref, loci[i].beg);

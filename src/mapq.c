@@ -9,20 +9,22 @@
  * (see there: esalign simulate on X:0-35,000,000 and E. coli, 100/150/250 bp, substitutions 0.2-15%, mapped with
  * the kmer and transformer indexes, logistic regression by scripts/fit_mapq.py). z = sum coef[i] * x[i] is the
  * log-odds of a wrong placement; x as es_mapq_inputs builds them. */
-static const double coef[ES_MAPQ_NX] = {
-	-1.0,   /* x0  1 */
-	-2.3,   /* x1  score lead over the runner-up (or the 19-match floor), /10 match, at most 8 */
-	0.0,    /* x2  a runner-up placement exists */
-	0.0,    /* x3  divergence of the best hit (1 - identity), x10 */
-	0.0,    /* x4  x1 * x3 */
-	0.0,    /* x5  score deficit (qlen*match - score) / (qlen*match), x10 */
-	0.0,    /* x6  similarity of the next locus / of the best hit's locus, at most 2 */
-	0.0,    /* x7  similarity of the best hit's locus / of the top locus, at most 1 */
-	0.0,    /* x8  k-mer votes of the next placement / of the best, at most 2 */
-	0.0,    /* x9  a plausible locus was left unverified */
-	0.0,    /* x10 log2(read length / 100) */
-	0.0,    /* x11 other placements within match + mismatch of the best, at most 4 */
+static const double coef[] = {
+	-3.26306,  /* x0  1 */
+	-0.911502, /* x1  score lead over a runner-up placement, /10 match, at most 3 (0 when there is none) */
+	1.41218,   /* x2  a runner-up placement exists */
+	-0.43198,  /* x3  divergence of the best hit (1 - identity), x10 */
+	-3.15272,  /* x4  ... above 3%, x10 (a hinge: the slope may change there) */
+	0.858878,  /* x5  score deficit (qlen*match - score) / (qlen*match), x10 */
+	-2.50106,  /* x6  similarity of the next locus / of the best hit's locus, at most 2 */
+	-0.950213, /* x7  similarity of the best hit's locus / of the top locus, at most 1 */
+	2.8977,    /* x8  k-mer votes of the next placement / of the best, at most 2 */
+	0.666454,  /* x9  ... x6 above 0.8, x5 (a hinge) */
+	-0.140428, /* x10 log2(read length / 100) */
+	0.167729,  /* x11 other placements within match + mismatch of the best, at most 4 */
+	-1.0698,   /* x12 k-mer votes of the best placement less the next one's, /20, at most 10 */
 };
+_Static_assert(sizeof coef / sizeof coef[0] == ES_MAPQ_NX, "one coefficient per model input");
 
 static double clampd(double x, double lo, double hi)
 {
@@ -39,18 +41,21 @@ void es_mapq_inputs(const es_mapq_feat_t *f, double x[ES_MAPQ_NX])
 	double ident = 1.0 - (double)(l * f->match - f->score) / (f->match + f->mismatch) / l;
 	double div = clampd(1.0 - ident, 0, 0.5) * 10;
 	double perfect = (double)f->qlen * f->match;
+	int has_sub = f->sub >= floor_sub;
+	double next = f->loc_best > 0 ? clampd(f->loc_next / f->loc_best, 0, 2) : 1;
 	x[0] = 1;
-	x[1] = lead;
-	x[2] = f->sub >= floor_sub;
+	x[1] = has_sub ? clampd(lead, 0, 3) : 0;
+	x[2] = has_sub;
 	x[3] = div;
-	x[4] = lead * div;
+	x[4] = div > 0.3 ? div - 0.3 : 0;
 	x[5] = clampd((perfect - f->score) / perfect, 0, 1) * 10;
-	x[6] = f->loc_best > 0 ? clampd(f->loc_next / f->loc_best, 0, 2) : 1;
+	x[6] = next;
 	x[7] = f->loc_top > 0 ? clampd(f->loc_best / f->loc_top, 0, 1) : 1;
 	x[8] = f->sup_best > 0 ? clampd((double)f->sup_next / f->sup_best, 0, 2) : 1;
-	x[9] = f->n_pass > f->n_aligned;
+	x[9] = next > 0.8 ? (next - 0.8) * 5 : 0;
 	x[10] = log2(clampd(f->qlen, 25, 1600) / 100.0);
 	x[11] = f->n_close < 4 ? f->n_close : 4;
+	x[12] = clampd(f->sup_best - f->sup_next, 0, 200) / 20;
 }
 
 double es_mapq_perror(const es_mapq_feat_t *f)

@@ -23,7 +23,7 @@ typedef struct {
 	int sup_next;          /* most k-mer votes of a placement other than the best hit's; 0 when none */
 } es_mapq_feat_t;
 
-#define ES_MAPQ_NX 12     /* model inputs, x[0] = 1 */
+#define ES_MAPQ_NX 13     /* model inputs, x[0] = 1 */
 #define ES_MAPQ_MAX 60
 
 /* The model inputs of f into x[ES_MAPQ_NX] (each bounded, see mapq.c); what --mapq-features writes and the fit
