@@ -221,6 +221,7 @@ if [ $REPORT_ONLY = 0 ]; then
     for d in $CAL_DIV; do DIV_SCENARIOS="$DIV_SCENARIOS ecoli$d-250"; for al in $ALIGNERS; do div_one "$d" "$al"; done; done
   else log "calibration: divergent reads failed; no divergent scenarios"; fi
   { echo "$ROW_COLS $EVAL_COLS" | tr ' ' '\t'; cat "$RESULTS.tmp"; } > "$RESULTS" && rm -f "$RESULTS.tmp"
+  log "results: $RESULTS ($(( $(date +%s) - T0 )) s)"
   # MAPQ calibration per bin (scripts/bench/calibration.sh), then variant calling (scripts/bench/variants.sh)
   calibration_bench "$SCENARIOS$DIV_SCENARIOS" "$ALIGNERS"
   log "calibration: $OUT/calib/rows.tsv"
@@ -230,7 +231,6 @@ if [ $REPORT_ONLY = 0 ]; then
     variants_bench "$ALIGNERS"
     log "variants: $OUT/variants/rows.tsv ($(( $(date +%s) - T2 )) s)"
   fi
-  log "results: $RESULTS ($(( $(date +%s) - T0 )) s)"
   # the vector store stage: approximate against exact search of the esalign indexes that the aligner loop built
   if [ $STORE = 1 ]; then
     T1=$(date +%s)

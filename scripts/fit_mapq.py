@@ -128,11 +128,47 @@ def fit(rows, ridge, iters=40):
     return w
 
 
-def mapq_of(w, x, tie):
-    if tie:
-        return 0
+def raw_q(w, x):
     p = sigmoid(sum(a * b for a, b in zip(w, x)))
     return max(0, min(60, int(-10 * math.log10(max(p, 1e-300)) + 0.5)))
+
+
+def mapq_of(w, x, tie, recal=None):
+    if tie:
+        return 0
+    q = raw_q(w, x)
+    return recal[q] if recal else q
+
+
+def isotonic(train, w):
+    """Pool-adjacent-violators on the logistic model's MAPQ (0..60) of the training reads: the error rate must not
+    rise with it. Returns recal[raw] = MAPQ of the block's observed error, 60 for a block with no wrong read."""
+    n = [0.0] * 61
+    e = [0.0] * 61
+    for x, y, c in train:
+        q = raw_q(w, x)
+        n[q] += c
+        e[q] += c * y
+    blocks = []  # [reads, wrong, first q, last q]
+    for q in range(61):
+        if n[q] == 0:
+            continue
+        blocks.append([n[q], e[q], q, q])
+        while len(blocks) > 1 and blocks[-1][1] / blocks[-1][0] >= blocks[-2][1] / blocks[-2][0]:
+            b = blocks.pop()
+            blocks[-1][0] += b[0]
+            blocks[-1][1] += b[1]
+            blocks[-1][3] = b[3]
+    recal = [0] * 61
+    for bn, be, lo, hi in blocks:
+        mq = 60 if be == 0 else max(0, min(60, int(-10 * math.log10(be / bn) + 0.5)))
+        print(f"  isotonic block raw {lo}-{hi}: {bn:.0f} reads, {be:.0f} wrong -> MAPQ {mq}", file=sys.stderr)
+        for q in range(lo, hi + 1):
+            recal[q] = mq
+    for q in range(1, 61):  # raw values no training read had: those of the block below
+        if n[q] == 0:
+            recal[q] = max(recal[q], recal[q - 1])
+    return recal
 
 
 BINS = [(0, 0), (1, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 60)]
@@ -166,13 +202,19 @@ def main():
     # every wrong read, and every --thin-th correct one with weight thin (the fit costs O(reads) per Newton step)
     train = [(x, y, 1 if y else a.thin) for i, (x, y, t, _) in enumerate(rows) if not t and (y or i % a.thin == 0)]
     w = fit(train, a.ridge)
+    recal = isotonic(train, w)
     print("static const double coef[] = {")
     for i, (c, n) in enumerate(zip(w, NAMES)):
         print(f"\t{c:.6g},  /* x{i} {n} */")
     print("};")
-    calibration(rows, lambda r: mapq_of(w, r[0], r[2]), "training reads, fitted model")
+    print("static const unsigned char recal[ES_MAPQ_MAX + 1] = {")
+    for i in range(0, 61, 16):
+        print("\t" + ", ".join(str(v) for v in recal[i:i + 16]) + ",")
+    print("};")
+    calibration(rows, lambda r: mapq_of(w, r[0], r[2]), "training reads, logistic model")
+    calibration(rows, lambda r: mapq_of(w, r[0], r[2], recal), "training reads, logistic model + isotonic recalibration")
     print("\ntraining reads at or above a fitted MAPQ (the evidence for where the model may be trusted to say 60):")
-    qs = sorted(((mapq_of(w, r[0], r[2]), r[1]) for r in rows), reverse=True)
+    qs = sorted(((mapq_of(w, r[0], r[2]), r[1]) for r in rows), reverse=True)  # the logistic model's
     for t in range(60, 29, -3):
         sel = [y for q, y in qs if q >= t]
         print(f"  MAPQ >= {t}: {len(sel)} reads, {sum(sel)} wrong")

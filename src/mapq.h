@@ -30,9 +30,10 @@ typedef struct {
  * (scripts/fit_mapq.py) reads. */
 void es_mapq_inputs(const es_mapq_feat_t *f, double x[ES_MAPQ_NX]);
 
-/* P(placement wrong) of the shipped model, in (0,1). */
+/* P(placement wrong) of the shipped logistic model, in (0,1) (before the isotonic recalibration of es_mapq). */
 double es_mapq_perror(const es_mapq_feat_t *f);
 
-/* MAPQ 0..60: 0 when another placement scores as well as the best; else round(-10 log10 es_mapq_perror(f)). */
+/* MAPQ 0..60: 0 when another placement scores as well as the best; else round(-10 log10 es_mapq_perror(f)),
+ * recalibrated (a monotone table fitted with the coefficients). */
 int es_mapq(const es_mapq_feat_t *f);
 #endif
