@@ -1,6 +1,7 @@
 /* map.c — per-read mapping: the vector store's candidate loci of a read are located by shared k-mers (strand and
  * diagonal), verified by Smith-Waterman, duplicate placements merged, ties picked by the read name, MAPQ from the
- * fitted model of mapq.c (mapq_features gathers its evidence); the hits become SAM records (sam.c). The pipeline around it (batches, threads, output) is pipeline.c. */
+ * fitted model of mapq.c (mapq_features gathers its evidence); the hits become SAM records (sam.c). The pipeline
+ * around it (batches, threads, output) is pipeline.c. */
 #include "pipeline.h"
 #include "sam.h"
 #include "util.h"
