@@ -190,13 +190,14 @@ typedef struct {
 	const char *rg_line;      /* a full "@RG\tID:..." header line (tabs already expanded) or NULL */
 	const char *encoder_spec; /* encoder to use; NULL: the one recorded in the index */
 	float locus_ratio;  /* loci after the first two are verified only if their similarity >= this * the best's */
-	double deficit_coef; /* MAPQ <= 60 - deficit_coef * (qlen*match - score)/match (see compute_mapq) */
+	double deficit_coef; /* unused since MAPQ is the fitted model of mapq.c (kept for the layout of the API) */
 	int exact;          /* use exact (brute-force) search instead of the approximate index */
 	int nprobe;         /* index with inverted lists: lists scanned per query (0: the index's default) */
 	es_score_t sc;
 	const char *mate_path;   /* paired-end: the second mates' file (mate i of each file is a pair); NULL: none */
 	int interleaved;         /* paired-end: the reads file holds mate 1, mate 2, mate 1, ... (bwa's -p) */
 	const char *insert_arg;  /* paired-end: -I MEAN[,SD[,MAX[,MIN]]]; NULL: estimated from the first batch */
+	int mapq_features;  /* hidden --mapq-features: an XF:Z tag with the MAPQ model inputs on each primary record */
 } es_map_opt_t;
 
 typedef struct {

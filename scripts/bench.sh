@@ -3,7 +3,10 @@
 # writes docs/benchmarks.md and a plot per scenario in docs/bench/. Every step is cached under data/bench/, so a
 # rerun only redoes what changed (new reads, a new esalign binary, ...). After the aligners, a vector store stage
 # (scripts/bench/store.sh) measures each esalign index's approximate nearest-neighbour search against exact search
-# (`esalign index --bench --exact`, 1 thread, on the human reference of the mode, 250/150/100 bp reads).
+# (`esalign index --bench --exact`, 1 thread, on the human reference of the mode, 250/150/100 bp reads). Then the
+# MAPQ calibration stage (scripts/bench/calibration.sh: per-bin predicted vs observed error, with divergent E. coli
+# scenarios) and the variant-calling stage (scripts/bench/variants.sh: bcftools calls from each aligner's BAM
+# against the mason_variator truth, SNP and indel precision/recall/F1).
 #
 # Usage: scripts/bench.sh [--quick] [--reads N] [--threads N] [--scenarios "S1 S2"] [--aligners "A1 A2"] [--remap]
 #                        [--docs DIR] [--report-only] [--no-store]
@@ -17,13 +20,17 @@
 # Environment: ESALIGN (binary, default ./esalign), ESALIGN_DATA (default data), BENCH_DIR (default $ESALIGN_DATA/bench),
 #   ESALIGN_ENCODERS (default "kmer transformer"), ESALIGN_MODEL (the transformer's model, default
 #   models/esalign.model), BENCH_EVAL (scorer command, default "$ESALIGN eval"), STORE_READS (reads per read length
-#   in the store stage, default 500 full / 300 quick).
+#   in the store stage, default 500 full / 300 quick), CAL_DIV (divergences in % of the divergent E. coli scenarios of
+#   the calibration stage, default "5 10"; "" for none), VARIANTS (0: skip the variant-calling stage), VC_SAMPLES,
+#   VC_DEPTH_SCALE (scripts/bench/variants.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench/lib.sh
 . scripts/bench/simulate.sh
 . scripts/bench/aligners.sh
 . scripts/bench/store.sh
+. scripts/bench/variants.sh
+. scripts/bench/calibration.sh
 
 MODE=full; N=""; THREADS=2; SCENARIOS=""; ALIGNERS=""; REPORT_ONLY=0; REMAP=0; DOCS=docs; STORE=1
 while [ $# -gt 0 ]; do
@@ -187,7 +194,7 @@ run_one() {
 if [ $REPORT_ONLY = 0 ]; then
   T0=$(date +%s)
   bash scripts/setup.sh || log "setup.sh failed; continuing with the tools that are installed"
-  for t in bwa bowtie2 bowtie2-build minimap2 samtools art_illumina gnuplot python3 /usr/bin/time "$MASON_DIR/mason_simulator"; do
+  for t in bwa bowtie2 bowtie2-build minimap2 samtools bcftools art_illumina gnuplot python3 /usr/bin/time "$MASON_DIR/mason_simulator"; do
     command -v "$t" >/dev/null || die "$t not found: run scripts/setup.sh"
   done
   [ -x "$ESALIGN" ] || log "warning: $ESALIGN not found: esalign rows will say so (build it with make)"
@@ -208,8 +215,22 @@ if [ $REPORT_ONLY = 0 ]; then
       for sim in $SIMS; do run_one "$sc" "$refname" "$len" "$sim" "$al"; done
     done
   done
+  # the divergent E. coli scenarios of the calibration stage (scripts/bench/calibration.sh): rows like run_one's
+  DIV_SCENARIOS=""
+  if [ -z "${CAL_DIV// }" ]; then :; elif cal_divergent; then
+    for d in $CAL_DIV; do DIV_SCENARIOS="$DIV_SCENARIOS ecoli$d-250"; for al in $ALIGNERS; do div_one "$d" "$al"; done; done
+  else log "calibration: divergent reads failed; no divergent scenarios"; fi
   { echo "$ROW_COLS $EVAL_COLS" | tr ' ' '\t'; cat "$RESULTS.tmp"; } > "$RESULTS" && rm -f "$RESULTS.tmp"
   log "results: $RESULTS ($(( $(date +%s) - T0 )) s)"
+  # MAPQ calibration per bin (scripts/bench/calibration.sh), then variant calling (scripts/bench/variants.sh)
+  calibration_bench "$SCENARIOS$DIV_SCENARIOS" "$ALIGNERS"
+  log "calibration: $OUT/calib/rows.tsv"
+  if [ "${VARIANTS:-1}" = 1 ]; then
+    T2=$(date +%s)
+    [ $MODE = quick ] && : "${VC_DEPTH_SCALE:=0.25}"
+    variants_bench "$ALIGNERS"
+    log "variants: $OUT/variants/rows.tsv ($(( $(date +%s) - T2 )) s)"
+  fi
   # the vector store stage: approximate against exact search of the esalign indexes that the aligner loop built
   if [ $STORE = 1 ]; then
     T1=$(date +%s)

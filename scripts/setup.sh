@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS="build-essential pkg-config libhts-dev zlib1g-dev libopenblas-dev samtools bwa bowtie2 minimap2
 art-nextgen-simulation-tools seqan-apps gnuplot-nox time python3 git
-snakemake clang libclang-rt-14-dev"
+snakemake clang libclang-rt-14-dev bcftools"
 missing=""
 for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -34,7 +34,7 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	return fp == stdout ? 0 : 1;
 }
 
-enum { OPT_SECONDARY = 1, OPT_EXACT, OPT_ENCODER, OPT_NPROBE };
+enum { OPT_SECONDARY = 1, OPT_EXACT, OPT_ENCODER, OPT_NPROBE, OPT_MAPQ_FEATURES };
 
 /* One option into o: 0 ok, -1 with es_error set. */
 static int set_opt(es_map_opt_t *o, int c, const char *arg, const char **out)
@@ -72,6 +72,9 @@ static int set_opt(es_map_opt_t *o, int c, const char *arg, const char **out)
 		return 0;
 	case OPT_NPROBE:
 		return es_opt_int("--nprobe", arg, 1, 65536, &o->nprobe);
+	case OPT_MAPQ_FEATURES:
+		o->mapq_features = 1;
+		return 0;
 	default:
 		return es_error("option code %d has no handler", c);
 	}
@@ -87,6 +90,7 @@ int main_align(int argc, char *argv[])
 		{ "exact", no_argument, NULL, OPT_EXACT },
 		{ "encoder", required_argument, NULL, OPT_ENCODER },
 		{ "nprobe", required_argument, NULL, OPT_NPROBE },
+		{ "mapq-features", no_argument, NULL, OPT_MAPQ_FEATURES },   /* hidden: XF:Z tags for scripts/fit-mapq.sh */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};

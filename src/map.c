@@ -1,9 +1,11 @@
 /* map.c — per-read mapping: the vector store's candidate loci of a read are located by shared k-mers (strand and
- * diagonal), verified by Smith-Waterman, duplicate placements merged, ties picked by the read name, MAPQ set by the
- * runner-up; the hits become SAM records (sam.c). The pipeline around it (batches, threads, output) is pipeline.c. */
+ * diagonal), verified by Smith-Waterman, duplicate placements merged, ties picked by the read name, MAPQ from the
+ * fitted model of mapq.c (mapq_features gathers its evidence); the hits become SAM records (sam.c). The pipeline
+ * around it (batches, threads, output) is pipeline.c. */
 #include "pipeline.h"
 #include "sam.h"
 #include "util.h"
+#include "mapq.h"
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -39,6 +41,7 @@ typedef struct {
 
 typedef struct {           /* where the read sits inside one candidate locus */
 	int support;           /* votes of the densest placement; 0: not examined or no shared k-mer */
+	int support2;          /* votes of the densest other placement in the locus (a tandem copy), for MAPQ only */
 	int strand, dlo, dhi;  /* its strand and diagonal range */
 	int ci;                /* contig of the locus */
 	int64_t rb;            /* global start of the examined region (the locus padded by the read length) */
@@ -59,6 +62,8 @@ struct es_map_buf_s {      /* per-thread scratch, reused across reads */
 	es_align_buf_t abuf;   /* Smith-Waterman scratch */
 	es_locus_t *loci;      /* ES_MAP_CHUNK * max_loci */
 	int *n_loci;           /* ES_MAP_CHUNK */
+	int n_pass, n_aligned; /* the last verify_loci: loci passing the support filter, and of those verified */
+	es_mapq_feat_t feat;   /* the MAPQ evidence of the read being mapped (mapq_features) */
 };
 
 es_map_buf_t *es_map_buf_init(const es_map_opt_t *opt)
@@ -190,6 +195,22 @@ static int densest_votes(const vote_t *v, int nv, int *bi, int *bj)
 	return best;
 }
 
+/* Votes of the densest placement of sorted votes v[0,nv) at least qlen/2 diagonals away from pl's (or on the other
+ * strand): a second copy inside the same locus (tandem repeats), which verification never aligns. The votes near pl
+ * are one contiguous run of the sorted array. */
+static int second_placement(const vote_t *v, int nv, const place_t *pl, int qlen)
+{
+	int lo = pl->dlo - qlen / 2, hi = pl->dhi + qlen / 2;
+	int ei = 0, ej;
+	while (ei < nv && (v[ei].strand < pl->strand || (v[ei].strand == pl->strand && v[ei].diag < lo)))
+		ei++;
+	for (ej = ei; ej < nv && v[ej].strand == pl->strand && v[ej].diag <= hi; ej++)
+		;
+	int a, b, s1 = ei > 0 ? densest_votes(v, ei, &a, &b) : 0;
+	int s2 = ej < nv ? densest_votes(v + ej, nv - ej, &a, &b) : 0;
+	return s1 > s2 ? s1 : s2;
+}
+
 /* Find the strand and diagonal (region position - read position) of the read inside region[0,rlen) from the
  * SEED_K-mers they share, using the table of build_read_table. A region k-mer equal to a read k-mer votes for the
  * forward strand; one whose reverse complement equals a read k-mer votes for the reverse strand.
@@ -223,34 +244,57 @@ static int locate_in_region(es_map_buf_t *s, const uint8_t *region, int rlen, in
 	pl->strand = s->votes[bi].strand;
 	pl->dlo = s->votes[bi].diag;
 	pl->dhi = s->votes[bj].diag;
+	pl->support2 = second_placement(s->votes, nv, pl, qlen);
 	return best;
 }
 
-/* bwa-style MAPQ from the best and runner-up scores (the runner-up floor is what a random 19-mer hit would score),
- * then capped by the score deficit: unlike seed-and-extend, retrieval can miss the true locus altogether, and when it
- * does the read is placed at a poor look-alike with no runner-up in sight. A read's true placement scores close to
- * qlen*match, so every point the best alignment falls short (mismatches, gaps, clipped bases) lowers the cap. */
-static int compute_mapq(const es_score_t *sc, const hit_t *best, int sub, int qlen, double deficit_coef)
+/* The MAPQ evidence of a mapped read (hits sorted, the primary first): scores of the best and the next placement,
+ * the embedding similarity of the best hit's locus against the top locus and the next locus not holding the best
+ * hit, and the k-mer votes of the best placement against the next one. The model is mapq.c. */
+static void mapq_features(const es_map_opt_t *o, const es_map_buf_t *s, int n_hits, const es_locus_t *loci,
+                          int n_loci, int qlen, es_mapq_feat_t *f)
 {
-	int floor_sub = 19 * sc->match;
-	if (sub < floor_sub)
-		sub = floor_sub;
-	if (sub >= best->score)
-		return 0;
-	int l = best->aln.qend - best->aln.qbeg;
-	int tl = best->aln.tend - best->aln.tbeg;
-	if (tl > l)
-		l = tl;
-	if (l <= 0)
-		return 0;
-	double identity = 1.0 - (double)(l * sc->match - best->score) / (sc->match + sc->mismatch) / l;
-	double tmp = l < 50 ? 1.0 : log(50.0) / log((double)l);
-	tmp *= identity * identity;
-	int mapq = (int)(6.02 * (best->score - sub) / sc->match * tmp * tmp + 0.499);
-	int cap = 60 - (int)(deficit_coef * (qlen * sc->match - best->score) / sc->match + 0.5);
-	if (mapq > cap)
-		mapq = cap;
-	return mapq > 60 ? 60 : mapq < 0 ? 0 : mapq;
+	const hit_t *h = &s->hits[0];
+	memset(f, 0, sizeof *f);
+	f->match = o->sc.match;
+	f->mismatch = o->sc.mismatch;
+	f->qlen = qlen;
+	f->score = h->score;
+	f->sub = n_hits > 1 ? s->hits[1].score : 0;
+	for (int j = 1; j < n_hits; j++)
+		f->n_close += s->hits[j].score >= h->score - o->sc.match - o->sc.mismatch;
+	int l = h->aln.qend - h->aln.qbeg, tl = h->aln.tend - h->aln.tbeg;
+	f->alen = tl > l ? tl : l;
+	f->n_loci = n_loci;
+	f->n_pass = s->n_pass;
+	f->n_aligned = s->n_aligned;
+	f->loc_top = loci[0].score;
+	f->loc_best = loci[h->locus].score;
+	f->sup_best = s->place[h->locus].support;
+	f->sup_next = s->place[h->locus].support2;
+	for (int i = 0; i < n_loci; i++) {
+		if (i == h->locus)
+			continue;
+		int holds = h->gpos + qlen > loci[i].beg && h->gpos < loci[i].end;
+		if (!holds && loci[i].score > f->loc_next)
+			f->loc_next = loci[i].score;
+		const place_t *pl = &s->place[i];
+		int64_t pos = pl->rb + pl->dlo;   /* where that placement puts the read's first base */
+		if (pl->support > 0 && (pl->strand != h->strand || llabs(pos - h->gpos) >= qlen) && pl->support > f->sup_next)
+			f->sup_next = pl->support;
+	}
+}
+
+/* XF:Z, the model inputs of es_mapq_inputs (--mapq-features, for scripts/fit_mapq.py). 0, or -1 if htslib refuses. */
+static int add_feature_tag(bam1_t *b, const es_mapq_feat_t *f)
+{
+	double x[ES_MAPQ_NX];
+	char buf[ES_MAPQ_NX * 24];
+	int n = 0;
+	es_mapq_inputs(f, x);
+	for (int i = 1; i < ES_MAPQ_NX; i++)
+		n += snprintf(buf + n, sizeof buf - n, "%s%.6g", i > 1 ? "," : "", x[i]);
+	return bam_aux_append(b, "XF", 'Z', n + 1, (uint8_t *)buf);
 }
 
 static int cmp_hit(const void *a, const void *b)
@@ -278,7 +322,7 @@ static int locate_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 	int top = 0;
 	for (int i = 0; i < n_loci; i++) {
 		place_t *pl = &s->place[i];
-		pl->support = 0;
+		pl->support = pl->support2 = 0;
 		if (i >= 2 && loci[i].score < min_score)
 			continue;
 		pl->ci = es_ref_contig_at(ref, loci[i].beg);
@@ -328,10 +372,16 @@ static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 		s->hits = es_realloc(s->hits, n_loci * sizeof(hit_t));
 	}
 	int n_hits = 0, n_aligned = 0;
-	for (int i = 0; i < n_loci && n_aligned < o->max_align; i++) {
+	s->n_pass = 0;
+	for (int i = 0; i < n_loci; i++) {
+		if (n_aligned >= o->max_align) {   /* the rest only counted: were plausible loci left unverified? */
+			s->n_pass += s->place[i].support > 0 && s->place[i].support * 4 >= top;
+			continue;
+		}
 		const place_t *pl = &s->place[i];
 		if (pl->support == 0 || pl->support * 4 < top)
 			continue;
+		s->n_pass++;
 		int64_t cb = ref->contig[pl->ci].off;
 		int64_t ce = cb + ref->contig[pl->ci].len;
 		int64_t tb = pl->rb + pl->dlo - BAND_PAD;
@@ -346,6 +396,7 @@ static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 		hit_t h;
 		memset(&h, 0, sizeof h);
 		h.strand = pl->strand;
+		h.locus = i;
 		if (es_align_into(h.strand ? rc : fw, qlen, region, (int)(te - tb), &o->sc, &h.aln, &s->abuf) < 0)
 			continue;
 		n_aligned++;
@@ -353,6 +404,7 @@ static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 		h.gpos = tb + h.aln.tbeg;
 		es_map_add_hit(&s->hits, &n_hits, &s->m_hits, &h, qlen);
 	}
+	s->n_aligned = n_aligned;
 	return n_hits;
 }
 
@@ -387,11 +439,13 @@ static int hit_records(const es_mapper_t *m, es_map_buf_t *s, int n_hits, const 
 {
 	const es_map_opt_t *o = m->opt;
 	int sub = n_hits > 1 ? s->hits[1].score : 0;
-	int mapq = compute_mapq(&o->sc, &s->hits[0], sub, r->len, o->deficit_coef);
+	int mapq = es_mapq(&s->feat);
 	int n_rec = 0;
 	recs[n_rec] = hit_record(m, r, &s->hits[0], 0, mapq, n_hits > 1 ? sub : -1, fw, rc);
 	if (!recs[n_rec++])
 		return -1;
+	if (o->mapq_features && add_feature_tag(recs[0], &s->feat) < 0)
+		return es_error("%s: cannot add the XF tag", r->name);
 	for (int j = 1; j < n_hits && n_rec <= o->n_secondary; j++) {
 		if (s->hits[j].score < o->min_score)
 			break;
@@ -445,6 +499,7 @@ static int map_one(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, co
 		return recs[0] ? 1 : -1;
 	}
 	pick_tie(s, n_hits, r->name);
+	mapq_features(m->opt, s, n_hits, loci, n_loci, r->len, &s->feat);
 	int n_rec = hit_records(m, s, n_hits, r, fw, rc, recs);
 	free_hits(s, n_hits);
 	return n_rec;
@@ -454,6 +509,13 @@ int es_map_read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, 
                      const es_locus_t *loci, int n_loci, es_map_hit_t **out, int *cap)
 {
 	int n = read_hits(m, s, r, fw, rc, loci, n_loci);
+	for (int j = 0; j < n; j++)
+		s->hits[j].mapq = -1;
+	if (n > 0) {   /* the best hit's single-end MAPQ, from the evidence this buffer holds now */
+		es_mapq_feat_t f;
+		mapq_features(m->opt, s, n, loci, n_loci, r->len, &f);
+		s->hits[0].mapq = es_mapq(&f);
+	}
 	if (n > *cap) {
 		*cap = n;
 		*out = es_realloc(*out, (size_t)n * sizeof **out);
@@ -466,11 +528,6 @@ int es_map_read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, 
 void es_map_sort_hits(es_map_hit_t *h, int n)
 {
 	qsort(h, n, sizeof *h, cmp_hit);
-}
-
-int es_map_hit_mapq(const es_mapper_t *m, const es_map_hit_t *h, int sub, int qlen)
-{
-	return compute_mapq(&m->opt->sc, h, sub, qlen, m->opt->deficit_coef);
 }
 
 int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,

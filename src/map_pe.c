@@ -92,14 +92,14 @@ static void mate_hits(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, co
 	}
 }
 
-/* The single-end MAPQ of hit i of x: against the best of its other hits. */
-static int se_mapq(const es_mapper_t *m, const mate_t *x, int i)
+/* The single-end MAPQ of hit i of x: 0 when another hit scores as well; the read's own (mapq.c, from its retrieval
+ * evidence) for its best hit; -1 when unknown (a hit found by rescue, which has no such evidence). */
+static int se_mapq(const mate_t *x, int i)
 {
-	int sub = 0;
 	for (int j = 0; j < x->n; j++)
-		if (j != i && x->h[j].score > sub)
-			sub = x->h[j].score;
-	return es_map_hit_mapq(m, &x->h[i], sub, x->r->len);
+		if (j != i && x->h[j].score >= x->h[i].score)
+			return 0;
+	return x->h[i].mapq;
 }
 
 /* The best hit of x, equal ones picked by a hash of the read name (as map.c does for single reads). */
@@ -114,13 +114,10 @@ static int pick_best(const mate_t *x)
 int es_map_pair_stat(const es_mapper_t *m, const es_read_t *reads, es_map_hit_t *const *hits, const int *n_hits,
                      int *dir, int64_t *dist)
 {
-	for (int k = 0; k < 2; k++) {
-		if (n_hits[k] == 0)
+	(void)reads;
+	for (int k = 0; k < 2; k++)
+		if (n_hits[k] == 0 || hits[k][0].mapq < UNIQUE_MAPQ)
 			return 0;
-		int sub = n_hits[k] > 1 ? hits[k][1].score : 0;
-		if (es_map_hit_mapq(m, &hits[k][0], sub, reads[k].len) < UNIQUE_MAPQ)
-			return 0;
-	}
 	es_pe_aln_t a = to_pe(m->ref, &hits[0][0]), c = to_pe(m->ref, &hits[1][0]);
 	if (a.tid != c.tid)
 		return 0;
@@ -143,6 +140,8 @@ static void rescue_in(const es_mapper_t *m, es_pe_buf_t *pb, mate_t *y, int64_t 
 		return;
 	h.score = h.aln.score;
 	h.gpos = beg + h.aln.tbeg;
+	h.locus = -1;
+	h.mapq = -1;
 	if (h.score >= m->opt->min_score && h.aln.tend > h.aln.tbeg)
 		es_map_add_hit(&y->h, &y->n, &y->cap, &h, y->r->len);
 	else
@@ -181,7 +180,7 @@ int es_map_rescue_mate(const es_mapper_t *m, es_pe_buf_t *pb, const es_pe_model_
 {
 	if (!es_pe_model_usable(pe) || n1 == 0)
 		return 0;
-	if (es_map_hit_mapq(m, &h1[0], n1 > 1 ? h1[1].score : 0, reads[0].len) < UNIQUE_MAPQ)
+	if (h1[0].mapq < UNIQUE_MAPQ)
 		return 0;
 	mate_t x = { .r = &reads[0], .fw = fw[0], .rc = rc[0], .h = (es_map_hit_t *)h1, .n = 1 };   /* read only */
 	mate_t *y = &pb->mt[1];
@@ -228,8 +227,9 @@ static int choose(const es_mapper_t *m, const es_pe_model_t *pe, mate_t *mt)
 			int q_pe = es_pe_pair_mapq(sc->match, &c, score_un);
 			mt[0].chosen = c.i;
 			mt[1].chosen = c.j;
-			for (int k = 0; k < 2; k++)
-				mt[k].mapq = es_pe_mate_mapq(se_mapq(m, &mt[k], mt[k].chosen), q_pe);
+			int q[2] = { se_mapq(&mt[0], c.i), se_mapq(&mt[1], c.j) };
+			for (int k = 0; k < 2; k++)   /* a mate placed by rescue alone is as sure as its partner's search */
+				mt[k].mapq = es_pe_mate_mapq(q[k] >= 0 ? q[k] : q[1 - k] > 0 ? q[1 - k] : 0, q_pe);
 			paired = 1;
 		}
 	}
@@ -237,7 +237,8 @@ static int choose(const es_mapper_t *m, const es_pe_model_t *pe, mate_t *mt)
 		if (mt[k].n == 0)
 			continue;
 		mt[k].chosen = pick_best(&mt[k]);
-		mt[k].mapq = se_mapq(m, &mt[k], mt[k].chosen);
+		int q = se_mapq(&mt[k], mt[k].chosen);
+		mt[k].mapq = q > 0 ? q : 0;
 	}
 	return paired;
 }

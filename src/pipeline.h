@@ -37,19 +37,20 @@ int es_map_chunk(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *
 /* A verified placement of a read. */
 typedef struct {
 	int score, strand;     /* alignment score; strand 1 = read reverse-complemented */
+	int locus;             /* the candidate locus (index into the read's loci) it was found through; -1: rescued */
+	int mapq;              /* the read's best hit: its single-end MAPQ (mapq.c); -1 for the others and rescued hits */
 	int64_t gpos;          /* global position of the first aligned reference base */
 	es_aln_t aln;          /* owned */
 } es_map_hit_t;
 /* The verified hits of read r given its loci, best first (score, then position), none under min_score, into
- * (*out)[0, n) (grown as needed, *cap its capacity; the caller frees each aln). Returns n (0: unmapped). */
+ * (*out)[0, n) (grown as needed, *cap its capacity; the caller frees each aln); the best one's mapq is its
+ * single-end MAPQ. Returns n (0: unmapped). */
 int es_map_read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, const uint8_t *fw, const uint8_t *rc,
                      const es_locus_t *loci, int n_loci, es_map_hit_t **out, int *cap);
 void es_map_sort_hits(es_map_hit_t *h, int n);   /* best first, the order es_map_read_hits gives */
 /* Add h to hits[0, *n) (grown as needed, *cap its capacity) unless the same placement is there (same strand, within
  * half a read of qlen bases): then the better of the two stays. h's alignment is owned by hits afterwards. */
 void es_map_add_hit(es_map_hit_t **hits, int *n, int *cap, es_map_hit_t *h, int qlen);
-/* The single-end MAPQ of hit h of a read of qlen bases whose runner-up scores sub. */
-int es_map_hit_mapq(const es_mapper_t *m, const es_map_hit_t *h, int sub, int qlen);
 
 /* Per-thread scratch of paired-end mapping. */
 typedef struct es_pe_buf_s es_pe_buf_t;

@@ -19,6 +19,8 @@ REF_DESC = {
     "human": "human chrX, first 70 Mb (hs37chrXtrunc, contig X)",
     "human10M": "human chrX slice X:30-40 Mb (contig X_30M; position p is X:30,000,000+p)",
     "ecoli": "E. coli K-12 MG1655, 4.6 Mb",
+    "ecoli5": "E. coli K-12 MG1655 (a mason genome 5% diverged from it)",
+    "ecoli10": "E. coli K-12 MG1655 (a mason genome 10% diverged from it)",
 }
 ART_PROFILE = {"250": "MSv3", "150": "HS25", "100": "HS25"}
 ERR_FLOOR = 0.001  # % — a zero error rate is plotted here, since the x axis is logarithmic
@@ -252,6 +254,131 @@ def store_section(mode, bench):
     return out
 
 
+CAL_FLOOR = 1e-6  # an observed error of 0 is drawn here on the log axes of the reliability plot
+
+
+def calibration_section(mode, bench, docs, do_plot):
+    """MAPQ calibration (scripts/bench/calibration.sh): per MAPQ bin and aligner, pooled over every scenario and
+    simulator of the run (the divergent E. coli scenarios included), predicted against observed error."""
+    path = os.path.join(bench, mode, "calib", "rows.tsv")
+    if not os.path.exists(path):
+        return []
+    rows = read_results(path)
+    if not rows:
+        return []
+    aligners, pool, scen = [], {}, []
+    for r in rows:
+        if r["aligner"] not in aligners:
+            aligners.append(r["aligner"])
+        if r["scenario"] not in scen:
+            scen.append(r["scenario"])
+        k = (r["aligner"], int(r["lo"]), int(r["hi"]))
+        n, w, p = pool.get(k, (0, 0, 0.0))
+        c = int(r["reads"])
+        pool[k] = (n + c, w + int(r["wrong"]), p + c * float(r["pred_err"]))
+    out = ["### MAPQ calibration", "",
+           "Per MAPQ bin, pooled over the scenarios " + ", ".join(f"`{x}`" for x in scen) + " (mason and ART "
+           "reads; `scripts/bench/calibration.sh`, `scripts/bench/calibration.py`): the reads of each aligner in the "
+           "bin, the wrong ones, the observed error, and the error the MAPQ claims (the mean of 10^(−MAPQ/10) over "
+           "the bin). Target of issue 13: every bin with ≥ 200 reads within a factor of 3 of its claim, or at most "
+           "one wrong read.", "",
+           "| aligner | MAPQ | reads | wrong | observed err | claimed err | observed / claimed | target |",
+           "|---|---|--:|--:|--:|--:|--:|:-:|"]
+    curves = {}
+    for a in aligners:
+        for k in sorted(x for x in pool if x[0] == a):
+            n, w, p = pool[k]
+            if n == 0:
+                continue
+            obs, pred = w / n, p / n
+            good = None if n < 200 else (w <= 1 or pred / 3 <= obs <= pred * 3)
+            lab = f"{k[1]}" if k[1] == k[2] else f"{k[1]}–{k[2]}"
+            out.append(f"| {a} | {lab} | {n:,} | {w:,} | {obs:.2e} | {pred:.2e} "
+                       f"| {obs / pred:.2f} | {tick(good)} |")
+            curves.setdefault(a, []).append((pred, max(obs, CAL_FLOOR), n))
+    out.append("")
+    png = reliability_plot(mode, curves, docs, os.path.join(bench, mode, "plot")) if do_plot else None
+    if png:
+        out += [f"![MAPQ reliability]({'bench/' + os.path.basename(png)})", ""]
+    return out
+
+
+def reliability_plot(mode, curves, docs, work):
+    gp = shutil.which("gnuplot")
+    if gp is None or not curves:
+        return None
+    os.makedirs(work, exist_ok=True)
+    os.makedirs(os.path.join(docs, "bench"), exist_ok=True)
+    png = os.path.join(docs, "bench", f"{mode}-calibration.png")
+    style = {"bwa": 'lc rgb "#1f77b4" pt 7', "bowtie2": 'lc rgb "#2ca02c" pt 5', "minimap2": 'lc rgb "#ff7f0e" pt 9',
+             "esalign-kmer": 'lc rgb "#d62728" pt 11', "esalign-transformer": 'lc rgb "#9467bd" pt 13'}
+    plots = ['x with lines lc rgb "#999999" dt 2 title "observed = claimed"',
+             '3*x with lines lc rgb "#cccccc" dt 3 title "x3 / ÷3"', 'x/3 with lines lc rgb "#cccccc" dt 3 notitle']
+    for a, pts in curves.items():
+        dat = os.path.join(work, f"{mode}-calib-{a}.dat")
+        with open(dat, "w") as f:
+            f.write("# claimed observed reads\n")
+            for p, o, n in sorted(pts, reverse=True):
+                f.write(f"{p} {o} {n}\n")
+        plots.append(f'"{dat}" using 1:2 with linespoints lw 2 ps 1.2 {style.get(a, "")} title "{a}" noenhanced')
+    cmds = ['set terminal pngcairo size 640,560 font "sans,10"', f'set output "{png}"', "set logscale xy",
+            'set format x "10^{%L}"', 'set format y "10^{%L}"', "set grid", "set key top left",
+            f"set xrange [5e-7:1.5]", f"set yrange [{CAL_FLOOR / 2}:1.5]",
+            'set title "MAPQ reliability: claimed vs observed error per MAPQ bin (0 drawn at 1e-6)" noenhanced',
+            'set xlabel "claimed error, mean 10^{-MAPQ/10} over the bin"', 'set ylabel "observed error in the bin"',
+            "plot " + ", \\\n  ".join(plots)]
+    script = os.path.join(work, f"{mode}-calibration.gp")
+    with open(script, "w") as f:
+        f.write("\n".join(cmds) + "\n")
+    res = subprocess.run([gp, script], capture_output=True, text=True)
+    if res.returncode != 0:
+        print(f"report.py: gnuplot failed on {script}: {res.stderr.strip()[:300]}", file=sys.stderr)
+        return None
+    return png
+
+
+VC_DESC = {"ecoli": "E. coli, SNPs 1e-3, indels 1e-4, ~30x", "human10M": "chrX X:30-40 Mb, SNPs 1e-3, indels 1e-4, ~20x",
+           "ecoli5": "E. coli 5% diverged (SNPs 4.5e-2, indels 5e-3), ~30x"}
+
+
+def variants_section(mode, bench):
+    """variant calling from each aligner's alignments (scripts/bench/variants.sh)."""
+    path = os.path.join(bench, mode, "variants", "rows.tsv")
+    if not os.path.exists(path):
+        return []
+    rows = read_results(path)
+    if not rows:
+        return []
+    out = ["### Variant calling", "",
+           "Reads of a mason_variator genome (its VCF is the truth), 150 bp single-end (mason_simulator), each "
+           "aligner's output `samtools sort` + `samtools index`, then the same caller for all: "
+           "`bcftools mpileup -f REF ALN.bam | bcftools call -mv`; calls and truth normalised with "
+           "`bcftools norm -f REF -m -both` and matched by exact allele (`scripts/bench/variants.sh`). Targets of "
+           "issue 13: SNP F1 ≥ bwa's − 0.002 and indel F1 ≥ bwa's − 0.01; on the diverged sample SNP F1 ≥ bwa's.", "",
+           "| sample | aligner | type | truth | calls | TP | precision | recall | F1 | F1 − bwa | target |",
+           "|---|---|---|--:|--:|--:|--:|--:|--:|--:|:-:|"]
+    bwa = {(r["sample"], r["type"]): num(r["f1"]) for r in rows if r["aligner"] == "bwa" and r["status"] == "ok"}
+    for r in rows:
+        if r["status"] != "ok":
+            out.append(f"| {r['sample']} | {r['aligner']} ({r['status'].replace('|', '/')}) | — | — | — | — | — | — | — | — | — |")
+            continue
+        b = bwa.get((r["sample"], r["type"]))
+        f1 = num(r["f1"])
+        d = None if b is None else f1 - b
+        good = None
+        if d is not None and r["aligner"] != "bwa":
+            lim = 0.0 if (r["sample"] == "ecoli5" and r["type"] == "SNP") else (0.002 if r["type"] == "SNP" else 0.01)
+            good = d >= -lim - 1e-12
+        out.append(f"| {r['sample']} | {r['aligner']} | {r['type']} | {fmt_int(r['truth'])} | {fmt_int(r['calls'])} "
+                   f"| {fmt_int(r['tp'])} | {fmt(r['precision'], 4)} | {fmt(r['recall'], 4)} | {fmt(f1, 4)} "
+                   f"| {'—' if d is None or r['aligner'] == 'bwa' else f'{d:+.4f}'} | {tick(good)} |")
+    out.append("")
+    out.append("Samples: " + "; ".join(f"`{k}` {v}" for k, v in VC_DESC.items()
+                                        if any(r["sample"] == k for r in rows)) + ".")
+    out.append("")
+    return out
+
+
 def plot(mode, sc, rows, docs, work, title):
     """mapped % (y) against error % (x, log) over MAPQ thresholds; one panel per simulator, one curve per aligner."""
     gp = shutil.which("gnuplot")
@@ -391,6 +518,8 @@ def section(mode, bench, docs, commands, do_plot):
     if tl:
         out += ["### Targets of issue 4 (esalign against `bwa mem` in this run)", ""] + tl + [""]
     out += store_section(mode, bench)
+    out += calibration_section(mode, bench, docs, do_plot)
+    out += variants_section(mode, bench)
     return out
 
 

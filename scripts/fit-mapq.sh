@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# fit-mapq.sh — reproduce the MAPQ model of src/mapq.c: simulate training reads from the training half of human chrX
+# (X:0-35,000,000) and from E. coli — `esalign simulate` at 0.2-15% substitutions (seeds 102-137) and mason reads of
+# a mason_variator sample (seed 9; mason_simulator seeds 201-203) — never the evaluation reads (chrX 35-70 Mb, bench
+# seeds), map them
+# with `esalign align --mapq-features` (each primary record gets an XF:Z tag with the model's features) on the kmer
+# and transformer indexes, and fit a logistic regression of "placement wrong" on the features
+# (scripts/fit_mapq.py, standard library only). Prints the coefficient table to paste into src/mapq.c.
+#
+# Usage: scripts/fit-mapq.sh [--reads-only] WORKDIR
+# Environment: ESALIGN (default ./esalign), HUMAN_FA / ECOLI_FA (plain FASTA; default /work/base/ref/{human,ecoli}.fa),
+#   IDX_DIR (indexes NAME-ENCODER.esi; default /work/base/out-base), ESALIGN_MODEL, THREADS (default 2),
+#   N_HUMAN / N_ECOLI (reads per length and divergence; default 3000 / 1500).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+READS_ONLY=0
+[ "${1:-}" = --reads-only ] && { READS_ONLY=1; shift; }
+W=${1:?usage: fit-mapq.sh [--reads-only] WORKDIR}
+ESALIGN=${ESALIGN:-./esalign}
+HUMAN_FA=${HUMAN_FA:-/work/base/ref/human.fa}
+ECOLI_FA=${ECOLI_FA:-/work/base/ref/ecoli.fa}
+IDX_DIR=${IDX_DIR:-/work/base/out-base}
+THREADS=${THREADS:-2}
+N_HUMAN=${N_HUMAN:-3000}
+N_ECOLI=${N_ECOLI:-1500}
+LENS="100 150 250"
+SUBS="0.002 0.01 0.03 0.06 0.10 0.15"   # substitution rate per base; indels at a tenth of it (at least 0.0005)
+mkdir -p "$W"
+seed=101
+for ref in human ecoli; do
+  case $ref in human) fa=$HUMAN_FA n=$N_HUMAN region="-r X:0-35000000" ;; *) fa=$ECOLI_FA n=$N_ECOLI region="" ;; esac
+  for len in $LENS; do
+    for e in $SUBS; do
+      seed=$((seed + 1))
+      fq=$W/$ref-$len-e$e.fq
+      ind=$(awk -v e="$e" 'BEGIN { x = e / 10; if (x < 0.0005) x = 0.0005; printf "%g", x }')
+      [ -s "$fq" ] || "$ESALIGN" simulate -n "$n" -l "$len" -e "$e" -i "$ind" -s "$seed" $region -o "$fq" "$fa"
+    done
+  done
+done
+# ordinary reads: mason on the chrX training half (a slice named X, so its coordinates are X's) and on E. coli
+M=${MASON_DIR:-/usr/lib/seqan/bin}
+[ -s "$W/hx.fa" ] || { samtools faidx "$HUMAN_FA" X:1-35000000 | sed '1s/.*/>X/' > "$W/hx.fa"; samtools faidx "$W/hx.fa"; }
+for g in hx ecoli; do
+  fa=$W/hx.fa n=${N_MASON_HUMAN:-30000}; [ $g = ecoli ] && fa=$ECOLI_FA n=${N_MASON_ECOLI:-15000}
+  [ -s "$W/m-$g.vcf" ] || "$M/mason_variator" -q -ir "$fa" -ov "$W/m-$g.vcf" -s 9 --snp-rate 0.001 \
+    --small-indel-rate 0.0001 --min-small-indel-size 1 --max-small-indel-size 6 --sv-indel-rate 0 \
+    --sv-inversion-rate 0 --sv-translocation-rate 0 --sv-duplication-rate 0 >/dev/null 2>&1
+  s=200
+  for len in $LENS; do
+    s=$((s + 1))
+    [ -s "$W/m-$g-$len.fq" ] || "$M/mason_simulator" -q -ir "$fa" -iv "$W/m-$g.vcf" -n "$n" --seed $s --num-threads 1 \
+      --illumina-read-length "$len" --fragment-mean-size 500 --fragment-size-std-dev 50 -o "$W/m-$g-$len.fq" \
+      -oa "$W/m-$g-$len.truth.sam" >/dev/null 2>&1
+  done
+done
+[ $READS_ONLY = 1 ] && exit 0
+sams=""
+for enc in kmer transformer; do
+  for ref in human ecoli; do
+    cat "$W"/$ref-*.fq > "$W/$ref.all.fq"
+    "$ESALIGN" align -v 1 -t "$THREADS" --mapq-features "$IDX_DIR/$ref-$enc.esi" "$W/$ref.all.fq" > "$W/$ref-$enc.sam"
+    sams="$sams $W/$ref-$enc.sam"
+  done
+  for g in hx ecoli; do
+    ref=human; [ $g = ecoli ] && ref=ecoli
+    for len in $LENS; do
+      "$ESALIGN" align -v 1 -t "$THREADS" --mapq-features "$IDX_DIR/$ref-$enc.esi" "$W/m-$g-$len.fq" > "$W/m-$g-$len-$enc.sam"
+      sams="$sams $W/m-$g-$len-$enc.sam=$W/m-$g-$len.truth.sam"
+    done
+  done
+done
+python3 scripts/fit_mapq.py $sams

@@ -1,0 +1,198 @@
+/* test_mapq.c — the MAPQ model (mapq.c) on constructed evidence, and its calibration on simulated reads of a
+ * synthetic genome with planted repeats (copies of segments at 0-3% divergence), through the library: index with
+ * the kmer encoder, es_map_file, es_eval_sam. */
+#include "test.h"
+#include "mapq.h"
+#include "map.h"
+#include "store.h"
+#include "simulate.h"
+#include "eval.h"
+#include "seqio.h"
+#include "util.h"
+#include <stdlib.h>
+
+/* A unique read: the best hit from the top locus, no runner-up, the next locus far less similar. */
+static es_mapq_feat_t unique_hit(int qlen, double div)
+{
+	es_mapq_feat_t f;
+	memset(&f, 0, sizeof f);
+	f.match = 1;
+	f.mismatch = 4;
+	f.qlen = f.alen = qlen;
+	f.score = qlen - (int)(div * qlen + 0.5) * 5;   /* each mismatch: -1 match, -4 */
+	f.loc_best = f.loc_top = 1.0f;
+	f.loc_next = 0.6f;      /* what the kmer sketch gives a unique read's next locus (0.55-0.7) */
+	f.n_loci = 16;
+	f.n_pass = f.n_aligned = 1;
+	f.sup_best = (int)((qlen - 11) * pow(1 - div, 12));   /* the read's 12-mers that survive the divergence */
+	f.sup_next = 2;
+	return f;
+}
+
+TEST(mapq_unique_perfect_is_high)
+{
+	for (int qlen = 100; qlen <= 250; qlen += 50) {
+		es_mapq_feat_t f = unique_hit(qlen, 0);
+		CHECKF(es_mapq(&f) >= 40, "%d bp: MAPQ %d", qlen, es_mapq(&f));   /* P(wrong) <= 1e-4 */
+	}
+	es_mapq_feat_t f = unique_hit(250, 0);
+	CHECK_EQ_INT(es_mapq(&f), 60);
+}
+
+TEST(mapq_tie_is_zero)
+{
+	es_mapq_feat_t f = unique_hit(150, 0);
+	f.sub = f.score;
+	f.n_close = 1;
+	f.loc_next = 1.0f;
+	f.sup_next = f.sup_best;
+	CHECK_EQ_INT(es_mapq(&f), 0);
+	f.sub = f.score + 3;   /* a better runner-up than the primary cannot happen, but must not be confident either */
+	CHECK_EQ_INT(es_mapq(&f), 0);
+}
+
+TEST(mapq_divergent_unique_is_high)
+{
+	int lens[] = { 150, 250 };
+	for (int i = 0; i < 2; i++) {
+		es_mapq_feat_t f = unique_hit(lens[i], 0.10);
+		CHECKF(es_mapq(&f) >= 20, "%d bp at 10%%: MAPQ %d (score %d)", lens[i], es_mapq(&f), f.score);
+	}
+}
+
+TEST(mapq_weak_retrieval_is_lower)
+{
+	es_mapq_feat_t strong = unique_hit(150, 0.03);
+	es_mapq_feat_t weak = strong;
+	weak.loc_top = 1.0f;
+	weak.loc_best = 0.8f;   /* the best hit came from a locus less similar than the top one */
+	weak.loc_next = 0.78f;  /* ... and another locus is as similar */
+	weak.sup_next = strong.sup_best * 3 / 4;
+	weak.n_pass = 17;       /* plausible loci left unverified */
+	weak.n_aligned = 16;
+	CHECKF(es_mapq(&weak) < es_mapq(&strong), "weak %d, strong %d", es_mapq(&weak), es_mapq(&strong));
+	CHECK(es_mapq_perror(&weak) > es_mapq_perror(&strong));
+	/* a close runner-up lowers it too, and a bigger lead raises it */
+	es_mapq_feat_t close = strong;
+	close.sub = strong.score - 5;
+	close.n_close = 1;
+	CHECK(es_mapq(&close) < es_mapq(&strong));
+	es_mapq_feat_t closer = close;
+	closer.sub = strong.score - 1;
+	CHECK(es_mapq(&closer) <= es_mapq(&close));
+}
+
+TEST(mapq_inputs_bounded)
+{
+	es_mapq_feat_t f = unique_hit(150, 0);
+	f.loc_best = f.loc_top = f.loc_next = 0;   /* degenerate evidence: no division by zero, inputs finite */
+	f.sup_best = 0;
+	f.alen = 0;
+	double x[ES_MAPQ_NX];
+	es_mapq_inputs(&f, x);
+	for (int i = 0; i < ES_MAPQ_NX; i++)
+		CHECKF(isfinite(x[i]) && fabs(x[i]) <= 10, "x[%d] = %g", i, x[i]);
+	int q = es_mapq(&f);
+	CHECK(q >= 0 && q <= 60);
+}
+
+/* Random genome of 300 kb: 12 segments of 1-4 kb copied 1-3 times elsewhere at 0-3% substitutions. */
+static int write_repeat_genome(const char *fa)
+{
+	enum { LEN = 300000 };
+	char *g = malloc(LEN + 1);
+	es_rng_t rng;
+	es_rng_seed(&rng, 2024);
+	for (int i = 0; i < LEN; i++)
+		g[i] = "ACGT"[es_rng_below(&rng, 4)];
+	g[LEN] = 0;
+	for (int s = 0; s < 12; s++) {
+		int len = 1000 + (int)es_rng_below(&rng, 3000);
+		int src = (int)es_rng_below(&rng, LEN - len);
+		int copies = 1 + (int)es_rng_below(&rng, 3);
+		double div = (s % 4) * 0.01;   /* 0, 1, 2, 3% */
+		for (int c = 0; c < copies; c++) {
+			int dst = (int)es_rng_below(&rng, LEN - len);
+			if (dst + len > src && dst < src + len)
+				continue;
+			for (int i = 0; i < len; i++) {
+				char b = g[src + i];
+				if (es_rng_below(&rng, 10000) < div * 10000)
+					b = "ACGT"[(strchr("ACGT", b) - "ACGT" + 1 + es_rng_below(&rng, 3)) % 4];
+				g[dst + i] = b;
+			}
+		}
+	}
+	FILE *fp = fopen(fa, "w");
+	if (!fp) {
+		free(g);
+		return -1;
+	}
+	fprintf(fp, ">rep\n");
+	for (int i = 0; i < LEN; i += 70)
+		fprintf(fp, "%.70s\n", g + i);
+	fclose(fp);
+	free(g);
+	return 0;
+}
+
+TEST(mapq_calibration_planted_repeats)
+{
+	char fa[512], idx[512], fq[512], sam[512];
+	snprintf(fa, sizeof fa, "%s/rep.fa", es_test_tmpdir());
+	snprintf(idx, sizeof idx, "%s/rep.esi", es_test_tmpdir());
+	snprintf(fq, sizeof fq, "%s/rep.fq", es_test_tmpdir());
+	snprintf(sam, sizeof sam, "%s/rep.sam", es_test_tmpdir());
+	CHECK_EQ_INT(write_repeat_genome(fa), 0);
+	es_ref_t *ref = es_ref_load_fasta(fa);
+	CHECK(ref != NULL);
+	if (!ref)
+		return;
+	es_encoder_t *enc = es_encoder_open("kmer");
+	es_index_opt_t io;
+	es_index_opt_init(&io);
+	io.encoder_spec = "kmer";
+	CHECK_EQ_INT(es_index_build(ref, enc, &io, idx, NULL), 0);
+	es_encoder_destroy(enc);
+	/* 150 bp reads at 2% substitutions, then 250 bp reads at 6% (two files: es_sim_reads numbers reads from 0) */
+	const int lens[2] = { 150, 250 };
+	const double subs[2] = { 0.02, 0.06 };
+	long long n = 0, mapped = 0, q20 = 0, q20_wrong = 0, q60_wrong = 0;
+	for (int k = 0; k < 2; k++) {
+		FILE *fp = fopen(fq, "w");
+		es_sim_opt_t so;
+		es_sim_opt_init(&so);
+		so.n_reads = 1500;
+		so.read_len = lens[k];
+		so.err.sub = subs[k];
+		so.seed = 5 + k;
+		CHECK(fp && es_sim_reads(ref, &so, fp) == 0);
+		if (fp)
+			fclose(fp);
+		es_map_opt_t o;
+		es_map_opt_init(&o);
+		es_map_stats_t st;
+		int verbose = es_verbose;
+		es_verbose = 1;
+		int ret = es_map_file(idx, fq, sam, &o, "esalign align test", &st);
+		es_verbose = verbose;
+		CHECKF(ret == 0, "es_map_file: %s", es_last_error());
+		es_eval_opt_t eo;
+		es_eval_opt_init(&eo);
+		es_eval_t ev;
+		CHECK_EQ_INT(es_eval_sam(sam, NULL, &eo, &ev), 0);
+		CHECK_EQ_INT(ev.n_reads, 1500);
+		n += ev.n_reads;
+		mapped += ev.mapq_mapped[0];
+		q20 += ev.mapq_mapped[3];
+		q20_wrong += ev.mapq_wrong[3];
+		q60_wrong += ev.mapq_wrong[5];
+	}
+	es_ref_destroy(ref);
+	/* MAPQ >= 20 claims at most 1% error: so must it be here, where the 6% reads meet 3%-diverged copies that the
+	 * kmer sketch often misses; and MAPQ must not reach that by giving up: most reads get MAPQ >= 20 */
+	CHECKF(q20_wrong * 100 <= q20, "error at MAPQ>=20: %lld of %lld", q20_wrong, q20);
+	CHECKF(q20 * 10 >= n * 7, "%lld of %lld reads at MAPQ>=20", q20, n);
+	CHECKF(q60_wrong <= 1, "%lld wrong reads at MAPQ 60", q60_wrong);
+	CHECKF(mapped * 10 >= n * 9, "%lld of %lld mapped", mapped, n);
+}
