@@ -17,7 +17,8 @@
 #   --docs DIR:     write benchmarks.md and bench/*.png under DIR instead of docs/
 #   --no-store:     skip the vector store stage (the report keeps the store table of its last run)
 #   --no-paired:    skip the paired-end stage (the report keeps the paired table of its last run)
-#   --paired-only:  only the paired-end stage (10,000 read pairs per scenario and simulator; quick: 2,000)
+#   --paired-only:  only the paired-end stage (10,000 read pairs per scenario and simulator, about 11 minutes on 2
+#                   cores once the indexes exist; quick: 2,000)
 # Environment: ESALIGN (binary, default ./esalign), ESALIGN_DATA (default data), BENCH_DIR (default $ESALIGN_DATA/bench),
 #   ESALIGN_ENCODERS (default "kmer transformer"), ESALIGN_MODEL (the transformer's model, default
 #   models/esalign.model), BENCH_EVAL (scorer command, default "$ESALIGN eval"), STORE_READS (reads per read length

@@ -38,7 +38,7 @@ minimap2 -ax sr -t $THREADS IDX.mmi R1.fq R2.fq > OUT.sam
 esalign align -t $THREADS IDX R1.fq R2.fq > OUT.sam                   (each encoder's index)
 esalign align -t $THREADS IDX R1R2.fq > OUT.sam                       (single-end rows: R1 then R2 in one file)
 samtools flagstat OUT.sam                                    (properly paired %)
-esalign eval --truth TRUTH.sam --tsv [--region X:35000000-70000000] OUT.sam
+esalign eval --truth TRUTH.sam --tsv [--region $HELDOUT] OUT.sam        (the held-out rows, human only)
 EOF
 }
 
