@@ -3,13 +3,15 @@
 # writes docs/benchmarks.md and a plot per scenario in docs/bench/. Every step is cached under data/bench/, so a
 # rerun only redoes what changed (new reads, a new esalign binary, ...). After the aligners, a vector store stage
 # (scripts/bench/store.sh) measures each esalign index's approximate nearest-neighbour search against exact search
-# (`esalign index --bench --exact`, 1 thread, on the human reference of the mode, 250/150/100 bp reads). Then the
-# MAPQ calibration stage (scripts/bench/calibration.sh: per-bin predicted vs observed error, with divergent E. coli
-# scenarios) and the variant-calling stage (scripts/bench/variants.sh: bcftools calls from each aligner's BAM
-# against the mason_variator truth, SNP and indel precision/recall/F1).
+# (`esalign index --bench --exact`, 1 thread, on the human reference of the mode, 250/150/100 bp reads).
+# Then a paired-end stage (scripts/bench/paired.sh): 2x150 and 2x250 on the human reference, 2x150 on E. coli, every
+# aligner in paired mode and each esalign encoder also single-end on the same reads.
+# Then the MAPQ calibration stage (scripts/bench/calibration.sh: per-bin predicted vs observed error, with
+# divergent E. coli scenarios) and the variant-calling stage (scripts/bench/variants.sh: bcftools calls from each
+# aligner's BAM against the mason_variator truth, SNP and indel precision/recall/F1).
 #
 # Usage: scripts/bench.sh [--quick] [--reads N] [--threads N] [--scenarios "S1 S2"] [--aligners "A1 A2"] [--remap]
-#                        [--docs DIR] [--report-only] [--no-store]
+#                        [--docs DIR] [--report-only] [--no-store] [--no-paired | --paired-only]
 #   full (default): human chrX 70 Mb with 250/150/100 bp reads and E. coli with 250 bp reads, 20,000 reads per
 #                   scenario and simulator (about an hour on 2 cores)
 #   --quick:        the 10 Mb slice X:30-40 Mb of the same chrX (contig X_30M) and E. coli, 5,000 reads (minutes)
@@ -17,12 +19,17 @@
 #   --scenarios/--aligners: a subset (the results table and docs then hold only that subset)
 #   --docs DIR:     write benchmarks.md and bench/*.png under DIR instead of docs/
 #   --no-store:     skip the vector store stage (the report keeps the store table of its last run)
+#   --no-paired:    skip the paired-end stage (the report keeps the paired table of its last run)
+#   --paired-only:  only the paired-end stage (10,000 read pairs per scenario and simulator, about 11 minutes on 2
+#                   cores once the indexes exist; quick: 2,000)
 # Environment: ESALIGN (binary, default ./esalign), ESALIGN_DATA (default data), BENCH_DIR (default $ESALIGN_DATA/bench),
 #   ESALIGN_ENCODERS (default "kmer transformer"), ESALIGN_MODEL (the transformer's model, default
 #   models/esalign.model), BENCH_EVAL (scorer command, default "$ESALIGN eval"), STORE_READS (reads per read length
 #   in the store stage, default 500 full / 300 quick), CAL_DIV (divergences in % of the divergent E. coli scenarios of
 #   the calibration stage, default "5 10"; "" for none), VARIANTS (0: skip the variant-calling stage), VC_SAMPLES,
-#   VC_DEPTH_SCALE (scripts/bench/variants.sh).
+#   VC_DEPTH_SCALE (scripts/bench/variants.sh), PAIRED_READS (read pairs per paired
+#   scenario and simulator), PAIRED_SCENARIOS (default "human-2x150 human-2x250 ecoli-2x150"; quick: human10M-2x150
+#   ... ecoli-2x150).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench/lib.sh
@@ -31,8 +38,10 @@ cd "$(dirname "$0")/.."
 . scripts/bench/store.sh
 . scripts/bench/variants.sh
 . scripts/bench/calibration.sh
+. scripts/bench/paired.sh
 
 MODE=full; N=""; THREADS=2; SCENARIOS=""; ALIGNERS=""; REPORT_ONLY=0; REMAP=0; DOCS=docs; STORE=1
+PAIRED=1; SINGLE=1
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) MODE=quick ;;
@@ -44,6 +53,8 @@ while [ $# -gt 0 ]; do
     --remap) REMAP=1 ;;
     --docs) DOCS=$2; shift ;;
     --no-store) STORE=0 ;;
+    --no-paired) PAIRED=0 ;;
+    --paired-only) SINGLE=0; STORE=0; PAIRED=1 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -198,9 +209,10 @@ if [ $REPORT_ONLY = 0 ]; then
     command -v "$t" >/dev/null || die "$t not found: run scripts/setup.sh"
   done
   [ -x "$ESALIGN" ] || log "warning: $ESALIGN not found: esalign rows will say so (build it with make)"
+  [ $SINGLE = 1 ] || SCENARIOS=""   # --paired-only
   want=""; for sc in $SCENARIOS; do read -r r _ _ <<<"$(scenario "$sc")"; case $r in ecoli) want="$want ecoli" ;; *) want="$want human" ;; esac; done
-  ESALIGN_DATA=$DATA bash scripts/fetch-genomes.sh $(echo $want | tr ' ' '\n' | sort -u) || die "cannot fetch the genomes"
-  write_env
+  [ -z "$want" ] || ESALIGN_DATA=$DATA bash scripts/fetch-genomes.sh $(echo $want | tr ' ' '\n' | sort -u) || die "cannot fetch the genomes"
+  [ $SINGLE = 0 ] || write_env
   # reads first (cheap), then the aligners one by one, anchors first so that their rows exist whatever esalign does
   for sc in $SCENARIOS; do
     read -r refname len prof <<<"$(scenario "$sc")"
@@ -208,28 +220,36 @@ if [ $REPORT_ONLY = 0 ]; then
     sim_mason "$BENCH/ref/$refname.fa" "$len" "$N" 11 "$BENCH/reads/$refname-$len-mason-$N" || die "mason failed"
     sim_art "$BENCH/ref/$refname.fa" "$len" "$N" 11 "$prof" "$BENCH/reads/$refname-$len-art-$N" || die "ART failed"
   done
-  : > "$RESULTS.tmp"
-  for al in $ALIGNERS; do
+  [ $SINGLE = 0 ] || : > "$RESULTS.tmp"
+  [ $SINGLE = 0 ] || for al in $ALIGNERS; do
     for sc in $SCENARIOS; do
       read -r refname len prof <<<"$(scenario "$sc")"
       for sim in $SIMS; do run_one "$sc" "$refname" "$len" "$sim" "$al"; done
     done
   done
-  # the divergent E. coli scenarios of the calibration stage (scripts/bench/calibration.sh): rows like run_one's
-  DIV_SCENARIOS=""
-  if [ -z "${CAL_DIV// }" ]; then :; elif cal_divergent; then
-    for d in $CAL_DIV; do DIV_SCENARIOS="$DIV_SCENARIOS ecoli$d-250"; for al in $ALIGNERS; do div_one "$d" "$al"; done; done
-  else log "calibration: divergent reads failed; no divergent scenarios"; fi
-  { echo "$ROW_COLS $EVAL_COLS" | tr ' ' '\t'; cat "$RESULTS.tmp"; } > "$RESULTS" && rm -f "$RESULTS.tmp"
-  log "results: $RESULTS ($(( $(date +%s) - T0 )) s)"
-  # MAPQ calibration per bin (scripts/bench/calibration.sh), then variant calling (scripts/bench/variants.sh)
-  calibration_bench "$SCENARIOS$DIV_SCENARIOS" "$ALIGNERS"
-  log "calibration: $OUT/calib/rows.tsv"
-  if [ "${VARIANTS:-1}" = 1 ]; then
-    T2=$(date +%s)
-    [ $MODE = quick ] && : "${VC_DEPTH_SCALE:=0.25}"
-    variants_bench "$ALIGNERS"
-    log "variants: $OUT/variants/rows.tsv ($(( $(date +%s) - T2 )) s)"
+  if [ $SINGLE = 1 ]; then
+    # the divergent E. coli scenarios of the calibration stage (scripts/bench/calibration.sh): rows like run_one's
+    DIV_SCENARIOS=""
+    if [ -z "${CAL_DIV// }" ]; then :; elif cal_divergent; then
+      for d in $CAL_DIV; do DIV_SCENARIOS="$DIV_SCENARIOS ecoli$d-250"; for al in $ALIGNERS; do div_one "$d" "$al"; done; done
+    else log "calibration: divergent reads failed; no divergent scenarios"; fi
+    { echo "$ROW_COLS $EVAL_COLS" | tr ' ' '\t'; cat "$RESULTS.tmp"; } > "$RESULTS" && rm -f "$RESULTS.tmp"
+    log "results: $RESULTS ($(( $(date +%s) - T0 )) s)"
+    # MAPQ calibration per bin (scripts/bench/calibration.sh), then variant calling (scripts/bench/variants.sh)
+    calibration_bench "$SCENARIOS$DIV_SCENARIOS" "$ALIGNERS"
+    log "calibration: $OUT/calib/rows.tsv"
+    if [ "${VARIANTS:-1}" = 1 ]; then
+      T2=$(date +%s)
+      [ $MODE = quick ] && : "${VC_DEPTH_SCALE:=0.25}"
+      variants_bench "$ALIGNERS"
+      log "variants: $OUT/variants/rows.tsv ($(( $(date +%s) - T2 )) s)"
+    fi
+  fi
+  # the paired-end stage: the same aligners and indexes on read pairs
+  if [ $PAIRED = 1 ]; then
+    T1=$(date +%s)
+    paired_bench
+    log "paired: $OUT/paired/results.tsv ($(( $(date +%s) - T1 )) s)"
   fi
   # the vector store stage: approximate against exact search of the esalign indexes that the aligner loop built
   if [ $STORE = 1 ]; then
@@ -239,6 +259,6 @@ if [ $REPORT_ONLY = 0 ]; then
   fi
 fi
 
-[ -s "$RESULTS" ] || die "no results in $RESULTS: run without --report-only first"
+[ -s "$RESULTS" ] || [ -s "$OUT/paired/results.tsv" ] || die "no results in $RESULTS: run without --report-only first"
 python3 scripts/bench/report.py --bench "$BENCH" --docs "$DOCS" --commands <(aligner_commands) || die "report failed"
 log "wrote $DOCS/benchmarks.md and $DOCS/bench/*.png"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """report.py — turn the benchmark's results.tsv files into docs/benchmarks.md and one PNG per scenario (gnuplot).
 
-Reads BENCH/full/ and BENCH/quick/ (results.tsv, env.txt, store/rows.tsv) — whichever exist — so the document shows the last full
+Reads BENCH/full/ and BENCH/quick/ (results.tsv, env.txt, store/rows.tsv, paired/) — whichever exist — so the document shows the last full
 run and the last quick run side by side. Python 3 standard library only.
 Usage: report.py --bench data/bench --docs docs [--commands FILE] [--no-plot]
 """
@@ -379,6 +379,161 @@ def variants_section(mode, bench):
     return out
 
 
+# the paired-end stage (scripts/bench/paired.sh): fragment sizes and ART profiles of its scenarios, and issue 12's targets
+PE_FRAG = {"150": "400±60", "250": "550±80"}
+PE_ART = {"150": "HS25", "250": "MSv3"}
+PE_CORRECT_MAX_BELOW = 0.1   # points of correct % per read below bwa mem paired
+PE_MAPQ20_ERR_MAX_ABOVE = 0.02  # points of MAPQ ≥ 20 error above bwa's
+PE_PROPER_MAX_BELOW = 0.5    # points of properly paired % below bwa's
+PE_MEM_RATIO = 1.1           # "memory as single-end": paired peak RSS ≤ 1.1 × single-end
+
+
+def pe_name(r):
+    return r["aligner"] + (" (single-end)" if r["layout"] == "se" else "")
+
+
+def pe_targets(rows):
+    """issue 12's targets for each esalign encoder's paired rows against bwa mem paired in the same run."""
+    out = []
+    def find(r, al, layout, subset):
+        c = [x for x in rows if x["aligner"] == al and x["layout"] == layout and x["scenario"] == r["scenario"]
+             and x["sim"] == r["sim"] and x["subset"] == subset]
+        return c[0] if c and ok(c[0]) else None
+    verdict = lambda good: f"**{'met' if good else 'missed'}**"
+    for r in rows:
+        if not (r["aligner"].startswith("esalign") and r["layout"] == "pe" and r["subset"] == "all"):
+            continue
+        tag = f"{r['aligner']}, {r['scenario']}, {SIM_NAMES.get(r['sim'], r['sim'])}"
+        if not ok(r):
+            out.append(f"- {tag}: no result ({r['status']})")
+            continue
+        b = find(r, "bwa", "pe", "all")
+        se = find(r, r["aligner"], "se", "all")
+        checks = []
+        if b:
+            d = num(r["correct_pct"]) - num(b["correct_pct"])
+            checks.append(f"correct % ≥ bwa − {PE_CORRECT_MAX_BELOW}: {verdict(d >= -PE_CORRECT_MAX_BELOW - 1e-9)} "
+                          f"({d:+.2f} points)")
+            h, bh = find(r, r["aligner"], "pe", "heldout"), find(r, "bwa", "pe", "heldout")
+            if h and bh:
+                dh = num(h["correct_pct"]) - num(bh["correct_pct"])
+                checks.append(f"the same in the held-out region: {verdict(dh >= -PE_CORRECT_MAX_BELOW - 1e-9)} "
+                              f"({dh:+.2f} points)")
+            de = num(r["mapq20_err_pct"]) - num(b["mapq20_err_pct"])
+            checks.append(f"MAPQ≥20 error ≤ bwa + {PE_MAPQ20_ERR_MAX_ABOVE}: "
+                          f"{verdict(de <= PE_MAPQ20_ERR_MAX_ABOVE + 1e-9)} ({fmt(r['mapq20_err_pct'], 3)}% vs "
+                          f"{fmt(b['mapq20_err_pct'], 3)}%)")
+            pe, pb = num(r["proper_pct"]), num(b["proper_pct"])
+            if pe is not None and pb is not None:
+                checks.append(f"properly paired ≥ bwa − {PE_PROPER_MAX_BELOW}: "
+                              f"{verdict(pe - pb >= -PE_PROPER_MAX_BELOW - 1e-9)} ({pe - pb:+.2f} points)")
+        else:
+            checks.append("no bwa mem paired result to compare with")
+        if se:
+            sp = num(r["reads_per_cpu_s"]) / max(num(se["reads_per_cpu_s"]) or 0, 1e-9)
+            checks.append(f"reads/CPU-s ≥ single-end: {verdict(sp >= 1)} ({sp:.2f}×: {fmt_int(r['reads_per_cpu_s'])} "
+                          f"vs {fmt_int(se['reads_per_cpu_s'])})")
+            mr = num(r["map_rss_mb"]) / max(num(se["map_rss_mb"]) or 0, 1e-9)
+            checks.append(f"peak memory ≤ {PE_MEM_RATIO}× single-end: {verdict(mr <= PE_MEM_RATIO)} "
+                          f"({fmt_int(r['map_rss_mb'])} vs {fmt_int(se['map_rss_mb'])} MiB)")
+        else:
+            checks.append("no single-end result of the same build to compare speed and memory with")
+        out.append(f"- {tag}: " + "; ".join(checks))
+    return out
+
+
+def paired_section(mode, bench):
+    """the paired-end stage's table (BENCH/MODE/paired/results.tsv), its commands and issue 12's targets."""
+    d = os.path.join(bench, mode, "paired")
+    path = os.path.join(d, "results.tsv")
+    if not os.path.exists(path):
+        return []
+    rows = read_results(path)
+    if not rows:
+        return []
+    env = read_env(os.path.join(d, "env.txt"))
+    cmdfile = os.path.join(d, "commands.txt")
+    commands = open(cmdfile).read().strip() if os.path.exists(cmdfile) else ""
+    cmd = "make bench" if mode == "full" else "make bench-quick"
+    out = [f"## Paired-end, {'full' if mode == 'full' else 'quick'} run: `{cmd}`", ""]
+    out.append(f"The paired-end stage (`scripts/bench/paired.sh`; `scripts/bench.sh --paired-only` runs it alone, "
+               f"`--no-paired` skips it). Last run {env.get('date', '?')} on {env.get('cpu', '?')}, "
+               f"{env.get('cores', '?')} cores, {env.get('ram', '?')} RAM; {env.get('threads', '2')} threads per "
+               f"aligner; {fmt_int(env.get('pairs'))} read pairs asked per scenario and simulator. Load average at "
+               f"the start: {env.get('load', '?')}.")
+    out.append("")
+    out.append("Tools: " + ", ".join(f"{k} {env[k]}" for k in
+                                    ["bwa", "bowtie2", "minimap2", "samtools", "mason_simulator", "art_illumina",
+                                     "esalign", "esalign model"] if k in env) + ".")
+    out.append("")
+    out.append("**Reads.** *mason*: `mason_simulator -o R1.fq -or R2.fq -oa TRUTH.sam` on the variants of the "
+               "single-end stage (the same `mason_variator` VCF), Illumina errors; *ART*: `art_illumina -p -m MEAN "
+               "-s SD` (HS25 for 2x150, MSv3 for 2x250; no variants). Fragments 400±60 bp for 2x150, 550±80 bp for "
+               "2x250. **Per read** (each mate against its own truth, told apart by FLAG 0x40/0x80): mapped, "
+               "correct, wrong and MAPQ≥20 as in the single-end tables (`esalign eval`). **Per pair**: *properly "
+               "paired* = `samtools flagstat`'s properly paired ÷ paired in sequencing (the held-out table counts "
+               "FLAG 0x2 of the primaries itself); *both correct* = % of pairs whose two primaries are both correct "
+               "(true contig, POS or unclipped start within 20 bp). **Speed**: reads/CPU-s counts both mates (2 per "
+               "pair), pairs/CPU-s pairs; CPU = user + system of the whole command. The *single-end* rows are the "
+               "same esalign build on the same reads, R1 then R2 in one file (names made unique), scored as "
+               "single-end reads: the baseline of the speed and memory targets.")
+    out.append("")
+    if commands:
+        out += ["```", commands, "```", ""]
+    scenarios = []
+    for r in rows:
+        if r["scenario"] not in scenarios:
+            scenarios.append(r["scenario"])
+    simord = {"mason": 0, "art": 1}
+    for sc in scenarios:
+        srows = sorted([r for r in rows if r["scenario"] == sc and r["subset"] == "all"],
+                       key=lambda r: simord.get(r["sim"], 9))
+        hrows = sorted([r for r in rows if r["scenario"] == sc and r["subset"] == "heldout"],
+                       key=lambda r: simord.get(r["sim"], 9))
+        r0 = srows[0]
+        out += [f"### {sc}: {REF_DESC.get(r0['ref'], r0['ref'])}, 2x{r0['len']} bp, fragments "
+                f"{PE_FRAG.get(r0['len'], '?')} bp (ART {PE_ART.get(r0['len'], '?')})", ""]
+        out.append("| reads (pairs) | aligner | mapped % | correct % | wrong % | MAPQ≥20 mapped / err % "
+                   "| properly paired % | both correct % | wall s | CPU s | reads/CPU-s | pairs/CPU-s | peak MiB |")
+        out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        for r in srows:
+            g = ok(r)
+            name = pe_name(r) if r["status"] == "ok" else f"{pe_name(r)} ({r['status'].replace('|', '/')})"
+            out.append(f"| {SIM_NAMES.get(r['sim'], r['sim'])} ({fmt_int(r['pairs'])}) | {name} "
+                       f"| {fmt(r['mapped_pct']) if g else '—'} | {fmt(r['correct_pct']) if g else '—'} "
+                       f"| {fmt(r['wrong_pct']) if g else '—'} "
+                       f"| {fmt(r['mapq20_mapped_pct']) + ' / ' + fmt(r['mapq20_err_pct'], 3) if g else '—'} "
+                       f"| {fmt(r['proper_pct'])} | {fmt(r['both_correct_pct'])} | {fmt(r['map_wall_s'], 1)} "
+                       f"| {fmt(r['map_cpu_s'])} | {fmt_int(r['reads_per_cpu_s'])} | {fmt_int(r['pairs_per_cpu_s'])} "
+                       f"| {fmt_int(r['map_rss_mb'])} |")
+        out.append("")
+        hl = [r for r in hrows if ok(r)]
+        if hl:
+            out.append(f"Reads whose true origin lies in the held-out region `{env.get('heldout', '?')}` (0-based, "
+                       "half-open; pairs: both mates in it):")
+            out.append("")
+            out.append("| reads | aligner | reads scored | mapped % | correct % | wrong % | MAPQ≥20 mapped / err % "
+                       "| properly paired % | both correct % |")
+            out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|")
+            for r in hl:
+                out.append(f"| {SIM_NAMES.get(r['sim'], r['sim'])} | {pe_name(r)} | {fmt_int(r['reads'])} "
+                           f"| {fmt(r['mapped_pct'])} | {fmt(r['correct_pct'])} | {fmt(r['wrong_pct'])} "
+                           f"| {fmt(r['mapq20_mapped_pct'])} / {fmt(r['mapq20_err_pct'], 3)} "
+                           f"| {fmt(r['proper_pct'])} | {fmt(r['both_correct_pct'])} |")
+            out.append("")
+    tl = pe_targets(rows)
+    if tl:
+        out += ["### Targets of issue 12 (esalign paired against `bwa mem` paired and against its own single-end "
+                "run, same stage)", ""]
+        out.append(f"Correct % per read ≥ bwa − {PE_CORRECT_MAX_BELOW} points (whole reference, and the held-out "
+                   f"region on human); MAPQ≥20 error ≤ bwa's + {PE_MAPQ20_ERR_MAX_ABOVE} points; properly paired ≥ "
+                   f"bwa − {PE_PROPER_MAX_BELOW} points; reads per CPU-second ≥ the single-end run of the same build; "
+                   f"peak memory as single-end (≤ {PE_MEM_RATIO}×).")
+        out.append("")
+        out += tl + [""]
+    return out
+
+
 def plot(mode, sc, rows, docs, work, title):
     """mapped % (y) against error % (x, log) over MAPQ thresholds; one panel per simulator, one curve per aligner."""
     gp = shutil.which("gnuplot")
@@ -534,6 +689,7 @@ def main():
     body = []
     for mode in ["full", "quick"]:
         body += section(mode, a.bench, a.docs, commands, not a.no_plot)
+        body += paired_section(mode, a.bench)
     if not body:
         print(f"report.py: no results under {a.bench}/full or {a.bench}/quick", file=sys.stderr)
         return 1
