@@ -11,6 +11,9 @@ void es_test_register(const char *name, const char *file, void (*fn)(void));
 extern int es_test_cur_failed;   /* CHECK failures in the running test */
 /* A scratch directory for the running test process (created by the runner, removed at the end). */
 const char *es_test_tmpdir(void);
+/* The whole file at path, NUL-terminated, malloc'ed (free it); its length into *n when n is not NULL. NULL when it
+ * cannot be read. */
+char *es_test_slurp(const char *path, size_t *n);
 /* Path to the built esalign binary (for tests that run the command line). */
 const char *es_test_bin(void);
 

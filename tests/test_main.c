@@ -15,6 +15,22 @@ void es_test_register(const char *name, const char *file, void (*fn)(void))
 	if (n_tests < MAX_TESTS) { tests[n_tests].name = name; tests[n_tests].file = file; tests[n_tests].fn = fn; n_tests++; }
 }
 const char *es_test_tmpdir(void) { return tmpdir; }
+char *es_test_slurp(const char *path, size_t *n)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	long l = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	char *b = malloc(l > 0 ? l + 1 : 1);
+	size_t got = l > 0 ? fread(b, 1, l, fp) : 0;
+	b[got] = 0;
+	fclose(fp);
+	if (n)
+		*n = got;
+	return b;
+}
 const char *es_test_bin(void) { const char *b = getenv("ESALIGN_BIN"); return b ? b : "./esalign"; }
 
 static int cmp(const void *a, const void *b)

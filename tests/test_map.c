@@ -82,20 +82,6 @@ static int map_to(const char *fq, const char *out, int threads)
 	return map_to_batch(fq, out, threads, 97);   /* several batches, uneven chunks */
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp) return NULL;
-	fseek(fp, 0, SEEK_END);
-	long l = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	char *b = malloc(l + 1);
-	*n = fread(b, 1, l, fp);
-	b[*n] = 0;
-	fclose(fp);
-	return b;
-}
-
 TEST(map_accuracy_and_determinism)
 {
 	CHECK(setup());
@@ -106,7 +92,7 @@ TEST(map_accuracy_and_determinism)
 	CHECK_EQ_INT(map_to(g_fq, o1, 1), 0);
 	CHECK_EQ_INT(map_to(g_fq, o2, 2), 0);
 	size_t n1, n2;
-	char *b1 = slurp(o1, &n1), *b2 = slurp(o2, &n2);
+	char *b1 = es_test_slurp(o1, &n1), *b2 = es_test_slurp(o2, &n2);
 	CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
 	CHECK(b1 && strstr(b1, "@HD\tVN:1.6\tSO:unsorted\tGO:query"));
 	CHECK(b1 && strstr(b1, "@SQ\tSN:c2\tLN:90000") && strstr(b1, "@PG\tID:esalign"));
@@ -305,7 +291,7 @@ TEST(map_bad_input)
 	fclose(fp);
 	CHECK_EQ_INT(map_to(fq, out, 1), 0);
 	size_t n;
-	char *b = slurp(out, &n);
+	char *b = es_test_slurp(out, &n);
 	int n_body = 0;
 	for (char *p = b; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) n_body += *p != '@';
 	CHECK(b && strstr(b, "@PG\tID:esalign"));
@@ -350,7 +336,7 @@ TEST(map_batches_do_not_matter)
 		snprintf(out, sizeof out, "%s/batch%d.sam", es_test_tmpdir(), k);
 		CHECK_EQ_INT(map_to_batch(g_fq, out, threads[k], batch[k]), 0);
 		size_t n;
-		char *b = slurp(out, &n);
+		char *b = es_test_slurp(out, &n);
 		if (!first) {
 			first = b;
 			n_first = n;

@@ -104,16 +104,12 @@ static int map_pairs(const char *out, int threads, int batch)
 	return ret;
 }
 
+/* The SAM at path without its @PG line (its CL: differs between runs). */
 static char *slurp(const char *path)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp) return NULL;
-	fseek(fp, 0, SEEK_END);
-	long n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	char *s = malloc(n + 1);
-	s[fread(s, 1, n, fp)] = 0;
-	fclose(fp);
+	char *s = es_test_slurp(path, NULL);
+	if (!s)
+		return NULL;
 	char *pg = strstr(s, "\n@PG");   /* its CL: differs between runs: drop that line */
 	char *eol = pg ? strchr(pg + 1, '\n') : NULL;
 	if (eol)

@@ -199,14 +199,9 @@ TEST(sim_reads_error_rates)
 
 static char *slurp(const char *fname)
 {
-	char path[512]; snprintf(path, sizeof path, "%s/%s", es_test_tmpdir(), fname);
-	FILE *fp = fopen(path, "rb");
-	if (!fp) return NULL;
-	char *buf = es_calloc(1, 1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, fp);
-	buf[n] = 0;
-	fclose(fp);
-	return buf;
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", es_test_tmpdir(), fname);
+	return es_test_slurp(path, NULL);
 }
 
 TEST(sim_reads_deterministic)

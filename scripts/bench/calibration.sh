@@ -16,20 +16,8 @@ cal_divergent() {
     vcf=$BENCH/reads/div$d.vcf
     # the genome: vc_genome of variants.sh (same cache rule); seed 3 + d keeps it apart from the variant samples
     vc_genome "$ref" "$vcf" "$snp" "$ind" $((3 + d)) || return 1
-    cal_reads "$ref" "$vcf" 250 "$N" 13 "$BENCH/reads/ecoli$d-250-mason-$N" || return 1
+    sim_mason "$ref" 250 "$N" 13 "$BENCH/reads/ecoli$d-250-mason-$N" "$vcf" || return 1
   done
-}
-
-# cal_reads REF VCF LEN N SEED OUTPREFIX — mason reads of a given genome with their truth SAM (cached).
-cal_reads() {
-  local ref=$1 vcf=$2 len=$3 n=$4 seed=$5 out=$6 key
-  key="mason_simulator -n $n --seed $seed --illumina-read-length $len frag=500/50 $(fp "$ref" "$vcf")"
-  fresh "$out.fq" "$key" && [ -s "$out.truth.sam" ] && return 0
-  log "calibration: mason_simulator $(basename "$vcf") ${len} bp x $n"
-  "$MASON_DIR/mason_simulator" -q -ir "$ref" -iv "$vcf" -n "$n" --seed "$seed" --num-threads 1 \
-    --illumina-read-length "$len" --fragment-mean-size 500 --fragment-size-std-dev 50 \
-    -o "$out.tmp.fq" -oa "$out.tmp.sam" >"$out.log" 2>&1 || { tail -n 5 "$out.log" >&2; return 1; }
-  mv "$out.tmp.sam" "$out.truth.sam" && mv "$out.tmp.fq" "$out.fq" && done_ "$out.fq" "$key"
 }
 
 # cal_one SCENARIO REFNAME LEN SIM AL — the bins of one SAM of the run (cached), appended to rows.tsv.tmp.

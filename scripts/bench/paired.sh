@@ -42,23 +42,10 @@ esalign eval --truth TRUTH.sam --tsv [--region $HELDOUT] OUT.sam        (the hel
 EOF
 }
 
-# pe_vcf REF — the variants of mason_variator for REF: the step and cache key of sim_mason (simulate.sh), so both
-# stages share one VCF.
-pe_vcf() {
-  local ref=$1 vcf=${1%.fa}.mason.vcf key
-  key="mason_variator -s 1 --snp-rate 0.001 --small-indel-rate 0.0001 sv=0 $(fp "$ref")"
-  fresh "$vcf" "$key" && return 0
-  log "mason_variator $(basename "$ref")"
-  "$MASON_DIR/mason_variator" -q -ir "$ref" -ov "$vcf.tmp.vcf" -s 1 --snp-rate 0.001 --small-indel-rate 0.0001 \
-    --min-small-indel-size 1 --max-small-indel-size 6 --sv-indel-rate 0 --sv-inversion-rate 0 \
-    --sv-translocation-rate 0 --sv-duplication-rate 0 >"$vcf.log" 2>&1 || { cat "$vcf.log" >&2; return 1; }
-  mv "$vcf.tmp.vcf" "$vcf" && done_ "$vcf" "$key"
-}
-
 # sim_mason_pe REF LEN N SEED MEAN SD OUTPREFIX — OUTPREFIX.1.fq, OUTPREFIX.2.fq, OUTPREFIX.truth.sam
 sim_mason_pe() {
   local ref=$1 len=$2 n=$3 seed=$4 mean=$5 sd=$6 out=$7 vcf=${1%.fa}.mason.vcf key
-  pe_vcf "$ref" || return 1
+  sim_variants "$ref" "$vcf" || return 1   # the single-end stage's VCF (simulate.sh)
   key="mason_simulator pe -n $n --seed $seed --illumina-read-length $len frag=$mean/$sd $(fp "$ref" "$vcf")"
   fresh "$out.1.fq" "$key" && [ -s "$out.2.fq" ] && [ -s "$out.truth.sam" ] && return 0
   log "mason_simulator $(basename "$ref") 2x$len bp x $n pairs (fragments $mean±$sd) -> $out.{1,2}.fq"

@@ -50,6 +50,12 @@ def read_results(path):
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+def load_rows(*parts):
+    """the rows of a stage's TSV (os.path.join(*parts)), or [] when the stage has not run"""
+    path = os.path.join(*parts)
+    return read_results(path) if os.path.exists(path) else []
+
+
 def read_env(path):
     env = {}
     if os.path.exists(path):
@@ -197,10 +203,7 @@ def tick(good):
 def store_section(mode, bench):
     """the vector store stage (scripts/bench/store.sh): approximate against exact search, per encoder and length."""
     d = os.path.join(bench, mode, "store")
-    path = os.path.join(d, "rows.tsv")
-    if not os.path.exists(path):
-        return []
-    rows = read_results(path)
+    rows = load_rows(d, "rows.tsv")
     if not rows:
         return []
     order = {"250": 0, "150": 1, "100": 2}
@@ -260,10 +263,7 @@ CAL_FLOOR = 1e-6  # an observed error of 0 is drawn here on the log axes of the 
 def calibration_section(mode, bench, docs, do_plot):
     """MAPQ calibration (scripts/bench/calibration.sh): per MAPQ bin and aligner, pooled over every scenario and
     simulator of the run (the divergent E. coli scenarios included), predicted against observed error."""
-    path = os.path.join(bench, mode, "calib", "rows.tsv")
-    if not os.path.exists(path):
-        return []
-    rows = read_results(path)
+    rows = load_rows(bench, mode, "calib", "rows.tsv")
     if not rows:
         return []
     aligners, pool, scen = [], {}, []
@@ -343,10 +343,7 @@ VC_DESC = {"ecoli": "E. coli, SNPs 1e-3, indels 1e-4, ~30x", "human10M": "chrX X
 
 def variants_section(mode, bench):
     """variant calling from each aligner's alignments (scripts/bench/variants.sh)."""
-    path = os.path.join(bench, mode, "variants", "rows.tsv")
-    if not os.path.exists(path):
-        return []
-    rows = read_results(path)
+    rows = load_rows(bench, mode, "variants", "rows.tsv")
     if not rows:
         return []
     out = ["### Variant calling", "",
@@ -445,10 +442,7 @@ def pe_targets(rows):
 def paired_section(mode, bench):
     """the paired-end stage's table (BENCH/MODE/paired/results.tsv), its commands and issue 12's targets."""
     d = os.path.join(bench, mode, "paired")
-    path = os.path.join(d, "results.tsv")
-    if not os.path.exists(path):
-        return []
-    rows = read_results(path)
+    rows = load_rows(d, "results.tsv")
     if not rows:
         return []
     env = read_env(os.path.join(d, "env.txt"))

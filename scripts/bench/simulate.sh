@@ -29,10 +29,9 @@ prep_ref() {
   mv "$out.tmp" "$out" && rm -f "$out.fai" && samtools faidx "$out" && done_ "$out" "$key"
 }
 
-# sim_mason REF LEN N SEED OUTPREFIX — OUTPREFIX.fq and OUTPREFIX.truth.sam.
-# Fragments of 500±50 bp so that 250 bp reads fit; single-end reads come from either end, so both strands.
-sim_mason() {
-  local ref=$1 len=$2 n=$3 seed=$4 out=$5 vcf=${1%.fa}.mason.vcf key
+# sim_variants REF VCF — the bench's mason_variator genome of REF (SNPs 1e-3, small indels 1e-4), cached.
+sim_variants() {
+  local ref=$1 vcf=$2 key
   key="mason_variator -s 1 --snp-rate 0.001 --small-indel-rate 0.0001 sv=0 $(fp "$ref")"
   if ! fresh "$vcf" "$key"; then
     log "mason_variator $(basename "$ref")"
@@ -41,6 +40,14 @@ sim_mason() {
       --sv-translocation-rate 0 --sv-duplication-rate 0 >"$vcf.log" 2>&1 || { cat "$vcf.log" >&2; return 1; }
     mv "$vcf.tmp.vcf" "$vcf" && done_ "$vcf" "$key"
   fi
+}
+
+# sim_mason REF LEN N SEED OUTPREFIX [VCF] — OUTPREFIX.fq and OUTPREFIX.truth.sam, from REF's bench variants (or
+# from the genome of VCF when given). Fragments of 500±50 bp so that 250 bp reads fit; single-end reads come from
+# either end, so both strands.
+sim_mason() {
+  local ref=$1 len=$2 n=$3 seed=$4 out=$5 vcf=${6:-${1%.fa}.mason.vcf} key
+  [ -n "${6:-}" ] || sim_variants "$ref" "$vcf" || return 1
   key="mason_simulator -n $n --seed $seed --illumina-read-length $len frag=500/50 $(fp "$ref" "$vcf")"
   fresh "$out.fq" "$key" && [ -s "$out.truth.sam" ] && return 0
   log "mason_simulator $(basename "$ref") ${len} bp x $n -> $out.fq"
