@@ -11,6 +11,7 @@
 #define RESCUE_TOP 4          /* a mate's best hits (within ES_PE_UNPAIRED_PEN of its best) whose partner is rescued */
 #define UNIQUE_MAPQ 20        /* both mates at least this (single-end) for a pair to enter the insert estimate; mate 1
                                * at least this for mate 2 to be placed by rescue alone */
+#define LONE_RAISE_MIN 20     /* a mate with one hit is raised by its pair only from at least this MAPQ of its own */
 #define SKIP_SCORE 0.8        /* ... when the rescued mate 2 scores at least this fraction of a perfect alignment */
 
 typedef struct {              /* one mate while its pair is decided */
@@ -126,8 +127,13 @@ int es_map_pair_stat(const es_mapper_t *m, const es_read_t *reads, es_map_hit_t 
 }
 
 /* Align y inside one rescue window (global [beg,end), strand st); keep it when it scores at least min_score. */
-static void rescue_in(const es_mapper_t *m, es_pe_buf_t *pb, mate_t *y, int64_t beg, int64_t end, int st)
+/* Align y in the reference window [beg,end) on strand st; a hit scoring at least min_score is added to y's hits
+ * (merged with one at the same place). Returns 1 and the hit's reference span [*hb,*he) when there was one. */
+static int align_window(const es_mapper_t *m, es_pe_buf_t *pb, mate_t *y, int64_t beg, int64_t end, int st,
+                        int64_t *hb, int64_t *he)
 {
+	if (end - beg < y->r->len)
+		return 0;
 	if (end - beg > pb->m_region) {
 		pb->m_region = end - beg;
 		pb->region = es_realloc(pb->region, pb->m_region);
@@ -137,15 +143,32 @@ static void rescue_in(const es_mapper_t *m, es_pe_buf_t *pb, mate_t *y, int64_t 
 	memset(&h, 0, sizeof h);
 	h.strand = st;
 	if (es_align_into(st ? y->rc : y->fw, y->r->len, pb->region, (int)(end - beg), &m->opt->sc, &h.aln, &pb->abuf) < 0)
-		return;
+		return 0;
 	h.score = h.aln.score;
 	h.gpos = beg + h.aln.tbeg;
 	h.locus = -1;
 	h.mapq = -1;
-	if (h.score >= m->opt->min_score && h.aln.tend > h.aln.tbeg)
-		es_map_add_hit(&y->h, &y->n, &y->cap, &h, y->r->len);
-	else
+	if (h.score < m->opt->min_score || h.aln.tend <= h.aln.tbeg) {
 		es_aln_free(&h.aln);
+		return 0;
+	}
+	*hb = h.gpos;
+	*he = beg + h.aln.tend;
+	es_map_add_hit(&y->h, &y->n, &y->cap, &h, y->r->len);
+	return 1;
+}
+
+/* Rescue y in one window. Smith-Waterman reports one alignment, the leftmost of equal ones; a window can hold two
+ * copies (a tandem or a segmental repeat shorter than the insert range), so the window is searched again on each
+ * side of the first hit (overlapping it but for one base, as tandem copies overlap): every copy becomes a hit, the
+ * insert likelihood then chooses among them and the MAPQ sees the alternative. */
+static void rescue_in(const es_mapper_t *m, es_pe_buf_t *pb, mate_t *y, int64_t beg, int64_t end, int st)
+{
+	int64_t hb, he, b2, e2;
+	if (!align_window(m, pb, y, beg, end, st, &hb, &he))
+		return;
+	align_window(m, pb, y, beg, he - 1, st, &b2, &e2);
+	align_window(m, pb, y, hb + 1, end, st, &b2, &e2);
 }
 
 /* Mate rescue: for each of x's best hits with no consistent partner among y's hits, y is aligned where the model
@@ -212,6 +235,20 @@ static void fill_pe(const es_ref_t *ref, mate_t *x)
 		x->pa[j] = to_pe(ref, &x->h[j]);
 }
 
+/* A paired mate's MAPQ from its own q_se (-1: unknown), its partner's and the pair's. Pairing can only resolve the
+ * alternatives it saw: a mate with other hits is raised towards the pair's MAPQ (bwa's rule); a mate whose one hit
+ * has a MAPQ under LONE_RAISE_MIN of its own (an unverified copy inside its locus, weak retrieval) keeps it, since
+ * no alternative pair was ever scored (on 10,000 chrX 2x150 pairs raising those put 5 wrong reads at MAPQ >= 20);
+ * a mate placed by rescue alone has no evidence of its own and is as sure as its partner. */
+static int mate_mapq(const mate_t *x, int q_se, int q_partner, int q_pe)
+{
+	if (q_se < 0)
+		return es_pe_mate_mapq(q_partner > 0 ? q_partner : 0, q_pe);
+	if (x->n == 1 && q_se < LONE_RAISE_MIN)
+		return q_se;
+	return es_pe_mate_mapq(q_se, q_pe);
+}
+
 /* Choose each mate's reported hit and MAPQ: the best consistent pair if it beats the two mates placed apart
  * (bwa's mem_sam_pe), else each mate on its own. Returns 1 if they were placed as a pair. */
 static int choose(const es_mapper_t *m, const es_pe_model_t *pe, mate_t *mt)
@@ -228,8 +265,8 @@ static int choose(const es_mapper_t *m, const es_pe_model_t *pe, mate_t *mt)
 			mt[0].chosen = c.i;
 			mt[1].chosen = c.j;
 			int q[2] = { se_mapq(&mt[0], c.i), se_mapq(&mt[1], c.j) };
-			for (int k = 0; k < 2; k++)   /* a mate placed by rescue alone is as sure as its partner's search */
-				mt[k].mapq = es_pe_mate_mapq(q[k] >= 0 ? q[k] : q[1 - k] > 0 ? q[1 - k] : 0, q_pe);
+			for (int k = 0; k < 2; k++)
+				mt[k].mapq = mate_mapq(&mt[k], q[k], q[1 - k], q_pe);
 			paired = 1;
 		}
 	}
