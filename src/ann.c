@@ -12,12 +12,12 @@
  * code), thr drops to the tie level and only the first ties in window order are kept, up to keep in all. */
 void es_hamq_shrink(es_hamq_t *st)
 {
-	int hist[ES_HAMQ_MAX_DIST + 2];   /* one spare: d stops at MAX + 1 only if fewer than keep entries */
-	memset(hist, 0, sizeof hist);
+	int hist[ES_HAMQ_MAX_DIST + 2];   /* one spare: d stops at thr only if fewer than keep entries */
+	memset(hist, 0, (size_t)(st->thr + 1) * sizeof *hist);   /* every entry is below thr (<= MAX + 1) */
 	for (int i = 0; i < st->n; i++)
 		hist[st->dist[i]]++;
 	int cum = 0, d;
-	for (d = 0; d <= ES_HAMQ_MAX_DIST; d++) {
+	for (d = 0; d < st->thr; d++) {
 		cum += hist[d];
 		if (cum >= st->keep)
 			break;

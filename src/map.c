@@ -162,7 +162,9 @@ static inline void add_vote(es_map_buf_t *s, int *nv, int diag, int strand)
 }
 
 /* Votes of the region k-mer `key` ending at region position j: one per read position holding it (at most 4). */
-static void vote_kmer(es_map_buf_t *s, int *nv, uint32_t key, int st, int tj, int qlen)
+/* (always inlined: two calls per reference position; as a call it cost ~9% of the mapping loop) */
+static inline __attribute__((always_inline)) void vote_kmer(es_map_buf_t *s, int *nv, uint32_t key, int st, int tj,
+                                                            int qlen)
 {
 	const uint32_t tmask = s->tsize - 1;
 	uint32_t h = seed_hash(key, s->tbits);

@@ -192,11 +192,11 @@ static void scan_lists(scan_t *S, const es_index_t *idx, const float *q, int nb)
 static int select_nearest(const es_hamq_t *st, int T, uint32_t *out)
 {
 	int hist[ES_HAMQ_MAX_DIST + 2];
-	memset(hist, 0, sizeof hist);
+	memset(hist, 0, (size_t)(st->thr + 1) * sizeof *hist);   /* every entry is below thr (<= MAX + 1) */
 	for (int i = 0; i < st->n; i++)
 		hist[st->dist[i]]++;
 	int cum = 0, d = 0;
-	for (; d <= ES_HAMQ_MAX_DIST; d++) {
+	for (; d < st->thr; d++) {
 		if (cum + hist[d] >= T)
 			break;
 		cum += hist[d];
