@@ -412,14 +412,19 @@ static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 
 /* Equally good placements (repeats): pick one by a hash of the read name, like bwa, so that the reads of a repeat
  * spread over its copies instead of piling onto the leftmost; deterministic for a given read. */
-static void pick_tie(es_map_buf_t *s, int n_hits, const char *name)
+int es_map_tie_pick(const es_map_hit_t *hits, int n, const char *name)
 {
 	int n_tie = 1;
-	while (n_tie < n_hits && s->hits[n_tie].score == s->hits[0].score)
+	while (n_tie < n && hits[n_tie].score == hits[0].score)
 		n_tie++;
-	if (n_tie == 1)
+	return n_tie == 1 ? 0 : (int)(es_checksum(name, strlen(name), 0) % (uint64_t)n_tie);
+}
+
+static void pick_tie(es_map_buf_t *s, int n_hits, const char *name)
+{
+	int pick = es_map_tie_pick(s->hits, n_hits, name);
+	if (pick == 0)
 		return;
-	int pick = (int)(es_checksum(name, strlen(name), 0) % (uint64_t)n_tie);
 	hit_t tmp = s->hits[0];
 	s->hits[0] = s->hits[pick];
 	s->hits[pick] = tmp;

@@ -10,9 +10,9 @@
 
 #define RESCUE_TOP 4          /* a mate's best hits (within ES_PE_UNPAIRED_PEN of its best) whose partner is rescued */
 #define UNIQUE_MAPQ 20        /* both mates at least this (single-end) for a pair to enter the insert estimate; mate 1
-                               * at least this for mate 2 to be placed by rescue alone */
-#define LONE_RAISE_MIN 20     /* a mate with one hit is raised by its pair only from at least this MAPQ of its own */
+                               * at least this for mate 2 to be placed by rescue alone ... */
 #define SKIP_SCORE 0.8        /* ... when the rescued mate 2 scores at least this fraction of a perfect alignment */
+#define LONE_RAISE_MIN 20     /* a mate with one hit is raised by its pair only from at least this MAPQ of its own */
 
 typedef struct {              /* one mate while its pair is decided */
 	const es_read_t *r;
@@ -103,19 +103,8 @@ static int se_mapq(const mate_t *x, int i)
 	return x->h[i].mapq;
 }
 
-/* The best hit of x, equal ones picked by a hash of the read name (as map.c does for single reads). */
-static int pick_best(const mate_t *x)
+int es_map_pair_stat(const es_mapper_t *m, es_map_hit_t *const *hits, const int *n_hits, int *dir, int64_t *dist)
 {
-	int n_tie = 1;
-	while (n_tie < x->n && x->h[n_tie].score == x->h[0].score)
-		n_tie++;
-	return n_tie == 1 ? 0 : (int)(es_checksum(x->r->name, strlen(x->r->name), 0) % (uint64_t)n_tie);
-}
-
-int es_map_pair_stat(const es_mapper_t *m, const es_read_t *reads, es_map_hit_t *const *hits, const int *n_hits,
-                     int *dir, int64_t *dist)
-{
-	(void)reads;
 	for (int k = 0; k < 2; k++)
 		if (n_hits[k] == 0 || hits[k][0].mapq < UNIQUE_MAPQ)
 			return 0;
@@ -126,7 +115,6 @@ int es_map_pair_stat(const es_mapper_t *m, const es_read_t *reads, es_map_hit_t 
 	return 1;
 }
 
-/* Align y inside one rescue window (global [beg,end), strand st); keep it when it scores at least min_score. */
 /* Align y in the reference window [beg,end) on strand st; a hit scoring at least min_score is added to y's hits
  * (merged with one at the same place). Returns 1 and the hit's reference span [*hb,*he) when there was one. */
 static int align_window(const es_mapper_t *m, es_pe_buf_t *pb, mate_t *y, int64_t beg, int64_t end, int st,
@@ -273,7 +261,7 @@ static int choose(const es_mapper_t *m, const es_pe_model_t *pe, mate_t *mt)
 	for (int k = 0; k < 2 && !paired; k++) {
 		if (mt[k].n == 0)
 			continue;
-		mt[k].chosen = pick_best(&mt[k]);
+		mt[k].chosen = es_map_tie_pick(mt[k].h, mt[k].n, mt[k].r->name);
 		int q = se_mapq(&mt[k], mt[k].chosen);
 		mt[k].mapq = q > 0 ? q : 0;
 	}

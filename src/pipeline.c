@@ -268,7 +268,7 @@ static int estimate_insert(shared_t *sh, batch_t *b)
 	int *dir = es_malloc((size_t)np * sizeof *dir);
 	int64_t *dist = es_malloc((size_t)np * sizeof *dist);
 	for (int i = 0; i < np; i++)
-		n += es_map_pair_stat(&sh->m, b->reads + 2 * i, b->hits + 2 * i, b->n_hits + 2 * i, &dir[n], &dist[n]);
+		n += es_map_pair_stat(&sh->m, b->hits + 2 * i, b->n_hits + 2 * i, &dir[n], &dist[n]);
 	es_pe_model_estimate(&sh->pe, n, dir, dist);
 	free(dir);
 	free(dist);

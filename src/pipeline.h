@@ -48,6 +48,9 @@ typedef struct {
 int es_map_read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, const uint8_t *fw, const uint8_t *rc,
                      const es_locus_t *loci, int n_loci, es_map_hit_t **out, int *cap);
 void es_map_sort_hits(es_map_hit_t *h, int n);   /* best first, the order es_map_read_hits gives */
+/* Which of the hits tied with hits[0] (sorted best first) a read named name reports: by a hash of the name, like
+ * bwa, so that the reads of a repeat spread over its copies; deterministic for a given read. */
+int es_map_tie_pick(const es_map_hit_t *hits, int n, const char *name);
 /* Add h to hits[0, *n) (grown as needed, *cap its capacity) unless the same placement is there (same strand, within
  * half a read of qlen bases): then the better of the two stays. h's alignment is owned by hits afterwards. */
 void es_map_add_hit(es_map_hit_t **hits, int *n, int *cap, es_map_hit_t *h, int qlen);
@@ -56,11 +59,10 @@ void es_map_add_hit(es_map_hit_t **hits, int *n, int *cap, es_map_hit_t *h, int 
 typedef struct es_pe_buf_s es_pe_buf_t;
 es_pe_buf_t *es_pe_buf_init(void);
 void es_pe_buf_destroy(es_pe_buf_t *b);   /* NULL is a no-op */
-/* For the insert-size estimate: 1 and the pair's orientation and distance (pair.h) when both mates of reads[0,2)
+/* For the insert-size estimate: 1 and the pair's orientation and distance (pair.h) when both mates of a pair
  * are placed uniquely (single-end MAPQ >= 20) on one contig, else 0; hits[k][0, n_hits[k]): mate k's verified hits,
  * best first (es_map_read_hits). */
-int es_map_pair_stat(const es_mapper_t *m, const es_read_t *reads, es_map_hit_t *const *hits, const int *n_hits,
-                     int *dir, int64_t *dist);
+int es_map_pair_stat(const es_mapper_t *m, es_map_hit_t *const *hits, const int *n_hits, int *dir, int64_t *dist);
 /* Map the pair reads[0,2) (mate 1, mate 2) with the insert model pe: rescue, pairing, MAPQ; recs[k] receives a
  * malloc'ed array of n_recs[k] records of mate k (primary first). The mates' hits are verified from their loci
  * (2 * max_loci, n_loci[2]), or, when pre is not NULL and pre_n[k] >= 0, taken over from pre[k] (pre_n[k] hits
