@@ -28,6 +28,23 @@ ERR_FLOOR = 0.001  # % — a zero error rate is plotted here, since the x axis i
 CORRECT_TARGET = {"250": 0.1, "150": 0.3, "100": 0.5}
 
 
+# one colour and point type per aligner, the same in every plot
+ALIGNER_STYLE = {"bwa": 'lc rgb "#1f77b4" pt 7', "bowtie2": 'lc rgb "#2ca02c" pt 5',
+                 "minimap2": 'lc rgb "#ff7f0e" pt 9', "esalign-kmer": 'lc rgb "#d62728" pt 11',
+                 "esalign-transformer": 'lc rgb "#9467bd" pt 13'}
+
+
+def run_gnuplot(gp, script, cmds):
+    """write cmds to script and run gnuplot on it; False (with a line on stderr) when gnuplot fails"""
+    with open(script, "w") as f:
+        f.write("\n".join(cmds) + "\n")
+    res = subprocess.run([gp, script], capture_output=True, text=True)
+    if res.returncode != 0:
+        print(f"report.py: gnuplot failed on {script}: {res.stderr.strip()[:300]}", file=sys.stderr)
+        return False
+    return True
+
+
 def num(x):
     try:
         return float(x)
@@ -310,8 +327,7 @@ def reliability_plot(mode, curves, docs, work):
     os.makedirs(work, exist_ok=True)
     os.makedirs(os.path.join(docs, "bench"), exist_ok=True)
     png = os.path.join(docs, "bench", f"{mode}-calibration.png")
-    style = {"bwa": 'lc rgb "#1f77b4" pt 7', "bowtie2": 'lc rgb "#2ca02c" pt 5', "minimap2": 'lc rgb "#ff7f0e" pt 9',
-             "esalign-kmer": 'lc rgb "#d62728" pt 11', "esalign-transformer": 'lc rgb "#9467bd" pt 13'}
+    style = ALIGNER_STYLE
     plots = ['x with lines lc rgb "#999999" dt 2 title "observed = claimed"',
              '3*x with lines lc rgb "#cccccc" dt 3 title "x3 / ÷3"', 'x/3 with lines lc rgb "#cccccc" dt 3 notitle']
     for a, pts in curves.items():
@@ -328,13 +344,7 @@ def reliability_plot(mode, curves, docs, work):
             'set xlabel "claimed error, mean 10^{-MAPQ/10} over the bin"', 'set ylabel "observed error in the bin"',
             "plot " + ", \\\n  ".join(plots)]
     script = os.path.join(work, f"{mode}-calibration.gp")
-    with open(script, "w") as f:
-        f.write("\n".join(cmds) + "\n")
-    res = subprocess.run([gp, script], capture_output=True, text=True)
-    if res.returncode != 0:
-        print(f"report.py: gnuplot failed on {script}: {res.stderr.strip()[:300]}", file=sys.stderr)
-        return None
-    return png
+    return png if run_gnuplot(gp, script, cmds) else None
 
 
 VC_DESC = {"ecoli": "E. coli, SNPs 1e-3, indels 1e-4, ~30x", "human10M": "chrX X:30-40 Mb, SNPs 1e-3, indels 1e-4, ~20x",
@@ -544,8 +554,7 @@ def plot(mode, sc, rows, docs, work, title):
     for r in rows:
         if ok(r) and r["aligner"] not in aligners:
             aligners.append(r["aligner"])
-    style = {"bwa": 'lc rgb "#1f77b4" pt 7', "bowtie2": 'lc rgb "#2ca02c" pt 5', "minimap2": 'lc rgb "#ff7f0e" pt 9',
-             "esalign-kmer": 'lc rgb "#d62728" pt 11', "esalign-transformer": 'lc rgb "#9467bd" pt 13'}
+    style = ALIGNER_STYLE
     cmds = [f'set terminal pngcairo size {560 * len(sims) + 80},520 font "sans,10"', f'set output "{png}"',
             f'set multiplot layout 1,{len(sims)} title "{title}" font "sans,12" noenhanced',
             "set logscale x", 'set format x "10^{%L}"', "set grid", 'set key bottom right',
@@ -576,13 +585,7 @@ def plot(mode, sc, rows, docs, work, title):
         cmds.append("plot " + ", \\\n  ".join(plots))
     cmds.append("unset multiplot")
     script = os.path.join(work, f"{mode}-{sc}.gp")
-    with open(script, "w") as f:
-        f.write("\n".join(cmds) + "\n")
-    res = subprocess.run([gp, script], capture_output=True, text=True)
-    if res.returncode != 0:
-        print(f"report.py: gnuplot failed on {script}: {res.stderr.strip()[:300]}", file=sys.stderr)
-        return None
-    return png
+    return png if run_gnuplot(gp, script, cmds) else None
 
 
 def headline(rows, scenarios):
