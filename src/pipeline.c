@@ -300,6 +300,29 @@ static void pair_item(void *arg, int64_t i, int tid)
 	}
 }
 
+/* The candidate loci of the reads idx[0, n) of the current batch (n <= ES_MAP_CHUNK; any selection, as one
+ * vector-store call), into their places in b->loci and b->n_loci. */
+static void candidates_of(shared_t *sh, const int *idx, int n)
+{
+	batch_t *b = sh->cur;
+	size_t K = sh->m.opt->max_loci;
+	es_read_t reads[ES_MAP_CHUNK];   /* side by side as es_map_candidates wants them */
+	uint8_t *fw[ES_MAP_CHUNK];
+	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
+	int n_loci[ES_MAP_CHUNK];
+	for (int k = 0; k < n; k++) {
+		reads[k] = b->reads[idx[k]];
+		fw[k] = b->fw[idx[k]];
+	}
+	if (es_map_candidates(&sh->m, n, reads, fw, loci, n_loci) < 0)
+		item_failed(sh);
+	for (int k = 0; k < n; k++) {
+		memcpy(b->loci + (size_t)idx[k] * K, loci + k * K, K * sizeof *loci);
+		b->n_loci[idx[k]] = n_loci[k];
+	}
+	free(loci);
+}
+
 /* Pairs from p_search on, first pass: mate 1's loci for pairs p_search + [64i, 64i+64). */
 static void cand1_item(void *arg, int64_t i, int tid)
 {
@@ -308,25 +331,12 @@ static void cand1_item(void *arg, int64_t i, int tid)
 	batch_t *b = sh->cur;
 	if (atomic_load(&sh->failed))
 		return;
-	size_t K = sh->m.opt->max_loci;
 	int p0 = b->p_search + (int)i * ES_MAP_CHUNK, np = b->n / 2;
 	int n = np - p0 < ES_MAP_CHUNK ? np - p0 : ES_MAP_CHUNK;
-	es_read_t reads[ES_MAP_CHUNK];   /* the mates 1, side by side as es_map_candidates wants them */
-	uint8_t *fw[ES_MAP_CHUNK];
-	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
-	int n_loci[ES_MAP_CHUNK];
-	for (int k = 0; k < n; k++) {
-		reads[k] = b->reads[2 * (p0 + k)];
-		fw[k] = b->fw[2 * (p0 + k)];
-	}
-	if (es_map_candidates(&sh->m, n, reads, fw, loci, n_loci) < 0)
-		item_failed(sh);
-	for (int k = 0; k < n; k++) {
-		size_t r = 2 * (size_t)(p0 + k);
-		memcpy(b->loci + r * K, loci + k * K, K * sizeof *loci);
-		b->n_loci[r] = n_loci[k];
-	}
-	free(loci);
+	int idx[ES_MAP_CHUNK];
+	for (int k = 0; k < n; k++)
+		idx[k] = 2 * (p0 + k);
+	candidates_of(sh, idx, n);
 }
 
 /* Mate 1's hits for pairs p_search + [64i, 64i+64), and mate 2 placed by rescue alone where mate 1 is unique
@@ -356,28 +366,10 @@ static void cand2_item(void *arg, int64_t i, int tid)
 {
 	(void)tid;
 	need_ctx_t *c = arg;
-	shared_t *sh = c->sh;
-	batch_t *b = sh->cur;
-	if (atomic_load(&sh->failed))
+	if (atomic_load(&c->sh->failed))
 		return;
-	size_t K = sh->m.opt->max_loci;
 	int q0 = (int)i * ES_MAP_CHUNK;
-	int n = c->n_need - q0 < ES_MAP_CHUNK ? c->n_need - q0 : ES_MAP_CHUNK;
-	es_read_t reads[ES_MAP_CHUNK];
-	uint8_t *fw[ES_MAP_CHUNK];
-	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
-	int n_loci[ES_MAP_CHUNK];
-	for (int k = 0; k < n; k++) {
-		reads[k] = b->reads[c->need[q0 + k]];
-		fw[k] = b->fw[c->need[q0 + k]];
-	}
-	if (es_map_candidates(&sh->m, n, reads, fw, loci, n_loci) < 0)
-		item_failed(sh);
-	for (int k = 0; k < n; k++) {
-		memcpy(b->loci + (size_t)c->need[q0 + k] * K, loci + k * K, K * sizeof *loci);
-		b->n_loci[c->need[q0 + k]] = n_loci[k];
-	}
-	free(loci);
+	candidates_of(c->sh, c->need + q0, c->n_need - q0 < ES_MAP_CHUNK ? c->n_need - q0 : ES_MAP_CHUNK);
 }
 
 /* Pairs from p_search on: mate 1 searched and verified, mate 2 rescued next to it where that suffices, searched
