@@ -190,7 +190,6 @@ typedef struct {
 	const char *rg_line;      /* a full "@RG\tID:..." header line (tabs already expanded) or NULL */
 	const char *encoder_spec; /* encoder to use; NULL: the one recorded in the index */
 	float locus_ratio;  /* loci after the first two are verified only if their similarity >= this * the best's */
-	double deficit_coef; /* unused since MAPQ is the fitted model of mapq.c (kept for the layout of the API) */
 	int exact;          /* use exact (brute-force) search instead of the approximate index */
 	int nprobe;         /* index with inverted lists: lists scanned per query (0: the index's default) */
 	es_score_t sc;

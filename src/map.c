@@ -28,7 +28,6 @@ void es_map_opt_init(es_map_opt_t *o)
 	o->min_score = 30;
 	o->batch_size = 20000;
 	o->locus_ratio = 0.5;
-	o->deficit_coef = 1.0;
 	o->sc = es_score_default();
 }
 
