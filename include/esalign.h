@@ -63,6 +63,11 @@ void es_encoder_destroy(es_encoder_t *e);
  * each row L2-normalised; an all-N or too-short sequence gives a zero row). Thread-safe: may be called from several
  * threads at once. Returns 0, or -1 with es_error set. */
 int es_encoder_embed(const es_encoder_t *e, int n, const uint8_t *const *seqs, const int *lens, float *out);
+/* Embed n windows of one sequence x (T bases): window i is [beg[i], beg[i]+len[i]), 0-based half-open, inside
+ * [0,T). out (n*dim) holds exactly what es_encoder_embed gives for each window alone; the learned encoder computes
+ * it with one pass over x (a window's features are those of its positions in x), not one per window. */
+int es_encoder_embed_spans(const es_encoder_t *e, const uint8_t *x, int T, int n, const int *beg, const int *len,
+                           float *out);
 int es_encoder_dim(const es_encoder_t *e);            /* output dimension */
 int es_encoder_max_len(const es_encoder_t *e);        /* longest input accepted (bases) */
 const char *es_encoder_name(const es_encoder_t *e);   /* e.g. "kmer(k=15,dim=64)" */

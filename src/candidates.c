@@ -81,15 +81,26 @@ static int make_queries(int n, const uint8_t *const *seqs, const int *lens, int 
 	return nq;
 }
 
-/* Embed and search nq queries, kw windows each, counting this thread's CPU time. 0, or -1 with es_error. */
-static int embed_search(const es_index_t *idx, const es_encoder_t *enc, int nq, const uint8_t **qs, const int *ql,
-                        int kw, int flags, int64_t *ids, float *sc)
+/* Embed read i's chunks qbeg[i]..qbeg[i+1] (qs/ql, inside seqs[i]) with one pass over the read each
+ * (es_encoder_embed_spans), then search all nq queries, kw windows each, counting this thread's CPU time. 0, or -1
+ * with es_error. */
+static int embed_search(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                        const int *lens, const int *qbeg, const uint8_t **qs, const int *ql, int kw, int flags,
+                        int64_t *ids, float *sc)
 {
+	int nq = qbeg[n], dim = es_encoder_dim(enc), ret = 0;
 	if (nq == 0)
 		return 0;
-	float *emb = es_malloc((size_t)nq * es_encoder_dim(enc) * sizeof(float));
+	float *emb = es_malloc((size_t)nq * dim * sizeof(float));
+	int *off = es_malloc((size_t)nq * sizeof(int));
+	for (int i = 0; i < n; i++)
+		for (int q = qbeg[i]; q < qbeg[i + 1]; q++)
+			off[q] = (int)(qs[q] - seqs[i]);
 	double c0 = es_thread_cputime();
-	int ret = es_encoder_embed(enc, nq, qs, ql, emb);
+	for (int i = 0; i < n && ret == 0; i++)
+		if (qbeg[i + 1] > qbeg[i])
+			ret = es_encoder_embed_spans(enc, seqs[i], lens[i], qbeg[i + 1] - qbeg[i], off + qbeg[i],
+			                             ql + qbeg[i], emb + (size_t)qbeg[i] * dim);
 	double c1 = es_thread_cputime();
 	if (ret == 0)
 		ret = es_index_search(idx, nq, emb, kw, flags, ids, sc);
@@ -98,6 +109,7 @@ static int embed_search(const es_index_t *idx, const es_encoder_t *enc, int nq, 
 	tl_times[1] += c2 - c1;
 	tl_times[2] += nq;
 	free(emb);
+	free(off);
 	return ret != 0 ? -1 : 0;
 }
 
@@ -169,7 +181,7 @@ int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, c
 	int nq = make_queries(n, seqs, lens, w, flags, &qbeg, &qs, &ql);
 	int64_t *ids = es_malloc((size_t)(nq + 1) * kw * sizeof(int64_t));
 	float *sc = es_malloc((size_t)(nq + 1) * kw * sizeof(float));
-	int ret = embed_search(idx, enc, nq, qs, ql, kw, flags, ids, sc);
+	int ret = embed_search(idx, enc, n, seqs, lens, qbeg, qs, ql, kw, flags, ids, sc);
 	ival_t *iv = NULL;
 	es_locus_t *tmp = NULL;
 	float *best = NULL;

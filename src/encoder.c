@@ -142,6 +142,23 @@ int es_encoder_embed(const es_encoder_t *e, int n, const uint8_t *const *seqs, c
 	return e->embed(e, n, seqs, lens, out);
 }
 
+int es_encoder_embed_spans(const es_encoder_t *e, const uint8_t *x, int T, int n, const int *beg, const int *len,
+                           float *out)
+{
+	for (int i = 0; i < n; i++)
+		if (beg[i] < 0 || len[i] < 0 || beg[i] > T - len[i])
+			return es_error("%s: window %d [%d,%d) is not inside the sequence of %d bases", e->name, i, beg[i],
+			                beg[i] + len[i], T);
+	if (e->embed_spans)
+		return e->embed_spans(e, x, T, n, beg, len, out);
+	const uint8_t **seqs = es_malloc(((size_t)n + 1) * sizeof *seqs);
+	for (int i = 0; i < n; i++)
+		seqs[i] = x + beg[i];
+	int ret = e->embed(e, n, seqs, len, out);
+	free(seqs);
+	return ret;
+}
+
 void es_encoder_destroy(es_encoder_t *e)
 {
 	if (e)

@@ -18,6 +18,10 @@ struct es_encoder_s {
 	/* Embed n sequences (codes 0..4, N=4) into out (n*dim floats, each row L2-normalised; an all-N or too-short
 	 * sequence gives a zero row). Thread-safe: may be called from several threads at once. Returns 0, or -1 on error. */
 	int (*embed)(const es_encoder_t *e, int n, const uint8_t *const *seqs, const int *lens, float *out);
+	/* Optional: embed n windows [beg[i], beg[i]+len[i]) of one sequence x (T bases) with one pass over x, each row
+	 * identical to embedding the window alone. NULL: es_encoder_embed_spans embeds the windows one by one. */
+	int (*embed_spans)(const es_encoder_t *e, const uint8_t *x, int T, int n, const int *beg, const int *len,
+	                   float *out);
 	void (*destroy)(es_encoder_t *e);
 	void *impl;            /* encoder-specific state */
 };

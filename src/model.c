@@ -308,16 +308,15 @@ static void block_forward(const es_model_t *m, const act_layout_t *A, int b, siz
 		x2[i] += x1[i];
 }
 
-void es_model_forward(const es_model_t *m, const uint8_t *x, int T, float *act, float *y)
+/* Every layer up to the pooling over x (T): returns the offset in act of the (*tl, d) stream that is pooled.
+ * A must hold act_layout(c, T). */
+static size_t forward_features(const es_model_t *m, const act_layout_t *Ap, const uint8_t *x, int T, float *act,
+                               int *tl)
 {
 	const es_model_cfg_t *c = &m->cfg;
 	const es_model_layout_t *L = &m->L;
 	const float *p = m->p;
-	act_layout_t A;
-	if (act_layout(c, T, &A) < 0) {
-		memset(y, 0, c->D * sizeof(float));
-		return;
-	}
+	act_layout_t A = *Ap;
 	int d = c->d;
 	int t = A.T1;
 	/* x (T) codes -> h0, a0 (T1,d0) */
@@ -336,9 +335,23 @@ void es_model_forward(const es_model_t *m, const uint8_t *x, int T, float *act, 
 		block_forward(m, &A, b, in, t, act);
 		in = A.x2[b];
 	}
+	*tl = t;
+	return in;
+}
+
+void es_model_forward(const es_model_t *m, const uint8_t *x, int T, float *act, float *y)
+{
+	const es_model_cfg_t *c = &m->cfg;
+	act_layout_t A;
+	if (act_layout(c, T, &A) < 0) {
+		memset(y, 0, c->D * sizeof(float));
+		return;
+	}
+	int t;
+	size_t in = forward_features(m, &A, x, T, act, &t);
 	/* (t,d) -> pooled (d) -> y (D) */
-	es_nn_meanpool_forward(act + A.pooled, act + in, t, d);
-	es_nn_linear_forward(y, act + A.pooled, p + L->proj_w, p + L->proj_b, 1, d, c->D);
+	es_nn_meanpool_forward(act + A.pooled, act + in, t, c->d);
+	es_nn_linear_forward(y, act + A.pooled, m->p + m->L.proj_w, m->p + m->L.proj_b, 1, c->d, c->D);
 }
 
 /* One transformer block, backward (see block_forward): accumulates into the gradients of its parameters (g) and of
@@ -427,6 +440,72 @@ int es_model_embed_raw(const es_model_t *m, const uint8_t *x, int T, uint8_t *rc
 	es_model_forward(m, rcbuf, T, act, y2);
 	for (int i = 0; i < D; i++)
 		y[i] += y2[i];
+	return 0;
+}
+
+/* Whether a window's embedding can be pooled from one pass over a longer sequence: with no attention and stride 1,
+ * a position of the pooled stream depends only on the es_model_min_len bases under it (every layer is a valid
+ * convolution), so the positions inside a window hold the same numbers as when the window is embedded alone. */
+int es_model_spans_exact(const es_model_cfg_t *c)
+{
+	return c->n_block == 0 && (c->n_conv == 0 || c->s2 == 1);
+}
+
+/* One strand of the spans: the pooled stream of x (T) once, then each window's mean over the positions inside it
+ * (window [b, b+l) holds positions [b, b+l-R+1) for the receptive field R), projected, added into y[i] (D). The
+ * strand's windows begin at beg[i] (for the reverse strand: T - beg - len). skip[i]: the window embeds to zero. */
+static void spans_strand(const es_model_t *m, const uint8_t *x, int T, int n, const int *beg, const int *len,
+                         const uint8_t *skip, int add, float *act, float *y)
+{
+	const es_model_cfg_t *c = &m->cfg;
+	int d = c->d, D = c->D, R = es_model_min_len(c);
+	act_layout_t A;
+	if (act_layout(c, T, &A) < 0)
+		return;
+	int t;
+	size_t in = forward_features(m, &A, x, T, act, &t);
+	float y1[4096];
+	for (int i = 0; i < n; i++) {
+		if (skip[i])
+			continue;
+		es_nn_meanpool_forward(act + A.pooled, act + in + (size_t)beg[i] * d, len[i] - R + 1, d);
+		float *yi = add ? y1 : y + (size_t)i * D;
+		es_nn_linear_forward(yi, act + A.pooled, m->p + m->L.proj_w, m->p + m->L.proj_b, 1, d, D);
+		if (add)
+			for (int j = 0; j < D; j++)
+				y[(size_t)i * D + j] += y1[j];
+	}
+}
+
+int es_model_embed_spans(const es_model_t *m, const uint8_t *x, int T, int n, const int *beg, const int *len,
+                         float *out)
+{
+	int D = m->cfg.D, R = es_model_min_len(&m->cfg);
+	int *nprefix = es_malloc(((size_t)T + 1) * sizeof(int));   /* nprefix[j]: N bases in x[0, j) */
+	nprefix[0] = 0;
+	for (int j = 0; j < T; j++)
+		nprefix[j + 1] = nprefix[j] + (x[j] > 3);
+	uint8_t *skip = es_malloc((size_t)n + 1);
+	int *rbeg = es_malloc(((size_t)n + 1) * sizeof(int));
+	for (int i = 0; i < n; i++) {   /* as es_model_embed_raw: too short or all N gives a zero vector */
+		skip[i] = len[i] < R || nprefix[beg[i] + len[i]] - nprefix[beg[i]] == len[i];
+		rbeg[i] = T - beg[i] - len[i];
+	}
+	memset(out, 0, (size_t)n * D * sizeof(float));
+	float *act = es_malloc((es_model_act_size(&m->cfg, T) + 1) * sizeof(float));
+	uint8_t *rc = es_malloc((size_t)T + 1);
+	memcpy(rc, x, T);
+	es_revcomp(rc, T);
+	spans_strand(m, x, T, n, beg, len, skip, 0, act, out);
+	spans_strand(m, rc, T, n, rbeg, len, skip, 1, act, out);
+	float norm;
+	for (int i = 0; i < n; i++)
+		es_nn_l2norm_forward(out + (size_t)i * D, &norm, out + (size_t)i * D, 1, D);
+	free(act);
+	free(rc);
+	free(rbeg);
+	free(skip);
+	free(nprefix);
 	return 0;
 }
 
@@ -580,6 +659,15 @@ static int model_embed(const es_encoder_t *e, int n, const uint8_t *const *seqs,
 	return 0;
 }
 
+static int model_embed_spans(const es_encoder_t *e, const uint8_t *x, int T, int n, const int *beg, const int *len,
+                             float *out)
+{
+	const es_model_t *m = e->impl;
+	if (T > e->max_len)
+		return es_error("%s: a sequence of %d bases is longer than the encoder's limit %d", e->name, T, e->max_len);
+	return es_model_embed_spans(m, x, T, n, beg, len, out);
+}
+
 static void model_enc_destroy(es_encoder_t *e)
 {
 	es_model_destroy(e->impl);
@@ -597,6 +685,7 @@ es_encoder_t *es_encoder_from_model(es_model_t *m)
 	         c->k1, c->d0, c->n_conv, c->k2, c->s2, c->d, c->n_block, c->D, m->L.n);
 	e->checksum = es_model_checksum(m);
 	e->embed = model_embed;
+	e->embed_spans = es_model_spans_exact(c) ? model_embed_spans : NULL;
 	e->destroy = model_enc_destroy;
 	e->impl = m;
 	return e;

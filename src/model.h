@@ -81,6 +81,13 @@ void es_model_backward(const es_model_t *m, const uint8_t *x, int T, const float
 /* Strand-invariant embedding before normalisation: y = f(x) + f(revcomp x). rcbuf holds T bytes, act as above.
  * Returns 0, or 1 if x is too short or all N (y is then zero). */
 int es_model_embed_raw(const es_model_t *m, const uint8_t *x, int T, uint8_t *rcbuf, float *act, float *y);
+/* Whether es_model_embed_spans can pool windows from one pass (conv-only, stride 1; attention sees the whole input). */
+int es_model_spans_exact(const es_model_cfg_t *c);
+/* The normalised embeddings of n windows [beg[i], beg[i]+len[i]) of x (T) into out (n, D), with one pass of the network
+ * per strand over x: bit-identical to embedding each window alone (es_model_embed_raw, then L2 norm). Requires
+ * es_model_spans_exact and windows inside [0, T). Returns 0. */
+int es_model_embed_spans(const es_model_t *m, const uint8_t *x, int T, int n, const int *beg, const int *len,
+                         float *out);
 
 /* Model file: magic "ESALNMDL", version, config, parameter count, checksum, parameters (little-endian float32).
  * Save writes atomically; returns 0 or -1 (es_error names the file). Load returns a new model or NULL with es_error

@@ -239,7 +239,27 @@ static void store_window(const plan_t *P, build_t *B, int64_t id, const float *x
 		B->codes[(int64_t)j * B->n_codes + id / P->step] = code[j];
 }
 
-/* es_for item: embed windows [i*BUILD_BATCH, ...) in one call. */
+/* Embed windows [s, e) of the batch that overlap one another (consecutive windows inside one contig) with one
+ * es_encoder_embed_spans over the reference they cover, into J->emb[tid] from row s - s0. Returns 0 or -1. */
+static int embed_run(embed_job_t *J, int tid, int64_t s0, int64_t s, int64_t e)
+{
+	const plan_t *P = J->P;
+	build_t *B = J->B;
+	int beg[BUILD_BATCH], len[BUILD_BATCH];
+	int64_t rb = B->wbeg[s], re = rb;
+	for (int64_t j = s; j < e; j++) {
+		int64_t we = es_window_end(J->ref, B->cend, B->wbeg[j], P->W);
+		beg[j - s] = (int)(B->wbeg[j] - rb);
+		len[j - s] = (int)(we - B->wbeg[j]);
+		re = we > re ? we : re;
+	}
+	es_ref_get(J->ref, rb, re, J->buf[tid]);
+	return es_encoder_embed_spans(P->enc, J->buf[tid], (int)(re - rb), (int)(e - s), beg, len,
+	                              J->emb[tid] + (size_t)(s - s0) * P->dim);
+}
+
+/* es_for item: embed windows [i*BUILD_BATCH, ...), each run of overlapping windows with one pass over its bases
+ * (the same vectors as one window at a time: es_encoder_embed_spans), and store them. */
 static void embed_batch(void *ctx, int64_t i, int tid)
 {
 	embed_job_t *J = ctx;
@@ -248,16 +268,19 @@ static void embed_batch(void *ctx, int64_t i, int tid)
 	if (atomic_load(&J->failed))
 		return;
 	int64_t s = i * BUILD_BATCH, e = s + BUILD_BATCH < B->n_win ? s + BUILD_BATCH : B->n_win;
-	int n = (int)(e - s);
-	const uint8_t *seqs[BUILD_BATCH] = { 0 };   /* zeroed: the compiler cannot see that n >= 1 */
-	int lens[BUILD_BATCH] = { 0 };
-	for (int j = 0; j < n; j++) {
-		int64_t b = B->wbeg[s + j], we = es_window_end(J->ref, B->cend, b, P->W);
-		seqs[j] = J->buf[tid] + (size_t)j * P->W;
-		es_ref_get(J->ref, b, we, J->buf[tid] + (size_t)j * P->W);
-		lens[j] = (int)(we - b);
+	int ret = 0;
+	for (int64_t r = s, prev_end = -1; r < e && ret == 0;) {   /* a run: windows r..q-1 */
+		int64_t q = r + 1;
+		prev_end = es_window_end(J->ref, B->cend, B->wbeg[r], P->W);
+		while (q < e && B->wbeg[q] < prev_end) {
+			int64_t we = es_window_end(J->ref, B->cend, B->wbeg[q], P->W);
+			prev_end = we > prev_end ? we : prev_end;
+			q++;
+		}
+		ret = embed_run(J, tid, s, r, q);
+		r = q;
 	}
-	if (es_encoder_embed(P->enc, n, seqs, lens, J->emb[tid]) != 0) {
+	if (ret != 0) {
 		pthread_mutex_lock(&J->lock);
 		if (!atomic_load(&J->failed))
 			snprintf(J->err, sizeof J->err, "%s", es_last_error());
@@ -265,9 +288,9 @@ static void embed_batch(void *ctx, int64_t i, int tid)
 		pthread_mutex_unlock(&J->lock);
 		return;
 	}
-	for (int j = 0; j < n; j++)
-		store_window(P, B, s + j, J->emb[tid] + (size_t)j * P->dim);
-	es_progress_add(&J->prog, n);
+	for (int64_t j = s; j < e; j++)
+		store_window(P, B, j, J->emb[tid] + (size_t)(j - s) * P->dim);
+	es_progress_add(&J->prog, (int)(e - s));
 }
 
 static int embed_windows(const plan_t *P, const es_ref_t *ref, build_t *B)

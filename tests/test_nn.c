@@ -297,6 +297,48 @@ TEST(nn_encoder_strand_invariant)
 	es_encoder_destroy(e);
 }
 
+/* es_encoder_embed_spans gives exactly (memcmp) what es_encoder_embed gives each window alone: the default model
+ * (one pass per strand), a model with attention (window by window) and kmer; windows at both ends, overlapping,
+ * too short, all N and partly N; a window outside the sequence is refused. */
+static void check_spans(es_encoder_t *e)
+{
+	enum { T = 700, NW = 9 };
+	es_rng_t r; es_rng_seed(&r, 21);
+	uint8_t x[T];
+	for (int i = 0; i < T; i++) x[i] = (uint8_t)es_rng_below(&r, 4);
+	memset(x + 300, 4, 60);   /* an N run: window 4 is all N, window 5 partly */
+	int beg[NW] = {0, 20, 40, 150, 300, 280, 600, 690, 0}, len[NW] = {100, 100, 250, 100, 60, 100, 100, 8, 700};
+	const uint8_t *seqs[NW];
+	for (int i = 0; i < NW; i++) seqs[i] = x + beg[i];
+	int D = e->dim;
+	float a[NW * 64], b[NW * 64];
+	CHECK(es_encoder_embed(e, NW, seqs, len, a) == 0);
+	CHECK(es_encoder_embed_spans(e, x, T, NW, beg, len, b) == 0);
+	CHECKF(memcmp(a, b, sizeof(float) * NW * D) == 0, "%s: spans differ from windows alone", e->name);
+	float z = 0;
+	for (int i = 0; i < D; i++) z += fabsf(b[4 * D + i]) + fabsf(b[7 * D + i]);
+	CHECK(z == 0);   /* the all-N window and the one shorter than the receptive field embed to zero */
+	int bad_beg = 650, bad_len = 100;
+	CHECK(es_encoder_embed_spans(e, x, T, 1, &bad_beg, &bad_len, b) == -1);
+	es_encoder_destroy(e);
+}
+
+TEST(nn_encoder_spans_match_windows)
+{
+	es_model_cfg_t c;
+	es_model_cfg_default(&c);
+	es_model_t *m = es_model_new(&c, 2);
+	CHECK(es_model_spans_exact(&m->cfg));
+	check_spans(es_encoder_from_model(m));
+	c.n_block = 1;
+	c.d0 = c.d = 32;
+	c.n_conv = 0;
+	es_model_t *mb = es_model_new(&c, 3);
+	CHECK(!es_model_spans_exact(&mb->cfg));
+	check_spans(es_encoder_from_model(mb));
+	check_spans(es_encoder_kmer_new(15, 64));
+}
+
 /* ---- model file: round trip, and damaged files refused with the file named ---- */
 TEST(nn_model_file_roundtrip_and_refusals)
 {
