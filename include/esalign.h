@@ -204,9 +204,16 @@ typedef struct {
 	int mapq_features;  /* hidden --mapq-features: an XF:Z tag with the MAPQ model inputs on each primary record */
 } es_map_opt_t;
 
+/* The stages of mapping whose CPU time es_map_file reports (es_map_stats_t.stage_cpu, seconds over all threads). */
+enum { ES_STAGE_PARSE, ES_STAGE_EMBED, ES_STAGE_SEARCH, ES_STAGE_VERIFY, ES_STAGE_FORMAT, ES_N_STAGES };
+
 typedef struct {
 	int64_t n_reads, n_mapped, n_unmapped_short;
 	double seconds;
+	/* CPU seconds of each stage, all threads: parsing reads, embedding and searching them (es_index_candidates),
+	 * formatting records (building and writing them), and verify: everything else the mapping threads do
+	 * (locating, Smith-Waterman, choosing, MAPQ, pairing) */
+	double stage_cpu[ES_N_STAGES];
 } es_map_stats_t;
 
 /* The defaults of `esalign align`. */

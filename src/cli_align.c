@@ -21,16 +21,23 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	"  -K INT          candidate loci retrieved per read [%d]\n"
 	"  -A INT          at most this many loci verified by alignment per read [%d]\n"
 	"  -T INT          minimum alignment score to report a read as mapped [%d]\n"
+	"  -B INT          mismatch penalty [%d]\n"
+	"  -O INT          gap open penalty (a gap of length L costs O + L*E) [%d]\n"
+	"  -E INT          gap extension penalty [%d]\n"
+	"  -x STR          preset, applied before the other options whatever its place [none]:\n"
+	"                    divergent: reads of a sample 5-20%% diverged from the reference (-B 2 -O 4 -E 1 -K 32\n"
+	"                    -A 32; README: when to use it)\n"
 	"  -R STR          read group header line, e.g. '@RG\\tID:x\\tSM:y' (RG:Z on every record) [none]\n"
 	"  -p              paired-end, interleaved: mate 1 and mate 2 alternate in the one reads file\n"
 	"  -I MEAN[,SD[,MAX[,MIN]]]  paired-end insert size (FR) [estimated from the first batch of pairs]\n"
 	"  --secondary INT output up to INT secondary alignments (FLAG 0x100) [%d]\n"
 	"  --exact         exact (brute-force) vector search instead of the approximate index (slow; for checks)\n"
-	"  --nprobe INT    inverted lists scanned per query, for an index that has them [4 sqrt(lists)]\n"
+	"  --nprobe INT    inverted lists scanned per query, for an index that has them [2 sqrt(lists); fewer per chunk of a long read]\n"
 	"  --encoder SPEC  encoder to embed reads with; must be the index's [the index's]\n"
 	"  -v INT          verbosity: 0 quiet, 1 warnings, 2 info, 3 debug [%d]\n"
 	"  -h, --help      print this help\n",
-	ES_MAX_THREADS, o->n_threads, o->max_loci, o->max_align, o->min_score, o->n_secondary, es_verbose);
+	ES_MAX_THREADS, o->n_threads, o->max_loci, o->max_align, o->min_score, o->sc.mismatch, o->sc.gap_open,
+	o->sc.gap_ext, o->n_secondary, es_verbose);
 	return fp == stdout ? 0 : 1;
 }
 
@@ -62,6 +69,14 @@ static int set_opt(es_map_opt_t *o, int c, const char *arg, const char **out)
 		return 0;
 	case 'v':
 		return es_opt_int("-v", arg, 0, 3, &es_verbose);
+	case 'B':
+		return es_opt_int("-B", arg, 0, 1000, &o->sc.mismatch);
+	case 'O':
+		return es_opt_int("-O", arg, 0, 1000, &o->sc.gap_open);
+	case 'E':
+		return es_opt_int("-E", arg, 1, 1000, &o->sc.gap_ext);
+	case 'x':
+		return 0;   /* applied by apply_preset before the other options */
 	case OPT_SECONDARY:
 		return es_opt_int("--secondary", arg, 0, 100, &o->n_secondary);
 	case OPT_EXACT:
@@ -80,6 +95,31 @@ static int set_opt(es_map_opt_t *o, int c, const char *arg, const char **out)
 	}
 }
 
+/* -x NAME: the preset's values into o, before every other option so that those override it (bwa mem -x, minimap2
+ * -x). The divergent preset's values were chosen by measurement (docs/pipeline.md, "Divergent samples"). */
+static int apply_preset(es_map_opt_t *o, int argc, char *argv[])
+{
+	const char *name = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-x") == 0 && i + 1 < argc)
+			name = argv[++i];
+		else if (strncmp(argv[i], "-x", 2) == 0 && argv[i][2])
+			name = argv[i] + 2;
+	}
+	if (!name)
+		return 0;
+	if (strcmp(name, "divergent") != 0)
+		return es_error("-x: unknown preset '%s' (known: divergent)", name);
+	o->sc.mismatch = 2;
+	o->sc.gap_open = 4;
+	o->sc.gap_ext = 1;
+	o->max_loci = 32;
+	o->max_align = 32;
+	return 0;
+}
+
 int main_align(int argc, char *argv[])
 {
 	es_map_opt_t o;
@@ -94,8 +134,10 @@ int main_align(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	if (apply_preset(&o, argc, argv) < 0)
+		return es_cli_fail("align");
 	int c;
-	while ((c = getopt_long(argc, argv, "o:t:K:A:T:R:v:hpI:", lopts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "o:t:K:A:T:R:v:hpI:B:O:E:x:", lopts, NULL)) >= 0) {
 		if (c == 'h')
 			return usage(stdout, &o);
 		if (c == '?' || c == ':')
@@ -116,5 +158,10 @@ int main_align(int argc, char *argv[])
 	double rate = st.seconds > 0 ? st.n_reads / st.seconds : 0.0;
 	es_log(2, "align", "%lld reads, %lld mapped, %.2f s, %.0f reads/s, peak memory %.1f MB", (long long)st.n_reads,
 	       (long long)st.n_mapped, st.seconds, rate, es_peak_rss() / 1048576.0);
+	double us = st.n_reads > 0 ? 1e6 / st.n_reads : 0;
+	const double *sc = st.stage_cpu;
+	es_log(2, "align", "CPU per read (us, all threads): parse %.1f, embed %.1f, search %.1f, verify %.1f, format %.1f",
+	       sc[ES_STAGE_PARSE] * us, sc[ES_STAGE_EMBED] * us, sc[ES_STAGE_SEARCH] * us, sc[ES_STAGE_VERIFY] * us,
+	       sc[ES_STAGE_FORMAT] * us);
 	return 0;
 }

@@ -48,7 +48,7 @@ static void usage(FILE *fp)
 		"  -e FLOAT       substitution rate (indels a tenth) [%g]\n"
 		"  -K INT         loci per read [%d]\n"
 		"  --rerank INT   codes re-ranked exactly per query [384; 256 with lists]\n"
-		"  --nprobe INT   lists scanned per query (index with lists) [4 sqrt(lists)]\n"
+		"  --nprobe INT   lists scanned per query (index with lists) [2 sqrt(lists); fewer per chunk of a long read]\n"
 		"  --exact        also run exact search and compare\n"
 		"  --whole        one query per read, no chunks\n"
 		"  --seed INT     [%llu]\n",

@@ -20,8 +20,9 @@ int es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_thr
 #define ES_IVF_ASSIGN_BLOCK 1024
 void es_ivf_assign(const float *cent, int C, int dim, const float *x, int n, float *scratch, int32_t *list);
 
-/* For each of n queries (q[n][dim]), the nprobe lists with the highest inner product, written to probe[n][nprobe]
- * in increasing list order (the order they are scanned in). scratch holds n*C floats. */
-void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int nprobe, float *scratch,
-                  int32_t *probe);
+/* For each of n queries (q[n][dim]), the nprobe lists with the highest inner product (nps[i] of them when nps is not
+ * NULL and nps[i] < nprobe), written to row i of probe[n][nprobe] in increasing list order (the order they are
+ * scanned in). scratch holds n*C floats. */
+void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int nprobe, const int *nps,
+                  float *scratch, int32_t *probe);
 #endif

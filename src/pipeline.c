@@ -173,6 +173,7 @@ static int read_batch(shared_t *sh, void **data)
 		cap &= ~1;
 	if (sh->eof)
 		return 0;
+	double c0 = es_thread_cputime();
 	batch_t *b = batch_new(cap + 1);
 	int r = 0;
 	while (b->n < cap && (r = take_read(b, sh->rd, sh->reads_path)) > 0)
@@ -183,6 +184,7 @@ static int read_batch(shared_t *sh, void **data)
 		if (sh->paired)
 			r = check_mates_end(sh, b);
 	}
+	es_stage_add(ES_STAGE_PARSE, es_thread_cputime() - c0);
 	if (r < 0 || b->n == 0) {
 		batch_free(sh, b);
 		return r < 0 ? -1 : 0;
@@ -432,6 +434,7 @@ static int map_batch_pe(shared_t *sh, batch_t *b)
 static int write_batch(shared_t *sh, batch_t *b)
 {
 	es_map_stats_t *st = sh->stats;
+	double c0 = es_thread_cputime();
 	for (int i = 0; i < b->n; i++) {
 		if (b->n_recs[i] > 0 && !(b->recs[i][0]->core.flag & 4))
 			st->n_mapped++;
@@ -440,6 +443,7 @@ static int write_batch(shared_t *sh, batch_t *b)
 				return -1;
 	}
 	st->n_reads += b->n;
+	es_stage_add(ES_STAGE_FORMAT, es_thread_cputime() - c0);
 	double t = b->t_map > 0 ? b->t_map : 1e-9;
 	es_log(2, "align", "%d reads (%lld in all) in %.1f s, %.0f reads/s", b->n, (long long)st->n_reads, b->t_map,
 	       b->n / t);
@@ -521,7 +525,13 @@ static int run_pipeline(shared_t *sh, es_sam_out_t *out)
 		sh->pbuf[t] = sh->paired ? es_pe_buf_init() : NULL;
 	}
 	atomic_init(&sh->failed, 0);
+	double c0 = es_process_cputime(), none[ES_N_STAGES];
+	es_stage_take(none);   /* what an earlier run in this process left */
 	int ret = es_pipeline(N_STEPS, run_step, batch_free, sh);
+	double *sc = sh->stats->stage_cpu, all = es_process_cputime() - c0, rest;
+	es_stage_take(sc);
+	rest = all - sc[ES_STAGE_PARSE] - sc[ES_STAGE_EMBED] - sc[ES_STAGE_SEARCH] - sc[ES_STAGE_FORMAT];
+	sc[ES_STAGE_VERIFY] = rest > 0 ? rest : 0;   /* locate, align, choose, MAPQ, pair: the rest of the CPU */
 	for (int t = 0; t < o->n_threads; t++) {
 		es_map_buf_destroy(sh->buf[t]);
 		es_pe_buf_destroy(sh->pbuf[t]);

@@ -83,7 +83,7 @@ static void add_tags(bam1_t *b, const es_sam_rec_t *rec, const char *rg_id)
 		bam_aux_append(b, "RG", 'Z', strlen(rg_id) + 1, (const uint8_t *)rg_id);
 }
 
-bam1_t *es_sam_record(const es_read_t *r, const uint8_t *codes, const es_sam_rec_t *rec, const char *rg_id)
+static bam1_t *sam_record(const es_read_t *r, const uint8_t *codes, const es_sam_rec_t *rec, const char *rg_id)
 {
 	int len = r->len;
 	int rev = rec->aln && (rec->flag & 16);
@@ -110,6 +110,15 @@ bam1_t *es_sam_record(const es_read_t *r, const uint8_t *codes, const es_sam_rec
 		return NULL;
 	}
 	add_tags(b, rec, rg_id);
+	return b;
+}
+
+/* The record, its CPU time counted as the format stage. */
+bam1_t *es_sam_record(const es_read_t *r, const uint8_t *codes, const es_sam_rec_t *rec, const char *rg_id)
+{
+	double c0 = es_thread_cputime();
+	bam1_t *b = sam_record(r, codes, rec, rg_id);
+	es_stage_add(ES_STAGE_FORMAT, es_thread_cputime() - c0);
 	return b;
 }
 

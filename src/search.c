@@ -69,7 +69,7 @@ typedef struct {
 	uint8_t *pair_q;       /* [SCAN_BATCH * np] queries grouped by list */
 } scan_t;
 
-static void scan_init(scan_t *S, const es_index_t *idx, int k)
+static void scan_init(scan_t *S, const es_index_t *idx, int k, int np)
 {
 	const hdr_t *h = &idx->hdr;
 	memset(S, 0, sizeof *S);
@@ -97,7 +97,7 @@ static void scan_init(scan_t *S, const es_index_t *idx, int k)
 	S->cand = es_malloc((size_t)(k + 1) * 2 * S->step * sizeof(uint32_t));
 	S->heap = es_malloc((size_t)k * sizeof *S->heap);
 	S->C = (int)h->ivf_lists;
-	S->np = S->C ? idx->nprobe : 0;
+	S->np = S->C ? (np < S->C ? np : S->C) : 0;
 	if (S->C) {
 		S->probe = es_malloc((size_t)SCAN_BATCH * S->np * sizeof(int32_t));
 		S->pscr = es_malloc((size_t)SCAN_BATCH * S->C * sizeof(float));
@@ -162,18 +162,20 @@ static void scan_flat(scan_t *S, const es_index_t *idx)
 
 /* List scan: each query's probed lists, then (list, query) pairs grouped by list so that the queries of a batch
  * that probe one list scan it while it is in L1; each query still sees its lists in increasing order. */
-static void scan_lists(scan_t *S, const es_index_t *idx, const float *q, int nb)
+static void scan_lists(scan_t *S, const es_index_t *idx, const float *q, const int *nps, int nb)
 {
-	int np = S->np, C = S->C;
-	es_ivf_probe(idx->ivf_cent, C, S->dim, q, nb, np, S->pscr, S->probe);
+	int np = S->np, C = S->C, npq[SCAN_BATCH];
+	for (int i = 0; i < nb; i++)   /* without nps every query probes the index's nprobe */
+		npq[i] = nps ? (nps[i] < 1 ? 1 : nps[i] < np ? nps[i] : np) : (idx->nprobe < np ? idx->nprobe : np);
+	es_ivf_probe(idx->ivf_cent, C, S->dim, q, nb, np, npq, S->pscr, S->probe);
 	memset(S->lstart, 0, (size_t)(C + 1) * sizeof(int32_t));
 	for (int a = 0; a < S->na; a++)
-		for (int j = 0; j < np; j++)
+		for (int j = 0; j < npq[S->active[a]]; j++)
 			S->lstart[S->probe[(size_t)S->active[a] * np + j] + 1]++;
 	for (int l = 0; l < C; l++)
 		S->lstart[l + 1] += S->lstart[l];
 	for (int a = 0; a < S->na; a++)
-		for (int j = 0; j < np; j++)
+		for (int j = 0; j < npq[S->active[a]]; j++)
 			S->pair_q[S->lstart[S->probe[(size_t)S->active[a] * np + j]]++] = (uint8_t)S->active[a];
 	/* lstart[l] is now the end of list l's pairs; they begin at lstart[l-1] */
 	for (int l = 0, pb = 0; l < C; pb = S->lstart[l], l++) {
@@ -263,16 +265,20 @@ static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_ha
 	emit(S->heap, nh, S->k, ids, scores);
 }
 
-static void search_approx(const es_index_t *idx, int n, const float *q, int k, int64_t *ids, float *scores)
+static void search_approx(const es_index_t *idx, int n, const float *q, const int *nps, int k, int64_t *ids,
+                          float *scores)
 {
 	scan_t S;
-	scan_init(&S, idx, k);
+	int np = idx->nprobe;   /* the most lists a query of this call probes: the row width of the probe table */
+	for (int i = 0; nps && i < n; i++)
+		np = nps[i] > np ? nps[i] : np;
+	scan_init(&S, idx, k, np);
 	for (int b0 = 0; b0 < n; b0 += SCAN_BATCH) {
 		int nb = n - b0 < SCAN_BATCH ? n - b0 : SCAN_BATCH;
 		const float *qb = q + (size_t)b0 * S.dim;
 		batch_prepare(&S, idx, qb, nb);
 		if (S.C)
-			scan_lists(&S, idx, qb, nb);
+			scan_lists(&S, idx, qb, nps ? nps + b0 : NULL, nb);
 		else
 			scan_flat(&S, idx);
 		for (int i = 0; i < nb; i++) {
@@ -283,12 +289,13 @@ static void search_approx(const es_index_t *idx, int n, const float *q, int k, i
 	scan_free(&S);
 }
 
-int es_index_search(const es_index_t *idx, int n, const float *q, int k, int flags, int64_t *ids, float *scores)
+int es_index_search_np(const es_index_t *idx, int n, const float *q, const int *nprobe, int k, int flags,
+                       int64_t *ids, float *scores)
 {
 	if (n < 0 || k < 1)
 		return es_error("%s: search: bad arguments (n=%d, k=%d)", idx->path, n, k);
 	if (!(flags & ES_SEARCH_EXACT)) {
-		search_approx(idx, n, q, k, ids, scores);
+		search_approx(idx, n, q, nprobe, k, ids, scores);
 		return 0;
 	}
 	for (int i = 0; i < n; i++) {
@@ -296,4 +303,9 @@ int es_index_search(const es_index_t *idx, int n, const float *q, int k, int fla
 		search_exact(idx, q + (size_t)i * idx->hdr.dim, k, ids + o, scores ? scores + o : NULL);
 	}
 	return 0;
+}
+
+int es_index_search(const es_index_t *idx, int n, const float *q, int k, int flags, int64_t *ids, float *scores)
+{
+	return es_index_search_np(idx, n, q, NULL, k, flags, ids, scores);
 }

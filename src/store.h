@@ -60,6 +60,10 @@ int es_index_code_step(const es_index_t *idx);
 int es_index_code_kind(const es_index_t *idx);
 
 /* ---- search (es_index_search, its flags and es_index_candidates are in esalign.h) ---- */
+/* es_index_search with a number of lists to probe per query (nprobe[i], at most the index's list count; NULL: the
+ * index's nprobe for all; ignored without lists). */
+int es_index_search_np(const es_index_t *idx, int n, const float *q, const int *nprobe, int k, int flags,
+                       int64_t *ids, float *scores);
 /* Approximate-search effort: number of nearest codes (PQ or Hamming distance) re-ranked exactly per query (default
  * 384, or 256 for an index with inverted lists; clipped to 1..ES_INDEX_MAX_RERANK).
  * Set before searching; not thread-safe with concurrent searches. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <time.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -105,6 +106,24 @@ double es_cputime(void)
 double es_thread_cputime(void)
 {
 	return clock_seconds(CLOCK_THREAD_CPUTIME_ID);
+}
+
+double es_process_cputime(void)
+{
+	return clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+static _Atomic long long stage_ns[ES_N_STAGES];   /* nanoseconds: an integer adds atomically everywhere */
+
+void es_stage_add(int stage, double cpu_seconds)
+{
+	atomic_fetch_add(&stage_ns[stage], (long long)(cpu_seconds * 1e9));
+}
+
+void es_stage_take(double out[])
+{
+	for (int i = 0; i < ES_N_STAGES; i++)
+		out[i] = atomic_exchange(&stage_ns[i], 0) * 1e-9;
 }
 
 int64_t es_peak_rss(void)

@@ -30,6 +30,11 @@ char *es_strdup_at(const char *s, const char *what);
 double es_time(void);
 double es_cputime(void);
 double es_thread_cputime(void);   /* CPU seconds of the calling thread (CLOCK_THREAD_CPUTIME_ID) */
+double es_process_cputime(void);  /* CPU seconds of the whole process, all threads (CLOCK_PROCESS_CPUTIME_ID) */
+/* Process-wide CPU seconds per mapping stage (ES_STAGE_*): added by the stage's code on any thread, read (and
+ * cleared) by es_map_file. One mapping run per process at a time is measured correctly. */
+void es_stage_add(int stage, double cpu_seconds);
+void es_stage_take(double out[]);   /* ES_N_STAGES values; clears them */
 int64_t es_peak_rss(void);
 
 /* Deterministic random numbers: xoshiro256** seeded through splitmix64. */

@@ -35,7 +35,7 @@ TEST(ivf_assign_and_probe_match_brute_force)
 		int m = N - s < ES_IVF_ASSIGN_BLOCK ? N - s : ES_IVF_ASSIGN_BLOCK;
 		es_ivf_assign(cent, C, DIM, x + (size_t)s * DIM, m, scr, lab + s);
 	}
-	es_ivf_probe(cent, C, DIM, x, N, NP, scr, probe);
+	es_ivf_probe(cent, C, DIM, x, N, NP, NULL, scr, probe);
 	int bad_assign = 0, bad_probe = 0, unsorted = 0;
 	for (int i = 0; i < N; i++) {
 		float s[C];
@@ -64,10 +64,21 @@ TEST(ivf_assign_and_probe_match_brute_force)
 	CHECK_EQ_INT(lab[0], 3);
 	/* nprobe above the list count probes every list once */
 	int32_t all[C];
-	es_ivf_probe(cent, C, DIM, x, 1, C + 5, scr, all);
+	es_ivf_probe(cent, C, DIM, x, 1, C + 5, NULL, scr, all);
 	int ok = 1;
 	for (int c = 0; c < C; c++) ok &= all[c] == c;
 	CHECK(ok);
+	/* per-query counts: query i probes the nps[i] best lists, the same as a probe of nps[i] for it alone */
+	int nps[N], bad_np = 0;
+	for (int i = 0; i < N; i++) nps[i] = 1 + i % NP;
+	int32_t *probe2 = malloc(sizeof(int32_t) * N * NP), one[NP];
+	es_ivf_probe(cent, C, DIM, x, N, NP, nps, scr, probe2);
+	for (int i = 0; i < N; i++) {
+		es_ivf_probe(cent, C, DIM, x + (size_t)i * DIM, 1, nps[i], NULL, scr, one);
+		bad_np += memcmp(one, probe2 + (size_t)i * NP, nps[i] * sizeof(int32_t)) != 0;
+	}
+	CHECK_EQ_INT(bad_np, 0);
+	free(probe2);
 	free(cent);
 	free(x);
 	free(lab);

@@ -26,6 +26,18 @@ case_ 0 '' cmp <(grep -v '^@PG' "$T/alivf1.sam") <(grep -v '^@PG' "$T/alivf2.sam
 case_ 0 'correct +[0-9]+ +(9[89]|100)\.' "$BIN" eval "$T/alivf2.sam"
 case_ nz 'nprobe: expected an integer in 1\.\.65536' "$BIN" align --nprobe 0 "$T/alivf.esi" "$T/al.fq"
 case_ nz 'ID' "$BIN" align -R '@RG\tSM:x' "$T/al.esi" "$T/al.fq"
+# the per-stage CPU line; scoring options and the divergent preset (applied before the options, whatever its place)
+case_ 0 'CPU per read \(us, all threads\): parse [0-9.]+, embed [0-9.]+, search [0-9.]+, verify [0-9.]+, format [0-9.]+$' \
+  "$BIN" align -o "$T/st.sam" "$T/al.esi" "$T/al.fq"
+case_ 0 '' "$BIN" align -t 2 -x divergent -o "$T/div.sam" "$T/al.esi" "$T/al.fq"
+case_ 0 'correct +[0-9]+ +(9[89]|100)\.' "$BIN" eval "$T/div.sam"
+case_ 0 '' "$BIN" align -t 2 -B 2 -O 4 -E 1 -K 32 -A 32 -o "$T/div2.sam" "$T/al.esi" "$T/al.fq"
+case_ 0 '' cmp <(grep -v '^@PG' "$T/div.sam") <(grep -v '^@PG' "$T/div2.sam")
+case_ 0 '' "$BIN" align -t 2 -B 4 -x divergent -O 6 -K 16 -A 16 -o "$T/div3.sam" "$T/al.esi" "$T/al.fq"
+case_ 0 '' cmp <(grep -v '^@PG' "$T/al.sam") <(grep -v '^@PG' "$T/div3.sam")
+case_ 1 "^esalign align: -x: unknown preset 'fast' \(known: divergent\)$" "$BIN" align -x fast "$T/al.esi" "$T/al.fq"
+case_ 1 "^esalign align: -B: expected an integer in 0\.\.1000, got '-1'$" "$BIN" align -B -1 "$T/al.esi" "$T/al.fq"
+case_ 1 "^esalign align: -E: expected an integer in 1\.\.1000, got '0'$" "$BIN" align -E 0 "$T/al.esi" "$T/al.fq"
 case_ nz 'no-such.esi' "$BIN" align "$T/no-such.esi" "$T/al.fq"
 case_ nz 'no-such.fq' "$BIN" align "$T/al.esi" "$T/no-such.fq"
 printf '@r1\nACGTACGTAC\n+\nIII\n' > "$T/bad.fq"
