@@ -9,6 +9,9 @@ LDLIBS  = -lhts -lopenblas -lz -lm -lpthread
 # (src/align_simd.c -> align_simd_avx2.o, align_simd_avx512.o), and are chosen at run time.
 AVX2_FLAGS   = -mavx2 -mfma -mpopcnt
 AVX512_FLAGS = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vpopcntdq -mfma -mpopcnt
+# VNNI (vpdpbusd) only for the int8 conv kernel: its dispatcher checks avx512vnni, while the other AVX-512 kernels
+# are chosen on CPUs that may lack it (e.g. Skylake-X), where an auto-vectorised vpdpbusd would fault.
+$(BUILD)/qconv_avx512.o: AVX512_FLAGS += -mavx512vnni
 
 BUILD   ?= build
 BIN     ?= esalign

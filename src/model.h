@@ -56,6 +56,8 @@ typedef struct {
 	es_model_cfg_t cfg;
 	es_model_layout_t L;
 	float *p;          /* L.n parameters, owned */
+	struct es_qconv_s *qconv;  /* int8 weights of the conv layer for inference (qconv.h), set by es_encoder_from_model
+	                            * for the configs it suits, else NULL; es_model_forward and training never use it */
 } es_model_t;
 
 /* New model with parameters drawn from a seeded initialiser. NULL with es_error on a bad config. Free with
@@ -79,7 +81,7 @@ void es_model_forward(const es_model_t *m, const uint8_t *x, int T, float *act, 
 void es_model_backward(const es_model_t *m, const uint8_t *x, int T, const float *act, const float *dy,
                        float *grad, float *scratch);
 /* Strand-invariant embedding before normalisation: y = f(x) + f(revcomp x). rcbuf holds T bytes, act as above.
- * Returns 0, or 1 if x is too short or all N (y is then zero). */
+ * Runs the conv layer in int8 when m->qconv is set. Returns 0, or 1 if x is too short or all N (y is then zero). */
 int es_model_embed_raw(const es_model_t *m, const uint8_t *x, int T, uint8_t *rcbuf, float *act, float *y);
 /* Whether es_model_embed_spans can pool windows from one pass (conv-only, stride 1; attention sees the whole input). */
 int es_model_spans_exact(const es_model_cfg_t *c);
@@ -94,10 +96,12 @@ int es_model_embed_spans(const es_model_t *m, const uint8_t *x, int T, int n, co
  * naming the file and the problem (missing, not a model file, other version, bad config, truncated, checksum). */
 int es_model_save(const es_model_t *m, const char *path);
 es_model_t *es_model_load(const char *path);
-/* Wrap a model as an encoder (takes ownership of m; es_encoder_destroy frees it). */
+/* Wrap a model as an encoder (takes ownership of m; es_encoder_destroy frees it). The conv layer of a conv-only
+ * ReLU model (nconv=1, blocks=0, k2*d0 % 4 == 0, d % 16 == 0; the shipped one) runs in int8 (m->qconv, prepared
+ * here; its checksum and name then say so), unless ESALIGN_ENCODER_FLOAT=1 is set. */
 es_encoder_t *es_encoder_from_model(es_model_t *m);
 /* An encoder view of m that does not own it (es_encoder_destroy frees the view only), for embedding while m is
- * trained; es_encoder_model_changed recomputes its checksum after m's parameters changed. */
+ * trained (always float); es_encoder_model_changed recomputes its checksum after m's parameters changed. */
 es_encoder_t *es_encoder_borrow_model(es_model_t *m);
 void es_encoder_model_changed(es_encoder_t *e);
 #endif
