@@ -32,7 +32,8 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	"  -I MEAN[,SD[,MAX[,MIN]]]  paired-end insert size (FR) [estimated from the first batch of pairs]\n"
 	"  --secondary INT output up to INT secondary alignments (FLAG 0x100) [%d]\n"
 	"  --exact         exact (brute-force) vector search instead of the approximate index (slow; for checks)\n"
-	"  --nprobe INT    inverted lists scanned per query, for an index that has them [2 sqrt(lists); fewer per chunk of a long read]\n"
+	"  --nprobe INT    inverted lists scanned per query of a one-query read, for an index that has them\n"
+	"                  (a read of several chunks scans fewer per chunk) [2 sqrt(lists)]\n"
 	"  --encoder SPEC  encoder to embed reads with; must be the index's [the index's]\n"
 	"  -v INT          verbosity: 0 quiet, 1 warnings, 2 info, 3 debug [%d]\n"
 	"  -h, --help      print this help\n",

@@ -32,7 +32,7 @@ static int usage(FILE *fp, const demo_opt_t *o)
 {
 	fprintf(fp, "Usage: esalign demo [-n reads %d] [-l length %d] [-t threads %d] [-s seed] [ref.fa[.gz]]\n"
 	        "Index the genome (default: %s, fetched by scripts/fetch-genomes.sh), simulate reads with 1%% "
-	        "substitutions\nand 0.1%% indels on both strands, align them with the kmer encoder and print the "
+	        "substitutions\nand 0.1%% indels on both strands, align them with the default (learned) encoder and print the "
 	        "accuracy.\n",
 	        o->n_reads, o->len, o->threads, default_genomes[0]);
 	return fp == stdout ? 0 : 1;
@@ -88,12 +88,11 @@ static void files_remove(const demo_files_t *f)
 
 static int build_index(const demo_opt_t *o, const es_ref_t *ref, const char *idx, double t0)
 {
-	es_encoder_t *enc = es_encoder_open("kmer");
+	es_index_opt_t io;
+	es_index_opt_init(&io);   /* the default index: the learned encoder */
+	es_encoder_t *enc = es_encoder_open(io.encoder_spec);
 	if (!enc)
 		return -1;
-	es_index_opt_t io;
-	es_index_opt_init(&io);
-	io.encoder_spec = "kmer";
 	io.n_threads = o->threads;
 	int64_t ist[2];
 	int r = es_index_build(ref, enc, &io, idx, ist);

@@ -5,39 +5,40 @@
 #include <math.h>
 
 /* Fitted by
- *   ESALIGN_MODEL=/work/base/models/esalign.model scripts/fit-mapq.sh WORKDIR
- * (indexes: IDX_DIR/{human,ecoli}-{kmer,transformer}.esi, default /work/base/out-base, the default indexes of
- * human chrX 70 Mb and E. coli). Training reads, never the evaluation region chrX 35-70 Mb nor the bench's seeds:
- * esalign simulate on X:0-35,000,000 (3,000 reads) and E. coli (1,500) per length 100/150/250 bp and substitution
- * rate 0.2/1/3/6/10/15% (indels at a tenth), and mason reads of a mason_variator sample (seed 9; SNPs 1e-3, indels
- * 1e-4) of the chrX half (30,000 per length) and E. coli (15,000 per length); each mapped with both indexes; 382,197
- * primary placements, 4,673 ties left out, thinned 1 in 4 for the correct ones (weight 4). z = sum coef[i] * x[i]
- * is the log-odds of a wrong placement; x as es_mapq_inputs builds them. */
+ *   IDX_DIR=DIR scripts/fit-mapq.sh WORKDIR
+ * (indexes: DIR/{human,ecoli}-{kmer,transformer}.esi, the default indexes of human chrX 70 Mb and E. coli; refitted
+ * 2026-12-01 for the shipped model of step 7,500 with int8 inference: the model before it gave 2 wrong reads of
+ * 193,824 at MAPQ 60 on these reads, this one none of 162,846). Training reads, never the evaluation region chrX 35-70
+ * Mb nor the bench's seeds: esalign simulate on X:0-35,000,000 (3,000 reads) and E. coli (1,500) per length
+ * 100/150/250 bp and substitution rate 0.2/1/3/6/10/15% (indels at a tenth), and mason reads of a mason_variator
+ * sample (seed 9; SNPs 1e-3, indels 1e-4) of the chrX half (30,000 per length) and E. coli (15,000 per length); each
+ * mapped with both indexes; 383,381 primary placements, 4,677 ties left out, thinned 1 in 4 for the correct ones
+ * (weight 4). z = sum coef[i] * x[i] is the log-odds of a wrong placement; x as es_mapq_inputs builds them. */
 static const double coef[] = {
-	-3.26306,  /* x0  1 */
-	-0.911502, /* x1  score lead over a runner-up placement, /10 match, at most 3 (0 when there is none) */
-	1.41218,   /* x2  a runner-up placement exists */
-	-0.43198,  /* x3  divergence of the best hit (1 - identity), x10 */
-	-3.15272,  /* x4  ... above 3%, x10 (a hinge: the slope may change there) */
-	0.858878,  /* x5  score deficit (qlen*match - score) / (qlen*match), x10 */
-	-2.50106,  /* x6  similarity of the next locus / of the best hit's locus, at most 2 */
-	-0.950213, /* x7  similarity of the best hit's locus / of the top locus, at most 1 */
-	2.8977,    /* x8  k-mer votes of the next placement / of the best, at most 2 */
-	0.666454,  /* x9  ... x6 above 0.8, x5 (a hinge) */
-	-0.140428, /* x10 log2(read length / 100) */
-	0.167729,  /* x11 other placements within match + mismatch of the best, at most 4 */
-	-1.0698,   /* x12 k-mer votes of the best placement less the next one's, /20, at most 10 */
+	-3.44575,  /* x0  1 */
+	-0.876949, /* x1  score lead over a runner-up placement, /10 match, at most 3 (0 when there is none) */
+	1.1858,    /* x2  a runner-up placement exists */
+	0.371423,  /* x3  divergence of the best hit (1 - identity), x10 */
+	-4.08814,  /* x4  ... above 3%, x10 (a hinge: the slope may change there) */
+	0.829379,  /* x5  score deficit (qlen*match - score) / (qlen*match), x10 */
+	-2.65143,  /* x6  similarity of the next locus / of the best hit's locus, at most 2 */
+	-0.786042, /* x7  similarity of the best hit's locus / of the top locus, at most 1 */
+	3.03325,   /* x8  k-mer votes of the next placement / of the best, at most 2 */
+	0.738361,  /* x9  ... x6 above 0.8, x5 (a hinge) */
+	-0.225568, /* x10 log2(read length / 100) */
+	0.2739,    /* x11 other placements within match + mismatch of the best, at most 4 */
+	-0.997701, /* x12 k-mer votes of the best placement less the next one's, /20, at most 10 */
 };
 _Static_assert(sizeof coef / sizeof coef[0] == ES_MAPQ_NX, "one coefficient per model input");
 
 /* Isotonic recalibration of the logistic model's MAPQ (its index) on the same training reads: pool-adjacent-violators
- * blocks, each given the MAPQ of its observed error. The top block (logistic MAPQ 51-60: 194,032 reads, none wrong)
- * gets 60; the one below it (38-50: 132,376 reads, 4 wrong) 45. Printed by fit_mapq.py with the coefficients. */
+ * blocks, each given the MAPQ of its observed error. The top block (logistic MAPQ 53-60: 163,664 reads, none wrong)
+ * gets 60; the two below it (37-52: 162,883 reads, 7 wrong) 44. Printed by fit_mapq.py with the coefficients. */
 static const unsigned char recal[ES_MAPQ_MAX + 1] = {
-	0, 1, 2, 3, 4, 4, 5, 6, 8, 9, 11, 13, 13, 14, 15, 17,
-	17, 17, 17, 18, 19, 22, 22, 25, 26, 26, 28, 28, 28, 28, 28, 28,
-	29, 32, 32, 32, 32, 32, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45,
-	45, 45, 45, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+	0, 1, 2, 3, 4, 4, 6, 6, 8, 9, 11, 12, 12, 13, 15, 16,
+	17, 17, 18, 18, 19, 20, 20, 24, 26, 26, 27, 28, 28, 28, 28, 30,
+	30, 30, 30, 33, 33, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44,
+	44, 44, 44, 44, 44, 60, 60, 60, 60, 60, 60, 60, 60,
 };
 
 static double clampd(double x, double lo, double hi)

@@ -10,6 +10,7 @@
 
 #define SCAN_L1    16384   /* bytes of codes per block: stays in L1 while a batch of queries scans it */
 #define SCAN_BATCH 64      /* queries scanned against one block (a query's index in a batch fits a byte) */
+#define RERANK_AHEAD 24    /* rows prefetched ahead of the re-rank's dot products */
 
 /* Window w scored exactly against query q (the one score exact search and every re-rank use). */
 static inline es_hit_t window_hit(const es_index_t *idx, const float *q, int64_t w)
@@ -245,14 +246,18 @@ static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_ha
 	if (S->C)
 		for (int j = 0; j < m; j++)
 			S->near[j] = idx->ivf_ids[S->near[j]];   /* slots -> code indices */
-	/* the rows are scattered over the file: ask for them all before the first is needed */
-	for (int j = 0; j < m; j++) {
-		int64_t w = (int64_t)S->near[j] * S->step;
-		__builtin_prefetch(idx->vec + w * S->dim);
-		__builtin_prefetch(idx->scale + w);
+	/* the rows are scattered over the file: each is asked for RERANK_AHEAD rows before it is needed (asking for all
+	 * of them at once overflowed the core's queue of misses, and the dropped requests left most dot products
+	 * waiting on memory: E. coli 250 bp reads, 14% of the mapping time in them) */
+	for (int j = 0; j < m + RERANK_AHEAD; j++) {
+		if (j < m) {
+			int64_t w = (int64_t)S->near[j] * S->step;
+			__builtin_prefetch(idx->vec + w * S->dim);
+			__builtin_prefetch(idx->scale + w);
+		}
+		if (j >= RERANK_AHEAD)
+			es_topk_offer(S->heap, &nh, S->k, window_hit(idx, x, (int64_t)S->near[j - RERANK_AHEAD] * S->step));
 	}
-	for (int j = 0; j < m; j++)
-		es_topk_offer(S->heap, &nh, S->k, window_hit(idx, x, (int64_t)S->near[j] * S->step));
 	if (S->step > 1) {
 		nc = neighbours(S, nh);
 		for (int j = 0; j < nc; j++) {

@@ -14,7 +14,7 @@
 void es_index_opt_init(es_index_opt_t *opt)
 {
 	memset(opt, 0, sizeof *opt);
-	opt->encoder_spec = "kmer";
+	opt->encoder_spec = "transformer";   /* the learned encoder: the one that maps divergent reads (docs/encoder.md) */
 	opt->w = 0;        /* auto: 150 for kmer, 100 for a learned encoder (docs/store.md, "One index for 100-250 bp") */
 	opt->stride = 0;   /* auto: 25 for kmer, 20 for a learned encoder */
 	opt->code_kind = ES_CODE_PQ6;
@@ -106,7 +106,11 @@ static int plan_build(const es_encoder_t *enc, const es_index_opt_t *opt, const 
 		return es_error("%s: encoder dimension %d out of range 1..%d", path, P->dim, ES_INDEX_MAX_DIM);
 	if (opt->n_threads < 1 || opt->n_threads > ES_MAX_THREADS)
 		return es_error("%s: thread count %d out of range 1..%d", path, opt->n_threads, ES_MAX_THREADS);
-	P->spec = opt->encoder_spec ? opt->encoder_spec : "kmer";
+	P->spec = opt->encoder_spec ? opt->encoder_spec : "transformer";
+	/* the spec is what the aligner reopens: one that names the other kind of encoder would make an unusable index */
+	if ((strncmp(P->spec, "kmer", 4) != 0) != P->learned)
+		return es_error("%s: encoder spec '%s' does not name the encoder given (%s)", path, P->spec,
+		                es_encoder_name(enc));
 	if (strlen(P->spec) >= sizeof(((hdr_t *)0)->enc_spec))
 		return es_error("%s: encoder spec longer than %zu bytes", path, sizeof(((hdr_t *)0)->enc_spec) - 1);
 	P->n_threads = opt->n_threads;

@@ -82,6 +82,7 @@ static int setup(void)
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t io;
 	es_index_opt_init(&io);
+	io.encoder_spec = "kmer";
 	int ok = ref && enc && es_index_build(ref, enc, &io, g_idx, NULL) == 0;
 	es_encoder_destroy(enc);
 	es_ref_destroy(ref);

@@ -57,6 +57,7 @@ static const char *make_index(int kind)
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
 	es_index_opt_init(&opt);
+	opt.encoder_spec = "kmer";
 	opt.w = TW;
 	opt.stride = TS;
 	opt.n_threads = 2;
@@ -659,6 +660,7 @@ TEST(store_build_is_deterministic)
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
 	es_index_opt_init(&opt);
+	opt.encoder_spec = "kmer";
 	opt.w = TW;
 	opt.stride = TS;
 	char p1[600], p3[600];
@@ -679,6 +681,7 @@ TEST(store_ivf_lists)
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
 	es_index_opt_init(&opt);
+	opt.encoder_spec = "kmer";
 	opt.w = TW;
 	opt.stride = TS;
 	opt.ivf_lists = 32;
@@ -694,6 +697,10 @@ TEST(store_ivf_lists)
 	opt.n_threads = ES_MAX_THREADS + 1;
 	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "thread count 65"));
 	opt.n_threads = 1;
+	/* a spec that names the other kind of encoder would give an index the aligner cannot reopen */
+	opt.encoder_spec = "transformer";
+	CHECK(es_index_build(ref, enc, &opt, p3, NULL) == -1 && strstr(es_last_error(), "does not name the encoder"));
+	opt.encoder_spec = "kmer";
 	es_index_t *idx = es_index_load(p1), *flat = es_index_load(make_index(ES_CODE_PQ6));
 	CHECK(idx && flat);
 	if (idx && flat) {
