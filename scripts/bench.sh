@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # bench.sh — esalign against bwa mem, bowtie2 and minimap2 on simulated reads (mason and ART) from real genomes;
 # writes docs/benchmarks.md and a plot per scenario in docs/bench/. Every step is cached under data/bench/, so a
-# rerun only redoes what changed (new reads, a new esalign binary, ...). After the aligners, a vector store stage
-# (scripts/bench/store.sh) measures each esalign index's approximate nearest-neighbour search against exact search
-# (`esalign index --bench --exact`, 1 thread, on the human reference of the mode, 250/150/100 bp reads).
-# Then a paired-end stage (scripts/bench/paired.sh): 2x150 and 2x250 on the human reference, 2x150 on E. coli, every
-# aligner in paired mode and each esalign encoder also single-end on the same reads.
-# Then the MAPQ calibration stage (scripts/bench/calibration.sh: per-bin predicted vs observed error, with
-# divergent E. coli scenarios) and the variant-calling stage (scripts/bench/variants.sh: bcftools calls from each
-# aligner's BAM against the mason_variator truth, SNP and indel precision/recall/F1).
+# rerun only redoes what changed (new reads, a new esalign binary, ...). The stages, in the order they run:
+# - the aligners on the ordinary read scenarios; every esalign row also keeps the per-stage CPU line of `esalign
+#   align` (columns parse_us .. format_us of results.tsv: the report's "Where esalign's time goes");
+# - the divergent-samples stage (scripts/bench/calibration.sh, issue 14): mason reads of E. coli genomes 5/10/15/20%
+#   diverged from the reference and of the human10M slice 10% diverged, 250 and 150 bp, mapped by bwa mem, bowtie2
+#   --local, minimap2, esalign-transformer and esalign-divergent (the transformer index, `align -x divergent`); rows
+#   in results.tsv (scenarios GENOME-divD-LEN) for the report's "Divergent samples" table, not the ordinary tables;
+# - the MAPQ calibration stage (scripts/bench/calibration.sh: per-bin predicted vs observed error, pooled over the
+#   ordinary and the divergent scenarios);
+# - the variant-calling stage (scripts/bench/variants.sh: bcftools calls from each aligner's BAM against the
+#   mason_variator truth, SNP and indel precision/recall/F1);
+# - the paired-end stage (scripts/bench/paired.sh): 2x150 and 2x250 on the human reference, 2x150 on E. coli, every
+#   aligner in paired mode and each esalign encoder also single-end on the same reads;
+# - the vector store stage (scripts/bench/store.sh): each esalign index's approximate nearest-neighbour search
+#   against exact search (`esalign index --bench --exact`, 1 thread, on the human reference of the mode, 250/150/100
+#   bp reads).
 #
 # Usage: scripts/bench.sh [--quick] [--reads N] [--threads N] [--scenarios "S1 S2"] [--aligners "A1 A2"] [--remap]
 #                        [--docs DIR] [--report-only] [--no-store] [--no-paired | --paired-only]
@@ -16,7 +24,8 @@
 #                   scenario and simulator (about an hour on 2 cores)
 #   --quick:        the 10 Mb slice X:30-40 Mb of the same chrX (contig X_30M) and E. coli, 5,000 reads (minutes)
 #   --remap:        map again even where cached (indexes and reads are kept), so all map times share one run's load
-#   --scenarios/--aligners: a subset (the results table and docs then hold only that subset)
+#   --scenarios/--aligners: a subset (the results table and docs then hold only that subset); --aligners also sets
+#                   the divergent scenarios' aligners unless DIV_ALIGNERS does
 #   --docs DIR:     write benchmarks.md and bench/*.png under DIR instead of docs/
 #   --no-store:     skip the vector store stage (the report keeps the store table of its last run)
 #   --no-paired:    skip the paired-end stage (the report keeps the paired table of its last run)
@@ -25,10 +34,12 @@
 # Environment: ESALIGN (binary, default ./esalign), ESALIGN_DATA (default data), BENCH_DIR (default $ESALIGN_DATA/bench),
 #   ESALIGN_ENCODERS (default "kmer transformer"), ESALIGN_MODEL (the transformer's model, default
 #   models/esalign.model), BENCH_EVAL (scorer command, default "$ESALIGN eval"), STORE_READS (reads per read length
-#   in the store stage, default 500 full / 300 quick), CAL_DIV (divergences in % of the divergent E. coli scenarios of
-#   the calibration stage, default "5 10"; "" for none), VARIANTS (0: skip the variant-calling stage), VC_SAMPLES,
-#   VC_DEPTH_SCALE (scripts/bench/variants.sh), PAIRED_READS (read pairs per paired
-#   scenario and simulator), PAIRED_SCENARIOS (default "human-2x150 human-2x250 ecoli-2x150"; quick: human10M-2x150
+#   in the store stage, default 500 full / 300 quick), CAL_DIV (divergences in % of the divergent E. coli samples,
+#   default "5 10 15 20"; "" for none), CAL_DIV_HUMAN (the same for the human10M slice, default "10"), DIV_LENS (their
+#   read lengths, default "250 150"), DIV_ALIGNERS (default "bwa bowtie2-local minimap2 esalign-transformer
+#   esalign-divergent"; esalign-kmer and end-to-end bowtie2 are left out), VARIANTS (0: skip the variant-calling
+#   stage), VC_SAMPLES, VC_DEPTH_SCALE (scripts/bench/variants.sh), PAIRED_READS (read pairs per paired scenario and
+#   simulator), PAIRED_SCENARIOS (default "human-2x150 human-2x250 ecoli-2x150"; quick: human10M-2x150
 #   ... ecoli-2x150).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +85,10 @@ else
   HELDOUT=X:35000000-70000000
   STORE_REF=human; : "${STORE_READS:=500}"
 fi
+# the divergent scenarios' aligners: DIV_ALIGNERS, else those of --aligners, else bowtie2 --local for bowtie2 and
+# esalign-divergent beside esalign-transformer, without esalign-kmer (it finds ~13% of 10%-diverged reads)
+[ -n "$ALIGNERS" ] && : "${DIV_ALIGNERS:=$ALIGNERS}"
+: "${DIV_ALIGNERS:=bwa bowtie2-local minimap2 esalign-transformer esalign-divergent}"
 : "${ALIGNERS:=$ANCHORS $(for e in $ESALIGN_ENCODERS; do printf 'esalign-%s ' "$e"; done)}"
 SIMS="mason art"
 OUT=$BENCH/$MODE
@@ -86,6 +101,7 @@ for t in 0 1 10 20 30 60; do EVAL_COLS="$EVAL_COLS mapq${t}_mapped_pct mapq${t}_
 # (CPU seconds = user + system: less sensitive than wall time to other jobs on a shared machine)
 ROW_COLS="mode scenario ref len sim subset aligner status nreads idx_wall_s idx_rss_mb map_wall_s map_rss_mb reads_per_s"
 ROW_COLS="$ROW_COLS idx_cpu_s map_cpu_s reads_per_cpu_s"
+# after EVAL_COLS: esalign align's CPU microseconds per read of each stage (lib.sh's STAGE_COLS; NA for the others)
 
 # scenario NAME -> REF LEN ART_PROFILE
 scenario() {
@@ -134,8 +150,10 @@ eval_values() {
 na_values() { local s="" c; for c in $EVAL_COLS; do s="$s${s:+	}NA"; done; echo "$s"; }
 
 # ensure_index AL REFNAME — prints the index dir; status 1 (and a note in DIR/index.err) when it cannot be built.
+# AL may map with another aligner's index (index_of: bowtie2-local, esalign-divergent): that one's dir.
 ensure_index() {
-  local al=$1 refname=$2 ref=$BENCH/ref/$2.fa dir=$BENCH/index/$2/$1 key
+  local al refname=$2 ref=$BENCH/ref/$2.fa dir key
+  al=$(index_of "$1"); dir=$BENCH/index/$2/$al
   key=$(index_key "$al" "$ref")
   # a failure is remembered with its key too, so an unbuilt command is not retried until something changes
   if fresh "$dir/index.failed" "$key"; then echo "$dir"; return 1; fi
@@ -152,14 +170,18 @@ ensure_index() {
   echo "$dir"
 }
 
-# run_one SCENARIO REF LEN SIM AL — map, score and append the result rows.
+# run_one SCENARIO REF LEN SIM AL [SAMPLE] — map, score and append the result rows. SAMPLE (default REF) names the
+# reads, $BENCH/reads/SAMPLE-LEN-SIM-N, and the row's ref column: a divergent sample's reads against REF's index
+# (whole reference only, no held-out subset).
 run_one() {
-  local sc=$1 refname=$2 len=$3 sim=$4 al=$5
-  local reads=$BENCH/reads/$refname-$len-$sim-$N
-  local a=$OUT/aln/$sc-$sim/$al dir status="ok" nr wall rss rps iw ir
+  local sc=$1 refname=$2 len=$3 sim=$4 al=$5 sample=${6:-$2}
+  local reads=$BENCH/reads/$sample-$len-$sim-$N
+  local a=$OUT/aln/$sc-$sim/$al dir status="ok" nr=0 wall rss rps iw ir
   mkdir -p "$(dirname "$a")"
-  nr=$(nreads "$reads.fq")
-  if ! dir=$(ensure_index "$al" "$refname"); then
+  [ -s "$reads.fq" ] && nr=$(nreads "$reads.fq")
+  if [ ! -s "$reads.fq" ]; then
+    status="no reads (simulation failed)"; dir=$BENCH/index/$refname/$(index_of "$al")
+  elif ! dir=$(ensure_index "$al" "$refname"); then
     status=$(first_err "$dir/index.err"); status="index failed: ${status:-no message}"
   else
     local key="map $al t=$THREADS $(fp "$reads.fq" "$dir/index.time")"
@@ -185,10 +207,15 @@ run_one() {
     rps=$(awk -v n="$nr" -v w="$wall" 'BEGIN { printf "%.0f", (w > 0 ? n / w : 0) }')
     cpu=$(time_cpu "$a.time"); rpc=$(awk -v n="$nr" -v c="$cpu" 'BEGIN { printf "%.0f", (c > 0 ? n / c : 0) }')
   fi
-  local subset region vals
+  local stv subset region vals
+  stv=$(stage_values /dev/null)
+  case $al in esalign-*) [ "$status" = ok ] && stv=$(stage_values "$a.err") ;; esac
   for subset in all heldout; do
     region=""
-    if [ $subset = heldout ]; then case $refname in human*) region=$HELDOUT ;; *) continue ;; esac; fi
+    if [ $subset = heldout ]; then
+      [ "$sample" = "$refname" ] || continue
+      case $refname in human*) region=$HELDOUT ;; *) continue ;; esac
+    fi
     vals=$(na_values); local st=$status
     if [ "$status" = ok ]; then
       if eval_sam "$a.sam" "$reads.truth.sam" "$a.$subset.eval.tsv" "$region"; then
@@ -197,8 +224,8 @@ run_one() {
         st="eval failed: $(first_err "$a.$subset.eval.tsv.err")"; log "eval $al $sc $sim $subset: $st"
       fi
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$MODE" "$sc" "$refname" "$len" "$sim" \
-      "$subset" "$al" "$st" "$nr" "$iw" "$ir" "$wall" "$rss" "$rps" "$ic" "$cpu" "$rpc" "$vals" >> "$RESULTS.tmp"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$MODE" "$sc" "$sample" "$len" \
+      "$sim" "$subset" "$al" "$st" "$nr" "$iw" "$ir" "$wall" "$rss" "$rps" "$ic" "$cpu" "$rpc" "$vals" "$stv" >> "$RESULTS.tmp"
   done
 }
 
@@ -211,6 +238,7 @@ if [ $REPORT_ONLY = 0 ]; then
   [ -x "$ESALIGN" ] || log "warning: $ESALIGN not found: esalign rows will say so (build it with make)"
   [ $SINGLE = 1 ] || SCENARIOS=""   # --paired-only
   want=""; for sc in $SCENARIOS; do read -r r _ _ <<<"$(scenario "$sc")"; case $r in ecoli) want="$want ecoli" ;; *) want="$want human" ;; esac; done
+  if [ $SINGLE = 1 ]; then for gd in $(div_samples); do case $gd in ecoli:*) want="$want ecoli" ;; *) want="$want human" ;; esac; done; fi
   [ -z "$want" ] || ESALIGN_DATA=$DATA bash scripts/fetch-genomes.sh $(echo $want | tr ' ' '\n' | sort -u) || die "cannot fetch the genomes"
   [ $SINGLE = 0 ] || write_env
   # reads first (cheap), then the aligners one by one, anchors first so that their rows exist whatever esalign does
@@ -228,15 +256,21 @@ if [ $REPORT_ONLY = 0 ]; then
     done
   done
   if [ $SINGLE = 1 ]; then
-    # the divergent E. coli scenarios of the calibration stage (scripts/bench/calibration.sh): rows like run_one's
+    # the divergent-samples stage (scripts/bench/calibration.sh): reads, then rows like run_one's, anchors first
     DIV_SCENARIOS=""
-    if [ -z "${CAL_DIV// }" ]; then :; elif cal_divergent; then
-      for d in $CAL_DIV; do DIV_SCENARIOS="$DIV_SCENARIOS ecoli$d-250"; for al in $ALIGNERS; do div_one "$d" "$al"; done; done
-    else log "calibration: divergent reads failed; no divergent scenarios"; fi
-    { echo "$ROW_COLS $EVAL_COLS" | tr ' ' '\t'; cat "$RESULTS.tmp"; } > "$RESULTS" && rm -f "$RESULTS.tmp"
+    if [ -n "$(div_samples)" ]; then
+      T3=$(date +%s)
+      cal_divergent   # sets DIV_SCENARIOS; a scenario whose reads failed gets rows saying so
+      for al in $DIV_ALIGNERS; do for sc in $DIV_SCENARIOS; do div_one "$sc" "$al"; done; done
+      log "divergent: $(echo $DIV_SCENARIOS | wc -w) scenarios ($(( $(date +%s) - T3 )) s)"
+    fi
+    { echo "$ROW_COLS $EVAL_COLS $STAGE_COLS" | tr -s ' ' '\t' | sed 's/\t$//'; cat "$RESULTS.tmp"; } > "$RESULTS" \
+      && rm -f "$RESULTS.tmp"
     log "results: $RESULTS ($(( $(date +%s) - T0 )) s)"
     # MAPQ calibration per bin (scripts/bench/calibration.sh), then variant calling (scripts/bench/variants.sh)
-    calibration_bench "$SCENARIOS$DIV_SCENARIOS" "$ALIGNERS"
+    CAL_ALIGNERS=$ALIGNERS
+    for al in $DIV_ALIGNERS; do case " $CAL_ALIGNERS " in *" $al "*) ;; *) CAL_ALIGNERS="$CAL_ALIGNERS $al" ;; esac; done
+    calibration_bench "$SCENARIOS$DIV_SCENARIOS" "$CAL_ALIGNERS"
     log "calibration: $OUT/calib/rows.tsv"
     if [ "${VARIANTS:-1}" = 1 ]; then
       T2=$(date +%s)

@@ -1,6 +1,9 @@
 # aligners.sh — build indexes and map reads with each aligner, timed (sourced by scripts/bench.sh; needs lib.sh).
 # Aligners: bwa (bwa index / bwa mem), bowtie2 (bowtie2-build / bowtie2, default end-to-end --sensitive),
 # minimap2 (-x sr -d index / -ax sr), esalign-kmer and esalign-transformer (esalign index --encoder E / esalign align).
+# Two more map with another aligner's index (index_of) and run by default on the divergent scenarios only
+# (scripts/bench/calibration.sh): bowtie2-local (bowtie2's index, `bowtie2 --local`) and esalign-divergent
+# (esalign-transformer's index, `esalign align -x divergent`).
 # Every command gets $THREADS threads where the tool has the option (bwa index has none).
 ANCHORS="bwa bowtie2 minimap2"
 ESALIGN_ENCODERS=${ESALIGN_ENCODERS:-kmer transformer}
@@ -16,7 +19,18 @@ minimap2 -x sr -t $THREADS -d IDX.mmi REF
 minimap2 -ax sr -t $THREADS IDX.mmi READS > OUT.sam
 esalign index -t $THREADS -o IDX --encoder E REF      (E = kmer, transformer)
 esalign align -t $THREADS IDX READS > OUT.sam
+bowtie2 --local -p $THREADS -x IDX -U READS -S OUT.sam            (bowtie2-local: bowtie2's index)
+esalign align -x divergent -t $THREADS IDX READS > OUT.sam  (esalign-divergent: the transformer index)
 EOF
+}
+
+# index_of AL — the aligner whose index AL maps with: itself, but for the two that share another's.
+index_of() {
+  case $1 in
+    bowtie2-local) echo bowtie2 ;;
+    esalign-divergent) echo esalign-transformer ;;
+    *) echo "$1" ;;
+  esac
 }
 
 # esalign's inputs for the cache key: its binary and the model that --encoder transformer loads ($ESALIGN_MODEL, else
@@ -33,6 +47,7 @@ index_key() {
 }
 
 # build_index AL REF DIR — the index of REF under DIR (DIR/idx*), timed into DIR/index.time; errors in DIR/index.err.
+# AL names the index's own aligner (index_of).
 build_index() {
   local al=$1 ref=$2 dir=$3
   rm -rf "$dir" && mkdir -p "$dir"
@@ -54,7 +69,9 @@ map_reads() {
   case $al in
     bwa)      timed "$tf" bwa mem -t "$THREADS" "$dir/idx" "$reads" >"$sam" 2>"$err" ;;
     bowtie2)  timed "$tf" bowtie2 -p "$THREADS" -x "$dir/idx" -U "$reads" -S "$sam" 2>"$err" ;;
+    bowtie2-local) timed "$tf" bowtie2 --local -p "$THREADS" -x "$dir/idx" -U "$reads" -S "$sam" 2>"$err" ;;
     minimap2) timed "$tf" minimap2 -ax sr -t "$THREADS" "$dir/idx.mmi" "$reads" >"$sam" 2>"$err" ;;
+    esalign-divergent) timed "$tf" "$ESALIGN" align -x divergent -t "$THREADS" "$dir/idx" "$reads" >"$sam" 2>"$err" ;;
     esalign-*) timed "$tf" "$ESALIGN" align -t "$THREADS" "$dir/idx" "$reads" >"$sam" 2>"$err" ;;
     *) echo "unknown aligner $al" > "$err"; return 1 ;;
   esac

@@ -1,23 +1,50 @@
-# calibration.sh — the MAPQ calibration stage of scripts/bench.sh (sourced; needs lib.sh, simulate.sh, aligners.sh
-# and bench.sh's ensure_index/run_one): per MAPQ bin (0, 1-9, 10-19, ..., 50-59, 60), the reads of each aligner, the
-# wrong ones, the observed error and the error the MAPQ claims (mean of 10^(-MAPQ/10)), pooled over the read
-# scenarios of the run (human and E. coli, mason and ART) and the divergent ones this stage adds: mason reads of an
-# E. coli genome 5% and 10% diverged from the reference (mason_variator SNPs 4.5e-2 / 9e-2, indels 5e-3 / 1e-2 of
-# 1-6 bp), 250 bp, N reads each, which also get rows in results.tsv (scenarios ecoli5-250 / ecoli10-250, mapped-vs-error
-# plots). scripts/bench/calibration.py scores one SAM; $OUT/calib/rows.tsv gathers them for report.py.
-CAL_DIV=${CAL_DIV-5 10}
+# calibration.sh — the divergent-samples stage and the MAPQ calibration stage of scripts/bench.sh (sourced; needs
+# lib.sh, simulate.sh, aligners.sh, variants.sh's vc_genome and bench.sh's ensure_index/run_one).
+# Divergent samples (issue 14): mason_variator genomes diverged from a reference by D% (SNP rate D*0.009, small-indel
+# rate D*0.001 of 1-6 bp, seed 3+D) — E. coli at CAL_DIV (default 5 10 15 20) and the human10M slice X:30-40 Mb at
+# CAL_DIV_HUMAN (default 10) — and mason_simulator reads of each at DIV_LENS (default 250 150) bp, N reads per
+# scenario (the run's N; quick mode's is smaller), seed 13. Scenario GENOME-divD-LEN (ecoli-div10-250, ...), sample
+# GENOME-divD (the results' ref column); each aligner of DIV_ALIGNERS maps it with GENOME's index (run_one: mason
+# reads only, whole reference), and its rows go into results.tsv for report.py's "Divergent samples" table.
+# MAPQ calibration: per MAPQ bin (0, 1-9, 10-19, ..., 50-59, 60), the reads of each aligner, the wrong ones, the
+# observed error and the error the MAPQ claims (mean of 10^(-MAPQ/10)), pooled over the read scenarios of the run
+# (human and E. coli, mason and ART) and the divergent ones, each aligner over those it ran.
+# scripts/bench/calibration.py scores one SAM; $OUT/calib/rows.tsv gathers them for report.py.
+CAL_DIV=${CAL_DIV-5 10 15 20}
+CAL_DIV_HUMAN=${CAL_DIV_HUMAN-10}
+DIV_LENS=${DIV_LENS-250 150}
 
-# cal_divergent — the divergent scenarios: sample genomes, reads, and every aligner through run_one.
+# div_samples — the divergent samples, GENOME:D one a line.
+div_samples() {
+  local d
+  for d in $CAL_DIV; do echo "ecoli:$d"; done
+  for d in $CAL_DIV_HUMAN; do echo "human10M:$d"; done
+}
+
+# cal_divergent — the divergent genomes and reads (cached); sets DIV_SCENARIOS to every scenario asked for. A sample
+# whose genome or reads fail is logged; its scenarios stay in the list, and run_one's rows then say "no reads".
 cal_divergent() {
-  local d ref=$BENCH/ref/ecoli.fa vcf snp ind
-  prep_ref ecoli "$ref" || { log "calibration: cannot prepare ecoli"; return 1; }
-  for d in $CAL_DIV; do
+  local gd genome d ref vcf snp ind len
+  DIV_SCENARIOS=""
+  for gd in $(div_samples); do
+    genome=${gd%:*} d=${gd#*:} ref=$BENCH/ref/${gd%:*}.fa vcf=$BENCH/reads/$genome-div$d.vcf
+    for len in $DIV_LENS; do DIV_SCENARIOS="$DIV_SCENARIOS $genome-div$d-$len"; done
+    prep_ref "$genome" "$ref" || { log "divergent: cannot prepare $genome"; continue; }
     snp=$(awk -v d="$d" 'BEGIN { printf "%g", d * 0.009 }'); ind=$(awk -v d="$d" 'BEGIN { printf "%g", d * 0.001 }')
-    vcf=$BENCH/reads/div$d.vcf
     # the genome: vc_genome of variants.sh (same cache rule); seed 3 + d keeps it apart from the variant samples
-    vc_genome "$ref" "$vcf" "$snp" "$ind" $((3 + d)) || return 1
-    sim_mason "$ref" 250 "$N" 13 "$BENCH/reads/ecoli$d-250-mason-$N" "$vcf" || return 1
+    vc_genome "$ref" "$vcf" "$snp" "$ind" $((3 + d)) || { log "divergent: mason_variator $genome $d% failed"; continue; }
+    for len in $DIV_LENS; do
+      sim_mason "$ref" "$len" "$N" 13 "$BENCH/reads/$genome-div$d-$len-mason-$N" "$vcf" \
+        || log "divergent: mason_simulator $genome-div$d-$len failed"
+    done
   done
+}
+
+# div_one SCENARIO AL — map the divergent scenario GENOME-divD-LEN's mason reads with AL and GENOME's index, score
+# them and append run_one's rows (ref column GENOME-divD, subset all) to $RESULTS.tmp.
+div_one() {
+  local sc=$1 sample=${1%-*} len=${1##*-}
+  run_one "$sc" "${sample%-div*}" "$len" mason "$2" "$sample"
 }
 
 # cal_one SCENARIO REFNAME LEN SIM AL — the bins of one SAM of the run (cached), appended to rows.tsv.tmp.
@@ -42,44 +69,10 @@ calibration_bench() {
   mkdir -p "$OUT/calib"
   : > "$CAL_ROWS.tmp"
   for sc in $1; do
-    case $sc in ecoli5-*|ecoli10-*) refname=${sc%-*} len=${sc##*-} ;; *) read -r refname len prof <<<"$(scenario "$sc")" ;; esac
+    case $sc in *-div*-*) refname=${sc%-*} len=${sc##*-} ;; *) read -r refname len prof <<<"$(scenario "$sc")" ;; esac
     for al in $2; do
       for sim in $SIMS; do cal_one "$sc" "$refname" "$len" "$sim" "$al"; done
     done
   done
   { printf 'scenario\tsim\taligner\tlo\thi\treads\twrong\tpred_err\n'; cat "$CAL_ROWS.tmp"; } > "$CAL_ROWS" && rm -f "$CAL_ROWS.tmp"
-}
-
-# div_one D AL — map the D% divergent E. coli reads with AL (the ecoli index), score them, and append results rows
-# like run_one's (scenario ecoliD-250, ref ecoli, sim mason, subset all) to $RESULTS.tmp.
-div_one() {
-  local d=$1 al=$2 sc=ecoli$1-250 reads=$BENCH/reads/ecoli$1-250-mason-$N
-  local a=$OUT/aln/$sc-mason/$al dir status=ok key nr vals iw=NA ir=NA ic=NA wall=NA rss=NA rps=NA cpu=NA rpc=NA
-  mkdir -p "$(dirname "$a")"
-  nr=$(nreads "$reads.fq")
-  if ! dir=$(ensure_index "$al" ecoli); then
-    status="index failed: $(first_err "$dir/index.err")"
-  else
-    key="map $al t=$THREADS $(fp "$reads.fq" "$dir/index.time")"
-    case $al in esalign-*) key="$key $(esalign_fp)" ;; esac
-    if [ $REMAP = 1 ] || ! fresh "$a.sam" "$key"; then
-      log "map $al $sc mason ($nr reads)"
-      if map_reads "$al" "$dir" "$reads.fq" "$a.sam.tmp" "$a.time" "$a.err"; then
-        mv "$a.sam.tmp" "$a.sam" && done_ "$a.sam" "$key"
-      else
-        rm -f "$a.sam.tmp" "$a.sam.key"; status="align failed: $(first_err "$a.err")"
-      fi
-    fi
-    iw=$(time_wall "$dir/index.time"); ir=$(time_rss_mb "$dir/index.time"); ic=$(time_cpu "$dir/index.time")
-  fi
-  vals=$(na_values)
-  if [ "$status" = ok ]; then
-    wall=$(time_wall "$a.time"); rss=$(time_rss_mb "$a.time"); cpu=$(time_cpu "$a.time")
-    rps=$(awk -v n="$nr" -v w="$wall" 'BEGIN { printf "%.0f", (w > 0 ? n / w : 0) }')
-    rpc=$(awk -v n="$nr" -v c="$cpu" 'BEGIN { printf "%.0f", (c > 0 ? n / c : 0) }')
-    if eval_sam "$a.sam" "$reads.truth.sam" "$a.all.eval.tsv"; then vals=$(eval_values "$a.all.eval.tsv")
-    else status="eval failed: $(first_err "$a.all.eval.tsv.err")"; fi
-  fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$MODE" "$sc" "ecoli$d" 250 mason all \
-    "$al" "$status" "$nr" "$iw" "$ir" "$wall" "$rss" "$rps" "$ic" "$cpu" "$rpc" "$vals" >> "$RESULTS.tmp"
 }

@@ -1,4 +1,5 @@
-# lib.sh — helpers for scripts/bench.sh (sourced): logging, a content-keyed step cache, and timed runs.
+# lib.sh — helpers for scripts/bench.sh (sourced): logging, a content-keyed step cache, timed runs, and the per-stage
+# CPU line of `esalign align`.
 # A step's output OUT is kept while OUT.key holds the same key (the command line plus fingerprints of its inputs),
 # so a rerun of the benchmark only redoes what changed.
 
@@ -50,4 +51,18 @@ first_err() {
   l=$(grep -E '^esalign [a-z]+: |[Ee]rror|[Ff]ail' "$1" 2>/dev/null | tail -n1)
   [ -n "$l" ] || l=$(grep -v -E '^\s*$' "$1" 2>/dev/null | tail -n1)
   printf '%s\n' "$l" | tr '|\t' '/ ' | cut -c1-120
+}
+
+# the stages of esalign align's closing stderr line, in its order (the results table's columns STAGE_COLS)
+STAGES="parse embed search verify format"
+STAGE_COLS=$(for s in $STAGES; do printf '%s_us ' "$s"; done)
+# stage_values ERRFILE — the CPU microseconds per read (all threads) of each stage in $STAGES, tab-separated, from the
+# last "[esalign align] CPU per read (us, all threads): parse 1.0, embed 91.6, ..." line of an esalign stderr log;
+# NA for a stage the line lacks, all NA without the line (another aligner, an older esalign, -v below 2).
+stage_values() {
+  awk -v stages="$STAGES" 'index($0, "CPU per read (us, all threads):") { line = $0 }
+    END { n = split(stages, st, " "); sub(/.*CPU per read \(us, all threads\):/, "", line)
+      m = split(line, part, ","); for (i = 1; i <= m; i++) { k = split(part[i], kv, " "); if (k == 2 && kv[2] ~ /^[0-9.]+$/) v[kv[1]] = kv[2] }
+      s = ""; for (i = 1; i <= n; i++) s = s (i > 1 ? "\t" : "") (st[i] in v ? v[st[i]] : "NA"); print s }' "$1" 2>/dev/null \
+    || { local s="" x; for x in $STAGES; do s="$s${s:+	}NA"; done; echo "$s"; }
 }

@@ -102,14 +102,17 @@ pe_se_reads() {
   mv "$p.se.truth.sam.tmp" "$p.se.truth.sam" && mv "$p.se.fq.tmp" "$p.se.fq" && done_ "$p.se.fq" "$key"
 }
 
-# map_pe AL DIR R1 R2 OUT.sam TIMEFILE ERRFILE — align the pairs R1/R2 with the index in DIR, paired mode.
+# map_pe AL DIR R1 R2 OUT.sam TIMEFILE ERRFILE — align the pairs R1/R2 with the index in DIR, paired mode. (bowtie2-local
+# and esalign-divergent too, for a --aligners list that names them.)
 map_pe() {
   local al=$1 dir=$2 r1=$3 r2=$4 sam=$5 tf=$6 err=$7
   cat "$dir"/idx* "$r1" "$r2" > /dev/null 2>&1   # warm the page cache, untimed
   case $al in
     bwa)      timed "$tf" bwa mem -t "$THREADS" "$dir/idx" "$r1" "$r2" >"$sam" 2>"$err" ;;
     bowtie2)  timed "$tf" bowtie2 -p "$THREADS" -X 1000 -x "$dir/idx" -1 "$r1" -2 "$r2" -S "$sam" 2>"$err" ;;
+    bowtie2-local) timed "$tf" bowtie2 --local -p "$THREADS" -X 1000 -x "$dir/idx" -1 "$r1" -2 "$r2" -S "$sam" 2>"$err" ;;
     minimap2) timed "$tf" minimap2 -ax sr -t "$THREADS" "$dir/idx.mmi" "$r1" "$r2" >"$sam" 2>"$err" ;;
+    esalign-divergent) timed "$tf" "$ESALIGN" align -x divergent -t "$THREADS" "$dir/idx" "$r1" "$r2" >"$sam" 2>"$err" ;;
     esalign-*) timed "$tf" "$ESALIGN" align -t "$THREADS" "$dir/idx" "$r1" "$r2" >"$sam" 2>"$err" ;;
     *) echo "unknown aligner $al" > "$err"; return 1 ;;
   esac
