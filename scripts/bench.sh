@@ -38,7 +38,7 @@
 #   default "5 10 15 20"; "" for none), CAL_DIV_HUMAN (the same for the human10M slice, default "10"), DIV_LENS (their
 #   read lengths, default "250 150"), DIV_ALIGNERS (default "bwa bowtie2-local minimap2 esalign-transformer
 #   esalign-divergent"; esalign-kmer and end-to-end bowtie2 are left out), VARIANTS (0: skip the variant-calling
-#   stage), VC_SAMPLES, VC_DEPTH_SCALE (scripts/bench/variants.sh), PAIRED_READS (read pairs per paired scenario and
+#   stage), VC_SAMPLES, VC_DEPTH_SCALE (scripts/bench/variants.sh), VC_ALIGNERS (the aligners of the variant stage; default all), PAIRED_READS (read pairs per paired scenario and
 #   simulator), PAIRED_SCENARIOS (default "human-2x150 human-2x250 ecoli-2x150"; quick: human10M-2x150
 #   ... ecoli-2x150).
 set -uo pipefail
@@ -275,7 +275,7 @@ if [ $REPORT_ONLY = 0 ]; then
     if [ "${VARIANTS:-1}" = 1 ]; then
       T2=$(date +%s)
       [ $MODE = quick ] && : "${VC_DEPTH_SCALE:=0.25}"
-      variants_bench "$ALIGNERS"
+      variants_bench "${VC_ALIGNERS:-$ALIGNERS}"
       log "variants: $OUT/variants/rows.tsv ($(( $(date +%s) - T2 )) s)"
     fi
   fi
