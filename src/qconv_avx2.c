@@ -62,6 +62,8 @@ static inline __attribute__((always_inline)) void positions(float *out, const ui
 		tile(out, a, stride, w8, sw, b, K, OC, o0, P, 2);
 }
 
+/* The loops over positions and output blocks mirror qconv_avx512.c's; the tiles under them differ in every
+ * instruction, so the two files stay apart, as ann_avx2.c and ann_avx512.c do. */
 void es_qconv_avx2(float *out, const uint8_t *a, int To, int stride, const int8_t *w8, const float *sw,
                    const float *b, int K, int OC)
 {
