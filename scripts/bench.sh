@@ -38,9 +38,9 @@
 #   default "5 10 15 20"; "" for none), CAL_DIV_HUMAN (the same for the human10M slice, default "10"), DIV_LENS (their
 #   read lengths, default "250 150"), DIV_ALIGNERS (default "bwa bowtie2-local minimap2 esalign-transformer
 #   esalign-divergent"; esalign-kmer and end-to-end bowtie2 are left out), VARIANTS (0: skip the variant-calling
-#   stage), VC_SAMPLES, VC_DEPTH_SCALE (scripts/bench/variants.sh), VC_ALIGNERS (the aligners of the variant stage; default all), PAIRED_READS (read pairs per paired scenario and
-#   simulator), PAIRED_SCENARIOS (default "human-2x150 human-2x250 ecoli-2x150"; quick: human10M-2x150
-#   ... ecoli-2x150).
+#   stage), VC_SAMPLES, VC_DEPTH_SCALE (scripts/bench/variants.sh), VC_ALIGNERS (the aligners of the variant
+#   stage; default all), PAIRED_READS (read pairs per paired scenario and simulator), PAIRED_SCENARIOS (default
+#   "human-2x150 human-2x250 ecoli-2x150"; quick: human10M-2x150 ... ecoli-2x150).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench/lib.sh
@@ -123,6 +123,7 @@ write_env() {
     echo "threads: $THREADS"
     echo "reads: $N"
     echo "heldout: $HELDOUT"
+    echo "variants depth scale: ${VC_DEPTH_SCALE:-$([ $MODE = quick ] && echo 0.25 || echo 1)}"
     echo "command: $CMDLINE"
     tool_versions
   } > "$OUT/env.txt"

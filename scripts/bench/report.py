@@ -242,8 +242,9 @@ def store_section(mode, bench):
                "top K loci overlaps its true origin (recall@K, % of reads). Lists: the inverted lists of the index "
                "(none: the codes are scanned linearly), of which a query scans nprobe; code step: codes for every "
                "step-th window; rerank: codes re-ranked exactly per query. A *query* is one searched vector: a read "
-               "as long as the windows or shorter is one query, a 250 bp read is two chunk queries against 150 bp "
-               "windows. Times are the thread CPU time of the one search thread, per query: *search* (approximate "
+               "up to 5/4 of the window length is one query, a longer one is cut into window-long chunks, one query "
+               "each (a 250 bp read: two against 150 bp windows, three against 100 bp); with lists, nprobe is what a "
+               "one-query read probes, each chunk of a longer read probing fewer (docs/store.md). Times are the thread CPU time of the one search thread, per query: *search* (approximate "
                "search, re-ranking included), *embed* (encoding the query), *exact search*. Targets: recall@16 no "
                "more than 0.5 points below exact search, and search ≤ 0.3 ms/query.")
     out.append("")
@@ -373,8 +374,9 @@ def reliability_plot(mode, curves, docs, work):
     return png if run_gnuplot(gp, script, cmds) else None
 
 
-VC_DESC = {"ecoli": "E. coli, SNPs 1e-3, indels 1e-4, ~30x", "human10M": "chrX X:30-40 Mb, SNPs 1e-3, indels 1e-4, ~20x",
-           "ecoli5": "E. coli 5% diverged (SNPs 4.5e-2, indels 5e-3), ~30x"}
+# each sample's text and its depth before VC_DEPTH_SCALE (variants.sh vc_sample)
+VC_DESC = {"ecoli": ("E. coli, SNPs 1e-3, indels 1e-4", 30), "human10M": ("chrX X:30-40 Mb, SNPs 1e-3, indels 1e-4", 20),
+           "ecoli5": ("E. coli 5% diverged (SNPs 4.5e-2, indels 5e-3)", 30)}
 
 
 def variants_section(mode, bench):
@@ -406,8 +408,11 @@ def variants_section(mode, bench):
                    f"| {fmt_int(r['tp'])} | {fmt(r['precision'], 4)} | {fmt(r['recall'], 4)} | {fmt(f1, 4)} "
                    f"| {'—' if d is None or r['aligner'] == 'bwa' else f'{d:+.4f}'} | {tick(good)} |")
     out.append("")
-    out.append("Samples: " + "; ".join(f"`{k}` {v}" for k, v in VC_DESC.items()
-                                        if any(r["sample"] == k for r in rows)) + ".")
+    env = read_env(os.path.join(bench, mode, "env.txt"))
+    scale = num(env.get("variants depth scale")) or 1.0   # runs before the line was written used 1 (full)
+    out.append("Samples: " + "; ".join(f"`{k}` {d}, ~{n * scale:g}x" for k, (d, n) in VC_DESC.items()
+                                        if any(r["sample"] == k for r in rows))
+               + ("" if scale == 1 else f" (VC_DEPTH_SCALE={scale:g}: the depths of the recipe times {scale:g})") + ".")
     out.append("")
     return out
 
