@@ -539,7 +539,8 @@ def main():
     ap.add_argument("--seed", type=int, metavar="N", default=1, help="random seed (default 1)")
     ap.add_argument("--contig-len", type=parse_size, metavar="SIZE", default=100_000_000,
                     help="length of each synthetic contig (default 100M)")
-    ap.add_argument("--order", type=int, metavar="K", default=5, help="order of the background Markov chain, 1..7 (default 5)")
+    ap.add_argument("--order", type=int, metavar="K", default=5,
+                    help="order of the background Markov chain, 1..7 (default 5)")
     ap.add_argument("--real", metavar="FASTA", default=DEFAULT_REAL,
                     help="real FASTA[.gz]: written first and fitted on (default data/genomes/human.fa.gz of the "
                          "repository)")
@@ -548,8 +549,10 @@ def main():
                     help="fraction of the synthetic non-N bases in interspersed repeat copies (default 0.45)")
     ap.add_argument("--tandem-frac", type=float, metavar="F", default=0.03,
                     help="fraction of the synthetic non-N bases in tandem repeats (default 0.03)")
-    ap.add_argument("--families", type=int, metavar="N", default=200, help="number of 300 bp repeat families (default 200)")
-    ap.add_argument("--long-families", type=int, metavar="N", default=20, help="number of ~6 kb repeat families (default 20)")
+    ap.add_argument("--families", type=int, metavar="N", default=200,
+                    help="number of 300 bp repeat families (default 200)")
+    ap.add_argument("--long-families", type=int, metavar="N", default=20,
+                    help="number of ~6 kb repeat families (default 20)")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     args = ap.parse_args()
     if not 1 <= args.order <= 7:
