@@ -243,23 +243,25 @@ static void store_window(const plan_t *P, build_t *B, int64_t id, const float *x
 		B->codes[(int64_t)j * B->n_codes + id / P->step] = code[j];
 }
 
-/* Embed windows [s, e) of the batch that overlap one another (consecutive windows inside one contig) with one
- * es_encoder_embed_spans over the reference they cover, into J->emb[tid] from row s - s0. Returns 0 or -1. */
-static int embed_run(embed_job_t *J, int tid, int64_t s0, int64_t s, int64_t e)
+/* Embed the run of windows from s on that overlap one another (consecutive windows inside one contig, before e)
+ * with one es_encoder_embed_spans over the reference they cover, into J->emb[tid] from row s - s0. Returns the first
+ * window after the run, or -1. */
+static int64_t embed_run(embed_job_t *J, int tid, int64_t s0, int64_t s, int64_t e)
 {
 	const plan_t *P = J->P;
 	build_t *B = J->B;
 	int beg[BUILD_BATCH], len[BUILD_BATCH];
-	int64_t rb = B->wbeg[s], re = rb;
-	for (int64_t j = s; j < e; j++) {
-		int64_t we = es_window_end(J->ref, B->cend, B->wbeg[j], P->W);
-		beg[j - s] = (int)(B->wbeg[j] - rb);
-		len[j - s] = (int)(we - B->wbeg[j]);
+	int64_t rb = B->wbeg[s], re = rb, q = s;
+	for (; q < e && (q == s || B->wbeg[q] < re); q++) {
+		int64_t we = es_window_end(J->ref, B->cend, B->wbeg[q], P->W);
+		beg[q - s] = (int)(B->wbeg[q] - rb);
+		len[q - s] = (int)(we - B->wbeg[q]);
 		re = we > re ? we : re;
 	}
 	es_ref_get(J->ref, rb, re, J->buf[tid]);
-	return es_encoder_embed_spans(P->enc, J->buf[tid], (int)(re - rb), (int)(e - s), beg, len,
-	                              J->emb[tid] + (size_t)(s - s0) * P->dim);
+	int ret = es_encoder_embed_spans(P->enc, J->buf[tid], (int)(re - rb), (int)(q - s), beg, len,
+	                                 J->emb[tid] + (size_t)(s - s0) * P->dim);
+	return ret == 0 ? q : -1;
 }
 
 /* es_for item: embed windows [i*BUILD_BATCH, ...), each run of overlapping windows with one pass over its bases
@@ -272,19 +274,10 @@ static void embed_batch(void *ctx, int64_t i, int tid)
 	if (atomic_load(&J->failed))
 		return;
 	int64_t s = i * BUILD_BATCH, e = s + BUILD_BATCH < B->n_win ? s + BUILD_BATCH : B->n_win;
-	int ret = 0;
-	for (int64_t r = s, prev_end = -1; r < e && ret == 0;) {   /* a run: windows r..q-1 */
-		int64_t q = r + 1;
-		prev_end = es_window_end(J->ref, B->cend, B->wbeg[r], P->W);
-		while (q < e && B->wbeg[q] < prev_end) {
-			int64_t we = es_window_end(J->ref, B->cend, B->wbeg[q], P->W);
-			prev_end = we > prev_end ? we : prev_end;
-			q++;
-		}
-		ret = embed_run(J, tid, s, r, q);
-		r = q;
-	}
-	if (ret != 0) {
+	int64_t r = s;
+	while (r >= 0 && r < e)
+		r = embed_run(J, tid, s, r, e);
+	if (r < 0) {
 		pthread_mutex_lock(&J->lock);
 		if (!atomic_load(&J->failed))
 			snprintf(J->err, sizeof J->err, "%s", es_last_error());
