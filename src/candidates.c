@@ -149,14 +149,12 @@ static int embed_search(const es_index_t *idx, const es_encoder_t *enc, int n, c
 	if (nq == 0)
 		return 0;
 	float *emb = es_malloc((size_t)nq * dim * sizeof(float));
-	int *off = es_malloc((size_t)nq * sizeof(int));
+	int *off = es_malloc((size_t)nq * sizeof(int)), *nps = es_malloc((size_t)nq * sizeof(int));
 	for (int i = 0; i < n; i++)
-		for (int q = qbeg[i]; q < qbeg[i + 1]; q++)
-			off[q] = (int)(qs[q] - seqs[i]);
-	int *nps = es_malloc((size_t)nq * sizeof(int));
-	for (int i = 0; i < n; i++)
-		for (int q = qbeg[i]; q < qbeg[i + 1]; q++)
+		for (int q = qbeg[i]; q < qbeg[i + 1]; q++) {
+			off[q] = (int)(qs[q] - seqs[i]);   /* the chunk's start inside its read */
 			nps[q] = chunk_nprobe(idx->nprobe, qbeg[i + 1] - qbeg[i]);
+		}
 	double c0 = es_thread_cputime();
 	for (int i = 0; i < n && ret == 0; i++)
 		if (qbeg[i + 1] > qbeg[i])

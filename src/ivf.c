@@ -190,7 +190,7 @@ void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int 
 	float *tmp = es_malloc((size_t)nprobe * sizeof(float));
 	for (int i = 0; i < n; i++) {
 		const float *s = scratch + (size_t)i * C;
-		int np = nps && nps[i] < nprobe ? (nps[i] < 1 ? 1 : nps[i]) : nprobe;
+		int np = es_ivf_probe_count(nps, i, nprobe);
 		float v = nth_largest(s, C, np - 1, tmp);
 		/* every list above v, then lists equal to v from the lowest index: out comes in increasing list order */
 		int above = 0;

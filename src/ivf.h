@@ -25,4 +25,10 @@ void es_ivf_assign(const float *cent, int C, int dim, const float *x, int n, flo
  * scanned in). scratch holds n*C floats. */
 void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int nprobe, const int *nps,
                   float *scratch, int32_t *probe);
+/* The lists query i of es_ivf_probe probes: nps[i] (or nprobe without nps) within 1..nprobe. */
+static inline int es_ivf_probe_count(const int *nps, int i, int nprobe)
+{
+	int np = nps ? nps[i] : nprobe;
+	return np < 1 ? 1 : np < nprobe ? np : nprobe;
+}
 #endif

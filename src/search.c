@@ -166,8 +166,8 @@ static void scan_flat(scan_t *S, const es_index_t *idx)
 static void scan_lists(scan_t *S, const es_index_t *idx, const float *q, const int *nps, int nb)
 {
 	int np = S->np, C = S->C, npq[SCAN_BATCH];
-	for (int i = 0; i < nb; i++)   /* without nps every query probes the index's nprobe */
-		npq[i] = nps ? (nps[i] < 1 ? 1 : nps[i] < np ? nps[i] : np) : (idx->nprobe < np ? idx->nprobe : np);
+	for (int i = 0; i < nb; i++)   /* without nps every query probes np, the index's nprobe (search_approx) */
+		npq[i] = es_ivf_probe_count(nps, i, np);
 	es_ivf_probe(idx->ivf_cent, C, S->dim, q, nb, np, npq, S->pscr, S->probe);
 	memset(S->lstart, 0, (size_t)(C + 1) * sizeof(int32_t));
 	for (int a = 0; a < S->na; a++)
