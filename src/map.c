@@ -49,7 +49,8 @@ typedef struct {           /* where the read sits inside one candidate locus */
 /* Bits of the read's k-mer filter. 4,096 bits hold a 250 bp read's ~240 k-mers with ~6% of absent k-mers passing;
  * the table's probe loop on every region k-mer (its branch on an occupied slot mispredicts) was most of the locate
  * step's time. */
-#define ES_SEED_FILTER 4096
+#define ES_SEED_FILTER_BITS 12
+#define ES_SEED_FILTER (1 << ES_SEED_FILTER_BITS)
 
 struct es_map_buf_s {      /* per-thread scratch, reused across reads */
 	uint8_t *region;
@@ -149,7 +150,7 @@ static void build_read_table(es_map_buf_t *s, const uint8_t *fw, int qlen)
 		x = ((x << 2) | fw[i]) & mask;
 		if (++l < SEED_K)
 			continue;
-		uint32_t f = seed_hash(x, 12);   /* 2^12 = ES_SEED_FILTER */
+		uint32_t f = seed_hash(x, ES_SEED_FILTER_BITS);
 		s->filter[f >> 6] |= 1ULL << (f & 63);
 		uint32_t h = seed_hash(x, s->tbits);
 		for (int probe = 0; s->tkey[h] && probe < 32; probe++)
@@ -176,7 +177,7 @@ static inline __attribute__((always_inline)) void vote_kmer(es_map_buf_t *s, int
                                                             int qlen)
 {
 	const uint32_t tmask = s->tsize - 1;
-	uint32_t f = seed_hash(key, 12);
+	uint32_t f = seed_hash(key, ES_SEED_FILTER_BITS);
 	if (!(s->filter[f >> 6] >> (f & 63) & 1))
 		return;   /* not a k-mer of the read */
 	uint32_t h = seed_hash(key, s->tbits);
