@@ -98,17 +98,18 @@ static int set_opt(es_map_opt_t *o, int c, const char *arg, const char **out)
 
 /* -x NAME: the preset's values into o, before every other option so that those override it (bwa mem -x, minimap2
  * -x). The divergent preset's values were chosen by measurement (docs/pipeline.md, "Divergent samples"). */
-static int apply_preset(es_map_opt_t *o, int argc, char *argv[])
+static int apply_preset(es_map_opt_t *o, int argc, char *argv[], const char *optstr, const struct option *lopts)
 {
+	/* a first getopt pass finds -x as the real pass reads the line ("-o -x" is an output named -x); it reports
+	 * nothing, the real pass reports bad options, and optind = 0 makes GNU getopt start that pass afresh */
 	const char *name = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-x") == 0 && i + 1 < argc)
-			name = argv[++i];
-		else if (strncmp(argv[i], "-x", 2) == 0 && argv[i][2])
-			name = argv[i] + 2;
-	}
+	int c, err = opterr;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, optstr, lopts, NULL)) >= 0)
+		if (c == 'x')
+			name = optarg;
+	opterr = err;
+	optind = 0;
 	if (!name)
 		return 0;
 	if (strcmp(name, "divergent") != 0)
@@ -135,10 +136,11 @@ int main_align(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	if (apply_preset(&o, argc, argv) < 0)
+	static const char optstr[] = "o:t:K:A:T:R:v:hpI:B:O:E:x:";
+	if (apply_preset(&o, argc, argv, optstr, lopts) < 0)
 		return es_cli_fail("align");
 	int c;
-	while ((c = getopt_long(argc, argv, "o:t:K:A:T:R:v:hpI:B:O:E:x:", lopts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, optstr, lopts, NULL)) >= 0) {
 		if (c == 'h')
 			return usage(stdout, &o);
 		if (c == '?' || c == ':')

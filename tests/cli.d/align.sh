@@ -36,6 +36,8 @@ case_ 0 '' cmp <(grep -v '^@PG' "$T/div.sam") <(grep -v '^@PG' "$T/div2.sam")
 case_ 0 '' "$BIN" align -t 2 -B 4 -x divergent -O 6 -K 16 -A 16 -o "$T/div3.sam" "$T/al.esi" "$T/al.fq"
 case_ 0 '' cmp <(grep -v '^@PG' "$T/al.sam") <(grep -v '^@PG' "$T/div3.sam")
 case_ 1 "^esalign align: -x: unknown preset 'fast' \(known: divergent\)$" "$BIN" align -x fast "$T/al.esi" "$T/al.fq"
+# the preset is found as getopt reads the line: here -x is -T's value, refused as such
+case_ 1 "^esalign align: -T: expected an integer in .*, got '-x'$" "$BIN" align -T -x divergent "$T/al.esi" "$T/al.fq"
 case_ 1 "^esalign align: -B: expected an integer in 0\.\.1000, got '-1'$" "$BIN" align -B -1 "$T/al.esi" "$T/al.fq"
 case_ 1 "^esalign align: -E: expected an integer in 1\.\.1000, got '0'$" "$BIN" align -E 0 "$T/al.esi" "$T/al.fq"
 case_ nz 'no-such.esi' "$BIN" align "$T/no-such.esi" "$T/al.fq"
