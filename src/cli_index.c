@@ -36,11 +36,13 @@ static void usage(FILE *fp)
 		"                 0: 2 for kmer, 1 for a learned encoder [%d]\n"
 		"  --lists INT    pq6: inverted lists (a query scans the ones nearest to it); 0 none,\n"
 		"                 -1: about one per 1,024 codes for a learned encoder, none for kmer [%d]\n"
+		"  --list-groups INT  train and assign the lists in two levels through INT groups; 0 flat,\n"
+		"                 -1: flat up to 4,096 lists, else about sqrt(lists) groups [%d]\n"
 		"  --max-n FLOAT  skip windows with more than this fraction of N [%.2f]\n"
 		"  -t INT         threads, 1..%d [%d]\n"
 		"  -v INT         verbosity 0..3 [%d]\n",
 		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, code_name(o.code_kind), o.pq_m,
-		o.code_bits, o.code_step, o.ivf_lists, o.max_n_frac, ES_MAX_THREADS, o.n_threads, es_verbose);
+		o.code_bits, o.code_step, o.ivf_lists, o.ivf_groups, o.max_n_frac, ES_MAX_THREADS, o.n_threads, es_verbose);
 	fprintf(fp,
 		"Bench options (reads simulated from the index's reference; recall = a locus overlaps the true origin):\n"
 		"  -n INT         reads [%d]\n"
@@ -69,6 +71,7 @@ static const struct option lopts[] = {
 	{ "codes", required_argument, 0, 'k' }, { "pq-m", required_argument, 0, 'M' },
 	{ "bench", no_argument, 0, 'b' }, { "exact", no_argument, 0, 'x' }, { "rerank", required_argument, 0, 'r' },
 	{ "lists", required_argument, 0, 'L' }, { "nprobe", required_argument, 0, 'P' },
+	{ "list-groups", required_argument, 0, 'G' },
 	{ "seed", required_argument, 0, 'S' }, { "whole", no_argument, 0, 'W' }, { "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 } };
 
@@ -103,6 +106,7 @@ static int parse_opt(index_args_t *a, int c, const char *arg)
 	case 'k': return parse_codes(o, arg);
 	case 'N': return es_opt_double("--max-n", arg, 0, 1, &o->max_n_frac);
 	case 'L': return es_opt_int("--lists", arg, -1, 65536, &o->ivf_lists);
+	case 'G': return es_opt_int("--list-groups", arg, -1, 65536, &o->ivf_groups);
 	case 'b':
 		a->do_bench = 1;
 		return 0;

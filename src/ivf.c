@@ -204,3 +204,175 @@ void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int 
 	}
 	free(tmp);
 }
+
+/* ---------------- two levels: groups of lists ----------------
+ * At 1 Gb and beyond (65,536 lists) the flat assignment (every window against every centroid) costs hours, so the
+ * build trains G group centroids, then the lists of each group on the sample points of that group alone, and
+ * assigns a window to the nearest list among the groups nearest to it. The search still ranks all the lists (the
+ * centroids on disk are one flat array, a group's lists contiguous). */
+
+/* How many of C lists each of G groups gets: proportional to its share of the n sample points (largest
+ * remainder, lower group first on equal remainders), at least one for a non-empty group, at most its points. */
+static void apportion(const int64_t *cnt, int G, int64_t n, int C, int *nl)
+{
+	int given = 0;
+	for (int g = 0; g < G; g++) {
+		nl[g] = cnt[g] == 0 ? 0 : (int)((double)C * cnt[g] / n);
+		if (cnt[g] > 0 && nl[g] < 1)
+			nl[g] = 1;
+		if (nl[g] > cnt[g])
+			nl[g] = (int)cnt[g];
+		given += nl[g];
+	}
+	while (given != C) {   /* one list at a time to (or from) the group furthest from its share */
+		int best = -1;
+		double bd = 0;
+		for (int g = 0; g < G; g++) {
+			double d = (double)C * cnt[g] / n - nl[g];
+			int ok = given < C ? nl[g] < cnt[g] : nl[g] > 1;
+			if (ok && (best < 0 || (given < C ? d > bd : d < bd))) {
+				best = g;
+				bd = d;
+			}
+		}
+		if (best < 0)
+			break;   /* cannot happen when n >= C (callers ensure it) */
+		nl[best] += given < C ? 1 : -1;
+		given += given < C ? 1 : -1;
+	}
+}
+
+typedef struct {
+	const float *x;
+	int dim, iters;
+	uint64_t seed;
+	const int64_t *mbeg;   /* [G+1] group g's sample points are rows mbeg[g].. of xs */
+	const float *xs;       /* the sample sorted by group */
+	const int *lbeg;       /* [G+1] group g's lists are cent rows lbeg[g].. */
+	float *cent;
+	atomic_int failed;
+} group_job_t;
+
+static void train_group(void *ctx, int64_t g, int tid)
+{
+	(void)tid;
+	group_job_t *j = ctx;
+	int64_t m = j->mbeg[g + 1] - j->mbeg[g];
+	int c = j->lbeg[g + 1] - j->lbeg[g];
+	if (c == 0)
+		return;
+	if (es_ivf_train(j->xs + j->mbeg[g] * j->dim, m, j->dim, c, j->iters, 1, j->seed + (uint64_t)g,
+	                 j->cent + (size_t)j->lbeg[g] * j->dim) != 0)
+		atomic_store(&j->failed, 1);
+}
+
+int es_ivf_train2(const float *x, int64_t n, int dim, int C, int G, int iters, int n_threads, uint64_t seed,
+                  float *gcent, int *lbeg, float *cent)
+{
+	if (es_ivf_train(x, n, dim, G, iters, n_threads, seed, gcent) != 0)
+		return -1;
+	int32_t *lab = es_malloc((size_t)n * sizeof(int32_t));
+	float *scr = es_malloc((size_t)ES_IVF_ASSIGN_BLOCK * G * sizeof(float));
+	es_ivf_assign(gcent, G, dim, x, (int)n, scr, lab);   /* n <= INT_MAX: the build's sample is capped */
+	free(scr);
+	int64_t *cnt = es_calloc((size_t)G + 1, sizeof(int64_t));
+	for (int64_t i = 0; i < n; i++)
+		cnt[lab[i]]++;
+	int *nl = es_malloc((size_t)G * sizeof(int));
+	apportion(cnt, G, n, C, nl);
+	int64_t *mbeg = es_malloc(((size_t)G + 1) * sizeof(int64_t));
+	mbeg[0] = 0;
+	lbeg[0] = 0;
+	for (int g = 0; g < G; g++) {
+		mbeg[g + 1] = mbeg[g] + cnt[g];
+		lbeg[g + 1] = lbeg[g] + nl[g];
+	}
+	float *xs = es_malloc((size_t)n * dim * sizeof(float));   /* the sample in group order, stable inside a group */
+	memset(cnt, 0, ((size_t)G + 1) * sizeof(int64_t));
+	for (int64_t i = 0; i < n; i++)
+		memcpy(xs + (mbeg[lab[i]] + cnt[lab[i]]++) * dim, x + i * dim, (size_t)dim * sizeof(float));
+	group_job_t job = { .x = x, .dim = dim, .iters = iters, .seed = seed ^ 0x9e3779b97f4a7c15ULL, .mbeg = mbeg,
+		.xs = xs, .lbeg = lbeg, .cent = cent };
+	atomic_init(&job.failed, 0);
+	int ret = es_for(n_threads, train_group, &job, G);
+	if (ret == 0 && atomic_load(&job.failed))
+		ret = -1;
+	free(xs);
+	free(mbeg);
+	free(nl);
+	free(cnt);
+	free(lab);
+	return ret;
+}
+
+/* The t best groups of score row s[G] into top[t], best first, lower group first on ties. */
+static void top_groups(const float *s, int G, int t, int *top)
+{
+	int k = 0;
+	for (int g = 0; g < G; g++) {
+		if (k == t && !(s[g] > s[top[t - 1]]))
+			continue;
+		int p = k < t ? k++ : t - 1;
+		while (p > 0 && s[g] > s[top[p - 1]]) {
+			top[p] = top[p - 1];
+			p--;
+		}
+		top[p] = g;
+	}
+}
+
+int es_ivf_group_max(const int *lbeg, int G)
+{
+	int m = 0;
+	for (int g = 0; g < G; g++)
+		m = lbeg[g + 1] - lbeg[g] > m ? lbeg[g + 1] - lbeg[g] : m;
+	return m;
+}
+
+size_t es_ivf_assign2_scratch(int G, const int *lbeg, int dim)
+{
+	int maxc = es_ivf_group_max(lbeg, G);
+	return (size_t)ES_IVF_ASSIGN_BLOCK * ((size_t)G + ES_IVF_GROUP_PROBE + 2 + (size_t)dim + (size_t)maxc);
+}
+
+void es_ivf_assign2(const float *gcent, int G, const float *cent, const int *lbeg, int dim, const float *x, int n,
+                    float *scratch, int32_t *list)
+{
+	int T = G < ES_IVF_GROUP_PROBE ? G : ES_IVF_GROUP_PROBE;
+	float *gs = scratch;                                          /* [BLOCK][G] group scores */
+	float *best = gs + (size_t)ES_IVF_ASSIGN_BLOCK * G;           /* [BLOCK] */
+	int *top = (int *)(void *)(best + ES_IVF_ASSIGN_BLOCK);       /* [BLOCK][T] */
+	int *rows = top + (size_t)ES_IVF_ASSIGN_BLOCK * T;            /* [BLOCK] rows probing one group */
+	float *xg = (float *)(void *)(rows + ES_IVF_ASSIGN_BLOCK);     /* [BLOCK][dim] those rows */
+	float *ls = xg + (size_t)ES_IVF_ASSIGN_BLOCK * dim;           /* [BLOCK][group's lists] */
+	for (int s = 0; s < n; s += ES_IVF_ASSIGN_BLOCK) {
+		int m = n - s < ES_IVF_ASSIGN_BLOCK ? n - s : ES_IVF_ASSIGN_BLOCK;
+		const float *xb = x + (size_t)s * dim;
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, G, dim, 1.0f, xb, dim, gcent, dim, 0.0f, gs, G);
+		for (int i = 0; i < m; i++) {
+			top_groups(gs + (size_t)i * G, G, T, top + (size_t)i * T);
+			best[i] = -INFINITY;
+			list[s + i] = lbeg[top[(size_t)i * T]];
+		}
+		for (int g = 0; g < G; g++) {   /* each group with the rows that probe it: one GEMM */
+			int c = lbeg[g + 1] - lbeg[g], r = 0;
+			for (int i = 0; i < m && c > 0; i++)
+				for (int u = 0; u < T; u++)
+					if (top[(size_t)i * T + u] == g) {
+						memcpy(xg + (size_t)r * dim, xb + (size_t)i * dim, (size_t)dim * sizeof(float));
+						rows[r++] = i;
+					}
+			if (r == 0)
+				continue;
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, c, dim, 1.0f, xg, dim,
+			            cent + (size_t)lbeg[g] * dim, dim, 0.0f, ls, c);
+			for (int k = 0; k < r; k++) {   /* groups in increasing order: a tie keeps the lower list */
+				int a = argmax(ls + (size_t)k * c, c);
+				if (ls[(size_t)k * c + a] > best[rows[k]]) {
+					best[rows[k]] = ls[(size_t)k * c + a];
+					list[s + rows[k]] = lbeg[g] + a;
+				}
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@
  * None of them prints; only es_ivf_train can fail (a thread that cannot be created). */
 #ifndef ES_IVF_H
 #define ES_IVF_H
+#include <stddef.h>
 #include <stdint.h>
 
 /* Train C unit-length centroids (cent[C][dim]) on n unit vectors x[n][dim] (n >= C): iters rounds of Lloyd's
@@ -19,6 +20,22 @@ int es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_thr
  * do not depend on how rows are shared between threads. */
 #define ES_IVF_ASSIGN_BLOCK 1024
 void es_ivf_assign(const float *cent, int C, int dim, const float *x, int n, float *scratch, int32_t *list);
+
+/* Two levels, for many lists (docs/store.md, "Two-level lists"): G group centroids gcent[G][dim] trained on x, then
+ * each group's share of the C lists (proportional to its points, at least one for a non-empty group) trained on its
+ * own points; group g's lists are cent rows [lbeg[g], lbeg[g+1]), lbeg[G] = C. n >= C, n <= INT_MAX. Same result
+ * for any thread count. Returns 0, or -1 with es_error set. */
+int es_ivf_train2(const float *x, int64_t n, int dim, int C, int G, int iters, int n_threads, uint64_t seed,
+                  float *gcent, int *lbeg, float *cent);
+/* The nearest list of each of n vectors among the lists of its ES_IVF_GROUP_PROBE nearest groups (highest inner
+ * product; the lower list on ties), into list[n]; blocks of ES_IVF_ASSIGN_BLOCK rows as es_ivf_assign. scratch:
+ * es_ivf_assign2_scratch(G, lbeg, dim) floats. */
+#define ES_IVF_GROUP_PROBE 4
+size_t es_ivf_assign2_scratch(int G, const int *lbeg, int dim);
+/* The most lists a group holds. */
+int es_ivf_group_max(const int *lbeg, int G);
+void es_ivf_assign2(const float *gcent, int G, const float *cent, const int *lbeg, int dim, const float *x, int n,
+                    float *scratch, int32_t *list);
 
 /* For each of n queries (q[n][dim]), the nprobe lists with the highest inner product (nps[i] of them when nps is not
  * NULL and nps[i] < nprobe), written to row i of probe[n][nprobe] in increasing list order (the order they are

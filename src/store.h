@@ -39,6 +39,9 @@ typedef struct {
 	int ivf_lists;             /* PQ6 only: inverted lists the codes are split into, so a query scans the few it is
 	                            * nearest to; 0 none (scan every code); -1 (default): about one list per 1,024 codes
 	                            * for a learned encoder, none for kmer or under 32,768 codes (docs/store.md) */
+	int ivf_groups;            /* lists trained and assigned in two levels, through this many groups of lists (the
+	                            * search ranks all the lists either way); 0 flat; -1 (default) auto: flat up to
+	                            * 4,096 lists, else the power of two nearest sqrt(lists) (docs/store.md) */
 	double max_n_frac;         /* windows with more than this fraction of N are skipped; default 0.5 */
 	int n_threads;             /* build threads, 1..ES_MAX_THREADS (thread.h); default 1 */
 	int progress;              /* 1: progress lines (stage, %, ETA) on stderr via es_log */

@@ -24,6 +24,7 @@ void es_index_opt_init(es_index_opt_t *opt)
 	                       * 1 for a learned encoder (its lists scan a fraction anyway; step 2 lost 0.8 points of
 	                       * recall at 35 Mb) -- docs/store.md */
 	opt->ivf_lists = -1;
+	opt->ivf_groups = -1;
 	opt->max_n_frac = 0.5;
 	opt->n_threads = 1;
 	opt->progress = 0;
@@ -48,6 +49,7 @@ typedef struct {
 	uint64_t *codes;              /* sign: nw planes of n_codes words; PQ: 64-code blocks (slot order with lists) */
 	size_t code_bytes;
 	int C;                        /* inverted lists */
+	int G;                        /* groups of lists the build assigned through (0: flat), not stored */
 	float *ivf_cent;
 	ivf_list_t *ivf_list;
 	uint32_t *ivf_ids;
@@ -59,6 +61,8 @@ typedef struct {
 #define PQ_SAMPLE   65536   /* windows the PQ centroids are trained on */
 #define IVF_SAMPLE  262144  /* most windows the list centroids are trained on */
 #define IVF_ITERS   10
+#define IVF_FLAT_MAX 4096       /* more lists than this: two levels (groups of lists) for training and assignment */
+#define IVF_SAMPLE2 (1 << 21)   /* most windows two-level lists are trained on (at least 32 per list below it) */
 
 /* ---------------- options ---------------- */
 
@@ -419,12 +423,26 @@ static int list_count(const plan_t *P, const es_index_opt_t *opt, int64_t n_code
 	return C > n_codes ? (int)n_codes : C;
 }
 
+/* Groups of lists: -1 auto (none up to IVF_FLAT_MAX lists, else the power of two nearest sqrt(C)), 0 none. */
+static int group_count(const es_index_opt_t *opt, int C)
+{
+	if (opt->ivf_groups >= 0)
+		return opt->ivf_groups < C ? opt->ivf_groups : C;
+	if (C <= IVF_FLAT_MAX)
+		return 0;
+	int G = 1;
+	while ((int64_t)G * G * 2 < C)
+		G *= 2;
+	return G;
+}
+
 typedef struct {
 	const plan_t *P;
 	const build_t *B;
-	const float *cent;
+	const float *cent, *gcent;
+	const int *lbeg;              /* two levels: group g's lists [lbeg[g], lbeg[g+1]) */
 	int32_t *lab;
-	float **x, **scr;   /* [n_threads] ES_IVF_ASSIGN_BLOCK rows of dim / of C floats */
+	float **x, **scr;   /* [n_threads] ES_IVF_ASSIGN_BLOCK rows of dim / the assignment's scratch */
 	es_progress_t prog;
 } ivf_job_t;
 
@@ -438,39 +456,62 @@ static void ivf_assign_item(void *ctx, int64_t i, int tid)
 	int m = B->n_codes - s < ES_IVF_ASSIGN_BLOCK ? (int)(B->n_codes - s) : ES_IVF_ASSIGN_BLOCK;
 	for (int j = 0; j < m; j++)
 		dequant(B, dim, (s + j) * J->P->step, J->x[tid] + (size_t)j * dim);
-	es_ivf_assign(J->cent, B->C, dim, J->x[tid], m, J->scr[tid], J->lab + s);
+	if (B->G > 0)
+		es_ivf_assign2(J->gcent, B->G, J->cent, J->lbeg, dim, J->x[tid], m, J->scr[tid], J->lab + s);
+	else
+		es_ivf_assign(J->cent, B->C, dim, J->x[tid], m, J->scr[tid], J->lab + s);
 	es_progress_add(&J->prog, m);
 }
 
-/* Spherical k-means centroids on a sample of the coded windows, then every code's list into lab[n_codes]. */
-static int ivf_train_assign(const plan_t *P, build_t *B, int32_t *lab)
+/* The list centroids, on a sample of the coded windows spread over the genome: flat spherical k-means, or with
+ * groups the two-level training of ivf.h (group centroids into gcent, group g's lists at lbeg[g]). */
+static int ivf_train(const plan_t *P, build_t *B, float *gcent, int *lbeg)
 {
-	int dim = P->dim, C = B->C, nt = P->n_threads;
-	int64_t ns = B->n_codes < (int64_t)64 * C ? B->n_codes : (int64_t)64 * C;
-	if (ns > IVF_SAMPLE)
-		ns = IVF_SAMPLE;
+	int dim = P->dim, C = B->C;
+	int64_t ns = B->n_codes < (int64_t)(B->G ? 32 : 64) * C ? B->n_codes : (int64_t)(B->G ? 32 : 64) * C;
+	if (ns > (B->G ? IVF_SAMPLE2 : IVF_SAMPLE))
+		ns = B->G ? IVF_SAMPLE2 : IVF_SAMPLE;
 	float *x = es_malloc((size_t)ns * dim * sizeof(float));
-	B->ivf_cent = es_malloc((size_t)C * dim * sizeof(float));
 	for (int64_t i = 0; i < ns; i++)
 		dequant(B, dim, (i * B->n_codes / ns) * P->step, x + i * dim);
 	if (P->progress)
-		es_log(2, "index", "training %d list centroids on %lld windows (%.0f s elapsed)", C, (long long)ns,
-		       es_time() - P->t0);
-	int ret = es_ivf_train(x, ns, dim, C, IVF_ITERS, nt, 0x1f5eedULL, B->ivf_cent);
+		es_log(2, "index", "training %d list centroids%s on %lld windows (%.0f s elapsed)", C,
+		       B->G ? " in two levels" : "", (long long)ns, es_time() - P->t0);
+	int ret = B->G ? es_ivf_train2(x, ns, dim, C, B->G, IVF_ITERS, P->n_threads, 0x1f5eedULL, gcent, lbeg,
+	                               B->ivf_cent)
+	               : es_ivf_train(x, ns, dim, C, IVF_ITERS, P->n_threads, 0x1f5eedULL, B->ivf_cent);
 	free(x);
 	if (ret != 0)
 		return es_error("%s: list training: %.400s", P->path, es_last_error());
-	if (P->progress)
-		es_log(2, "index", "list centroids trained (%.0f s elapsed); assigning windows to lists", es_time() - P->t0);
-	ivf_job_t J = { .P = P, .B = B, .cent = B->ivf_cent, .lab = lab };
-	J.x = scratch_new(nt, (size_t)ES_IVF_ASSIGN_BLOCK * dim);
-	J.scr = scratch_new(nt, (size_t)ES_IVF_ASSIGN_BLOCK * C);
-	es_progress_init(&J.prog, "index", "list assignment", B->n_codes, P->t0, P->progress);
-	ret = es_for(nt, ivf_assign_item, &J, (B->n_codes + ES_IVF_ASSIGN_BLOCK - 1) / ES_IVF_ASSIGN_BLOCK);
-	if (ret != 0)
-		ret = es_error("%s: list assignment: %.400s", P->path, es_last_error());
-	scratch_free(J.x, nt);
-	scratch_free(J.scr, nt);
+	if (P->progress && B->G)
+		es_log(2, "index", "%d groups of 1-%d lists", B->G, es_ivf_group_max(lbeg, B->G));
+	return 0;
+}
+
+/* The list centroids (ivf_train), then every code's list into lab[n_codes]. */
+static int ivf_train_assign(const plan_t *P, build_t *B, int32_t *lab)
+{
+	int dim = P->dim, nt = P->n_threads, G = B->G;
+	B->ivf_cent = es_malloc((size_t)B->C * dim * sizeof(float));
+	float *gcent = G ? es_malloc((size_t)G * dim * sizeof(float)) : NULL;
+	int *lbeg = G ? es_malloc(((size_t)G + 1) * sizeof(int)) : NULL;
+	int ret = ivf_train(P, B, gcent, lbeg);
+	if (ret == 0) {
+		if (P->progress)
+			es_log(2, "index", "list centroids trained (%.0f s elapsed); assigning windows to lists",
+			       es_time() - P->t0);
+		ivf_job_t J = { .P = P, .B = B, .cent = B->ivf_cent, .gcent = gcent, .lbeg = lbeg, .lab = lab };
+		J.x = scratch_new(nt, (size_t)ES_IVF_ASSIGN_BLOCK * dim);
+		J.scr = scratch_new(nt, G ? es_ivf_assign2_scratch(G, lbeg, dim) : (size_t)ES_IVF_ASSIGN_BLOCK * B->C);
+		es_progress_init(&J.prog, "index", "list assignment", B->n_codes, P->t0, P->progress);
+		ret = es_for(nt, ivf_assign_item, &J, (B->n_codes + ES_IVF_ASSIGN_BLOCK - 1) / ES_IVF_ASSIGN_BLOCK);
+		if (ret != 0)
+			ret = es_error("%s: list assignment: %.400s", P->path, es_last_error());
+		scratch_free(J.x, nt);
+		scratch_free(J.scr, nt);
+	}
+	free(gcent);
+	free(lbeg);
 	return ret;
 }
 
@@ -608,6 +649,7 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	if (P.kind != ES_CODE_SIGN && pq_build(&P, &B) != 0)
 		goto done;
 	B.C = list_count(&P, opt, B.n_codes);
+	B.G = B.C > 0 ? group_count(opt, B.C) : 0;
 	if (B.C > 0 && ivf_build(&P, &B) != 0)
 		goto done;
 	ret = write_index(&P, ref, &B, stats);
