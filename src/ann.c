@@ -112,33 +112,55 @@ void es_code_make(const float *R, int code_bits, int dim, const float *x, uint64
 	}
 }
 
-uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed)
+void es_cksum_init(es_cksum_t *c, uint64_t seed)
+{
+	for (int j = 0; j < 4; j++)
+		c->h[j] = es_hash64(seed + (uint64_t)j);
+	c->n = 0;
+	c->t = 0;
+}
+
+#define CK_P 0x9fb21c651e98df25ULL
+
+void es_cksum_add(es_cksum_t *c, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
-	const uint64_t P = 0x9fb21c651e98df25ULL;
-	uint64_t h[4];
-	for (int j = 0; j < 4; j++)
-		h[j] = es_hash64(seed + (uint64_t)j);
+	uint64_t *h = c->h;
 	size_t i = 0;
 	/* (h ^ w) * odd and h ^= h >> 29 are bijections: any change to one word changes that lane's final state */
 	for (; i + 32 <= n; i += 32)
 		for (int j = 0; j < 4; j++) {
 			uint64_t w;
 			memcpy(&w, p + i + 8 * j, 8);
-			h[j] = (h[j] ^ w) * P;
+			h[j] = (h[j] ^ w) * CK_P;
 			h[j] ^= h[j] >> 29;
 		}
 	uint64_t t = 0;
 	for (int s = 0; i < n; i++, s++) {   /* the tail: whole 8-byte words into lane 0, the rest into lane 1 */
 		t |= (uint64_t)p[i] << (8 * (s & 7));
 		if ((s & 7) == 7) {
-			h[0] = (h[0] ^ t) * P;
+			h[0] = (h[0] ^ t) * CK_P;
 			h[0] ^= h[0] >> 29;
 			t = 0;
 		}
 	}
-	h[1] = (h[1] ^ t) * P;
-	return es_hash64(h[0] ^ es_hash64(h[1] ^ es_hash64(h[2] ^ es_hash64(h[3] ^ (uint64_t)n))));
+	c->t = t;
+	c->n += n;
+}
+
+uint64_t es_cksum_final(es_cksum_t *c)
+{
+	uint64_t *h = c->h;
+	h[1] = (h[1] ^ c->t) * CK_P;
+	return es_hash64(h[0] ^ es_hash64(h[1] ^ es_hash64(h[2] ^ es_hash64(h[3] ^ c->n))));
+}
+
+uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed)
+{
+	es_cksum_t c;
+	es_cksum_init(&c, seed);
+	es_cksum_add(&c, buf, n);
+	return es_cksum_final(&c);
 }
 
 /* ---------------- PQ4 fast scan ----------------

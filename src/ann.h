@@ -74,4 +74,12 @@ float es_dot_f32_i8(const float *q, const int8_t *v, float scale, int dim);
 void es_code_make(const float *R, int code_bits, int dim, const float *x, uint64_t *code);
 /* Fast checksum of a buffer (4 lanes of 64-bit multiply-xorshift); used for the index sections. */
 uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed);
+/* The same checksum over a buffer given in pieces: init, add every piece in order (each but the last a multiple of
+ * 32 bytes), final; es_fast_checksum(buf, n, seed) is the one-piece case. */
+typedef struct {
+	uint64_t h[4], n, t;
+} es_cksum_t;
+void es_cksum_init(es_cksum_t *c, uint64_t seed);
+void es_cksum_add(es_cksum_t *c, const void *buf, size_t n);
+uint64_t es_cksum_final(es_cksum_t *c);
 #endif

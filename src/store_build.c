@@ -10,6 +10,8 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <errno.h>
+#include <unistd.h>
 
 void es_index_opt_init(es_index_opt_t *opt)
 {
@@ -44,7 +46,10 @@ typedef struct {
 	int64_t *wbeg, n_win, n_codes, *cend;
 	float *R;                     /* sign: projection [code_bits][dim]; PQ: centroids [M][K][dim/M] */
 	size_t nproj;                 /* floats in R */
-	int8_t *vec;                  /* [n_win][dim] */
+	int vfd;                      /* the int8 vectors [n_win][dim]: a scratch file (unlinked when made), written as
+	                               * they are embedded and read back for PQ, lists and the file (open_scratch) */
+	atomic_int io_failed;         /* a read or write of the scratch file failed, with io_errno */
+	int io_errno;
 	float *scale;                 /* [n_win] */
 	uint64_t *codes;              /* sign: nw planes of n_codes words; PQ: 64-code blocks (slot order with lists) */
 	size_t code_bytes;
@@ -194,11 +199,50 @@ static void alloc_outputs(const plan_t *P, build_t *B)
 	int sign = P->kind == ES_CODE_SIGN;
 	B->nproj = sign ? (size_t)P->code_bits * P->dim : (size_t)P->K * P->dim;
 	B->R = sign ? make_projection(P->code_bits, P->dim) : es_calloc(B->nproj, sizeof(float));
-	B->vec = es_malloc((size_t)B->n_win * P->dim);
 	B->scale = es_malloc((size_t)B->n_win * sizeof(float));
 	size_t block = (size_t)(P->kind == ES_CODE_PQ4 ? P->M / 2 : P->M) * 64;
 	B->code_bytes = sign ? (size_t)B->n_codes * P->nw * sizeof(uint64_t) : (size_t)((B->n_codes + 63) / 64) * block;
 	B->codes = es_calloc(B->code_bytes, 1);
+}
+
+/* The vectors' scratch file: beside the output (the same disk the index goes to), or in $TMPDIR (else /tmp) for an
+ * output written in place (a device); unlinked at once, so nothing is left behind whatever ends the build. At
+ * 3.1 Gb the vectors are 9.5 GB, the largest part of the index: they stay out of memory (docs/store.md). */
+static int open_scratch(const plan_t *P, build_t *B)
+{
+	char *tmp = es_tmp_name(P->path);
+	const char *dir = getenv("TMPDIR");
+	size_t n = strlen(P->path) + (dir ? strlen(dir) : 4) + 32;
+	char *name = es_malloc(n);
+	if (tmp)
+		snprintf(name, n, "%s.vec.XXXXXX", P->path);
+	else
+		snprintf(name, n, "%s/esalign.vec.XXXXXX", dir && *dir ? dir : "/tmp");
+	free(tmp);
+	B->vfd = mkstemp(name);
+	int ret = 0;
+	if (B->vfd < 0)
+		ret = es_error("%s: cannot create the build's vector scratch file %s: %s", P->path, name, strerror(errno));
+	else
+		unlink(name);
+	free(name);
+	return ret;
+}
+
+/* A failed read or write of the scratch file, seen by an es_for item: the first one's errno is kept. */
+static void io_fail(build_t *B)
+{
+	int e = errno;
+	if (atomic_exchange(&B->io_failed, 1) == 0)
+		B->io_errno = e;
+}
+
+/* 0, or -1 with es_error naming the step when an item's scratch I/O failed. */
+static int io_check(const plan_t *P, build_t *B, const char *what)
+{
+	if (!atomic_load(&B->io_failed))
+		return 0;
+	return es_error("%s: %s: the vector scratch file beside it: %s", P->path, what, strerror(B->io_errno));
 }
 
 /* ---------------- embedding ---------------- */
@@ -229,16 +273,17 @@ typedef struct {
 	build_t *B;
 	uint8_t **buf;      /* [n_threads] BUILD_BATCH * W bases */
 	float **emb;        /* [n_threads] BUILD_BATCH * dim floats */
+	int8_t **q;         /* [n_threads] BUILD_BATCH * dim int8 */
 	es_progress_t prog;
 	atomic_int failed;
 	pthread_mutex_t lock;
 	char err[512];      /* the first embedding failure */
 } embed_job_t;
 
-/* Window id's int8 vector and scale, and its sign code when it has one. */
-static void store_window(const plan_t *P, build_t *B, int64_t id, const float *x)
+/* Window id's int8 vector (into q) and scale, and its sign code when it has one. */
+static void store_window(const plan_t *P, build_t *B, int64_t id, const float *x, int8_t *q)
 {
-	quantise(x, P->dim, B->vec + id * P->dim, &B->scale[id]);
+	quantise(x, P->dim, q, &B->scale[id]);
 	if (id % P->step || P->kind != ES_CODE_SIGN)
 		return;
 	uint64_t code[8];
@@ -290,7 +335,9 @@ static void embed_batch(void *ctx, int64_t i, int tid)
 		return;
 	}
 	for (int64_t j = s; j < e; j++)
-		store_window(P, B, j, J->emb[tid] + (size_t)(j - s) * P->dim);
+		store_window(P, B, j, J->emb[tid] + (size_t)(j - s) * P->dim, J->q[tid] + (size_t)(j - s) * P->dim);
+	if (es_pwrite_full(B->vfd, J->q[tid], (size_t)(e - s) * P->dim, s * P->dim) != 0)
+		io_fail(B);
 	es_progress_add(&J->prog, (int)(e - s));
 }
 
@@ -300,9 +347,11 @@ static int embed_windows(const plan_t *P, const es_ref_t *ref, build_t *B)
 	int nt = P->n_threads;
 	J.buf = es_malloc((size_t)nt * sizeof *J.buf);
 	J.emb = es_malloc((size_t)nt * sizeof *J.emb);
+	J.q = es_malloc((size_t)nt * sizeof *J.q);
 	for (int t = 0; t < nt; t++) {
 		J.buf[t] = es_malloc((size_t)BUILD_BATCH * P->W);
 		J.emb[t] = es_malloc((size_t)BUILD_BATCH * P->dim * sizeof(float));
+		J.q[t] = es_malloc((size_t)BUILD_BATCH * P->dim);
 	}
 	atomic_init(&J.failed, 0);
 	pthread_mutex_init(&J.lock, NULL);
@@ -312,21 +361,43 @@ static int embed_windows(const plan_t *P, const es_ref_t *ref, build_t *B)
 		ret = es_error("%s: embedding: %.400s", P->path, es_last_error());
 	else if (atomic_load(&J.failed))
 		ret = es_error("%s: embedding failed: %s", P->path, J.err);
+	else
+		ret = io_check(P, B, "embedding");
 	pthread_mutex_destroy(&J.lock);
 	for (int t = 0; t < nt; t++) {
 		free(J.buf[t]);
 		free(J.emb[t]);
+		free(J.q[t]);
 	}
 	free(J.buf);
 	free(J.emb);
+	free(J.q);
 	return ret;
 }
 
-/* Window w's int8 vector times its scale, back to dim floats (what PQ and list training and encoding see). */
-static void dequant(const build_t *B, int dim, int64_t w, float *x)
+/* Windows w0, w0 + step, ... (n of them): their int8 vectors times their scales, as n rows of dim floats (what PQ and
+ * list training and encoding see), read from the scratch file in one piece. 0, or -1 (io_fail called). */
+static int read_rows(build_t *B, int dim, int64_t w0, int64_t step, int n, float *x)
 {
-	for (int t = 0; t < dim; t++)
-		x[t] = B->vec[w * dim + t] * B->scale[w];
+	size_t span = (size_t)((n - 1) * step + 1) * dim;
+	int8_t *v = es_malloc(span);
+	int ret = es_pread_full(B->vfd, v, span, w0 * dim);
+	if (ret != 0)
+		io_fail(B);
+	for (int i = 0; i < n && ret == 0; i++)
+		for (int t = 0; t < dim; t++)
+			x[(size_t)i * dim + t] = v[(size_t)i * step * dim + t] * B->scale[w0 + i * step];
+	free(v);
+	return ret;
+}
+
+/* A sample of ns of the windows c * step (0 <= c < n), spread evenly, into x[ns][dim]: one read per row. */
+static int read_sample(const plan_t *P, build_t *B, int64_t n, int step, int64_t ns, float *x)
+{
+	for (int64_t i = 0; i < ns; i++)
+		if (read_rows(B, P->dim, (i * n / ns) * step, 1, 1, x + i * P->dim) != 0)
+			return io_check(P, B, "reading a training sample");
+	return 0;
 }
 
 /* Per-thread scratch of n floats each, for an es_for job. */
@@ -350,7 +421,7 @@ static void scratch_free(float **s, int nt)
 typedef struct {
 	const plan_t *P;
 	build_t *B;
-	float **x;          /* [n_threads] dim floats */
+	float **x;          /* [n_threads] PQ_ITEM * dim floats */
 	es_progress_t prog;
 } pq_job_t;
 
@@ -362,9 +433,10 @@ static void pq_encode_item(void *ctx, int64_t i, int tid)
 	build_t *B = J->B;
 	int64_t s = i * PQ_ITEM, e = s + PQ_ITEM < B->n_codes ? s + PQ_ITEM : B->n_codes;
 	uint8_t nib[64];
+	if (read_rows(B, P->dim, s * P->step, P->step, (int)(e - s), J->x[tid]) != 0)
+		return;
 	for (int64_t c = s; c < e; c++) {
-		dequant(B, P->dim, c * P->step, J->x[tid]);
-		es_pq_encode(B->R, P->dim, P->M, P->K, J->x[tid], nib);
+		es_pq_encode(B->R, P->dim, P->M, P->K, J->x[tid] + (size_t)(c - s) * P->dim, nib);
 		if (P->K == 16)
 			es_pq_store((uint8_t *)B->codes, P->M, c, nib);
 		else
@@ -380,8 +452,10 @@ static int pq_build(const plan_t *P, build_t *B)
 	int dim = P->dim, bits = P->K == 16 ? 4 : 6;
 	int64_t ns = B->n_win < PQ_SAMPLE ? B->n_win : PQ_SAMPLE;
 	float *x = es_malloc((size_t)ns * dim * sizeof(float));
-	for (int64_t i = 0; i < ns; i++)
-		dequant(B, dim, i * B->n_win / ns, x + i * dim);
+	if (read_sample(P, B, B->n_win, 1, ns, x) != 0) {
+		free(x);
+		return -1;
+	}
 	if (P->progress)
 		es_log(2, "index", "training PQ%d centroids (%d subspaces x %d) on %lld windows (%.0f s elapsed)", bits, P->M,
 		       P->K, (long long)ns, es_time() - P->t0);
@@ -389,11 +463,13 @@ static int pq_build(const plan_t *P, build_t *B)
 	free(x);
 	if (P->progress)
 		es_log(2, "index", "PQ%d centroids trained (%.0f s elapsed); encoding", bits, es_time() - P->t0);
-	pq_job_t J = { .P = P, .B = B, .x = scratch_new(P->n_threads, dim) };
+	pq_job_t J = { .P = P, .B = B, .x = scratch_new(P->n_threads, (size_t)PQ_ITEM * dim) };
 	es_progress_init(&J.prog, "index", "PQ encoding", B->n_codes, P->t0, P->progress);
 	int ret = es_for(P->n_threads, pq_encode_item, &J, (B->n_codes + PQ_ITEM - 1) / PQ_ITEM);
 	if (ret != 0)
 		ret = es_error("%s: PQ encoding: %.400s", P->path, es_last_error());
+	else
+		ret = io_check(P, B, "PQ encoding");
 	scratch_free(J.x, P->n_threads);
 	return ret;
 }
@@ -438,7 +514,7 @@ static int group_count(const es_index_opt_t *opt, int C)
 
 typedef struct {
 	const plan_t *P;
-	const build_t *B;
+	build_t *B;
 	const float *cent, *gcent;
 	const int *lbeg;              /* two levels: group g's lists [lbeg[g], lbeg[g+1]) */
 	int32_t *lab;
@@ -450,12 +526,12 @@ typedef struct {
 static void ivf_assign_item(void *ctx, int64_t i, int tid)
 {
 	ivf_job_t *J = ctx;
-	const build_t *B = J->B;
+	build_t *B = J->B;
 	int dim = J->P->dim;
 	int64_t s = i * ES_IVF_ASSIGN_BLOCK;
 	int m = B->n_codes - s < ES_IVF_ASSIGN_BLOCK ? (int)(B->n_codes - s) : ES_IVF_ASSIGN_BLOCK;
-	for (int j = 0; j < m; j++)
-		dequant(B, dim, (s + j) * J->P->step, J->x[tid] + (size_t)j * dim);
+	if (read_rows(B, dim, s * J->P->step, J->P->step, m, J->x[tid]) != 0)
+		return;
 	if (B->G > 0)
 		es_ivf_assign2(J->gcent, B->G, J->cent, J->lbeg, dim, J->x[tid], m, J->scr[tid], J->lab + s);
 	else
@@ -472,8 +548,10 @@ static int ivf_train(const plan_t *P, build_t *B, float *gcent, int *lbeg)
 	if (ns > (B->G ? IVF_SAMPLE2 : IVF_SAMPLE))
 		ns = B->G ? IVF_SAMPLE2 : IVF_SAMPLE;
 	float *x = es_malloc((size_t)ns * dim * sizeof(float));
-	for (int64_t i = 0; i < ns; i++)
-		dequant(B, dim, (i * B->n_codes / ns) * P->step, x + i * dim);
+	if (read_sample(P, B, B->n_codes, P->step, ns, x) != 0) {
+		free(x);
+		return -1;
+	}
 	if (P->progress)
 		es_log(2, "index", "training %d list centroids%s on %lld windows (%.0f s elapsed)", C,
 		       B->G ? " in two levels" : "", (long long)ns, es_time() - P->t0);
@@ -507,6 +585,8 @@ static int ivf_train_assign(const plan_t *P, build_t *B, int32_t *lab)
 		ret = es_for(nt, ivf_assign_item, &J, (B->n_codes + ES_IVF_ASSIGN_BLOCK - 1) / ES_IVF_ASSIGN_BLOCK);
 		if (ret != 0)
 			ret = es_error("%s: list assignment: %.400s", P->path, es_last_error());
+		else
+			ret = io_check(P, B, "list assignment");
 		scratch_free(J.x, nt);
 		scratch_free(J.scr, nt);
 	}
@@ -601,7 +681,7 @@ static int write_index(const plan_t *P, const es_ref_t *ref, const build_t *B, i
 		dc[c] = (disk_contig_t){ .len = ref->contig[c].len, .off = ref->contig[c].off, .name_off = (int64_t)p };
 		p += l;
 	}
-	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, B->wbeg, B->codes, B->vec, B->scale, B->R,
+	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, B->wbeg, B->codes, NULL, B->scale, B->R,
 		B->ivf_cent, B->ivf_list, B->ivf_ids };
 	size_t ssz[N_SEC] = { ref->n_contig * sizeof *dc, names_len, ref->n_nrun * sizeof(es_nrun_t),
 		(size_t)(ref->len + 3) / 4, B->n_win * sizeof(int64_t), B->code_bytes, (size_t)B->n_win * P->dim,
@@ -611,7 +691,7 @@ static int write_index(const plan_t *P, const es_ref_t *ref, const build_t *B, i
 	fill_header(P, ref, B, &h);
 	for (int i = 0; i < N_SEC; i++)
 		h.sec[i].size = ssz[i];
-	int ret = es_index_write(P->path, &h, sp);
+	int ret = es_index_write(P->path, &h, sp, B->vfd);
 	if (ret == 0 && stats) {
 		stats[0] = B->n_win;
 		stats[1] = h.file_size;
@@ -626,7 +706,8 @@ static void build_free(build_t *B)
 	free(B->wbeg);
 	free(B->cend);
 	free(B->R);
-	free(B->vec);
+	if (B->vfd >= 0)
+		close(B->vfd);
 	free(B->scale);
 	free(B->codes);
 	free(B->ivf_cent);
@@ -640,8 +721,9 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	plan_t P;
 	build_t B;
 	memset(&B, 0, sizeof B);
+	B.vfd = -1;
 	int ret = -1;
-	if (plan_build(enc, opt, path, &P) != 0 || windows_step(&P, ref, &B) != 0)
+	if (plan_build(enc, opt, path, &P) != 0 || windows_step(&P, ref, &B) != 0 || open_scratch(&P, &B) != 0)
 		goto done;
 	alloc_outputs(&P, &B);
 	if (embed_windows(&P, ref, &B) != 0)

@@ -30,13 +30,42 @@ static int write_all(FILE *fp, const void *p, size_t n)
 	return n == 0 || fwrite(p, 1, n, fp) == n ? 0 : -1;
 }
 
+#define COPY_CHUNK (1 << 20)   /* a section read from a file goes through in pieces of this many bytes (a multiple
+                                * of 32, as es_cksum_add needs) */
+
+/* Pass a section of size bytes in pieces to fp (when not NULL) and the checksum c: from memory p, or when p is NULL
+ * from file descriptor fd at offset 0 (the build's vector scratch file, docs/store.md). 0, or -1 with errno. */
+static int pass_section(const void *p, int fd, uint64_t size, es_cksum_t *c, FILE *fp)
+{
+	if (p) {
+		es_cksum_add(c, p, size);
+		return fp ? write_all(fp, p, size) : 0;
+	}
+	uint8_t *buf = es_malloc(COPY_CHUNK);
+	int ret = 0;
+	for (uint64_t off = 0; off < size && ret == 0; off += COPY_CHUNK) {
+		size_t n = size - off < COPY_CHUNK ? (size_t)(size - off) : COPY_CHUNK;
+		ret = es_pread_full(fd, buf, n, (int64_t)off);
+		if (ret == 0) {
+			es_cksum_add(c, buf, n);
+			ret = fp ? write_all(fp, buf, n) : 0;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
 /* Offsets (64-byte aligned), section checksums, file size and header checksum; the header block into hbuf. */
-static void seal_header(hdr_t *h, const void *const sp[N_SEC], uint8_t *hbuf)
+static int seal_header(hdr_t *h, const void *const sp[N_SEC], int fd, uint8_t *hbuf)
 {
 	uint64_t off = HDR_SIZE;
 	for (int i = 0; i < N_SEC; i++) {
+		es_cksum_t c;
 		h->sec[i].off = off;
-		h->sec[i].ck = es_fast_checksum(sp[i], h->sec[i].size, (uint64_t)i);
+		es_cksum_init(&c, (uint64_t)i);
+		if (pass_section(sp[i], fd, h->sec[i].size, &c, NULL) != 0)
+			return -1;
+		h->sec[i].ck = es_cksum_final(&c);
 		off = (off + h->sec[i].size + 63) & ~(uint64_t)63;
 	}
 	h->file_size = (int64_t)off;
@@ -45,13 +74,15 @@ static void seal_header(hdr_t *h, const void *const sp[N_SEC], uint8_t *hbuf)
 	memcpy(hbuf, h, sizeof *h);
 	h->hdr_ck = es_index_hdr_checksum(hbuf);
 	memcpy(hbuf, h, sizeof *h);
+	return 0;
 }
 
-int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC])
+int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC], int fd)
 {
 	static const uint8_t zero[64];
 	uint8_t hbuf[HDR_SIZE];
-	seal_header(h, sp, hbuf);
+	if (seal_header(h, sp, fd, hbuf) != 0)
+		return es_error("%s: cannot read the build's vector scratch file: %s", path, strerror(errno));
 	es_ofile_t of;
 	memset(&of, 0, sizeof of);
 	if (es_ofile_open(&of, path, "wb") != 0)
@@ -59,8 +90,10 @@ int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC])
 	int werr = write_all(of.fp, hbuf, HDR_SIZE);
 	uint64_t pos = HDR_SIZE;
 	for (int i = 0; i < N_SEC && !werr; i++) {
+		es_cksum_t c;
+		es_cksum_init(&c, (uint64_t)i);
 		werr |= write_all(of.fp, zero, h->sec[i].off - pos);
-		werr |= write_all(of.fp, sp[i], h->sec[i].size);
+		werr |= pass_section(sp[i], fd, h->sec[i].size, &c, of.fp);
 		pos = h->sec[i].off + h->sec[i].size;
 	}
 	if (!werr)

@@ -78,6 +78,7 @@ static inline int64_t es_window_end(const es_ref_t *ref, const int64_t *cend, in
 /* The header block's checksum (hbuf: HDR_SIZE bytes; its hdr_ck field is taken as zero). */
 uint64_t es_index_hdr_checksum(const uint8_t *hbuf);
 /* Write header h (section sizes in h->sec[].size; offsets, checksums and file size are filled in here) and the
- * sections sp[] atomically to path. Returns 0, or -1 with es_error set. */
-int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC]);
+ * sections sp[] atomically to path; a section whose sp[i] is NULL (and size not 0) is read from file descriptor fd,
+ * offset 0 (the build streams the vectors there). Returns 0, or -1 with es_error set. */
+int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC], int fd);
 #endif

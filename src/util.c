@@ -278,3 +278,38 @@ uint64_t es_checksum(const void *buf, size_t n, uint64_t seed)
 	}
 	return es_hash64(h);
 }
+
+int es_pread_full(int fd, void *buf, size_t n, int64_t off)
+{
+	uint8_t *p = buf;
+	while (n > 0) {
+		ssize_t r = pread(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;   /* the file ends before what was written there: report it as an I/O error */
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+int es_pwrite_full(int fd, const void *buf, size_t n, int64_t off)
+{
+	const uint8_t *p = buf;
+	while (n > 0) {
+		ssize_t r = pwrite(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}

@@ -56,6 +56,11 @@ int es_tmp_commit(const char *tmp, const char *path);
  * tmp (written in place) is left alone. Returns ret, or -1 when the rename fails. */
 int es_tmp_finish(const char *tmp, const char *path, int ret);
 
+/* All n bytes at offset off of fd (retrying short and interrupted transfers): 0, or -1 with errno set (EIO for a
+ * file that ends early). */
+int es_pread_full(int fd, void *buf, size_t n, int64_t off);
+int es_pwrite_full(int fd, const void *buf, size_t n, int64_t off);
+
 /* Atomic stdio output: write to es_tmp_name(path), rename to path on es_ofile_commit, delete on es_ofile_abort.
  * path "-" means stdout. tmp is NULL when the file is written in place. */
 typedef struct {

@@ -14,6 +14,10 @@ case_ nz 'fault/x.bam.*(File too large|write)' limited "$BIN" align -v 0 -o "$T/
 case_ 0 '' nothing_left
 case_ nz 'fault/x.esi.*(File too large|write)' limited "$BIN" index -v 0 -o "$T/fault/x" "$T/fl.fa"
 case_ 0 '' nothing_left
+# the vector scratch file beside the output is what hits the limit first (2,000 windows of 64 bytes)
+case_ nz 'fault/x.esi: embedding: the vector scratch file beside it: File too large' limited "$BIN" index -v 0 \
+  -o "$T/fault/x" "$T/fl.fa"
+case_ 0 '' nothing_left
 case_ nz 'fault/x.fq.*(File too large|write)' limited "$BIN" simulate -n 5000 -l 150 -o "$T/fault/x.fq" "$T/fl.fa"
 case_ 0 '' nothing_left
 case_ nz 'fault/m.model.*(File too large|write)' limited "$BIN" train -v 0 -o "$T/fault/m" --windows 100 -b 8 -n 1 -t 1 \

@@ -13,6 +13,17 @@ case_ 0 'lists=16	nprobe=8	.*@16=(9[5-9]|100)' "$BIN" index --bench -n 100 -l 15
 case_ 0 'lists=16	nprobe=2	.*@16=[0-9]' "$BIN" index --bench --nprobe 2 -n 100 -l 150 "$T/idx3"
 case_ 0 'lists=16	nprobe=16	.*@16=(9[5-9]|100)' "$BIN" index --bench --nprobe 99 -n 100 -l 150 "$T/idx3"
 case_ 0 'lists=0	nprobe=0	' "$BIN" index --bench -n 20 -l 150 "$T/idx1"
+# two-level lists (groups of lists for training and assignment; the search ranks every list): recall as with flat
+case_ 0 'wrote .*idx3g.esi' "$BIN" index -t 2 --lists 16 --list-groups 4 -o "$T/idx3g" "$T/idx.fa"
+case_ 0 'lists=16	nprobe=8	.*@16=(9[5-9]|100)' "$BIN" index --bench -n 100 -l 150 "$T/idx3g"
+case_ 0 '' bash -c "! cmp -s '$T/idx3.esi' '$T/idx3g.esi'"
+case_ nz "^esalign index: --list-groups: expected an integer in -1\.\.65536, got '-2'$" "$BIN" index --list-groups -2 "$T/idx.fa"
+# the vectors go to a scratch file beside the output, or in $TMPDIR for an output written in place (a device)
+ln -sf /dev/full "$T/full.esi"
+case_ nz "^esalign index: .*full\.esi: cannot create the build's vector scratch file /nonexistent/esalign\.vec\." \
+  env TMPDIR=/nonexistent "$BIN" index -v 0 -o "$T/full" "$T/idx.fa"
+case_ nz '^esalign index: .*full\.esi: write failed: No space' env TMPDIR="$T" "$BIN" index -v 0 -o "$T/full" "$T/idx.fa"
+case_ 0 '' bash -c "! ls '$T'/esalign.vec.* 2>/dev/null"
 case_ nz 'inverted lists need PQ6' "$BIN" index --codes sign --lists 8 -o "$T/bad" "$T/idx.fa"
 case_ nz "^esalign index: --lists: expected an integer in -1\.\.65536, got '70000'$" "$BIN" index --lists 70000 "$T/idx.fa"
 case_ 1 "^esalign index: -t: expected an integer in 1\.\.64, got '65'$" "$BIN" index -t 65 "$T/idx.fa"
