@@ -188,7 +188,7 @@ static int hit_intervals(const es_index_t *idx, const int64_t *ids, const float 
 			int64_t id = ids[(size_t)c * kw + j];
 			if (id < 0)
 				break;
-			int64_t b = idx->wbeg[id];
+			int64_t b = es_index_wstart(idx, id);
 			int ci = es_ref_contig_at(&idx->ref, b);
 			int64_t e = es_window_end(&idx->ref, idx->contig_end, b, w), coff = idx->ref.contig[ci].off;
 			ival_t *x = &iv[niv++];

@@ -332,7 +332,8 @@ int es_ivf_group_max(const int *lbeg, int G)
 size_t es_ivf_assign2_scratch(int G, const int *lbeg, int dim)
 {
 	int maxc = es_ivf_group_max(lbeg, G);
-	return (size_t)ES_IVF_ASSIGN_BLOCK * ((size_t)G + ES_IVF_GROUP_PROBE + 2 + (size_t)dim + (size_t)maxc);
+	return (size_t)ES_IVF_ASSIGN_BLOCK * ((size_t)G + 2 * ES_IVF_GROUP_PROBE + 1 + (size_t)dim + (size_t)maxc) +
+	       (size_t)G + 1;
 }
 
 void es_ivf_assign2(const float *gcent, int G, const float *cent, const int *lbeg, int dim, const float *x, int n,
@@ -342,8 +343,9 @@ void es_ivf_assign2(const float *gcent, int G, const float *cent, const int *lbe
 	float *gs = scratch;                                          /* [BLOCK][G] group scores */
 	float *best = gs + (size_t)ES_IVF_ASSIGN_BLOCK * G;           /* [BLOCK] */
 	int *top = (int *)(void *)(best + ES_IVF_ASSIGN_BLOCK);       /* [BLOCK][T] */
-	int *rows = top + (size_t)ES_IVF_ASSIGN_BLOCK * T;            /* [BLOCK] rows probing one group */
-	float *xg = (float *)(void *)(rows + ES_IVF_ASSIGN_BLOCK);     /* [BLOCK][dim] those rows */
+	int *rows = top + (size_t)ES_IVF_ASSIGN_BLOCK * T;            /* [BLOCK*T] rows by group (a counting sort) */
+	int *gbeg = rows + (size_t)ES_IVF_ASSIGN_BLOCK * T;           /* [G+1] group g's rows: rows[gbeg[g]..] */
+	float *xg = (float *)(void *)(gbeg + G + 1);                  /* [BLOCK][dim] the rows of one group */
 	float *ls = xg + (size_t)ES_IVF_ASSIGN_BLOCK * dim;           /* [BLOCK][group's lists] */
 	for (int s = 0; s < n; s += ES_IVF_ASSIGN_BLOCK) {
 		int m = n - s < ES_IVF_ASSIGN_BLOCK ? n - s : ES_IVF_ASSIGN_BLOCK;
@@ -354,23 +356,30 @@ void es_ivf_assign2(const float *gcent, int G, const float *cent, const int *lbe
 			best[i] = -INFINITY;
 			list[s + i] = lbeg[top[(size_t)i * T]];
 		}
+		memset(gbeg, 0, (size_t)(G + 1) * sizeof(int));   /* the rows probing each group, in row order */
+		for (int k = 0; k < m * T; k++)
+			gbeg[top[k] + 1]++;
+		for (int g = 0; g < G; g++)
+			gbeg[g + 1] += gbeg[g];
+		for (int k = 0; k < m * T; k++)
+			rows[gbeg[top[k]]++] = k / T;
+		for (int g = G; g > 0; g--)
+			gbeg[g] = gbeg[g - 1];
+		gbeg[0] = 0;
 		for (int g = 0; g < G; g++) {   /* each group with the rows that probe it: one GEMM */
-			int c = lbeg[g + 1] - lbeg[g], r = 0;
-			for (int i = 0; i < m && c > 0; i++)
-				for (int u = 0; u < T; u++)
-					if (top[(size_t)i * T + u] == g) {
-						memcpy(xg + (size_t)r * dim, xb + (size_t)i * dim, (size_t)dim * sizeof(float));
-						rows[r++] = i;
-					}
-			if (r == 0)
+			int c = lbeg[g + 1] - lbeg[g], r = gbeg[g + 1] - gbeg[g];
+			const int *rg = rows + gbeg[g];
+			if (r == 0 || c == 0)
 				continue;
+			for (int k = 0; k < r; k++)
+				memcpy(xg + (size_t)k * dim, xb + (size_t)rg[k] * dim, (size_t)dim * sizeof(float));
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, c, dim, 1.0f, xg, dim,
 			            cent + (size_t)lbeg[g] * dim, dim, 0.0f, ls, c);
 			for (int k = 0; k < r; k++) {   /* groups in increasing order: a tie keeps the lower list */
 				int a = argmax(ls + (size_t)k * c, c);
-				if (ls[(size_t)k * c + a] > best[rows[k]]) {
-					best[rows[k]] = ls[(size_t)k * c + a];
-					list[s + rows[k]] = lbeg[g] + a;
+				if (ls[(size_t)k * c + a] > best[rg[k]]) {
+					best[rg[k]] = ls[(size_t)k * c + a];
+					list[s + rg[k]] = lbeg[g] + a;
 				}
 			}
 		}

@@ -16,7 +16,7 @@
 #include "encoder.h"
 
 #define ES_INDEX_MAGIC   "ESALIDX\x1a"   /* 8 bytes at offset 0 */
-#define ES_INDEX_VERSION 2
+#define ES_INDEX_VERSION 3
 #define ES_INDEX_SUFFIX  ".esi"
 
 #define ES_CODE_SIGN 1   /* code_bits sign bits of a random projection, Hamming distance */

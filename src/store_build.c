@@ -43,7 +43,8 @@ typedef struct {
 
 /* What the build makes; freed by build_free. */
 typedef struct {
-	int64_t *wbeg, n_win, n_codes, *cend;
+	wrun_t *wrun;                 /* [n_wrun] the window table (store_priv.h) */
+	int64_t n_wrun, n_win, n_codes, *cend;
 	float *R;                     /* sign: projection [code_bits][dim]; PQ: centroids [M][K][dim/M] */
 	size_t nproj;                 /* floats in R */
 	int vfd;                      /* the int8 vectors [n_win][dim]: a scratch file (unlinked when made), written as
@@ -132,36 +133,43 @@ static int plan_build(const es_encoder_t *enc, const es_index_opt_t *opt, const 
 /* ---------------- windows ---------------- */
 
 /* Windows of w at stride s inside each contig, the last one ending at the contig's end; a contig shorter than w
- * is one window; windows with more than max_n_frac N are skipped. Returns the count; *out is malloc'ed. */
-static int64_t make_windows(const es_ref_t *ref, int w, int s, double max_n_frac, int64_t **out)
+ * is one window; windows with more than max_n_frac N are skipped. Returns the count; *out holds the window runs
+ * (malloc'ed, *n_run of them): a run is extended while the next window is s further in the same contig. */
+static int64_t make_windows(const es_ref_t *ref, int w, int s, double max_n_frac, wrun_t **out, int64_t *n_run)
 {
-	int64_t n = 0, m = 1024;
-	int64_t *a = es_malloc(m * sizeof(int64_t));
+	int64_t n = 0, nr = 0, m = 64;
+	wrun_t *a = es_malloc(m * sizeof *a);
 	for (int c = 0; c < ref->n_contig; c++) {
 		int64_t off = ref->contig[c].off, len = ref->contig[c].len, end = off + len;
-		int64_t last = len <= w ? off : end - w;
+		int64_t last = len <= w ? off : end - w, first_run = nr;
 		for (int64_t b = off;; b += s) {
 			if (b > last)
 				b = last;
 			int64_t e = b + w < end ? b + w : end;
 			if ((double)es_ref_count_n(ref, b, e) <= max_n_frac * (double)(e - b)) {
-				if (n == m) {
-					m *= 2;
-					a = es_realloc(a, m * sizeof(int64_t));
+				if (nr > first_run && a[nr - 1].beg + a[nr - 1].n * s == b) {
+					a[nr - 1].n++;
+				} else {
+					if (nr == m) {
+						m *= 2;
+						a = es_realloc(a, m * sizeof *a);
+					}
+					a[nr++] = (wrun_t){ .first = n, .beg = b, .n = 1 };
 				}
-				a[n++] = b;
+				n++;
 			}
 			if (b == last)
 				break;
 		}
 	}
 	*out = a;
+	*n_run = nr;
 	return n;
 }
 
 static int windows_step(const plan_t *P, const es_ref_t *ref, build_t *B)
 {
-	B->n_win = make_windows(ref, P->W, P->S, P->max_n_frac, &B->wbeg);
+	B->n_win = make_windows(ref, P->W, P->S, P->max_n_frac, &B->wrun, &B->n_wrun);
 	if (B->n_win == 0)
 		return es_error("%s: the reference has no window with at most %.0f%% N", P->path, P->max_n_frac * 100);
 	if (B->n_win > ES_INDEX_MAX_WINDOWS)
@@ -300,11 +308,14 @@ static int64_t embed_run(embed_job_t *J, int tid, int64_t s0, int64_t s, int64_t
 	const plan_t *P = J->P;
 	build_t *B = J->B;
 	int beg[BUILD_BATCH], len[BUILD_BATCH];
-	int64_t rb = B->wbeg[s], re = rb, q = s;
-	for (; q < e && (q == s || B->wbeg[q] < re); q++) {
-		int64_t we = es_window_end(J->ref, B->cend, B->wbeg[q], P->W);
-		beg[q - s] = (int)(B->wbeg[q] - rb);
-		len[q - s] = (int)(we - B->wbeg[q]);
+	int64_t rb = es_wrun_start(B->wrun, B->n_wrun, P->S, s), re = rb, q = s;
+	for (; q < e; q++) {
+		int64_t wb = es_wrun_start(B->wrun, B->n_wrun, P->S, q);
+		if (q > s && wb >= re)
+			break;
+		int64_t we = es_window_end(J->ref, B->cend, wb, P->W);
+		beg[q - s] = (int)(wb - rb);
+		len[q - s] = (int)(we - wb);
 		re = we > re ? we : re;
 	}
 	es_ref_get(J->ref, rb, re, J->buf[tid]);
@@ -662,6 +673,7 @@ static void fill_header(const plan_t *P, const es_ref_t *ref, const build_t *B, 
 	h->n_codes = B->n_codes;
 	h->ivf_lists = (uint32_t)B->C;
 	h->n_pos = B->n_pos;
+	h->n_wrun = B->n_wrun;
 	h->enc_checksum = es_encoder_checksum(P->enc);
 	snprintf(h->enc_spec, sizeof h->enc_spec, "%s", P->spec);
 	snprintf(h->enc_name, sizeof h->enc_name, "%s", es_encoder_name(P->enc));
@@ -681,10 +693,10 @@ static int write_index(const plan_t *P, const es_ref_t *ref, const build_t *B, i
 		dc[c] = (disk_contig_t){ .len = ref->contig[c].len, .off = ref->contig[c].off, .name_off = (int64_t)p };
 		p += l;
 	}
-	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, B->wbeg, B->codes, NULL, B->scale, B->R,
+	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, B->wrun, B->codes, NULL, B->scale, B->R,
 		B->ivf_cent, B->ivf_list, B->ivf_ids };
 	size_t ssz[N_SEC] = { ref->n_contig * sizeof *dc, names_len, ref->n_nrun * sizeof(es_nrun_t),
-		(size_t)(ref->len + 3) / 4, B->n_win * sizeof(int64_t), B->code_bytes, (size_t)B->n_win * P->dim,
+		(size_t)(ref->len + 3) / 4, B->n_wrun * sizeof(wrun_t), B->code_bytes, (size_t)B->n_win * P->dim,
 		B->n_win * sizeof(float), B->nproj * sizeof(float), (size_t)B->C * P->dim * sizeof(float),
 		(size_t)B->C * sizeof(ivf_list_t), B->C ? (size_t)B->n_pos * sizeof(uint32_t) : 0 };
 	hdr_t h;
@@ -703,7 +715,7 @@ static int write_index(const plan_t *P, const es_ref_t *ref, const build_t *B, i
 
 static void build_free(build_t *B)
 {
-	free(B->wbeg);
+	free(B->wrun);
 	free(B->cend);
 	free(B->R);
 	if (B->vfd >= 0)

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-const char *const es_sec_name[N_SEC] = { "contigs", "contig names", "N runs", "2-bit reference", "window table",
+const char *const es_sec_name[N_SEC] = { "contigs", "contig names", "N runs", "2-bit reference", "window runs",
 	"binary codes", "int8 vectors", "vector scales", "projection", "list centroids", "list table", "list members" };
 
 /* ---------------- write ---------------- */
@@ -226,6 +226,8 @@ static int check_shape(const es_index_t *idx)
 		return BAD_FIELD("n_nrun=%lld is negative", (long long)h->n_nrun);
 	if (h->n_windows < 1 || h->n_windows > ES_INDEX_MAX_WINDOWS)
 		return BAD_FIELD("n_windows=%lld outside 1..%lld", (long long)h->n_windows, ES_INDEX_MAX_WINDOWS);
+	if (h->n_wrun < 1 || h->n_wrun > h->n_windows)
+		return BAD_FIELD("n_wrun=%lld outside 1..n_windows=%lld", (long long)h->n_wrun, (long long)h->n_windows);
 	return 0;
 }
 
@@ -316,7 +318,7 @@ static int check_section_sizes(const es_index_t *idx)
 	if (sec_holds(idx, SEC_CONTIG, (uint64_t)h->n_contig, sizeof(disk_contig_t), "contigs")
 	    || sec_holds(idx, SEC_NRUN, (uint64_t)h->n_nrun, sizeof(es_nrun_t), "N runs")
 	    || sec_holds(idx, SEC_PAC, pac, 1, "bytes of 2-bit bases")
-	    || sec_holds(idx, SEC_WBEG, (uint64_t)h->n_windows, sizeof(int64_t), "window starts"))
+	    || sec_holds(idx, SEC_WRUN, (uint64_t)h->n_wrun, sizeof(wrun_t), "window runs"))
 		return -1;
 	if (sign && sec_holds(idx, SEC_CODES, (uint64_t)h->n_codes * (h->code_bits / 64), 8, "code words"))
 		return -1;
@@ -342,7 +344,7 @@ static void point_sections(es_index_t *idx)
 	idx->ref.n_nrun = h->n_nrun;
 	idx->ref.nrun = (es_nrun_t *)(void *)(idx->map + h->sec[SEC_NRUN].off);
 	idx->ref.owns_pac = 0;
-	idx->wbeg = (const int64_t *)(const void *)(m + h->sec[SEC_WBEG].off);
+	idx->wrun = (const wrun_t *)(const void *)(m + h->sec[SEC_WRUN].off);
 	idx->codes = (const uint64_t *)(const void *)(m + h->sec[SEC_CODES].off);
 	idx->pq = m + h->sec[SEC_CODES].off;
 	idx->vec = (const int8_t *)(m + h->sec[SEC_VEC].off);
@@ -413,26 +415,36 @@ static int check_nruns(const es_index_t *idx)
 	return 0;
 }
 
-/* Window starts sorted, and each window where the build puts it: inside its contig, W bases long unless the
- * contig is shorter (then the one window at its start). */
+/* Window runs that cover the windows in order, with starts sorted, each run inside one contig and each window where
+ * the build puts it: inside its contig, W bases long unless the contig is shorter (then the one window at its
+ * start). A run's windows are regular, so its first and last window stand for all of them. */
 static int check_windows(const es_index_t *idx)
 {
 	const es_ref_t *ref = &idx->ref;
-	int64_t w = idx->hdr.w, prev = 0;
-	for (int64_t i = 0; i < idx->hdr.n_windows; i++) {
-		int64_t b = idx->wbeg[i];
-		if (b < prev || b >= ref->len)
-			return es_error("%s: corrupt index: window %lld starts at %lld, outside %lld..ref_len=%lld (sorted)",
-			                idx->path, (long long)i, (long long)b, (long long)prev, (long long)ref->len);
+	int64_t w = idx->hdr.w, S = idx->hdr.stride, prev = 0, next = 0;
+	for (int64_t i = 0; i < idx->hdr.n_wrun; i++) {
+		const wrun_t *r = &idx->wrun[i];
+		if (r->first != next || r->n < 1 || r->n > idx->hdr.n_windows - next)
+			return es_error("%s: corrupt index: window run %lld holds windows [%lld,+%lld), not from window %lld "
+			                "inside n_windows=%lld", idx->path, (long long)i, (long long)r->first, (long long)r->n,
+			                (long long)next, (long long)idx->hdr.n_windows);
+		if (r->beg < prev || r->beg >= ref->len)   /* r->n < 2^32 and S <= 100000: the last start cannot wrap */
+			return es_error("%s: corrupt index: window run %lld starts at %lld, outside %lld..ref_len=%lld (sorted)",
+			                idx->path, (long long)i, (long long)r->beg, (long long)prev, (long long)ref->len);
+		int64_t b = r->beg, e = r->beg + (r->n - 1) * S;
 		int c = es_ref_contig_at(ref, b);
 		int64_t off = ref->contig[c].off, end = idx->contig_end[c];
 		int64_t last = end - off <= w ? off : end - w;
-		if (b < off || b > last)
-			return es_error("%s: corrupt index: window %lld at %lld outside its contig %s (starts %lld..%lld)",
-			                idx->path, (long long)i, (long long)b, ref->contig[c].name, (long long)off,
-			                (long long)last);
-		prev = b;
+		if (b < off || e > last)
+			return es_error("%s: corrupt index: window run %lld [%lld..%lld] outside its contig %s (starts "
+			                "%lld..%lld)", idx->path, (long long)i, (long long)b, (long long)e, ref->contig[c].name,
+			                (long long)off, (long long)last);
+		prev = e;
+		next += r->n;
 	}
+	if (next != idx->hdr.n_windows)
+		return es_error("%s: corrupt index: the window runs hold %lld windows, not n_windows=%lld", idx->path,
+		                (long long)next, (long long)idx->hdr.n_windows);
 	return 0;
 }
 
@@ -576,7 +588,7 @@ const char *es_index_scan_kernel(const es_index_t *idx)
 
 void es_index_window(const es_index_t *idx, int64_t i, int64_t *beg, int64_t *end)
 {
-	int64_t b = idx->wbeg[i];
+	int64_t b = es_index_wstart(idx, i);
 	*beg = b;
 	*end = es_window_end(&idx->ref, idx->contig_end, b, (int)idx->hdr.w);
 }

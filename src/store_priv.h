@@ -7,7 +7,7 @@
 #include "ann.h"
 
 /* [header HDR_SIZE bytes][sections in this order, each starting on a 64-byte boundary] */
-enum { SEC_CONTIG, SEC_NAMES, SEC_NRUN, SEC_PAC, SEC_WBEG, SEC_CODES, SEC_VEC, SEC_SCALE, SEC_PROJ,
+enum { SEC_CONTIG, SEC_NAMES, SEC_NRUN, SEC_PAC, SEC_WRUN, SEC_CODES, SEC_VEC, SEC_SCALE, SEC_PROJ,
 	SEC_IVF_CENT, SEC_IVF_LIST, SEC_IVF_IDS, N_SEC };
 extern const char *const es_sec_name[N_SEC];   /* "contigs", ..., as error messages name them */
 #define HDR_SIZE 4096
@@ -32,6 +32,7 @@ typedef struct {
 	int64_t ref_len, n_nrun, n_windows, n_codes, file_size;
 	uint32_t ivf_lists, ivf_pad; /* inverted lists (PQ6 only; 0: none, the codes are in code order) */
 	int64_t n_pos;            /* code slots in the codes section: n_codes, or with lists their 64-aligned total */
+	int64_t n_wrun;           /* window runs (wrun_t): the window table, implicit (version 3) */
 	uint64_t enc_checksum;
 	char enc_spec[512];
 	char enc_name[128];
@@ -46,6 +47,25 @@ typedef struct {
 typedef struct {
 	int64_t beg, len;             /* a list's code slots [beg, beg+len), beg a multiple of 64 */
 } ivf_list_t;
+typedef struct {
+	int64_t first, beg, n;        /* windows [first, first+n) start at beg, beg+S, beg+2S, ... (one contig) */
+} wrun_t;
+
+/* The global start of window id: its run (the last one whose first <= id; runs in window order) and the stride.
+ * A run per stretch of regular windows, so a contig is one run plus its end-aligned last window and one per N
+ * gap skipped: 24 bytes instead of 8 per window (docs/store.md). */
+static inline int64_t es_wrun_start(const wrun_t *r, int64_t nr, int64_t stride, int64_t id)
+{
+	int64_t lo = 0, hi = nr - 1;
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo + 1) / 2;
+		if (r[mid].first <= id)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return r[lo].beg + (id - r[lo].first) * stride;
+}
 
 struct es_index_s {
 	char *path;
@@ -53,7 +73,7 @@ struct es_index_s {
 	size_t map_size;
 	hdr_t hdr;
 	es_ref_t ref;              /* arrays point into the map except contig[] (names point into the map) */
-	const int64_t *wbeg;       /* [n_windows] global start of each window */
+	const wrun_t *wrun;        /* [n_wrun] the window table (es_index_wstart) */
 	const uint64_t *codes;     /* sign codes: nw planes of n_codes words */
 	const int8_t *vec;         /* [n_windows][dim] */
 	const float *scale;        /* [n_windows] */
@@ -73,6 +93,11 @@ static inline int64_t es_window_end(const es_ref_t *ref, const int64_t *cend, in
 	int c = es_ref_contig_at(ref, b);
 	int64_t e = b + w;
 	return e < cend[c] ? e : cend[c];
+}
+
+static inline int64_t es_index_wstart(const es_index_t *idx, int64_t id)
+{
+	return es_wrun_start(idx->wrun, idx->hdr.n_wrun, idx->hdr.stride, id);
 }
 
 /* The header block's checksum (hbuf: HDR_SIZE bytes; its hdr_ck field is taken as zero). */

@@ -1,5 +1,5 @@
 /* test_store.c — the vector store on a small random genome with repeats, N runs and a contig shorter than a window:
- * window table, index round trip, refusal of damaged and of crafted files (checksums recomputed), approximate vs
+ * window runs, index round trip, refusal of damaged and of crafted files (checksums recomputed), approximate vs
  * exact recall, candidate loci, and the SIMD scan kernels against their scalar twins. */
 #include "test.h"
 #include "store_priv.h"   /* the header layout, to craft files; ann.h for the kernels */
@@ -332,22 +332,41 @@ TEST(store_refuses_crafted_files)
 	h->n_pos = h->n_codes;
 	check_crafted(&f, "nwin.esi", "n_windows=4611686018427387904");
 	memcpy(f.b, good.b, f.n);
-	/* a window that runs past its contig's end (the last one of c1 moved 10 bases before c2) */
-	int64_t *wb = fsec(&f, SEC_WBEG), c2 = dc[1].off, i = 0;
-	while (wb[i + 1] < c2)
+	/* the window table is implicit (runs of regular windows): one run per contig, its end-aligned last window, and
+	 * one per N gap skipped */
+	wrun_t *wr = fsec(&f, SEC_WRUN), *wr0 = fsec(&good, SEC_WRUN);
+	int64_t c2 = dc[1].off, i = 0, nwr = h->n_wrun;
+	CHECKF(nwr >= 4 && nwr < h->n_windows / 10, "%lld window runs for %lld windows", (long long)nwr,
+	       (long long)h->n_windows);
+	/* a window that runs past its contig's end (c1's last run moved to 10 bases before c2) */
+	while (i + 1 < nwr && wr[i + 1].beg < c2)
 		i++;
-	wb[i] = c2 - 10;
+	wr[i].beg = c2 - 10 - (wr[i].n - 1) * h->stride;
 	check_crafted(&f, "win_contig.esi", "outside its contig c1");
 	memcpy(f.b, good.b, f.n);
 	/* a window start beyond the reference */
-	wb[h->n_windows - 1] = h->ref_len;
+	wr[nwr - 1].beg = h->ref_len;
 	check_crafted(&f, "win_ref.esi", "outside");
 	memcpy(f.b, good.b, f.n);
-	/* window starts out of order */
-	int64_t t2 = wb[5];
-	wb[5] = wb[6];
-	wb[6] = t2;
-	check_crafted(&f, "win_order.esi", "window 6");
+	/* window runs out of order */
+	wr[1].beg = wr0[0].beg;
+	wr[0].beg = wr0[1].beg;
+	check_crafted(&f, "win_order.esi", "window run 1 starts");
+	memcpy(f.b, good.b, f.n);
+	/* runs that skip a window, or hold more than n_windows */
+	wr[1].first++;
+	check_crafted(&f, "win_gap.esi", "window run 1 holds windows");
+	memcpy(f.b, good.b, f.n);
+	wr[0].n--;   /* and every later run one window earlier: consistent, but a window short */
+	for (int64_t j = 1; j < nwr; j++)
+		wr[j].first--;
+	check_crafted(&f, "win_short.esi", "the window runs hold");
+	memcpy(f.b, good.b, f.n);
+	wr[nwr - 1].n += 2;
+	check_crafted(&f, "win_long.esi", "window run");
+	memcpy(f.b, good.b, f.n);
+	fhdr(&f)->n_wrun = 0;
+	check_crafted(&f, "nwrun.esi", "n_wrun=0");
 	memcpy(f.b, good.b, f.n);
 	/* a header field out of range, named with its value */
 	fhdr(&f)->code_step = 70;
