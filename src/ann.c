@@ -163,6 +163,42 @@ uint64_t es_fast_checksum(const void *buf, size_t n, uint64_t seed)
 	return es_cksum_final(&c);
 }
 
+float es_dot_f32_i4(const float *q, const uint8_t *v, uint16_t m16, int dim)
+{
+	float s[8] = { 0 };   /* eight partial sums in a fixed order, as es_dot_f32_i8 */
+	int i = 0;
+	for (; i + 8 <= dim; i += 8)
+		for (int j = 0; j < 8; j += 2) {
+			uint8_t b = v[(i + j) / 2];
+			s[j] += q[i + j] * (float)((int8_t)(uint8_t)(b << 4) >> 4);
+			s[j + 1] += q[i + j + 1] * (float)((int8_t)b >> 4);
+		}
+	for (; i < dim; i += 2) {
+		uint8_t b = v[i / 2];
+		s[0] += q[i] * (float)((int8_t)(uint8_t)(b << 4) >> 4) + q[i + 1] * (float)((int8_t)b >> 4);
+	}
+	float scale = (float)m16 * (1.0f / (65535.0f * 7.0f));
+	return scale * (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+}
+
+void es_quantise4(const float *x, int dim, uint8_t *v, uint16_t *m16)
+{
+	float mx = 0;
+	for (int i = 0; i < dim; i++)
+		mx = fabsf(x[i]) > mx ? fabsf(x[i]) : mx;
+	long m = lrintf((mx < 1 ? mx : 1) * 65535.0f);
+	*m16 = (uint16_t)m;
+	memset(v, 0, (size_t)dim / 2);
+	if (m == 0)
+		return;
+	float f = 7.0f * 65535.0f / (float)m;   /* the stored max, so the scale es_dot_f32_i4 applies matches */
+	for (int i = 0; i < dim; i++) {
+		long t = lrintf(x[i] * f);
+		t = t > 7 ? 7 : t < -7 ? -7 : t;
+		v[i / 2] |= (uint8_t)((t & 15) << (4 * (i & 1)));
+	}
+}
+
 /* ---------------- PQ4 fast scan ----------------
  * Product quantisation with 4-bit codes: the vector is cut into M subspaces of dim/M dimensions, each replaced by the
  * nearest of 16 centroids. A query turns into M tables of 16 small integers (how much worse than the subspace's best

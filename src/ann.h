@@ -70,6 +70,11 @@ es_pqscan_fn es_pq6scan_best(const char **name);
 
 /* Inner product of a float query with an int8 vector times its scale: scale * sum q[i]*v[i]. */
 float es_dot_f32_i8(const float *q, const int8_t *v, float scale, int dim);
+/* The same for a 4-bit vector (dim even; byte i holds dimensions 2i in its low and 2i+1 in its high nibble, each
+ * -7..7) whose scale is m16 / (65535 * 7), m16 = round(max |x| * 65535): es_quantise4's output. */
+float es_dot_f32_i4(const float *q, const uint8_t *v, uint16_t m16, int dim);
+/* Unit vector x (|x_i| <= 1) to 4 bits a dimension: v[dim/2] and m16 as es_dot_f32_i4 reads them. */
+void es_quantise4(const float *x, int dim, uint8_t *v, uint16_t *m16);
 /* Sign-bit code of x (dim floats) under the code_bits x dim projection matrix R: bit b = (R_b . x >= 0). */
 void es_code_make(const float *R, int code_bits, int dim, const float *x, uint64_t *code);
 /* Fast checksum of a buffer (4 lanes of 64-bit multiply-xorshift); used for the index sections. */

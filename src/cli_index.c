@@ -38,11 +38,13 @@ static void usage(FILE *fp)
 		"                 -1: about one per 1,024 codes for a learned encoder, none for kmer [%d]\n"
 		"  --list-groups INT  train and assign the lists in two levels through INT groups; 0 flat,\n"
 		"                 -1: flat up to 4,096 lists, else about sqrt(lists) groups [%d]\n"
+		"  --vec-bits INT  bits per dimension of the stored vectors (re-rank, exact search): 8, or 4 for\n"
+		"                 half the bytes [%d]\n"
 		"  --max-n FLOAT  skip windows with more than this fraction of N [%.2f]\n"
 		"  -t INT         threads, 1..%d [%d]\n"
 		"  -v INT         verbosity 0..3 [%d]\n",
 		ES_INDEX_SUFFIX, ES_INDEX_SUFFIX, o.encoder_spec, o.w, o.stride, code_name(o.code_kind), o.pq_m,
-		o.code_bits, o.code_step, o.ivf_lists, o.ivf_groups, o.max_n_frac, ES_MAX_THREADS, o.n_threads, es_verbose);
+		o.code_bits, o.code_step, o.ivf_lists, o.ivf_groups, o.vec_bits, o.max_n_frac, ES_MAX_THREADS, o.n_threads, es_verbose);
 	fprintf(fp,
 		"Bench options (reads simulated from the index's reference; recall = a locus overlaps the true origin):\n"
 		"  -n INT         reads [%d]\n"
@@ -71,7 +73,7 @@ static const struct option lopts[] = {
 	{ "codes", required_argument, 0, 'k' }, { "pq-m", required_argument, 0, 'M' },
 	{ "bench", no_argument, 0, 'b' }, { "exact", no_argument, 0, 'x' }, { "rerank", required_argument, 0, 'r' },
 	{ "lists", required_argument, 0, 'L' }, { "nprobe", required_argument, 0, 'P' },
-	{ "list-groups", required_argument, 0, 'G' },
+	{ "list-groups", required_argument, 0, 'G' }, { "vec-bits", required_argument, 0, 'V' },
 	{ "seed", required_argument, 0, 'S' }, { "whole", no_argument, 0, 'W' }, { "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 } };
 
@@ -107,6 +109,11 @@ static int parse_opt(index_args_t *a, int c, const char *arg)
 	case 'N': return es_opt_double("--max-n", arg, 0, 1, &o->max_n_frac);
 	case 'L': return es_opt_int("--lists", arg, -1, 65536, &o->ivf_lists);
 	case 'G': return es_opt_int("--list-groups", arg, -1, 65536, &o->ivf_groups);
+	case 'V':
+		if (strcmp(arg, "4") && strcmp(arg, "8"))
+			return es_error("--vec-bits: expected 4 or 8, got '%s'", arg);
+		o->vec_bits = atoi(arg);
+		return 0;
 	case 'b':
 		a->do_bench = 1;
 		return 0;

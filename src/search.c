@@ -15,8 +15,7 @@
 /* Window w scored exactly against query q (the one score exact search and every re-rank use). */
 static inline es_hit_t window_hit(const es_index_t *idx, const float *q, int64_t w)
 {
-	int dim = (int)idx->hdr.dim;
-	return (es_hit_t){ es_dot_f32_i8(q, idx->vec + w * dim, idx->scale[w], dim), w };
+	return (es_hit_t){ es_index_window_dot(idx, q, w), w };
 }
 
 static int is_zero(const float *q, int dim)
@@ -252,8 +251,8 @@ static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_ha
 	for (int j = 0; j < m + RERANK_AHEAD; j++) {
 		if (j < m) {
 			int64_t w = (int64_t)S->near[j] * S->step;
-			__builtin_prefetch(idx->vec + w * S->dim);
-			__builtin_prefetch(idx->scale + w);
+			__builtin_prefetch(idx->vec + w * idx->vec_row);
+			__builtin_prefetch(idx->scale ? (const void *)(idx->scale + w) : (const void *)(idx->scale16 + w));
 		}
 		if (j >= RERANK_AHEAD)
 			es_topk_offer(S->heap, &nh, S->k, window_hit(idx, x, (int64_t)S->near[j - RERANK_AHEAD] * S->step));
@@ -261,8 +260,9 @@ static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_ha
 	if (S->step > 1) {
 		nc = neighbours(S, nh);
 		for (int j = 0; j < nc; j++) {
-			__builtin_prefetch(idx->vec + (int64_t)S->cand[j] * S->dim);
-			__builtin_prefetch(idx->scale + S->cand[j]);
+			__builtin_prefetch(idx->vec + (int64_t)S->cand[j] * idx->vec_row);
+			__builtin_prefetch(idx->scale ? (const void *)(idx->scale + S->cand[j])
+			                              : (const void *)(idx->scale16 + S->cand[j]));
 		}
 	}
 	for (int j = 0; j < nc; j++)

@@ -42,6 +42,8 @@ typedef struct {
 	int ivf_groups;            /* lists trained and assigned in two levels, through this many groups of lists (the
 	                            * search ranks all the lists either way); 0 flat; -1 (default) auto: flat up to
 	                            * 4,096 lists, else the power of two nearest sqrt(lists) (docs/store.md) */
+	int vec_bits;              /* 8 (default): int8 vectors for the re-rank and exact search; 4: 4 bits a dimension
+	                            * (half the bytes, for big genomes; docs/store.md "Index size") */
 	double max_n_frac;         /* windows with more than this fraction of N are skipped; default 0.5 */
 	int n_threads;             /* build threads, 1..ES_MAX_THREADS (thread.h); default 1 */
 	int progress;              /* 1: progress lines (stage, %, ETA) on stderr via es_log */

@@ -27,6 +27,7 @@ void es_index_opt_init(es_index_opt_t *opt)
 	                       * recall at 35 Mb) -- docs/store.md */
 	opt->ivf_lists = -1;
 	opt->ivf_groups = -1;
+	opt->vec_bits = 8;
 	opt->max_n_frac = 0.5;
 	opt->n_threads = 1;
 	opt->progress = 0;
@@ -37,7 +38,7 @@ typedef struct {
 	const es_encoder_t *enc;
 	const char *spec, *path;
 	int learned;                  /* a trained encoder, not the k-mer sketch */
-	int W, S, kind, M, K, code_bits, nw, step, dim, n_threads, progress;
+	int W, S, kind, M, K, code_bits, nw, step, dim, n_threads, progress, vec_bits;
 	double max_n_frac, t0;
 } plan_t;
 
@@ -51,7 +52,9 @@ typedef struct {
 	                               * they are embedded and read back for PQ, lists and the file (open_scratch) */
 	atomic_int io_failed;         /* a read or write of the scratch file failed, with io_errno */
 	int io_errno;
-	float *scale;                 /* [n_win] */
+	float *scale;                 /* [n_win] int8 scales (what PQ and lists are trained on) */
+	uint16_t *scale16;            /* [n_win] 4-bit vectors' scales (vec_bits 4; those vectors follow the int8 ones in
+	                               * the scratch file) */
 	uint64_t *codes;              /* sign: nw planes of n_codes words; PQ: 64-code blocks (slot order with lists) */
 	size_t code_bytes;
 	int C;                        /* inverted lists */
@@ -123,6 +126,9 @@ static int plan_build(const es_encoder_t *enc, const es_index_opt_t *opt, const 
 		                es_encoder_name(enc));
 	if (strlen(P->spec) >= sizeof(((hdr_t *)0)->enc_spec))
 		return es_error("%s: encoder spec longer than %zu bytes", path, sizeof(((hdr_t *)0)->enc_spec) - 1);
+	if (opt->vec_bits != 8 && (opt->vec_bits != 4 || P->dim % 2))
+		return es_error("%s: vector bits %d must be 8, or 4 with an even dimension (%d)", path, opt->vec_bits, P->dim);
+	P->vec_bits = opt->vec_bits;
 	P->n_threads = opt->n_threads;
 	P->progress = opt->progress;
 	P->max_n_frac = opt->max_n_frac;
@@ -208,6 +214,7 @@ static void alloc_outputs(const plan_t *P, build_t *B)
 	B->nproj = sign ? (size_t)P->code_bits * P->dim : (size_t)P->K * P->dim;
 	B->R = sign ? make_projection(P->code_bits, P->dim) : es_calloc(B->nproj, sizeof(float));
 	B->scale = es_malloc((size_t)B->n_win * sizeof(float));
+	B->scale16 = P->vec_bits == 4 ? es_malloc((size_t)B->n_win * sizeof(uint16_t)) : NULL;
 	size_t block = (size_t)(P->kind == ES_CODE_PQ4 ? P->M / 2 : P->M) * 64;
 	B->code_bytes = sign ? (size_t)B->n_codes * P->nw * sizeof(uint64_t) : (size_t)((B->n_codes + 63) / 64) * block;
 	B->codes = es_calloc(B->code_bytes, 1);
@@ -281,17 +288,20 @@ typedef struct {
 	build_t *B;
 	uint8_t **buf;      /* [n_threads] BUILD_BATCH * W bases */
 	float **emb;        /* [n_threads] BUILD_BATCH * dim floats */
-	int8_t **q;         /* [n_threads] BUILD_BATCH * dim int8 */
+	int8_t **q;         /* [n_threads] BUILD_BATCH * dim int8, then BUILD_BATCH * dim / 2 bytes of 4-bit vectors */
 	es_progress_t prog;
 	atomic_int failed;
 	pthread_mutex_t lock;
 	char err[512];      /* the first embedding failure */
 } embed_job_t;
 
-/* Window id's int8 vector (into q) and scale, and its sign code when it has one. */
-static void store_window(const plan_t *P, build_t *B, int64_t id, const float *x, int8_t *q)
+/* Window id's int8 vector (into q) and scale, its 4-bit vector (into q4) when asked for, and its sign code when it
+ * has one. */
+static void store_window(const plan_t *P, build_t *B, int64_t id, const float *x, int8_t *q, uint8_t *q4)
 {
 	quantise(x, P->dim, q, &B->scale[id]);
+	if (P->vec_bits == 4)
+		es_quantise4(x, P->dim, q4, &B->scale16[id]);
 	if (id % P->step || P->kind != ES_CODE_SIGN)
 		return;
 	uint64_t code[8];
@@ -345,9 +355,15 @@ static void embed_batch(void *ctx, int64_t i, int tid)
 		pthread_mutex_unlock(&J->lock);
 		return;
 	}
+	int8_t *q = J->q[tid];
+	uint8_t *q4 = (uint8_t *)q + (size_t)BUILD_BATCH * P->dim;
 	for (int64_t j = s; j < e; j++)
-		store_window(P, B, j, J->emb[tid] + (size_t)(j - s) * P->dim, J->q[tid] + (size_t)(j - s) * P->dim);
-	if (es_pwrite_full(B->vfd, J->q[tid], (size_t)(e - s) * P->dim, s * P->dim) != 0)
+		store_window(P, B, j, J->emb[tid] + (size_t)(j - s) * P->dim, q + (size_t)(j - s) * P->dim,
+		             q4 + (size_t)(j - s) * (P->dim / 2));
+	if (es_pwrite_full(B->vfd, q, (size_t)(e - s) * P->dim, s * P->dim) != 0)
+		io_fail(B);
+	if (P->vec_bits == 4 && es_pwrite_full(B->vfd, q4, (size_t)(e - s) * (P->dim / 2),
+	                                       B->n_win * P->dim + s * (P->dim / 2)) != 0)
 		io_fail(B);
 	es_progress_add(&J->prog, (int)(e - s));
 }
@@ -362,7 +378,7 @@ static int embed_windows(const plan_t *P, const es_ref_t *ref, build_t *B)
 	for (int t = 0; t < nt; t++) {
 		J.buf[t] = es_malloc((size_t)BUILD_BATCH * P->W);
 		J.emb[t] = es_malloc((size_t)BUILD_BATCH * P->dim * sizeof(float));
-		J.q[t] = es_malloc((size_t)BUILD_BATCH * P->dim);
+		J.q[t] = es_malloc((size_t)BUILD_BATCH * P->dim * 3 / 2);
 	}
 	atomic_init(&J.failed, 0);
 	pthread_mutex_init(&J.lock, NULL);
@@ -674,6 +690,7 @@ static void fill_header(const plan_t *P, const es_ref_t *ref, const build_t *B, 
 	h->ivf_lists = (uint32_t)B->C;
 	h->n_pos = B->n_pos;
 	h->n_wrun = B->n_wrun;
+	h->vec_bits = (uint32_t)P->vec_bits;
 	h->enc_checksum = es_encoder_checksum(P->enc);
 	snprintf(h->enc_spec, sizeof h->enc_spec, "%s", P->spec);
 	snprintf(h->enc_name, sizeof h->enc_name, "%s", es_encoder_name(P->enc));
@@ -693,17 +710,18 @@ static int write_index(const plan_t *P, const es_ref_t *ref, const build_t *B, i
 		dc[c] = (disk_contig_t){ .len = ref->contig[c].len, .off = ref->contig[c].off, .name_off = (int64_t)p };
 		p += l;
 	}
-	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, B->wrun, B->codes, NULL, B->scale, B->R,
+	const void *scale = P->vec_bits == 4 ? (const void *)B->scale16 : (const void *)B->scale;
+	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, B->wrun, B->codes, NULL, scale, B->R,
 		B->ivf_cent, B->ivf_list, B->ivf_ids };
 	size_t ssz[N_SEC] = { ref->n_contig * sizeof *dc, names_len, ref->n_nrun * sizeof(es_nrun_t),
-		(size_t)(ref->len + 3) / 4, B->n_wrun * sizeof(wrun_t), B->code_bytes, (size_t)B->n_win * P->dim,
-		B->n_win * sizeof(float), B->nproj * sizeof(float), (size_t)B->C * P->dim * sizeof(float),
+		(size_t)(ref->len + 3) / 4, B->n_wrun * sizeof(wrun_t), B->code_bytes,
+		(size_t)B->n_win * P->dim * P->vec_bits / 8, B->n_win * (P->vec_bits == 4 ? 2 : 4), B->nproj * sizeof(float), (size_t)B->C * P->dim * sizeof(float),
 		(size_t)B->C * sizeof(ivf_list_t), B->C ? (size_t)B->n_pos * sizeof(uint32_t) : 0 };
 	hdr_t h;
 	fill_header(P, ref, B, &h);
 	for (int i = 0; i < N_SEC; i++)
 		h.sec[i].size = ssz[i];
-	int ret = es_index_write(P->path, &h, sp, B->vfd);
+	int ret = es_index_write(P->path, &h, sp, B->vfd, P->vec_bits == 4 ? B->n_win * P->dim : 0);
 	if (ret == 0 && stats) {
 		stats[0] = B->n_win;
 		stats[1] = h.file_size;
@@ -721,6 +739,7 @@ static void build_free(build_t *B)
 	if (B->vfd >= 0)
 		close(B->vfd);
 	free(B->scale);
+	free(B->scale16);
 	free(B->codes);
 	free(B->ivf_cent);
 	free(B->ivf_list);

@@ -34,8 +34,8 @@ static int write_all(FILE *fp, const void *p, size_t n)
                                 * of 32, as es_cksum_add needs) */
 
 /* Pass a section of size bytes in pieces to fp (when not NULL) and the checksum c: from memory p, or when p is NULL
- * from file descriptor fd at offset 0 (the build's vector scratch file, docs/store.md). 0, or -1 with errno. */
-static int pass_section(const void *p, int fd, uint64_t size, es_cksum_t *c, FILE *fp)
+ * from file descriptor fd at offset fd_off (the build's vector scratch file, docs/store.md). 0, or -1 with errno. */
+static int pass_section(const void *p, int fd, int64_t fd_off, uint64_t size, es_cksum_t *c, FILE *fp)
 {
 	if (p) {
 		es_cksum_add(c, p, size);
@@ -45,7 +45,7 @@ static int pass_section(const void *p, int fd, uint64_t size, es_cksum_t *c, FIL
 	int ret = 0;
 	for (uint64_t off = 0; off < size && ret == 0; off += COPY_CHUNK) {
 		size_t n = size - off < COPY_CHUNK ? (size_t)(size - off) : COPY_CHUNK;
-		ret = es_pread_full(fd, buf, n, (int64_t)off);
+		ret = es_pread_full(fd, buf, n, fd_off + (int64_t)off);
 		if (ret == 0) {
 			es_cksum_add(c, buf, n);
 			ret = fp ? write_all(fp, buf, n) : 0;
@@ -56,14 +56,14 @@ static int pass_section(const void *p, int fd, uint64_t size, es_cksum_t *c, FIL
 }
 
 /* Offsets (64-byte aligned), section checksums, file size and header checksum; the header block into hbuf. */
-static int seal_header(hdr_t *h, const void *const sp[N_SEC], int fd, uint8_t *hbuf)
+static int seal_header(hdr_t *h, const void *const sp[N_SEC], int fd, int64_t fd_off, uint8_t *hbuf)
 {
 	uint64_t off = HDR_SIZE;
 	for (int i = 0; i < N_SEC; i++) {
 		es_cksum_t c;
 		h->sec[i].off = off;
 		es_cksum_init(&c, (uint64_t)i);
-		if (pass_section(sp[i], fd, h->sec[i].size, &c, NULL) != 0)
+		if (pass_section(sp[i], fd, fd_off, h->sec[i].size, &c, NULL) != 0)
 			return -1;
 		h->sec[i].ck = es_cksum_final(&c);
 		off = (off + h->sec[i].size + 63) & ~(uint64_t)63;
@@ -77,11 +77,11 @@ static int seal_header(hdr_t *h, const void *const sp[N_SEC], int fd, uint8_t *h
 	return 0;
 }
 
-int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC], int fd)
+int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC], int fd, int64_t fd_off)
 {
 	static const uint8_t zero[64];
 	uint8_t hbuf[HDR_SIZE];
-	if (seal_header(h, sp, fd, hbuf) != 0)
+	if (seal_header(h, sp, fd, fd_off, hbuf) != 0)
 		return es_error("%s: cannot read the build's vector scratch file: %s", path, strerror(errno));
 	es_ofile_t of;
 	memset(&of, 0, sizeof of);
@@ -93,7 +93,7 @@ int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC], int 
 		es_cksum_t c;
 		es_cksum_init(&c, (uint64_t)i);
 		werr |= write_all(of.fp, zero, h->sec[i].off - pos);
-		werr |= pass_section(sp[i], fd, h->sec[i].size, &c, of.fp);
+		werr |= pass_section(sp[i], fd, fd_off, h->sec[i].size, &c, of.fp);
 		pos = h->sec[i].off + h->sec[i].size;
 	}
 	if (!werr)
@@ -247,6 +247,8 @@ static int check_codes(const es_index_t *idx)
 		return BAD_FIELD("code_bits=%u, pq_m=%u means %u", h->code_bits, M, bits);
 	if (h->code_step < 1 || h->code_step > 64)
 		return BAD_FIELD("code_step=%u outside 1..64", h->code_step);
+	if (h->vec_bits != 8 && (h->vec_bits != 4 || h->dim % 2))
+		return BAD_FIELD("vec_bits=%u is not 8, or 4 with an even dim=%u", h->vec_bits, h->dim);
 	int64_t n_codes = (h->n_windows + h->code_step - 1) / h->code_step;
 	if (h->n_codes != n_codes)
 		return BAD_FIELD("n_codes=%lld, n_windows=%lld at code_step=%u means %lld", (long long)h->n_codes,
@@ -324,8 +326,8 @@ static int check_section_sizes(const es_index_t *idx)
 		return -1;
 	if (!sign && sec_holds(idx, SEC_CODES, ((uint64_t)h->n_pos + 63) / 64, block, "blocks of 64 codes"))
 		return -1;
-	if (sec_holds(idx, SEC_VEC, (uint64_t)h->n_windows, h->dim, "vectors")
-	    || sec_holds(idx, SEC_SCALE, (uint64_t)h->n_windows, sizeof(float), "scales")
+	if (sec_holds(idx, SEC_VEC, (uint64_t)h->n_windows, (uint64_t)h->dim * h->vec_bits / 8, "vectors")
+	    || sec_holds(idx, SEC_SCALE, (uint64_t)h->n_windows, h->vec_bits == 4 ? 2 : 4, "scales")
 	    || sec_holds(idx, SEC_PROJ, sign ? h->code_bits : (uint64_t)K, dimf, "rows")
 	    || sec_holds(idx, SEC_IVF_CENT, C, dimf, "centroids")
 	    || sec_holds(idx, SEC_IVF_LIST, C, sizeof(ivf_list_t), "lists")
@@ -348,7 +350,9 @@ static void point_sections(es_index_t *idx)
 	idx->codes = (const uint64_t *)(const void *)(m + h->sec[SEC_CODES].off);
 	idx->pq = m + h->sec[SEC_CODES].off;
 	idx->vec = (const int8_t *)(m + h->sec[SEC_VEC].off);
-	idx->scale = (const float *)(const void *)(m + h->sec[SEC_SCALE].off);
+	idx->vec_row = (int64_t)h->dim * h->vec_bits / 8;
+	idx->scale = h->vec_bits == 8 ? (const float *)(const void *)(m + h->sec[SEC_SCALE].off) : NULL;
+	idx->scale16 = h->vec_bits == 4 ? (const uint16_t *)(const void *)(m + h->sec[SEC_SCALE].off) : NULL;
 	idx->proj = (const float *)(const void *)(m + h->sec[SEC_PROJ].off);
 	if (h->ivf_lists) {
 		idx->ivf_cent = (const float *)(const void *)(m + h->sec[SEC_IVF_CENT].off);

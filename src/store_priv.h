@@ -30,7 +30,9 @@ typedef struct {
 	uint32_t code_kind, pq_m; /* ES_CODE_SIGN (code_bits sign bits), ES_CODE_PQ4/PQ6 (pq_m subspaces,
 	                           * code_bits = 4 or 6 * pq_m) */
 	int64_t ref_len, n_nrun, n_windows, n_codes, file_size;
-	uint32_t ivf_lists, ivf_pad; /* inverted lists (PQ6 only; 0: none, the codes are in code order) */
+	uint32_t ivf_lists;       /* inverted lists (PQ6 only; 0: none, the codes are in code order) */
+	uint32_t vec_bits;        /* 8: int8 vectors, float scales; 4: two 4-bit values a byte (the even dimension in
+	                           * the low nibble), uint16 scales (max |x| * 65535; es_dot_f32_i4) */
 	int64_t n_pos;            /* code slots in the codes section: n_codes, or with lists their 64-aligned total */
 	int64_t n_wrun;           /* window runs (wrun_t): the window table, implicit (version 3) */
 	uint64_t enc_checksum;
@@ -75,8 +77,10 @@ struct es_index_s {
 	es_ref_t ref;              /* arrays point into the map except contig[] (names point into the map) */
 	const wrun_t *wrun;        /* [n_wrun] the window table (es_index_wstart) */
 	const uint64_t *codes;     /* sign codes: nw planes of n_codes words */
-	const int8_t *vec;         /* [n_windows][dim] */
-	const float *scale;        /* [n_windows] */
+	const int8_t *vec;         /* [n_windows][dim * vec_bits / 8] */
+	const float *scale;        /* [n_windows] (vec_bits 8) */
+	const uint16_t *scale16;   /* [n_windows] (vec_bits 4) */
+	int64_t vec_row;           /* bytes per vector */
 	const float *proj;         /* sign: [code_bits][dim] projection; pq: [pq_m][K][dim/pq_m] centroids */
 	const uint8_t *pq;         /* pq codes, 64-window blocks (ann.h); with lists, slot order */
 	const float *ivf_cent;     /* [ivf_lists][dim] unit centroids */
@@ -100,10 +104,19 @@ static inline int64_t es_index_wstart(const es_index_t *idx, int64_t id)
 	return es_wrun_start(idx->wrun, idx->hdr.n_wrun, idx->hdr.stride, id);
 }
 
+/* Window w's score against query q: the one score exact search and every re-rank use. */
+static inline float es_index_window_dot(const es_index_t *idx, const float *q, int64_t w)
+{
+	int dim = (int)idx->hdr.dim;
+	if (idx->hdr.vec_bits == 4)
+		return es_dot_f32_i4(q, (const uint8_t *)idx->vec + w * idx->vec_row, idx->scale16[w], dim);
+	return es_dot_f32_i8(q, idx->vec + w * dim, idx->scale[w], dim);
+}
+
 /* The header block's checksum (hbuf: HDR_SIZE bytes; its hdr_ck field is taken as zero). */
 uint64_t es_index_hdr_checksum(const uint8_t *hbuf);
 /* Write header h (section sizes in h->sec[].size; offsets, checksums and file size are filled in here) and the
- * sections sp[] atomically to path; a section whose sp[i] is NULL (and size not 0) is read from file descriptor fd,
- * offset 0 (the build streams the vectors there). Returns 0, or -1 with es_error set. */
-int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC], int fd);
+ * sections sp[] atomically to path; a section whose sp[i] is NULL (and size not 0) is read from file descriptor fd
+ * from offset fd_off (the build streams the vectors there). Returns 0, or -1 with es_error set. */
+int es_index_write(const char *path, hdr_t *h, const void *const sp[N_SEC], int fd, int64_t fd_off);
 #endif
