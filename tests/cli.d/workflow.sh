@@ -28,8 +28,6 @@ case_ 0 '@RG	ID:lambda	SM:lambda' samtools view -H "$W/results/lambda.bam"
 case_ 0 'SO:coordinate' samtools view -H "$W/results/lambda.bam"
 case_ 0 '^2000 \+ 0 in total' cat "$W/results/lambda.flagstat"
 case_ 0 '' samtools idxstats "$W/results/lambda.bam"
-# a paired sample is refused until paired-end alignment exists; with the flag the rule passes both mate shards
+# a paired sample: the align rule passes both mate shards (esalign align INDEX r1 r2)
 printf 'sample\tr1\tr2\nlambda\treads.fq\t\npair\treads.fq\treads.fq\n' > "$W/samples2.tsv"
-case_ nz 'paired_end_supported' "${SMK[@]}" -n --config samples=samples2.tsv
-case_ nz 'paired_end_supported' "${SMK[@]}" -n --config samples=samples2.tsv paired_end_supported=false
-case_ 0 'align .*pair\.000\.1\.fq.*pair\.000\.2\.fq' "${SMK[@]}" -n --config samples=samples2.tsv paired_end_supported=true
+case_ 0 'align .*pair\.000\.1\.fq.*pair\.000\.2\.fq' "${SMK[@]}" -n --config samples=samples2.tsv
