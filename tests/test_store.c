@@ -46,6 +46,15 @@ static const char *make_genome(void)
 	return path;
 }
 
+/* The build options of the test genome's indexes: the kmer encoder, windows TW at stride TS, the rest default. */
+static void kmer_opt(es_index_opt_t *opt)
+{
+	es_index_opt_init(opt);
+	opt->encoder_spec = "kmer";
+	opt->w = TW;
+	opt->stride = TS;
+}
+
 /* Build (once) and return the index path; kind ES_CODE_SIGN, ES_CODE_PQ4 or ES_CODE_PQ6 (the default). */
 static const char *make_index(int kind)
 {
@@ -56,10 +65,7 @@ static const char *make_index(int kind)
 	es_ref_t *ref = es_ref_load_fasta(make_genome());
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
-	es_index_opt_init(&opt);
-	opt.encoder_spec = "kmer";
-	opt.w = TW;
-	opt.stride = TS;
+	kmer_opt(&opt);
 	opt.n_threads = 2;
 	opt.code_kind = kind;
 	int64_t st[2];
@@ -734,10 +740,7 @@ TEST(store_int4_vectors)
 	es_ref_t *ref = es_ref_load_fasta(make_genome());
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
-	es_index_opt_init(&opt);
-	opt.encoder_spec = "kmer";
-	opt.w = TW;
-	opt.stride = TS;
+	kmer_opt(&opt);
 	opt.vec_bits = 4;
 	char p1[600], p3[600];
 	CHECK(builds_equal(ref, enc, &opt, "v4", p1, p3));
@@ -770,10 +773,7 @@ TEST(store_build_is_deterministic)
 	es_ref_t *ref = es_ref_load_fasta(make_genome());
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
-	es_index_opt_init(&opt);
-	opt.encoder_spec = "kmer";
-	opt.w = TW;
-	opt.stride = TS;
+	kmer_opt(&opt);
 	char p1[600], p3[600];
 	CHECK(builds_equal(ref, enc, &opt, "det", p1, p3));
 	/* no temporary file is left behind */
@@ -791,10 +791,7 @@ TEST(store_ivf_lists)
 	es_ref_t *ref = es_ref_load_fasta(make_genome());
 	es_encoder_t *enc = es_encoder_open("kmer");
 	es_index_opt_t opt;
-	es_index_opt_init(&opt);
-	opt.encoder_spec = "kmer";
-	opt.w = TW;
-	opt.stride = TS;
+	kmer_opt(&opt);
 	opt.ivf_lists = 32;
 	char p1[600], p3[600];
 	CHECK(builds_equal(ref, enc, &opt, "ivf", p1, p3));
