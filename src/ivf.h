@@ -48,4 +48,21 @@ static inline int es_ivf_probe_count(const int *nps, int i, int nprobe)
 	int np = nps ? nps[i] : nprobe;
 	return np < 1 ? 1 : np < nprobe ? np : nprobe;
 }
+
+/* Two levels at search time (docs/store.md, "Two-level lists"): the index's list centroids grouped by spherical
+ * k-means into G groups (5 rounds, one thread, fixed seed: the same groups in every process); a query opens
+ * max(ES_IVF_OPEN_MIN, ES_IVF_OPEN * np * G / C) groups, the best by their centroids, and picks its np lists among
+ * theirs. NULL (es_error set) if a thread cannot be made. */
+#define ES_IVF_OPEN 8
+#define ES_IVF_OPEN_MIN 16
+#define SCAN_QUERIES_MAX 64   /* the most queries one es_ivf_probe2 call takes */
+typedef struct es_ivf_groups_s es_ivf_groups_t;
+es_ivf_groups_t *es_ivf_groups_new(const float *cent, int C, int dim, int G);
+void es_ivf_groups_free(es_ivf_groups_t *g);
+int es_ivf_groups_count(const es_ivf_groups_t *g);   /* G; 0 for NULL */
+/* es_ivf_probe's output (rows of nprobe lists, each query's in increasing order) for n <= SCAN_QUERIES_MAX queries,
+ * the lists ranked among those of the opened groups only. scratch: es_ivf_probe2_scratch(g, n, nprobe) floats. */
+size_t es_ivf_probe2_scratch(const es_ivf_groups_t *g, int n, int nprobe);
+void es_ivf_probe2(const es_ivf_groups_t *g, const float *q, int n, int nprobe, const int *nps, float *scratch,
+                   int32_t *probe);
 #endif

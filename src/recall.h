@@ -63,6 +63,7 @@ typedef struct {
 	int K;            /* loci per read, >= 16 for recall@16 to mean it */
 	int rerank;       /* codes re-ranked exactly per query; 0: the index's default */
 	int nprobe;       /* lists scanned per query (index with lists); 0: the index's default */
+	int probe_groups; /* groups of lists for a two-level probe (es_index_set_probe_groups); -1: the index's default */
 	int exact;        /* also run exact search and compare */
 	int whole;        /* one query per read, no chunks */
 	int n_threads;    /* 1..ES_MAX_THREADS */

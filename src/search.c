@@ -11,6 +11,7 @@
 #define SCAN_L1    16384   /* bytes of codes per block: stays in L1 while a batch of queries scans it */
 #define SCAN_BATCH 64      /* queries scanned against one block (a query's index in a batch fits a byte) */
 #define RERANK_AHEAD 24    /* rows prefetched ahead of the re-rank's dot products */
+_Static_assert(SCAN_BATCH <= SCAN_QUERIES_MAX, "es_ivf_probe2 takes a batch at a time");
 
 /* Window w scored exactly against query q (the one score exact search and every re-rank use). */
 static inline es_hit_t window_hit(const es_index_t *idx, const float *q, int64_t w)
@@ -100,7 +101,8 @@ static void scan_init(scan_t *S, const es_index_t *idx, int k, int np)
 	S->np = S->C ? (np < S->C ? np : S->C) : 0;
 	if (S->C) {
 		S->probe = es_malloc((size_t)SCAN_BATCH * S->np * sizeof(int32_t));
-		S->pscr = es_malloc((size_t)SCAN_BATCH * S->C * sizeof(float));
+		size_t ps = idx->groups ? es_ivf_probe2_scratch(idx->groups, SCAN_BATCH, S->np) : (size_t)SCAN_BATCH * S->C;
+		S->pscr = es_malloc(ps * sizeof(float));
 		S->lstart = es_malloc((size_t)(S->C + 1) * sizeof(int32_t));
 		S->pair_q = es_malloc((size_t)SCAN_BATCH * S->np);
 	}
@@ -167,7 +169,10 @@ static void scan_lists(scan_t *S, const es_index_t *idx, const float *q, const i
 	int np = S->np, C = S->C, npq[SCAN_BATCH];
 	for (int i = 0; i < nb; i++)   /* without nps every query probes np, the index's nprobe (search_approx) */
 		npq[i] = es_ivf_probe_count(nps, i, np);
-	es_ivf_probe(idx->ivf_cent, C, S->dim, q, nb, np, npq, S->pscr, S->probe);
+	if (idx->groups)
+		es_ivf_probe2(idx->groups, q, nb, np, npq, S->pscr, S->probe);
+	else
+		es_ivf_probe(idx->ivf_cent, C, S->dim, q, nb, np, npq, S->pscr, S->probe);
 	memset(S->lstart, 0, (size_t)(C + 1) * sizeof(int32_t));
 	for (int a = 0; a < S->na; a++)
 		for (int j = 0; j < npq[S->active[a]]; j++)

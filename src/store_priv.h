@@ -5,6 +5,7 @@
 #define ES_STORE_PRIV_H
 #include "store.h"
 #include "ann.h"
+#include "ivf.h"
 
 /* [header HDR_SIZE bytes][sections in this order, each starting on a 64-byte boundary] */
 enum { SEC_CONTIG, SEC_NAMES, SEC_NRUN, SEC_PAC, SEC_WRUN, SEC_CODES, SEC_VEC, SEC_SCALE, SEC_PROJ,
@@ -87,6 +88,7 @@ struct es_index_s {
 	const ivf_list_t *ivf_list;/* [ivf_lists] slots [beg, beg+len) of each list, beg a multiple of 64 */
 	const uint32_t *ivf_ids;   /* [n_pos] code index of each slot (increasing inside a list), UINT32_MAX for padding */
 	int nprobe;
+	es_ivf_groups_t *groups;   /* the lists grouped for a two-level probe (more than 4,096 lists), or NULL */
 	int64_t *contig_end;       /* [n_contig] off+len, to clip windows */
 	int rerank;
 };
