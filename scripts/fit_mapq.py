@@ -135,9 +135,9 @@ def raw_q(w, x):
 
 
 def strong(x):
-    """es_mapq_strong of mapq.c: divergence under 3%, and a vote lead of half the read's k-mers with no runner-up, or
-    of 30% of them and a score lead of 15 matches (x1 >= 1.5) over a runner-up."""
-    if x[3] >= 0.3:
+    """es_mapq_strong of mapq.c: divergence under 3%, a score deficit under 20% (x5 < 2), and a vote lead of half the
+    read's k-mers with no runner-up, or of 30% of them and a score lead of 15 matches (x1 >= 1.5) over a runner-up."""
+    if x[3] >= 0.3 or x[5] >= 2:
         return False
     return x[12] >= 3 and x[1] >= 1.5 if x[2] else x[12] >= 5
 

@@ -33,11 +33,11 @@ static const double coef[] = {
 _Static_assert(sizeof coef / sizeof coef[0] == ES_MAPQ_NX, "one coefficient per model input");
 
 /* Isotonic recalibration of the logistic model's MAPQ (its index) on the same training reads, one table for the
- * reads of strong evidence (es_mapq_strong: 288,327 training reads, 1 wrong) and one for the rest: pool-adjacent-
+ * reads of strong evidence (es_mapq_strong: 288,268 training reads, 1 wrong) and one for the rest: pool-adjacent-
  * violators blocks, a block of N reads with w wrong given -10 log10(max(w, 1) / N), and 60 when that error is at most
- * 1 in 50,000 (issue 13's bound for MAPQ 60). Strong evidence: logistic MAPQ 32-60, 288,105 reads, 1 wrong -> 60
+ * 1 in 50,000 (issue 13's bound for MAPQ 60). Strong evidence: logistic MAPQ 32-60, 288,033 reads, 1 wrong -> 60
  * (before this split, 100 bp reads never reached the top block: their logistic MAPQ was held down by length); the
- * rest: 37-57, 20,898 reads, 6 wrong -> 35; at most 36. On the training reads: MAPQ 60 for 93,673 / 96,898 / 97,754
+ * rest: 37-57, 20,962 reads, 6 wrong -> 35; at most 36. On the training reads: MAPQ 60 for 93,633 / 96,883 / 97,751
  * reads of 100 / 150 / 250 bp (84 / 85 / 84%; 1 wrong), MAPQ 30-39 3.9e-4 observed / 4.2e-4 claimed, 20-29 2.6e-3 /
  * 2.6e-3. Printed by fit_mapq.py with the coefficients. */
 static const unsigned char recal[ES_MAPQ_MAX + 1] = {
@@ -106,12 +106,14 @@ double es_mapq_perror(const es_mapq_feat_t *f)
 /* The thresholds, from the training reads (the fit's): with no runner-up, divergence under 3% and a vote lead of at
  * least half the read's k-mers, 268,036 reads with 1 wrong (3.7e-6; a lead of 30-50%: 2.5e-3, under 30%: 0.16;
  * divergence 3-6% with a lead of half: 3.8e-4); with a runner-up 15 matches behind or more, divergence under 3% and
- * a lead of 30%: 20,291 reads, none wrong (a lead of 20-30%: 9.6e-4, under 20%: 1.4e-2). */
+ * a lead of 30%: 20,291 reads, none wrong (a lead of 20-30%: 9.6e-4, under 20%: 1.4e-2). And a score deficit under
+ * 20% of the perfect score: of those reads only 59 had more (clipped or diverged reads), too few to support 60; a
+ * held-out 100 bp read aligned with a deficit of 32% on a look-alike was at 60 with the kmer index. */
 int es_mapq_strong(const es_mapq_feat_t *f)
 {
 	double x[ES_MAPQ_NX];
 	es_mapq_inputs(f, x);
-	if (x[3] >= 0.3)
+	if (x[3] >= 0.3 || x[5] >= 2)
 		return 0;
 	return x[2] ? x[12] >= 3 && x[1] >= 1.5 : x[12] >= 5;
 }

@@ -34,9 +34,9 @@ void es_mapq_inputs(const es_mapq_feat_t *f, double x[ES_MAPQ_NX]);
 /* P(placement wrong) of the shipped logistic model, in (0,1) (before the isotonic recalibration of es_mapq). */
 double es_mapq_perror(const es_mapq_feat_t *f);
 
-/* Whether f is strong evidence (mapq.c): divergence under 3%, and a k-mer vote lead of at least half the read's
- * k-mers with no runner-up, or of 30% of them and a score 15 matches above the runner-up's. Such reads have their
- * own recalibration table. */
+/* Whether f is strong evidence (mapq.c): divergence under 3%, a score under 20% below the perfect one, and a k-mer
+ * vote lead of at least half the read's k-mers with no runner-up, or of 30% of them and a score 15 matches above the
+ * runner-up's. Such reads have their own recalibration table. */
 int es_mapq_strong(const es_mapq_feat_t *f);
 
 /* MAPQ 0..60: 0 when another placement scores as well as the best; else round(-10 log10 es_mapq_perror(f)),
