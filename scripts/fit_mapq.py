@@ -3,7 +3,8 @@
 that `esalign align --mapq-features` writes into XF:Z, from SAM files of reads simulated by `esalign simulate`
 (truth in the read names: s<ID>!<CONTIG>!<POS>!<STRAND>). Reads whose runner-up ties the best (MAPQ 0 by rule) are
 left out. Newton's method (IRLS) with a small ridge; Python 3 standard library only.
-Usage: fit_mapq.py [--ridge R] [--thin 4] [--max-dist 20] SAM[=TRUTH.sam]...   (prints the C table, then calibration per MAPQ bin)
+Usage: fit_mapq.py [--ridge R] [--thin 4] [--max-dist 20] SAM[=TRUTH.sam]...
+(prints the C tables, then calibration per MAPQ bin)
 """
 import argparse
 import math
@@ -12,7 +13,7 @@ import sys
 
 NAMES = ["1", "lead over a runner-up /10, <= 3", "has runner-up", "div*10", "(div-3%)+ *10", "deficit*10",
          "loc_next/best", "loc_best/top", "sup_next/best", "(loc_next/best-0.8)+ *5", "log2(len/100)", "n_close",
-         "(sup_best-sup_next)/20, <= 10"]
+         "(sup_best-sup_next)/read k-mers, 0..1, x10"]
 CIG = re.compile(r"(\d+)([MIDNSHP=X])")
 
 
@@ -133,16 +134,30 @@ def raw_q(w, x):
     return max(0, min(60, int(-10 * math.log10(max(p, 1e-300)) + 0.5)))
 
 
+def strong(x):
+    """es_mapq_strong of mapq.c: divergence under 3%, a score deficit under 20% (x5 < 2), and a vote lead of half the
+    read's k-mers with no runner-up, or of 30% of them and a score lead of 15 matches (x1 >= 1.5) over a runner-up."""
+    if x[3] >= 0.3 or x[5] >= 2:
+        return False
+    return x[12] >= 3 and x[1] >= 1.5 if x[2] else x[12] >= 5
+
+
 def mapq_of(w, x, tie, recal=None):
     if tie:
         return 0
     q = raw_q(w, x)
-    return recal[q] if recal else q
+    return (recal[1] if strong(x) else recal[0])[q] if recal else q
 
 
-def isotonic(train, w):
+# A block of N reads with w wrong is given -10 log10(max(w, 1) / N) (no wrong read in N supports an error of about
+# 1/N), and 60, the cap, when that error is at most 1 in TOP_READS (issue 13's bound for MAPQ 60: no wrong read in
+# 50,000).
+TOP_READS = 50000
+
+
+def isotonic(train, w, title=""):
     """Pool-adjacent-violators on the logistic model's MAPQ (0..60) of the training reads: the error rate must not
-    rise with it. Returns recal[raw] = MAPQ of the block's observed error, 60 for a block with no wrong read."""
+    rise with it. Returns recal[raw] = MAPQ of the block's error (above), made non-decreasing in raw."""
     n = [0.0] * 61
     e = [0.0] * 61
     for x, y, c in train:
@@ -161,13 +176,13 @@ def isotonic(train, w):
             blocks[-1][3] = b[3]
     recal = [0] * 61
     for bn, be, lo, hi in blocks:
-        mq = 60 if be == 0 else max(0, min(60, int(-10 * math.log10(be / bn) + 0.5)))
-        print(f"  isotonic block raw {lo}-{hi}: {bn:.0f} reads, {be:.0f} wrong -> MAPQ {mq}", file=sys.stderr)
+        err = max(be, 1) / bn
+        mq = 60 if err * TOP_READS <= 1 else max(0, min(60, int(-10 * math.log10(err) + 0.5)))
+        print(f"  {title}isotonic block raw {lo}-{hi}: {bn:.0f} reads, {be:.0f} wrong -> MAPQ {mq}", file=sys.stderr)
         for q in range(lo, hi + 1):
             recal[q] = mq
-    for q in range(1, 61):  # raw values no training read had: those of the block below
-        if n[q] == 0:
-            recal[q] = max(recal[q], recal[q - 1])
+    for q in range(1, 61):  # raw values no training read had, and a small block of no wrong read: the block below
+        recal[q] = max(recal[q], recal[q - 1])
     return recal
 
 
@@ -202,17 +217,28 @@ def main():
     # every wrong read, and every --thin-th correct one with weight thin (the fit costs O(reads) per Newton step)
     train = [(x, y, 1 if y else a.thin) for i, (x, y, t, _) in enumerate(rows) if not t and (y or i % a.thin == 0)]
     w = fit(train, a.ridge)
-    recal = isotonic(train, w)
+    # one table for the reads of strong evidence (es_mapq_strong), one for the rest; strong evidence never lowers it
+    rest = isotonic([r for r in train if not strong(r[0])], w, "rest: ")
+    recal = (rest, [max(u, v) for u, v in zip(rest, isotonic([r for r in train if strong(r[0])], w, "strong: "))])
     print("static const double coef[] = {")
     for i, (c, n) in enumerate(zip(w, NAMES)):
         print(f"\t{c:.6g},  /* x{i} {n} */")
     print("};")
-    print("static const unsigned char recal[ES_MAPQ_MAX + 1] = {")
-    for i in range(0, 61, 16):
-        print("\t" + ", ".join(str(v) for v in recal[i:i + 16]) + ",")
-    print("};")
+    for name, tab in zip(("recal", "recal_strong"), recal):
+        print(f"static const unsigned char {name}[ES_MAPQ_MAX + 1] = {{")
+        for i in range(0, 61, 16):
+            print("\t" + ", ".join(str(v) for v in tab[i:i + 16]) + ",")
+        print("};")
     calibration(rows, lambda r: mapq_of(w, r[0], r[2]), "training reads, logistic model")
-    calibration(rows, lambda r: mapq_of(w, r[0], r[2], recal), "training reads, logistic model + isotonic recalibration")
+    calibration(rows, lambda r: mapq_of(w, r[0], r[2], recal),
+                "training reads, logistic model + isotonic recalibration")
+    for L in (100, 150, 250):
+        sel = [r for r in rows if abs(r[0][10] - math.log2(L / 100)) < 1e-3]
+        q = [(mapq_of(w, r[0], r[2], recal), r[1]) for r in sel]
+        q20 = [y for m, y in q if m >= 20]
+        q60 = [y for m, y in q if m >= 60]
+        print(f"  {L} bp: {len(sel)} reads, MAPQ >= 20 {len(q20)} ({sum(q20)} wrong), "
+              f"MAPQ 60 {len(q60)} ({sum(q60)} wrong)")
     print("\ntraining reads at or above a fitted MAPQ (the evidence for where the model may be trusted to say 60):")
     qs = sorted(((mapq_of(w, r[0], r[2]), r[1]) for r in rows), reverse=True)  # the logistic model's
     for t in range(60, 29, -3):

@@ -6,44 +6,64 @@
 
 /* Fitted by
  *   IDX_DIR=DIR scripts/fit-mapq.sh WORKDIR
- * (indexes: DIR/{human,ecoli}-{kmer,transformer}.esi, the default indexes of human chrX 70 Mb and E. coli; refitted
- * 2026-12-01 for the shipped model of step 7,500 with int8 inference: the model before it gave 2 wrong reads of
- * 193,824 at MAPQ 60 on these reads, this one none of 162,846). Training reads, never the evaluation region chrX 35-70
- * Mb nor the bench's seeds: esalign simulate on X:0-35,000,000 (3,000 reads) and E. coli (1,500) per length
- * 100/150/250 bp and substitution rate 0.2/1/3/6/10/15% (indels at a tenth), and mason reads of a mason_variator
- * sample (seed 9; SNPs 1e-3, indels 1e-4) of the chrX half (30,000 per length) and E. coli (15,000 per length); each
- * mapped with both indexes; 383,381 primary placements, 4,677 ties left out, thinned 1 in 4 for the correct ones
- * (weight 4). z = sum coef[i] * x[i] is the log-odds of a wrong placement; x as es_mapq_inputs builds them. */
+ * (indexes: DIR/{human,ecoli}-{kmer,transformer}.esi, the default indexes of human chrX 70 Mb and E. coli, the shipped
+ * encoder). Training reads, never the evaluation region chrX 35-70 Mb nor the bench's seeds: esalign simulate on
+ * X:0-35,000,000 (3,000 reads) and E. coli (1,500) per length 100/150/250 bp and substitution rate 0.2/1/3/6/10/15%
+ * (indels at a tenth), mapped with the transformer index only, and mason reads of a mason_variator sample (seed 9;
+ * SNPs 1e-3, indels 1e-4) of the chrX half (30,000 per length) and E. coli (15,000 per length), mapped with both
+ * indexes. 2026-12-01 (issue 13): 341,723 primary placements, 4,293 ties left out, the correct ones thinned 1 in 4
+ * (weight 4). The kmer index's simulated reads are out since this fit: with them the MAPQ 1-9 / 10-19 / 20-29 bins
+ * claimed 6x / 9x / 14x the error observed on the bench's diverged reads (transformer index). z = sum coef[i] * x[i]
+ * is the log-odds of a wrong placement; x as es_mapq_inputs builds them. */
 static const double coef[] = {
-	-3.44575,  /* x0  1 */
-	-0.876949, /* x1  score lead over a runner-up placement, /10 match, at most 3 (0 when there is none) */
-	1.1858,    /* x2  a runner-up placement exists */
-	0.371423,  /* x3  divergence of the best hit (1 - identity), x10 */
-	-4.08814,  /* x4  ... above 3%, x10 (a hinge: the slope may change there) */
-	0.829379,  /* x5  score deficit (qlen*match - score) / (qlen*match), x10 */
-	-2.65143,  /* x6  similarity of the next locus / of the best hit's locus, at most 2 */
-	-0.786042, /* x7  similarity of the best hit's locus / of the top locus, at most 1 */
-	3.03325,   /* x8  k-mer votes of the next placement / of the best, at most 2 */
-	0.738361,  /* x9  ... x6 above 0.8, x5 (a hinge) */
-	-0.225568, /* x10 log2(read length / 100) */
-	0.2739,    /* x11 other placements within match + mismatch of the best, at most 4 */
-	-0.997701, /* x12 k-mer votes of the best placement less the next one's, /20, at most 10 */
+	-0.512496, /* x0  1 */
+	-0.82056,  /* x1  score lead over a runner-up placement, /10 match, at most 3 (0 when there is none) */
+	0.854223,  /* x2  a runner-up placement exists */
+	0.683156,  /* x3  divergence of the best hit (1 - identity), x10 */
+	-3.95373,  /* x4  ... above 3%, x10 (a hinge: the slope may change there) */
+	0.565559,  /* x5  score deficit (qlen*match - score) / (qlen*match), x10 */
+	-3.36492,  /* x6  similarity of the next locus / of the best hit's locus, at most 2 */
+	-1.80271,  /* x7  similarity of the best hit's locus / of the top locus, at most 1 */
+	2.60337,   /* x8  k-mer votes of the next placement / of the best, at most 2 */
+	0.789609,  /* x9  ... x6 above 0.8, x5 (a hinge) */
+	-0.733774, /* x10 log2(read length / 100) */
+	0.383358,  /* x11 other placements within match + mismatch of the best, at most 4 */
+	-1.45219,  /* x12 k-mer votes of the best placement less the next one's / the read's k-mers, 0..1, x10 */
 };
 _Static_assert(sizeof coef / sizeof coef[0] == ES_MAPQ_NX, "one coefficient per model input");
 
-/* Isotonic recalibration of the logistic model's MAPQ (its index) on the same training reads: pool-adjacent-violators
- * blocks, each given the MAPQ of its observed error. The top block (logistic MAPQ 53-60: 163,664 reads, none wrong)
- * gets 60; the two below it (37-52: 162,883 reads, 7 wrong) 44. Printed by fit_mapq.py with the coefficients. */
+/* Isotonic recalibration of the logistic model's MAPQ (its index) on the same training reads, one table for the
+ * reads of strong evidence (es_mapq_strong: 288,268 training reads, 1 wrong) and one for the rest: pool-adjacent-
+ * violators blocks, a block of N reads with w wrong given -10 log10(max(w, 1) / N), and 60 when that error is at most
+ * 1 in 50,000 (issue 13's bound for MAPQ 60). Strong evidence: logistic MAPQ 32-60, 288,033 reads, 1 wrong -> 60
+ * (before this split, 100 bp reads never reached the top block: their logistic MAPQ was held down by length); the
+ * rest: 37-57, 20,962 reads, 6 wrong -> 35; at most 36. On the training reads: MAPQ 60 for 93,633 / 96,883 / 97,751
+ * reads of 100 / 150 / 250 bp (84 / 85 / 84%; 1 wrong), MAPQ 30-39 3.9e-4 observed / 4.2e-4 claimed, 20-29 2.6e-3 /
+ * 2.6e-3. Printed by fit_mapq.py with the coefficients. */
 static const unsigned char recal[ES_MAPQ_MAX + 1] = {
-	0, 1, 2, 3, 4, 4, 6, 6, 8, 9, 11, 12, 12, 13, 15, 16,
-	17, 17, 18, 18, 19, 20, 20, 24, 26, 26, 27, 28, 28, 28, 28, 30,
-	30, 30, 30, 33, 33, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44,
-	44, 44, 44, 44, 44, 60, 60, 60, 60, 60, 60, 60, 60,
+	0, 1, 1, 2, 4, 5, 7, 7, 7, 9, 9, 10, 13, 14, 14, 17,
+	17, 17, 17, 17, 22, 22, 28, 28, 28, 28, 28, 30, 30, 30, 33, 33,
+	33, 33, 33, 33, 33, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
+	35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 36, 36, 36,
+};
+static const unsigned char recal_strong[ES_MAPQ_MAX + 1] = {
+	0, 1, 1, 2, 4, 5, 7, 7, 7, 9, 9, 10, 13, 14, 14, 17,
+	17, 17, 17, 17, 22, 22, 28, 28, 28, 28, 28, 30, 30, 30, 33, 33,
+	60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+	60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
 };
 
 static double clampd(double x, double lo, double hi)
 {
 	return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* The k-mer votes of the best placement less the next one's, over the read's ES_MAPQ_SEED_K-mers: 0..1 at any read
+ * length (a unique perfect read has about 1; the votes of a tandem copy or look-alike bring it towards 0). */
+static double vote_lead(const es_mapq_feat_t *f)
+{
+	int nk = f->qlen - ES_MAPQ_SEED_K + 1;
+	return clampd((double)(f->sup_best - f->sup_next) / (nk > 1 ? nk : 1), 0, 1);
 }
 
 void es_mapq_inputs(const es_mapq_feat_t *f, double x[ES_MAPQ_NX])
@@ -70,7 +90,7 @@ void es_mapq_inputs(const es_mapq_feat_t *f, double x[ES_MAPQ_NX])
 	x[9] = next > 0.8 ? (next - 0.8) * 5 : 0;
 	x[10] = log2(clampd(f->qlen, 25, 1600) / 100.0);
 	x[11] = f->n_close < 4 ? f->n_close : 4;
-	x[12] = clampd(f->sup_best - f->sup_next, 0, 200) / 20;
+	x[12] = vote_lead(f) * 10;
 }
 
 double es_mapq_perror(const es_mapq_feat_t *f)
@@ -83,11 +103,27 @@ double es_mapq_perror(const es_mapq_feat_t *f)
 	return 1.0 / (1.0 + exp(-z));
 }
 
+/* The thresholds, from the training reads (the fit's): with no runner-up, divergence under 3% and a vote lead of at
+ * least half the read's k-mers, 268,036 reads with 1 wrong (3.7e-6; a lead of 30-50%: 2.5e-3, under 30%: 0.16;
+ * divergence 3-6% with a lead of half: 3.8e-4); with a runner-up 15 matches behind or more, divergence under 3% and
+ * a lead of 30%: 20,291 reads, none wrong (a lead of 20-30%: 9.6e-4, under 20%: 1.4e-2). And a score deficit under
+ * 20% of the perfect score: of those reads only 59 had more (clipped or diverged reads), too few to support 60; a
+ * held-out 100 bp read aligned with a deficit of 32% on a look-alike was at 60 with the kmer index. */
+int es_mapq_strong(const es_mapq_feat_t *f)
+{
+	double x[ES_MAPQ_NX];
+	es_mapq_inputs(f, x);
+	if (x[3] >= 0.3 || x[5] >= 2)
+		return 0;
+	return x[2] ? x[12] >= 3 && x[1] >= 1.5 : x[12] >= 5;
+}
+
 int es_mapq(const es_mapq_feat_t *f)
 {
 	if (f->sub >= f->score)
 		return 0;
 	double q = -10.0 * log10(es_mapq_perror(f));
 	int raw = (int)(q + 0.5);
-	return recal[raw > ES_MAPQ_MAX ? ES_MAPQ_MAX : raw < 0 ? 0 : raw];
+	raw = raw > ES_MAPQ_MAX ? ES_MAPQ_MAX : raw < 0 ? 0 : raw;
+	return es_mapq_strong(f) ? recal_strong[raw] : recal[raw];
 }

@@ -25,6 +25,7 @@ typedef struct {
 
 #define ES_MAPQ_NX 13     /* model inputs, x[0] = 1 */
 #define ES_MAPQ_MAX 60
+#define ES_MAPQ_SEED_K 12  /* the k-mer of the votes (SEED_K of map.c) */
 
 /* The model inputs of f into x[ES_MAPQ_NX] (each bounded, see mapq.c); what --mapq-features writes and the fit
  * (scripts/fit_mapq.py) reads. */
@@ -33,7 +34,12 @@ void es_mapq_inputs(const es_mapq_feat_t *f, double x[ES_MAPQ_NX]);
 /* P(placement wrong) of the shipped logistic model, in (0,1) (before the isotonic recalibration of es_mapq). */
 double es_mapq_perror(const es_mapq_feat_t *f);
 
+/* Whether f is strong evidence (mapq.c): divergence under 3%, a score under 20% below the perfect one, and a k-mer
+ * vote lead of at least half the read's k-mers with no runner-up, or of 30% of them and a score 15 matches above the
+ * runner-up's. Such reads have their own recalibration table. */
+int es_mapq_strong(const es_mapq_feat_t *f);
+
 /* MAPQ 0..60: 0 when another placement scores as well as the best; else round(-10 log10 es_mapq_perror(f)),
- * recalibrated (a monotone table fitted with the coefficients). */
+ * recalibrated (a monotone table fitted with the coefficients, one for strong evidence, one for the rest). */
 int es_mapq(const es_mapq_feat_t *f);
 #endif

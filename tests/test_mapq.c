@@ -39,6 +39,32 @@ TEST(mapq_unique_perfect_is_high)
 	CHECK_EQ_INT(es_mapq(&f), 60);
 }
 
+/* Strong evidence reaches 60 at any read length: the vote lead input is relative to the read's k-mers (before, it
+ * counted votes, and a perfect unique 100 bp read, with 89, never reached the top recalibration block). A tandem copy
+ * with as many votes as the best placement is not strong evidence, and such a read stays below 60. */
+TEST(mapq_strong_evidence_any_length_is_60)
+{
+	for (int qlen = 100; qlen <= 250; qlen += 50) {
+		es_mapq_feat_t f = unique_hit(qlen, 0);
+		CHECKF(es_mapq_strong(&f), "%d bp unique perfect hit: not strong evidence", qlen);
+		CHECKF(es_mapq(&f) == 60, "%d bp: MAPQ %d", qlen, es_mapq(&f));
+		es_mapq_feat_t copy = f;
+		copy.sup_next = f.sup_best;
+		CHECKF(!es_mapq_strong(&copy), "%d bp with a tandem copy: strong evidence", qlen);
+		CHECKF(es_mapq(&copy) < 60, "%d bp with a tandem copy: MAPQ %d", qlen, es_mapq(&copy));
+	}
+	/* 5% divergence is not strong evidence, however unique */
+	es_mapq_feat_t d = unique_hit(150, 0.05);
+	CHECK(!es_mapq_strong(&d));
+	/* a runner-up 30 matches behind with a lead of most of the read's k-mers is strong; 10 behind is not */
+	es_mapq_feat_t s = unique_hit(150, 0);
+	s.sub = s.score - 30;
+	s.sup_next = 40;
+	CHECK(es_mapq_strong(&s));
+	s.sub = s.score - 10;   /* 10 behind: not */
+	CHECK(!es_mapq_strong(&s));
+}
+
 TEST(mapq_tie_is_zero)
 {
 	es_mapq_feat_t f = unique_hit(150, 0);
