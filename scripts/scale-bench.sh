@@ -3,7 +3,7 @@
 # 70 Mb + synthetic contigs), esalign's index against bwa's (build time, CPU, peak memory, size), 20,000 `esalign
 # simulate` reads per length mapped by both (correct % over the whole genome and over the real contig X), the
 # index's approximate search against exact search (`esalign index --bench --exact`, 1 thread), and two aligners
-# mapping at once from the one index (the mapping shared: each process's Rss against its Pss).
+# holding the one index at once (the mapping shared: each process's Rss against its Pss).
 # Not part of `make bench`: at 0.3 Gb it takes ~25 minutes on 2 cores, at 1 Gb ~1.5 h, at 3.1 Gb (BWA=0) ~2 h
 # (docs/store.md, "Measured at scale").
 # Usage: scripts/scale-bench.sh [TOTAL [WORKDIR]]   (default 300M, data/scale-TOTAL)
@@ -45,16 +45,21 @@ for L in 150 250 100; do
     echo "$a $L ${r:-all} $("$B" eval --tsv ${r:+--region $r} "$W/$a$L.sam" | tail -1 | cut -f1,3,12,13)"; done; done
 done
 echo "== two aligners at once on one index (1 thread each): Rss and Pss of each while mapping"
-share() {
+share() {   # each aligner reads from a FIFO, so both hold the loaded index while their maps are read
   local p1 p2
-  "$B" align -t 1 "$I" "$W/r150.fq" -o "$W/share1.sam" 2>/dev/null & p1=$!
-  "$B" align -t 1 "$I" "$W/r250.fq" -o "$W/share2.sam" 2>/dev/null & p2=$!
-  sleep "${SHARE_WAIT:-60}"   # both have mapped (and checksummed) the whole index by then
+  rm -f "$W/share1.fifo" "$W/share2.fifo"
+  mkfifo "$W/share1.fifo" "$W/share2.fifo"
+  "$B" align -t 1 "$I" "$W/share1.fifo" -o "$W/share1.sam" 2>/dev/null & p1=$!
+  "$B" align -t 1 "$I" "$W/share2.fifo" -o "$W/share2.sam" 2>/dev/null & p2=$!
+  sleep "${SHARE_WAIT:-20}"   # both have mapped (and checksummed) the whole index by then
   for p in $p1 $p2; do
     awk -v p=$p 'BEGIN { printf "pid %s:", p } /^(Rss|Pss|Shared_Clean|Private_Clean|Private_Dirty):/ {
       printf " %s %.2f GiB", $1, $2 / 1048576 } END { print "" }' "/proc/$p/smaps_rollup" 2>/dev/null
   done
+  head -n 4000 "$W/r150.fq" > "$W/share1.fifo"
+  head -n 4000 "$W/r250.fq" > "$W/share2.fifo"
   wait $p1 $p2
+  rm -f "$W/share1.fifo" "$W/share2.fifo"
 }
 share
 echo "== search recall vs exact (1 thread)"
