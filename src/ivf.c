@@ -211,6 +211,23 @@ void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int 
  * assigns a window to the nearest list among the groups nearest to it. The search still ranks all the lists (the
  * centroids on disk are one flat array, a group's lists contiguous). */
 
+/* A stable counting sort of items 0..n-1 by key[i] in 0..G-1: group g's items are order[beg[g] .. beg[g+1]), in
+ * increasing order (beg: G+1 ints). The one bucketing of the two levels: sample points, lists and (row, group)
+ * pairs by group. */
+static void bucket(const int32_t *key, int n, int G, int *beg, int *order)
+{
+	memset(beg, 0, ((size_t)G + 1) * sizeof(int));
+	for (int i = 0; i < n; i++)
+		beg[key[i] + 1]++;
+	for (int g = 0; g < G; g++)
+		beg[g + 1] += beg[g];
+	for (int i = 0; i < n; i++)
+		order[beg[key[i]]++] = i;
+	for (int g = G; g > 0; g--)   /* beg[g] now ends group g: shift back to the starts */
+		beg[g] = beg[g - 1];
+	beg[0] = 0;
+}
+
 /* How many of C lists each of G groups gets: proportional to its share of the n sample points (largest
  * remainder, lower group first on equal remainders), at least one for a non-empty group, at most its points. */
 static void apportion(const int64_t *cnt, int G, int64_t n, int C, int *nl)
@@ -246,7 +263,7 @@ typedef struct {
 	const float *x;
 	int dim, iters;
 	uint64_t seed;
-	const int64_t *mbeg;   /* [G+1] group g's sample points are rows mbeg[g].. of xs */
+	const int *mbeg;       /* [G+1] group g's sample points are rows mbeg[g].. of xs */
 	const float *xs;       /* the sample sorted by group */
 	const int *lbeg;       /* [G+1] group g's lists are cent rows lbeg[g].. */
 	float *cent;
@@ -261,7 +278,7 @@ static void train_group(void *ctx, int64_t g, int tid)
 	int c = j->lbeg[g + 1] - j->lbeg[g];
 	if (c == 0)
 		return;
-	if (es_ivf_train(j->xs + j->mbeg[g] * j->dim, m, j->dim, c, j->iters, 1, j->seed + (uint64_t)g,
+	if (es_ivf_train(j->xs + (int64_t)j->mbeg[g] * j->dim, m, j->dim, c, j->iters, 1, j->seed + (uint64_t)g,
 	                 j->cent + (size_t)j->lbeg[g] * j->dim) != 0)
 		atomic_store(&j->failed, 1);
 }
@@ -275,22 +292,20 @@ int es_ivf_train2(const float *x, int64_t n, int dim, int C, int G, int iters, i
 	float *scr = es_malloc((size_t)ES_IVF_ASSIGN_BLOCK * G * sizeof(float));
 	es_ivf_assign(gcent, G, dim, x, (int)n, scr, lab);   /* n <= INT_MAX: the build's sample is capped */
 	free(scr);
-	int64_t *cnt = es_calloc((size_t)G + 1, sizeof(int64_t));
-	for (int64_t i = 0; i < n; i++)
-		cnt[lab[i]]++;
+	int *mbeg = es_malloc(((size_t)G + 1) * sizeof(int)), *order = es_malloc((size_t)n * sizeof(int));
+	bucket(lab, (int)n, G, mbeg, order);
+	int64_t *cnt = es_malloc((size_t)G * sizeof(int64_t));
+	for (int g = 0; g < G; g++)
+		cnt[g] = mbeg[g + 1] - mbeg[g];
 	int *nl = es_malloc((size_t)G * sizeof(int));
 	apportion(cnt, G, n, C, nl);
-	int64_t *mbeg = es_malloc(((size_t)G + 1) * sizeof(int64_t));
-	mbeg[0] = 0;
 	lbeg[0] = 0;
-	for (int g = 0; g < G; g++) {
-		mbeg[g + 1] = mbeg[g] + cnt[g];
+	for (int g = 0; g < G; g++)
 		lbeg[g + 1] = lbeg[g] + nl[g];
-	}
 	float *xs = es_malloc((size_t)n * dim * sizeof(float));   /* the sample in group order, stable inside a group */
-	memset(cnt, 0, ((size_t)G + 1) * sizeof(int64_t));
-	for (int64_t i = 0; i < n; i++)
-		memcpy(xs + (mbeg[lab[i]] + cnt[lab[i]]++) * dim, x + i * dim, (size_t)dim * sizeof(float));
+	for (int64_t j = 0; j < n; j++)
+		memcpy(xs + j * dim, x + (int64_t)order[j] * dim, (size_t)dim * sizeof(float));
+	free(order);
 	group_job_t job = { .x = x, .dim = dim, .iters = iters, .seed = seed ^ 0x9e3779b97f4a7c15ULL, .mbeg = mbeg,
 		.xs = xs, .lbeg = lbeg, .cent = cent };
 	atomic_init(&job.failed, 0);
@@ -356,16 +371,9 @@ void es_ivf_assign2(const float *gcent, int G, const float *cent, const int *lbe
 			best[i] = -INFINITY;
 			list[s + i] = lbeg[top[(size_t)i * T]];
 		}
-		memset(gbeg, 0, (size_t)(G + 1) * sizeof(int));   /* the rows probing each group, in row order */
+		bucket(top, m * T, G, gbeg, rows);   /* the rows probing each group, in row order */
 		for (int k = 0; k < m * T; k++)
-			gbeg[top[k] + 1]++;
-		for (int g = 0; g < G; g++)
-			gbeg[g + 1] += gbeg[g];
-		for (int k = 0; k < m * T; k++)
-			rows[gbeg[top[k]]++] = k / T;
-		for (int g = G; g > 0; g--)
-			gbeg[g] = gbeg[g - 1];
-		gbeg[0] = 0;
+			rows[k] /= T;   /* (row, slot) pairs to rows */
 		for (int g = 0; g < G; g++) {   /* each group with the rows that probe it: one GEMM */
 			int c = lbeg[g + 1] - lbeg[g], r = gbeg[g + 1] - gbeg[g];
 			const int *rg = rows + gbeg[g];
@@ -420,27 +428,19 @@ es_ivf_groups_t *es_ivf_groups_new(const float *cent, int C, int dim, int G)
 	int32_t *lab = es_malloc((size_t)C * sizeof(int32_t));
 	float *scr = es_malloc((size_t)ES_IVF_ASSIGN_BLOCK * G * sizeof(float));
 	es_ivf_assign(g->gcent, G, dim, cent, C, scr, lab);
-	g->gbeg = es_calloc((size_t)G + 1, sizeof(int));
+	g->gbeg = es_malloc(((size_t)G + 1) * sizeof(int));
 	g->glist = es_malloc((size_t)C * sizeof(int32_t));
 	g->lcent = es_malloc((size_t)C * dim * sizeof(float));
 	g->most = es_calloc((size_t)G + 1, sizeof(int));
-	for (int l = 0; l < C; l++)
-		g->gbeg[lab[l] + 1]++;
+	bucket(lab, C, G, g->gbeg, g->glist);   /* lists in increasing order inside each group */
+	for (int p = 0; p < C; p++)
+		memcpy(g->lcent + (size_t)p * dim, cent + (size_t)g->glist[p] * dim, (size_t)dim * sizeof(float));
 	int *size = es_malloc((size_t)G * sizeof(int));
-	for (int k = 0; k < G; k++) {
-		size[k] = g->gbeg[k + 1];
-		g->gbeg[k + 1] += g->gbeg[k];
-	}
-	int *fill = es_calloc((size_t)G, sizeof(int));
-	for (int l = 0; l < C; l++) {   /* lists in increasing order inside each group */
-		int p = g->gbeg[lab[l]] + fill[lab[l]]++;
-		g->glist[p] = l;
-		memcpy(g->lcent + (size_t)p * dim, cent + (size_t)l * dim, (size_t)dim * sizeof(float));
-	}
+	for (int k = 0; k < G; k++)
+		size[k] = g->gbeg[k + 1] - g->gbeg[k];
 	qsort(size, (size_t)G, sizeof(int), int_desc);
 	for (int k = 0; k < G; k++)
 		g->most[k + 1] = g->most[k] + size[k];
-	free(fill);
 	free(size);
 	free(scr);
 	free(lab);
@@ -483,7 +483,7 @@ size_t es_ivf_probe2_scratch(const es_ivf_groups_t *g, int n, int nprobe)
 	/* group scores, per query its candidates' scores and lists, the gathered queries of one group and their scores,
 	 * each query's groups and the (query, group) pairs bucketed by group, a bitmap of C lists twice, the heap */
 	return (size_t)n * g->G * 3 + (size_t)n * cap * 2 + (size_t)n * g->dim + (size_t)n * maxc + (size_t)g->G * 2 +
-	       (size_t)n + (size_t)(g->C + 63) / 64 * 4 + (size_t)(nprobe > g->G ? nprobe : g->G) + 64;
+	       (size_t)n + (size_t)(g->C + 63) / 64 * 4 + (size_t)(nprobe > g->G ? nprobe : g->G) + 72;
 }
 
 /* Query row s[G]'s groups into top (returned count): the t best (ties to the lower group), then the best of the
@@ -579,28 +579,20 @@ void es_ivf_probe2(const es_ivf_groups_t *g, const float *q, int n, int nprobe, 
 	float *gs = scratch, *cs = gs + (size_t)n * G, *xg = cs + (size_t)n * cap, *ls = xg + (size_t)n * g->dim;
 	int32_t *cl = (int32_t *)(void *)(ls + (size_t)n * g->most[1]);
 	int *top = (int *)(cl + (size_t)n * cap), *pairs = top + (size_t)n * T, *gb = pairs + (size_t)n * T;
-	int *cnt = gb + G + 1;
+	int *cnt = gb + G + 2;
 	char *used = (char *)(cnt + n);
 	uint64_t *bits = (uint64_t *)(void *)(((uintptr_t)(used + G) + 7) & ~(uintptr_t)7);
 	float *heap = (float *)(void *)(bits + (size_t)(C + 63) / 64 * 2);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, G, g->dim, 1.0f, q, g->dim, g->gcent, g->dim, 0.0f, gs,
 	            G);
-	int nt[SCAN_QUERIES_MAX];
-	memset(gb, 0, (size_t)(G + 1) * sizeof(int));
-	for (int i = 0; i < n; i++) {   /* each query's groups */
-		int np = es_ivf_probe_count(nps, i, nprobe);
-		nt[i] = open_groups(g, gs + (size_t)i * G, groups_open(g, np), np, heap, used, top + (size_t)i * T);
-		for (int k = 0; k < nt[i]; k++)
-			gb[top[(size_t)i * T + k] + 1]++;
+	for (int i = 0; i < n; i++) {   /* each query's groups; its unused slots to the extra group G */
+		int np = es_ivf_probe_count(nps, i, nprobe), *ti = top + (size_t)i * T;
+		for (int k = open_groups(g, gs + (size_t)i * G, groups_open(g, np), np, heap, used, ti); k < T; k++)
+			ti[k] = G;
 	}
-	for (int k = 0; k < G; k++)
-		gb[k + 1] += gb[k];
-	for (int i = 0; i < n; i++)   /* bucket the (query, group) pairs by group, queries in order */
-		for (int k = 0; k < nt[i]; k++)
-			pairs[gb[top[(size_t)i * T + k]]++] = i;
-	for (int k = G; k > 0; k--)
-		gb[k] = gb[k - 1];
-	gb[0] = 0;
+	bucket(top, n * T, G + 1, gb, pairs);   /* the (query, group) pairs by group, queries in order */
+	for (int k = 0; k < gb[G]; k++)
+		pairs[k] /= T;
 	score_open_lists(g, q, n, pairs, gb, cap, xg, ls, cs, cl, cnt);
 	for (int i = 0; i < n; i++)
 		pick_lists(cs + (size_t)i * cap, cl + (size_t)i * cap, cnt[i], es_ivf_probe_count(nps, i, nprobe), C, bits,

@@ -19,6 +19,13 @@ static inline es_hit_t window_hit(const es_index_t *idx, const float *q, int64_t
 	return (es_hit_t){ es_index_window_dot(idx, q, w), w };
 }
 
+/* Ask for window w's vector and scale ahead of its window_hit. */
+static inline void prefetch_window(const es_index_t *idx, int64_t w)
+{
+	__builtin_prefetch(idx->vec + w * idx->vec_row);
+	__builtin_prefetch(idx->scale ? (const void *)(idx->scale + w) : (const void *)(idx->scale16 + w));
+}
+
 static int is_zero(const float *q, int dim)
 {
 	for (int i = 0; i < dim; i++)
@@ -256,8 +263,7 @@ static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_ha
 	for (int j = 0; j < m + RERANK_AHEAD; j++) {
 		if (j < m) {
 			int64_t w = (int64_t)S->near[j] * S->step;
-			__builtin_prefetch(idx->vec + w * idx->vec_row);
-			__builtin_prefetch(idx->scale ? (const void *)(idx->scale + w) : (const void *)(idx->scale16 + w));
+			prefetch_window(idx, w);
 		}
 		if (j >= RERANK_AHEAD)
 			es_topk_offer(S->heap, &nh, S->k, window_hit(idx, x, (int64_t)S->near[j - RERANK_AHEAD] * S->step));
@@ -265,9 +271,7 @@ static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_ha
 	if (S->step > 1) {
 		nc = neighbours(S, nh);
 		for (int j = 0; j < nc; j++) {
-			__builtin_prefetch(idx->vec + (int64_t)S->cand[j] * idx->vec_row);
-			__builtin_prefetch(idx->scale ? (const void *)(idx->scale + S->cand[j])
-			                              : (const void *)(idx->scale16 + S->cand[j]));
+			prefetch_window(idx, S->cand[j]);
 		}
 	}
 	for (int j = 0; j < nc; j++)

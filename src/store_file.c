@@ -37,7 +37,7 @@ static int write_all(FILE *fp, const void *p, size_t n)
  * from file descriptor fd at offset fd_off (the build's vector scratch file, docs/store.md). 0, or -1 with errno. */
 static int pass_section(const void *p, int fd, int64_t fd_off, uint64_t size, es_cksum_t *c, FILE *fp)
 {
-	if (p) {
+	if (p || size == 0) {   /* an empty section is NULL in memory */
 		es_cksum_add(c, p, size);
 		return fp ? write_all(fp, p, size) : 0;
 	}
