@@ -41,3 +41,6 @@ case_ nz 'PQ subspaces' "$BIN" index --pq-m 6 -o "$T/bad" "$T/idx.fa"
 head -c 50000 "$T/idx1.esi" > "$T/trunc.esi"
 case_ nz 'truncated' "$BIN" index --bench "$T/trunc.esi"
 case_ 0 '' test ! -e "$T/bad.esi"
+# the re-rank's prefetches survive compilation: GCC deletes the calls of a helper holding only prefetches unless it
+# is inlined early (src/search.c prefetch_window); without them every re-ranked row waits on memory (2x the search)
+case_ 0 '^[2-9]|^[1-9][0-9]' sh -c "objdump -d '$BIN' | grep -c prefetcht0"
