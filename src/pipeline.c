@@ -230,7 +230,8 @@ static int map_batch(shared_t *sh, batch_t *b)
 	return 0;
 }
 
-/* Paired-end, the insert estimate's block: the candidate loci of reads [64i, 64i+64) of pairs [0, p_search). */
+/* Paired-end, the insert estimate's block: the candidate loci of reads [Ci, Ci+C) (C = ES_MAP_CHUNK) of pairs
+ * [0, p_search). */
 static void cand_item(void *arg, int64_t i, int tid)
 {
 	(void)tid;
@@ -244,7 +245,7 @@ static void cand_item(void *arg, int64_t i, int tid)
 		item_failed(sh);
 }
 
-/* Paired-end, the insert estimate's block: the verified hits of reads [64i, 64i+64), kept in the batch for the
+/* Paired-end, the insert estimate's block: the verified hits of reads [Ci, Ci+C), kept in the batch for the
  * estimate and then for the pairing (each read is verified once). */
 static void hits_item(void *arg, int64_t i, int tid)
 {
@@ -287,7 +288,7 @@ static int estimate_insert(shared_t *sh, batch_t *b)
 	return 0;
 }
 
-/* Paired-end, second pass: pairs [32i, 32i+32) of the current batch. */
+/* Paired-end, second pass: pairs [Ci/2, (i+1)C/2) of the current batch. */
 static void pair_item(void *arg, int64_t i, int tid)
 {
 	shared_t *sh = arg;
@@ -325,7 +326,7 @@ static void candidates_of(shared_t *sh, const int *idx, int n)
 	free(loci);
 }
 
-/* Pairs from p_search on, first pass: mate 1's loci for pairs p_search + [64i, 64i+64). */
+/* Pairs from p_search on, first pass: mate 1's loci for pairs p_search + [Ci, Ci+C). */
 static void cand1_item(void *arg, int64_t i, int tid)
 {
 	(void)tid;
@@ -341,7 +342,7 @@ static void cand1_item(void *arg, int64_t i, int tid)
 	candidates_of(sh, idx, n);
 }
 
-/* Mate 1's hits for pairs p_search + [64i, 64i+64), and mate 2 placed by rescue alone where mate 1 is unique
+/* Mate 1's hits for pairs p_search + [Ci, Ci+C), and mate 2 placed by rescue alone where mate 1 is unique
  * and the rescue aligns it almost whole (es_map_rescue_mate): such a mate 2 needs no vector search. */
 static void rescue_item(void *arg, int64_t i, int tid)
 {
@@ -363,7 +364,7 @@ static void rescue_item(void *arg, int64_t i, int tid)
 
 typedef struct { shared_t *sh; const int *need; int n_need; } need_ctx_t;
 
-/* The loci of the mates 2 that rescue did not place, need[64i, 64i+64) (read indices). */
+/* The loci of the mates 2 that rescue did not place, need[Ci, Ci+C) (read indices). */
 static void cand2_item(void *arg, int64_t i, int tid)
 {
 	(void)tid;

@@ -10,7 +10,7 @@
 #include "seqio.h"
 #include "pair.h"
 
-#define ES_MAP_CHUNK 64   /* reads per vector-store call: the unit of work of the mapping threads */
+#define ES_MAP_CHUNK 256  /* reads per vector-store call: the unit of work of the mapping threads */
 
 /* What every read is mapped against; read-only while mapping. */
 typedef struct {

@@ -2,6 +2,7 @@
  * of an encoder and the approximate-search bench of an index. Both draw their reads through draw_reads, so a bench
  * reproduces its reads for a seed. */
 #include "recall.h"
+#include "pipeline.h"
 #include "simulate.h"
 #include "store.h"
 #include "thread.h"
@@ -257,7 +258,7 @@ static void bench_item(void *vc, int64_t b, int tid)
 {
 	bench_run_t *r = vc;
 	if (atomic_load(&r->err.set)) return;
-	int a = (int)b * 64, m = r->n - a < 64 ? r->n - a : 64;
+	int a = (int)b * ES_MAP_CHUNK, m = r->n - a < ES_MAP_CHUNK ? r->n - a : ES_MAP_CHUNK;
 	double c0 = es_thread_cputime(), t[3];
 	es_index_thread_times(t, 1);
 	int rc = es_index_candidates(r->idx, r->enc, m, r->seqs + a, r->lens + a, r->K, r->loci + (size_t)a * r->K,
@@ -272,7 +273,7 @@ static void bench_item(void *vc, int64_t b, int tid)
 static double bench_run(bench_run_t *r, int nt, double *cpu, double times[3])
 {
 	double t0 = es_time();
-	if (es_for(nt, bench_item, r, (r->n + 63) / 64) < 0) return -1;
+	if (es_for(nt, bench_item, r, (r->n + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK) < 0) return -1;
 	if (atomic_load(&r->err.set)) return es_error("%s", r->err.msg);
 	double wall = es_time() - t0;
 	*cpu = 0;

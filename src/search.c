@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define SCAN_L1    16384   /* bytes of codes per block: stays in L1 while a batch of queries scans it */
-#define SCAN_BATCH 64      /* queries scanned against one block (a query's index in a batch fits a byte) */
+#define SCAN_BATCH 256     /* queries scanned against one block: a mapping chunk (ES_MAP_CHUNK), docs/store.md */
 #define RERANK_AHEAD 24    /* rows prefetched ahead of the re-rank's dot products */
 _Static_assert(SCAN_BATCH <= SCAN_QUERIES_MAX, "es_ivf_probe2 takes a batch at a time");
 
@@ -77,7 +77,7 @@ typedef struct {
 	int32_t *probe;        /* [SCAN_BATCH][np] lists probed by each query */
 	float *pscr;           /* [SCAN_BATCH][C] */
 	int32_t *lstart;       /* [C+1] */
-	uint8_t *pair_q;       /* [SCAN_BATCH * np] queries grouped by list */
+	uint16_t *pair_q;      /* [SCAN_BATCH * np] queries grouped by list */
 } scan_t;
 
 static void scan_init(scan_t *S, const es_index_t *idx, int k, int np)
@@ -114,7 +114,7 @@ static void scan_init(scan_t *S, const es_index_t *idx, int k, int np)
 		size_t ps = idx->groups ? es_ivf_probe2_scratch(idx->groups, SCAN_BATCH, S->np) : (size_t)SCAN_BATCH * S->C;
 		S->pscr = es_malloc(ps * sizeof(float));
 		S->lstart = es_malloc((size_t)(S->C + 1) * sizeof(int32_t));
-		S->pair_q = es_malloc((size_t)SCAN_BATCH * S->np);
+		S->pair_q = es_malloc((size_t)SCAN_BATCH * S->np * sizeof *S->pair_q);
 	}
 }
 
@@ -191,7 +191,7 @@ static void scan_lists(scan_t *S, const es_index_t *idx, const float *q, const i
 		S->lstart[l + 1] += S->lstart[l];
 	for (int a = 0; a < S->na; a++)
 		for (int j = 0; j < npq[S->active[a]]; j++)
-			S->pair_q[S->lstart[S->probe[(size_t)S->active[a] * np + j]]++] = (uint8_t)S->active[a];
+			S->pair_q[S->lstart[S->probe[(size_t)S->active[a] * np + j]]++] = (uint16_t)S->active[a];
 	/* lstart[l] is now the end of list l's pairs; they begin at lstart[l-1] */
 	for (int l = 0, pb = 0; l < C; pb = S->lstart[l], l++) {
 		const ivf_list_t *L = &idx->ivf_list[l];

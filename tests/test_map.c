@@ -9,6 +9,7 @@
 #include "seqio.h"
 #include "util.h"
 #include "thread.h"
+#include "pipeline.h"
 #include <htslib/sam.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -79,7 +80,7 @@ static int map_to_batch(const char *fq, const char *out, int threads, int batch_
 
 static int map_to(const char *fq, const char *out, int threads)
 {
-	return map_to_batch(fq, out, threads, 97);   /* several batches, uneven chunks */
+	return map_to_batch(fq, out, threads, ES_MAP_CHUNK + 33);   /* several batches, uneven chunks */
 }
 
 TEST(map_accuracy_and_determinism)
