@@ -319,6 +319,15 @@ void es_pqscan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, con
 	}
 }
 
+es_dot_i8_fn es_dot_i8_best(const char **name)
+{
+	__builtin_cpu_init();
+	int lv = simd_level(0, __builtin_cpu_supports("avx2"));
+	if (name)
+		*name = lv ? "avx2" : "scalar";
+	return lv ? es_dot_f32_i8_avx2 : es_dot_f32_i8;
+}
+
 es_pqscan_fn es_pqscan_best(const char **name)
 {
 	__builtin_cpu_init();

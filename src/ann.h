@@ -70,6 +70,12 @@ es_pqscan_fn es_pq6scan_best(const char **name);
 
 /* Inner product of a float query with an int8 vector times its scale: scale * sum q[i]*v[i]. */
 float es_dot_f32_i8(const float *q, const int8_t *v, float scale, int dim);
+/* The same with AVX2: eight float lanes, each the scalar's partial sum in the same order (a multiply, then an add:
+ * no fused multiply-add), so the value is the scalar's bit for bit. */
+float es_dot_f32_i8_avx2(const float *q, const int8_t *v, float scale, int dim);
+typedef float (*es_dot_i8_fn)(const float *q, const int8_t *v, float scale, int dim);
+/* The best of the two this CPU runs (ES_SIMD=scalar forces the scalar one). */
+es_dot_i8_fn es_dot_i8_best(const char **name);
 /* The same for a 4-bit vector (dim even; byte i holds dimensions 2i in its low and 2i+1 in its high nibble, each
  * -7..7) whose scale is m16 / (65535 * 7), m16 = round(max |x| * 65535): es_quantise4's output. */
 float es_dot_f32_i4(const float *q, const uint8_t *v, uint16_t m16, int dim);

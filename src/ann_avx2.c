@@ -90,3 +90,21 @@ void es_pqscan_avx2(const uint8_t *codes, int M, int64_t beg, int64_t end, const
 		}
 	}
 }
+
+/* The re-rank's inner product (twin of es_dot_f32_i8): lane j holds partial sum j. With the rows prefetched its
+ * conversions were the re-rank's cost: chrX 70 Mb, `index --bench -l 150`, 6% less CPU than the SSE2 code GCC makes
+ * of the scalar loop. */
+float es_dot_f32_i8_avx2(const float *q, const int8_t *v, float scale, int dim)
+{
+	__m256 acc = _mm256_setzero_ps();
+	int i = 0;
+	for (; i + 8 <= dim; i += 8) {
+		__m256i x = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(v + i)));
+		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(q + i), _mm256_cvtepi32_ps(x)));
+	}
+	float s[8];
+	_mm256_storeu_ps(s, acc);
+	for (; i < dim; i++)
+		s[0] += q[i] * (float)v[i];
+	return scale * (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+}

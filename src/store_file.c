@@ -353,6 +353,7 @@ static void point_sections(es_index_t *idx)
 	idx->vec_row = (int64_t)h->dim * h->vec_bits / 8;
 	idx->scale = h->vec_bits == 8 ? (const float *)(const void *)(m + h->sec[SEC_SCALE].off) : NULL;
 	idx->scale16 = h->vec_bits == 4 ? (const uint16_t *)(const void *)(m + h->sec[SEC_SCALE].off) : NULL;
+	idx->dot8 = es_dot_i8_best(NULL);
 	idx->proj = (const float *)(const void *)(m + h->sec[SEC_PROJ].off);
 	if (h->ivf_lists) {
 		idx->ivf_cent = (const float *)(const void *)(m + h->sec[SEC_IVF_CENT].off);

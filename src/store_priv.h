@@ -91,6 +91,7 @@ struct es_index_s {
 	es_ivf_groups_t *groups;   /* the lists grouped for a two-level probe (more than 4,096 lists), or NULL */
 	int64_t *contig_end;       /* [n_contig] off+len, to clip windows */
 	int rerank;
+	es_dot_i8_fn dot8;         /* es_dot_i8_best() */
 };
 
 /* The end of the window starting at b: b+w clipped to the end of its contig (cend[c] = off+len of contig c). */
@@ -112,7 +113,7 @@ static inline float es_index_window_dot(const es_index_t *idx, const float *q, i
 	int dim = (int)idx->hdr.dim;
 	if (idx->hdr.vec_bits == 4)
 		return es_dot_f32_i4(q, (const uint8_t *)idx->vec + w * idx->vec_row, idx->scale16[w], dim);
-	return es_dot_f32_i8(q, idx->vec + w * dim, idx->scale[w], dim);
+	return idx->dot8(q, idx->vec + w * dim, idx->scale[w], dim);
 }
 
 /* The header block's checksum (hbuf: HDR_SIZE bytes; its hdr_ck field is taken as zero). */

@@ -694,6 +694,33 @@ TEST(store_checksum_in_pieces)
 	}
 }
 
+TEST(store_dot_i8_avx2_matches_scalar)
+{
+	/* the re-rank's int8 inner product: the AVX2 twin gives the scalar's float bit for bit, for every dimension
+	 * count from 1 to 80 (tails included), extreme values and unit vectors alike */
+	if (!__builtin_cpu_supports("avx2"))
+		return;
+	es_rng_t rng;
+	es_rng_seed(&rng, 23);
+	float q[80];
+	int8_t v[80];
+	int mism = 0, runs = 0;
+	for (int dim = 1; dim <= 80; dim++)
+		for (int t = 0; t < 50; t++) {
+			for (int i = 0; i < dim; i++) {
+				q[i] = (float)es_rng_normal(&rng) * (t % 3 ? 0.125f : 1e3f);
+				v[i] = (int8_t)(t % 5 == 0 ? (i & 1 ? 127 : -128) : (int)es_rng_below(&rng, 256) - 128);
+			}
+			float scale = t % 2 ? 1.0f / 127 : 0.37f, a = es_dot_f32_i8(q, v, scale, dim);
+			float b = es_dot_f32_i8_avx2(q, v, scale, dim);
+			mism += memcmp(&a, &b, sizeof a) != 0;
+			runs++;
+		}
+	CHECKF(mism == 0, "%d of %d inner products differ from the scalar one", mism, runs);
+	const char *name = NULL;
+	CHECK(es_dot_i8_best(&name) == es_dot_f32_i8_avx2 && strcmp(name, "avx2") == 0);
+}
+
 TEST(store_int4_dot)
 {
 	/* 4-bit vectors: es_dot_f32_i4 is the exact inner product of q with the dequantised vector (against a double
