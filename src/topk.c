@@ -1,6 +1,7 @@
 /* topk.c — a bounded heap that keeps the k best scored items (see topk.h). */
 #include "topk.h"
 #include <stdlib.h>
+#include <htslib/ksort.h>
 
 void es_topk_offer(es_hit_t *h, int *n, int k, es_hit_t x)
 {
@@ -32,13 +33,13 @@ void es_topk_offer(es_hit_t *h, int *n, int k, es_hit_t x)
 	h[i] = x;
 }
 
-static int hit_cmp(const void *pa, const void *pb)
-{
-	const es_hit_t *a = pa, *b = pb;
-	return es_hit_better(a, b) ? -1 : es_hit_better(b, a) ? 1 : 0;
-}
+/* Best first; (score, id) is a total order, so any correct sort gives the same array. klib's typed merge sort
+ * (htslib/ksort.h) with an inline compare: glibc's qsort spent most of its time in calls through the pointer. */
+#define hit_lt(a, b) es_hit_better(&(a), &(b))
+KSORT_INIT_STATIC(hit, es_hit_t, hit_lt)
 
 void es_topk_sort(es_hit_t *h, int n)
 {
-	qsort(h, n, sizeof *h, hit_cmp);
+	es_hit_t tmp[128];
+	ks_mergesort(hit, (size_t)n, h, n <= 128 ? tmp : NULL);
 }
