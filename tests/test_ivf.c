@@ -4,6 +4,7 @@
 #include "ivf.h"
 #include "util.h"
 #include <stdlib.h>
+#include <string.h>
 
 static void rand_unit(es_rng_t *rng, float *v, int dim)
 {
@@ -84,6 +85,59 @@ TEST(ivf_assign_and_probe_match_brute_force)
 	free(lab);
 	free(probe);
 	free(scr);
+}
+
+/* reference order of a probe: score descending, then list index ascending */
+static const float *g_ref_s;
+static int ref_cmp(const void *a, const void *b)
+{
+	int x = *(const int32_t *)a, y = *(const int32_t *)b;
+	if (g_ref_s[x] != g_ref_s[y])
+		return g_ref_s[x] > g_ref_s[y] ? -1 : 1;
+	return x - y;
+}
+static int i32_cmp(const void *a, const void *b)
+{
+	return *(const int32_t *)a - *(const int32_t *)b;
+}
+
+TEST(ivf_probe_many_lists_matches_full_ranking)
+{
+	/* 4,096 lists (the sampled threshold path): every probe width from 1 to all lists gives exactly the np best by
+	 * (score, lower index), in increasing order, against a full sort of the same GEMM scores (left in the scratch);
+	 * planted exact ties (duplicate centroids) and an all-zero query (every score equal) included */
+	enum { DIM = 64, C = 4096, N = 40 };
+	es_rng_t rng;
+	es_rng_seed(&rng, 29);
+	float *cent = malloc(sizeof(float) * C * DIM), *x = malloc(sizeof(float) * N * DIM);
+	for (int c = 0; c < C; c++) rand_unit(&rng, cent + (size_t)c * DIM, DIM);
+	for (int c = 0; c < C; c += 97)   /* runs of identical centroids */
+		for (int d = 1; d < 6 && c + d < C; d++)
+			memcpy(cent + (size_t)(c + d) * DIM, cent + (size_t)c * DIM, DIM * sizeof(float));
+	for (int i = 0; i < N; i++) rand_unit(&rng, x + (size_t)i * DIM, DIM);
+	memcpy(x + DIM, cent + 97 * DIM, DIM * sizeof(float));   /* its best lists tie six ways */
+	memset(x + 2 * DIM, 0, DIM * sizeof(float));
+	const int widths[] = { 1, 2, 8, 31, 32, 136, 255, 600, 1500, 2047, 2048, 4095, 4096 };
+	float *scr = malloc(sizeof(float) * (size_t)N * C);
+	int32_t *probe = malloc(sizeof(int32_t) * N * C), *ord = malloc(sizeof(int32_t) * C);
+	int bad = 0, runs = 0;
+	for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+		int np = widths[w];
+		es_ivf_probe(cent, C, DIM, x, N, np, NULL, scr, probe);
+		for (int i = 0; i < N; i++, runs++) {
+			g_ref_s = scr + (size_t)i * C;
+			for (int c = 0; c < C; c++) ord[c] = c;
+			qsort(ord, C, sizeof *ord, ref_cmp);
+			qsort(ord, np, sizeof *ord, i32_cmp);
+			bad += memcmp(ord, probe + (size_t)i * np, np * sizeof *ord) != 0;
+		}
+	}
+	CHECKF(bad == 0, "%d of %d probes differ from the full ranking", bad, runs);
+	free(cent);
+	free(x);
+	free(scr);
+	free(probe);
+	free(ord);
 }
 
 /* mean inner product of each point with its nearest centroid (the objective k-means raises) */
