@@ -150,6 +150,7 @@ static void pq6scan512_m16(const uint8_t *codes, int64_t beg, int64_t end, const
 	L(14);
 	L(15);
 #undef L
+	const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 	for (int64_t b0 = beg & ~(int64_t)63; b0 < end; b0 += 64) {
 		const uint8_t *c = codes + (b0 >> 6) * 16 * 64;
 #define P(j) _mm512_permutexvar_epi8(_mm512_loadu_si512(c + (j) * 64), l##j)
@@ -167,7 +168,27 @@ static void pq6scan512_m16(const uint8_t *codes, int64_t beg, int64_t end, const
 			m &= ~(__mmask64)0 << (beg - b0);
 		if (end - b0 < 64)
 			m &= ((__mmask64)1 << (end - b0)) - 1;
-		if (m) {
+		if (m && st->n + 64 <= st->cap) {
+			/* no shrink can happen in this block: its survivors appended at once, in window order, as the pushes
+			 * below would (compress in registers, then a full store: the buffer has room for 64 more) */
+			int t = 0;
+#define C4(q)                                                                                                     \
+	do {                                                                                                      \
+		__mmask16 mq = (__mmask16)(m >> (16 * (q)));                                                      \
+		__m512i id = _mm512_add_epi32(_mm512_set1_epi32((int)(b0 + 16 * (q))), iota);                     \
+		__m512i d32 = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(acc, q));                            \
+		_mm512_storeu_si512(st->id + st->n + t, _mm512_maskz_compress_epi32(mq, id));                     \
+		_mm256_storeu_si256((__m256i *)(void *)(st->dist + st->n + t),                                    \
+		                    _mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(mq, d32)));                 \
+		t += __builtin_popcount(mq);                                                                      \
+	} while (0)
+			C4(0);
+			C4(1);
+			C4(2);
+			C4(3);
+#undef C4
+			st->n += t;
+		} else if (m) {
 			uint8_t d[64];
 			_mm512_storeu_si512(d, acc);
 			while (m) {
