@@ -13,9 +13,7 @@
 void es_hamq_shrink(es_hamq_t *st)
 {
 	int hist[ES_HAMQ_MAX_DIST + 2];   /* one spare: d stops at thr only if fewer than keep entries */
-	memset(hist, 0, (size_t)(st->thr + 1) * sizeof *hist);   /* every entry is below thr (<= MAX + 1) */
-	for (int i = 0; i < st->n; i++)
-		hist[st->dist[i]]++;
+	es_hamq_hist(st, hist);
 	int cum = 0, d;
 	for (d = 0; d < st->thr; d++) {
 		cum += hist[d];
@@ -29,16 +27,45 @@ void es_hamq_shrink(es_hamq_t *st)
 	}
 	if (nthr > st->thr)
 		nthr = st->thr;   /* thr never rises */
+	st->n = es_hamq_keep(st, d, ties, st->id, st->dist);
+	st->thr = nthr;
+}
+
+void es_hamq_hist(const es_hamq_t *st, int *hist)
+{
+	/* four histograms: runs of equal distances (common) would otherwise wait on the increment of one bin */
+	int h4[4][ES_HAMQ_MAX_DIST + 2];
+	size_t nb = (size_t)(st->thr + 1) * sizeof(int);   /* every entry is below thr (<= MAX + 1) */
+	for (int k = 0; k < 4; k++)
+		memset(h4[k], 0, nb);
+	int i = 0;
+	for (; i + 4 <= st->n; i += 4) {
+		h4[0][st->dist[i]]++;
+		h4[1][st->dist[i + 1]]++;
+		h4[2][st->dist[i + 2]]++;
+		h4[3][st->dist[i + 3]]++;
+	}
+	for (; i < st->n; i++)
+		h4[0][st->dist[i]]++;
+	for (int b = 0; b <= st->thr; b++)
+		hist[b] = (h4[0][b] + h4[1][b]) + (h4[2][b] + h4[3][b]);
+}
+
+int es_hamq_keep(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist)
+{
+	/* branch-free (a kept entry is a coin flip to the predictor): every entry is written, the count advances only
+	 * for kept ones; out may be the state's own arrays (j <= i) */
 	int j = 0;
 	for (int i = 0; i < st->n; i++) {
-		if (st->dist[i] < d || (st->dist[i] == d && ties-- > 0)) {
-			st->id[j] = st->id[i];
-			st->dist[j] = st->dist[i];
-			j++;
-		}
+		int x = st->dist[i], eq = x == d, keep = (x < d) | (eq & (ties > 0));
+		ties -= eq;
+		uint32_t v = st->id[i];
+		id[j] = v;
+		if (dist)
+			dist[j] = (uint16_t)x;
+		j += keep;
 	}
-	st->n = j;
-	st->thr = nthr;
+	return j;
 }
 
 /* Portable population count (no POPCNT instruction), so the scalar twin is independent of the fast kernels. */

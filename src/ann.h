@@ -18,6 +18,11 @@ typedef struct es_hamq_s {
 } es_hamq_t;
 /* Called when a buffer is full: lower thr, compact. Shared by every kernel so all agree. */
 void es_hamq_shrink(es_hamq_t *st);
+/* hist[0..thr]: how many entries lie at each distance. */
+void es_hamq_hist(const es_hamq_t *st, int *hist);
+/* The entries below distance d and the first `ties` at d, in order, into id/dist (which may be the state's own
+ * arrays; dist may be NULL; each is written up to one past the count); returns their count. */
+int es_hamq_keep(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist);
 /* Offer one code: the single rule every kernel applies, in code order. */
 static inline void es_hamq_push(es_hamq_t *st, uint32_t id, int d)
 {
