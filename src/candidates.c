@@ -91,7 +91,7 @@ static int chunk_nprobe(int nprobe, int nc)
  * a sample 10-20% diverged from the reference (best scores 0.62-0.87 for 90% of them), whose true windows lie further
  * from its vector and so in lists further down the probe order. */
 #define ES_RETRY_SCORE 0.85f
-#define ES_DEEP_PROBE 4
+#define ES_DEEP_PROBE 8   /* 8 sqrt(lists): what 4 x 2 sqrt(lists) was, when the first search probed 2 sqrt(lists) */
 
 /* The reads of embed_search whose best window scores below ES_RETRY_SCORE searched again with deeper probes, their
  * results replacing the first ones in ids/sc. */

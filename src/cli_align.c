@@ -33,7 +33,7 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	"  --secondary INT output up to INT secondary alignments (FLAG 0x100) [%d]\n"
 	"  --exact         exact (brute-force) vector search instead of the approximate index (slow; for checks)\n"
 	"  --nprobe INT    inverted lists scanned per query of a one-query read, for an index that has them\n"
-	"                  (a read of several chunks scans fewer per chunk) [2 sqrt(lists)]\n"
+	"                  (a read of several chunks scans fewer per chunk) [sqrt(lists)]\n"
 	"  --encoder SPEC  encoder to embed reads with; must be the index's [the index's]\n"
 	"  -v INT          verbosity: 0 quiet, 1 warnings, 2 info, 3 debug [%d]\n"
 	"  -h, --help      print this help\n",

@@ -52,7 +52,7 @@ static void usage(FILE *fp)
 		"  -e FLOAT       substitution rate (indels a tenth) [%g]\n"
 		"  -K INT         loci per read [%d]\n"
 		"  --rerank INT   codes re-ranked exactly per query [384; 256 with lists]\n"
-		"  --nprobe INT   lists scanned per query (index with lists) [2 sqrt(lists); fewer per chunk of a long read]\n"
+		"  --nprobe INT   lists scanned per query (index with lists) [sqrt(lists); fewer per chunk of a long read]\n"
 		"  --probe-groups INT  rank the lists in two levels through INT groups; 0 every list;\n"
 		"                 -1: every list up to 4,096 lists, else about sqrt(lists) groups [-1]\n"
 		"  --exact        also run exact search and compare\n"

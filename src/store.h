@@ -83,7 +83,7 @@ int es_index_get_rerank(const es_index_t *idx);
 #define ES_PROBE_FLAT_MAX 4096
 int es_index_set_probe_groups(es_index_t *idx, int G);
 int es_index_get_probe_groups(const es_index_t *idx);
-/* Lists probed per query by an index with inverted lists (default 2 sqrt(lists); clipped to 1..lists).
+/* Lists probed per query by an index with inverted lists (default sqrt(lists); clipped to 1..lists).
  * Set before searching; not thread-safe with concurrent searches. es_index_ivf_lists: 0 for an index without. */
 void es_index_set_nprobe(es_index_t *idx, int nprobe);
 int es_index_get_nprobe(const es_index_t *idx);

@@ -506,12 +506,14 @@ static int check_list_members(const es_index_t *idx)
 
 /* ---------------- load ---------------- */
 
-/* Lists probed per query unless set: 2 sqrt(C) (a fixed fraction would make the search linear again; docs/store.md).
- * chrX 70 Mb, 4,096 lists, 2,000 reads of 100 bp (one query each): recall@16 98.90 at 128 lists, 99.00 at 256, 98.65
- * at 64, for 0.18 / 0.23 / 0.16 ms per query; a read of several chunks probes fewer per chunk (candidates.c). */
+/* Lists probed per query unless set: sqrt(C) (a fixed fraction would make the search linear again; docs/store.md).
+ * chrX 70 Mb, 4,096 lists, 1,000 reads of 100 bp (one query each): recall@16 99.40 at 64 lists as at 128 (exact
+ * 99.60); the 20,000 mason and ART reads of `make bench` at 100 / 150 / 250 bp map as with 128 but 2 (of 18,966 ART
+ * 150 bp reads), for 0.93x the CPU at 100 and 150 bp. A read of several chunks probes fewer per chunk (candidates.c),
+ * and a read that scores low is searched again with ES_DEEP_PROBE times as many. */
 static int default_nprobe(int C)
 {
-	int n = (int)lrint(2.0 * sqrt((double)C));
+	int n = (int)lrint(sqrt((double)C));
 	return n < 1 ? 1 : n > C ? C : n;
 }
 

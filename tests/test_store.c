@@ -843,7 +843,7 @@ TEST(store_ivf_lists)
 		CHECK_EQ_INT(es_index_ivf_lists(flat), 0);
 		CHECK_EQ_INT(es_index_get_rerank(idx), 256);
 		CHECK_EQ_INT(es_index_get_rerank(flat), 384);
-		CHECK_EQ_INT(es_index_get_nprobe(idx), 11);   /* default: 2 sqrt(lists) */
+		CHECK_EQ_INT(es_index_get_nprobe(idx), 6);   /* default: sqrt(lists) */
 		es_index_set_nprobe(idx, 1000);
 		CHECK_EQ_INT(es_index_get_nprobe(idx), 32);
 		reads_t r = sim_reads(es_index_ref(idx), 400, 150, 17);

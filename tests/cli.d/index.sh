@@ -9,13 +9,13 @@ case_ 0 '@16=(9[5-9]|100)' "$BIN" index --bench -n 100 -l 150 "$T/idx1"
 case_ 0 'exact.*@16=[0-9]' "$BIN" index --bench --exact -n 50 -l 250 "$T/idx2.esi"
 # inverted lists: asked for explicitly (kmer gets none by default); the bench reports them and takes --nprobe
 case_ 0 'wrote .*idx3.esi' "$BIN" index -t 2 --lists 16 -o "$T/idx3" "$T/idx.fa"
-case_ 0 'lists=16	groups=0	nprobe=8	.*@16=(9[5-9]|100)' "$BIN" index --bench -n 100 -l 150 "$T/idx3"
+case_ 0 'lists=16	groups=0	nprobe=4	.*@16=(9[5-9]|100)' "$BIN" index --bench -n 100 -l 150 "$T/idx3"
 case_ 0 'lists=16	groups=0	nprobe=2	.*@16=[0-9]' "$BIN" index --bench --nprobe 2 -n 100 -l 150 "$T/idx3"
 case_ 0 'lists=16	groups=0	nprobe=16	.*@16=(9[5-9]|100)' "$BIN" index --bench --nprobe 99 -n 100 -l 150 "$T/idx3"
 case_ 0 'lists=0	groups=0	nprobe=0	' "$BIN" index --bench -n 20 -l 150 "$T/idx1"
 # two-level lists (groups of lists for training and assignment; the search ranks every list): recall as with flat
 case_ 0 'wrote .*idx3g.esi' "$BIN" index -t 2 --lists 16 --list-groups 4 -o "$T/idx3g" "$T/idx.fa"
-case_ 0 'lists=16	groups=0	nprobe=8	.*@16=(9[5-9]|100)' "$BIN" index --bench -n 100 -l 150 "$T/idx3g"
+case_ 0 'lists=16	groups=0	nprobe=4	.*@16=(9[5-9]|100)' "$BIN" index --bench -n 100 -l 150 "$T/idx3g"
 case_ 0 '' bash -c "! cmp -s '$T/idx3.esi' '$T/idx3g.esi'"
 case_ nz "^esalign index: --list-groups: expected an integer in -1\.\.65536, got '-2'$" "$BIN" index --list-groups -2 "$T/idx.fa"
 # the vectors go to a scratch file beside the output, or in $TMPDIR for an output written in place (a device)
