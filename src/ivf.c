@@ -144,8 +144,6 @@ int es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_thr
 /* The value of rank n (0-based, descending) of a[0..m), n < m: a min-heap of the n+1 largest seen so far. Most values
  * fall below the heap's root and cost one well-predicted compare, so for the few lists a query probes this is several
  * times faster than a quickselect over all of them (which also had to copy them); the value is the same. */
-#define PROBE_SUB 8   /* probe_candidates samples every PROBE_SUB-th list */
-
 static float nth_largest(const float *a, int m, int n, float *heap)
 {
 	int k = n + 1;
@@ -182,6 +180,8 @@ static float nth_largest(const float *a, int m, int n, float *heap)
 	}
 	return heap[0];
 }
+
+#define PROBE_SUB 8   /* probe_candidates samples every PROBE_SUB-th list */
 
 /* The lists scoring at least a threshold t into cand (increasing order), t chosen so that about np + 4*PROBE_SUB
  * of the C pass: the score of rank np/PROBE_SUB + 3 among every PROBE_SUB-th list. Returns their number; fewer than

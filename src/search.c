@@ -21,7 +21,7 @@ static inline es_hit_t window_hit(const es_index_t *idx, const float *q, int64_t
 
 /* Ask for window w's vector and scale ahead of its window_hit. always_inline: GCC 12 judges a function whose only
  * statements are prefetches pure, and deletes the calls of a pure function that returns nothing (the two prefetch
- * sites lost every prefetch so, and each re-ranked row cost ~550 cycles of waiting; tests/test_search.sh checks
+ * sites lost every prefetch so, and each re-ranked row cost ~550 cycles of waiting; tests/cli.d/index.sh checks
  * that the binary holds prefetch instructions). */
 static inline __attribute__((always_inline)) void prefetch_window(const es_index_t *idx, int64_t w)
 {

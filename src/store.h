@@ -76,10 +76,9 @@ int es_index_search_np(const es_index_t *idx, int n, const float *q, const int *
 void es_index_set_rerank(es_index_t *idx, int n_rerank);
 int es_index_get_rerank(const es_index_t *idx);
 /* The lists' probe in two levels through G groups of lists (es_ivf_probe2; the groups made by k-means over the list
- * centroids when set: the whole load of a 1 Gb index with 65,536 lists, checksums included, took 1.4 s of CPU); 0: rank
- * every list; -1 (what es_index_load sets): flat up to
- * ES_PROBE_FLAT_MAX lists, else the power of two nearest sqrt(lists). 0, or -1 with es_error set. Not thread-safe
- * with concurrent searches. */
+ * centroids when set: the whole load of a 1 Gb index with 65,536 lists, checksums included, took 1.4 s of CPU); 0:
+ * rank every list; -1 (what es_index_load sets): flat up to ES_PROBE_FLAT_MAX lists, else the power of two nearest
+ * sqrt(lists). 0, or -1 with es_error set. Not thread-safe with concurrent searches. */
 #define ES_PROBE_FLAT_MAX 4096
 int es_index_set_probe_groups(es_index_t *idx, int G);
 int es_index_get_probe_groups(const es_index_t *idx);
