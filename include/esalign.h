@@ -126,6 +126,11 @@ typedef struct {
 #define ES_CAND_MAX_LOCI 65536   /* the most loci per read es_index_candidates accepts */
 int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                         const int *lens, int max_loci, es_locus_t *loci, int *n_loci, int flags);
+/* As es_index_candidates, with loci[i*wide ..] holding up to wide >= max_loci loci: a read whose list is full and
+ * whose max_loci-th locus scores at least 0.9 of its best (a repeat family with more copies than max_loci) is searched
+ * again for more, and keeps those after the max_loci-th that score at least 0.9 of its best. */
+int es_index_candidates_wide(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                             const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, int flags);
 
 /* ---- pairwise alignment: a read against a candidate region (bwa mem's scoring and end-clipping rule) ---- */
 /* Scoring. Penalties are positive numbers that are subtracted; n_score is added as is (signed).

@@ -41,8 +41,9 @@ typedef struct {
 
 typedef struct {           /* where the read sits inside one candidate locus */
 	int support;           /* votes of the densest placement; 0: not examined or no shared k-mer */
-	int support2;          /* votes of the densest other placement in the locus (a tandem copy), for MAPQ only */
 	int strand, dlo, dhi;  /* its strand and diagonal range */
+	int support2;          /* votes of the densest other placement in the locus (a tandem or inverted copy) */
+	int strand2, dlo2, dhi2;   /* ... its strand and diagonal range */
 	int ci;                /* contig of the locus */
 	int64_t rb;            /* global start of the examined region (the locus padded by the read length) */
 } place_t;
@@ -68,7 +69,7 @@ struct es_map_buf_s {      /* per-thread scratch, reused across reads */
 	hit_t *hits;
 	int m_hits;
 	es_align_buf_t abuf;   /* Smith-Waterman scratch */
-	es_locus_t *loci;      /* ES_MAP_CHUNK * max_loci */
+	es_locus_t *loci;      /* ES_MAP_CHUNK * es_map_loci_stride */
 	int *n_loci;           /* ES_MAP_CHUNK */
 	int n_pass, n_aligned; /* the last verify_loci: loci passing the support filter, and of those verified */
 	es_mapq_feat_t feat;   /* the MAPQ evidence of the read being mapped (mapq_features) */
@@ -77,7 +78,7 @@ struct es_map_buf_s {      /* per-thread scratch, reused across reads */
 es_map_buf_t *es_map_buf_init(const es_map_opt_t *opt)
 {
 	es_map_buf_t *b = es_calloc(1, sizeof *b);
-	b->loci = es_malloc((size_t)ES_MAP_CHUNK * opt->max_loci * sizeof(es_locus_t));
+	b->loci = es_malloc((size_t)ES_MAP_CHUNK * es_map_loci_stride(opt) * sizeof(es_locus_t));
 	b->n_loci = es_malloc(ES_MAP_CHUNK * sizeof(int));
 	return b;
 }
@@ -208,10 +209,10 @@ static int densest_votes(const vote_t *v, int nv, int *bi, int *bj)
 	return best;
 }
 
-/* Votes of the densest placement of sorted votes v[0,nv) at least qlen/2 diagonals away from pl's (or on the other
- * strand): a second copy inside the same locus (tandem repeats), which verification never aligns. The votes near pl
- * are one contiguous run of the sorted array. */
-static int second_placement(const vote_t *v, int nv, const place_t *pl, int qlen)
+/* The densest placement of sorted votes v[0,nv) at least qlen/2 diagonals away from pl's (or on the other strand):
+ * a second copy inside the same locus (a tandem or inverted repeat) into pl's support2, strand2, dlo2, dhi2. The
+ * votes near pl are one contiguous run of the sorted array. */
+static void second_placement(const vote_t *v, int nv, place_t *pl, int qlen)
 {
 	int lo = pl->dlo - qlen / 2, hi = pl->dhi + qlen / 2;
 	int ei = 0, ej;
@@ -219,9 +220,14 @@ static int second_placement(const vote_t *v, int nv, const place_t *pl, int qlen
 		ei++;
 	for (ej = ei; ej < nv && v[ej].strand == pl->strand && v[ej].diag <= hi; ej++)
 		;
-	int a, b, s1 = ei > 0 ? densest_votes(v, ei, &a, &b) : 0;
-	int s2 = ej < nv ? densest_votes(v + ej, nv - ej, &a, &b) : 0;
-	return s1 > s2 ? s1 : s2;
+	int a1 = 0, b1 = 0, a2 = 0, b2 = 0;
+	int s1 = ei > 0 ? densest_votes(v, ei, &a1, &b1) : 0;
+	int s2 = ej < nv ? densest_votes(v + ej, nv - ej, &a2, &b2) : 0;
+	const vote_t *va = s1 >= s2 ? v + a1 : v + ej + a2, *vb = s1 >= s2 ? v + b1 : v + ej + b2;
+	pl->support2 = s1 > s2 ? s1 : s2;
+	pl->strand2 = pl->support2 ? va->strand : 0;
+	pl->dlo2 = pl->support2 ? va->diag : 0;
+	pl->dhi2 = pl->support2 ? vb->diag : 0;
 }
 
 /* Find the strand and diagonal (region position - read position) of the read inside region[0,rlen) from the
@@ -257,7 +263,7 @@ static int locate_in_region(es_map_buf_t *s, const uint8_t *region, int rlen, in
 	pl->strand = s->votes[bi].strand;
 	pl->dlo = s->votes[bi].diag;
 	pl->dhi = s->votes[bj].diag;
-	pl->support2 = second_placement(s->votes, nv, pl, qlen);
+	second_placement(s->votes, nv, pl, qlen);
 	return best;
 }
 
@@ -283,8 +289,9 @@ static void mapq_features(const es_map_opt_t *o, const es_map_buf_t *s, int n_hi
 	f->n_aligned = s->n_aligned;
 	f->loc_top = loci[0].score;
 	f->loc_best = loci[h->locus].score;
-	f->sup_best = s->place[h->locus].support;
-	f->sup_next = s->place[h->locus].support2;
+	const place_t *own = &s->place[h->locus];   /* the best hit's placement, and the other one in its locus */
+	f->sup_best = h->second ? own->support2 : own->support;
+	f->sup_next = h->second ? own->support : own->support2;
 	for (int i = 0; i < n_loci; i++) {
 		if (i == h->locus)
 			continue;
@@ -374,48 +381,69 @@ void es_map_add_hit(es_map_hit_t **hits, int *n, int *cap, es_map_hit_t *h, int 
 	(*hits)[(*n)++] = *h;
 }
 
-/* Align the read to each well-supported placement (at most max_align); returns the number of distinct hits. */
+/* Align the read to placement pl of locus i (its densest one, or with `second` the other one) into a hit, added to
+ * s->hits unless it repeats one (es_map_add_hit). Returns 1 if aligned, 0 if not. */
+static int align_placement(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
+                           const place_t *pl, int second, int i, int *n_hits)
+{
+	const es_ref_t *ref = m->ref;
+	int st = second ? pl->strand2 : pl->strand, dlo = second ? pl->dlo2 : pl->dlo, dhi = second ? pl->dhi2 : pl->dhi;
+	int64_t cb = ref->contig[pl->ci].off;
+	int64_t ce = cb + ref->contig[pl->ci].len;
+	int64_t tb = pl->rb + dlo - BAND_PAD;
+	int64_t te = pl->rb + dhi + qlen + BAND_PAD;
+	if (tb < cb)
+		tb = cb;
+	if (te > ce)
+		te = ce;
+	if (te <= tb)
+		return 0;
+	const uint8_t *region = get_region(s, ref, tb, te);
+	hit_t h;
+	memset(&h, 0, sizeof h);
+	h.strand = st;
+	h.locus = i;
+	h.second = second;
+	if (es_align_into(st ? rc : fw, qlen, region, (int)(te - tb), &m->opt->sc, &h.aln, &s->abuf) < 0)
+		return 0;
+	h.score = h.aln.score;
+	h.gpos = tb + h.aln.tbeg;
+	es_map_add_hit(&s->hits, n_hits, &s->m_hits, &h, qlen);
+	return 1;
+}
+
+/* Align the read to each well-supported placement (at most max_align), and to a locus's second placement (a copy
+ * inside the locus: an inverted or tandem repeat) when it is as well supported: the densest placement of a locus
+ * holding two copies can be the worse one (chrX 70 Mb, 150 bp mason: a read of an inverted duplication placed at
+ * MAPQ 60 on its look-alike, its own copy's votes second in the locus). Returns the number of distinct hits. */
 static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
                        int n_loci, int top)
 {
-	const es_ref_t *ref = m->ref;
 	const es_map_opt_t *o = m->opt;
-	if (s->m_hits < n_loci) {
-		s->m_hits = n_loci;
-		s->hits = es_realloc(s->hits, n_loci * sizeof(hit_t));
+	if (s->m_hits < 2 * n_loci) {
+		s->m_hits = 2 * n_loci;
+		s->hits = es_realloc(s->hits, s->m_hits * sizeof(hit_t));
 	}
 	int n_hits = 0, n_aligned = 0;
+	int max_align = n_loci > o->max_loci ? ES_MAP_WIDEN * o->max_align : o->max_align;   /* a repeat family's */
 	s->n_pass = 0;
 	for (int i = 0; i < n_loci; i++) {
-		if (n_aligned >= o->max_align) {   /* the rest only counted: were plausible loci left unverified? */
-			s->n_pass += s->place[i].support > 0 && s->place[i].support * 4 >= top;
+		const place_t *pl = &s->place[i];
+		if (n_aligned >= max_align) {   /* the rest only counted: were plausible loci left unverified? */
+			s->n_pass += pl->support > 0 && pl->support * 4 >= top;
 			continue;
 		}
-		const place_t *pl = &s->place[i];
 		if (pl->support == 0 || pl->support * 4 < top)
 			continue;
+		/* a locus after the first max_loci (a repeat family searched again, es_index_candidates_wide) is aligned only
+		 * when its votes are near the best's, as a copy that ties or comes within a few mismatches has: 100 bp reads
+		 * of chrX 70 Mb map as when every such locus was aligned, at 0.9x the verification CPU */
+		if (i >= o->max_loci && pl->support * 4 < top * 3)
+			continue;
 		s->n_pass++;
-		int64_t cb = ref->contig[pl->ci].off;
-		int64_t ce = cb + ref->contig[pl->ci].len;
-		int64_t tb = pl->rb + pl->dlo - BAND_PAD;
-		int64_t te = pl->rb + pl->dhi + qlen + BAND_PAD;
-		if (tb < cb)
-			tb = cb;
-		if (te > ce)
-			te = ce;
-		if (te <= tb)
-			continue;
-		const uint8_t *region = get_region(s, ref, tb, te);
-		hit_t h;
-		memset(&h, 0, sizeof h);
-		h.strand = pl->strand;
-		h.locus = i;
-		if (es_align_into(h.strand ? rc : fw, qlen, region, (int)(te - tb), &o->sc, &h.aln, &s->abuf) < 0)
-			continue;
-		n_aligned++;
-		h.score = h.aln.score;
-		h.gpos = tb + h.aln.tbeg;
-		es_map_add_hit(&s->hits, &n_hits, &s->m_hits, &h, qlen);
+		n_aligned += align_placement(m, s, fw, rc, qlen, pl, 0, i, &n_hits);
+		if (pl->support2 > 0 && pl->support2 * 4 >= top)
+			align_placement(m, s, fw, rc, qlen, pl, 1, i, &n_hits);
 	}
 	s->n_aligned = n_aligned;
 	return n_hits;
@@ -548,6 +576,11 @@ void es_map_sort_hits(es_map_hit_t *h, int n)
 	qsort(h, n, sizeof *h, cmp_hit);
 }
 
+int es_map_loci_stride(const es_map_opt_t *o)
+{
+	return ES_MAP_WIDEN * o->max_loci;
+}
+
 int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,
                       int *n_loci)
 {
@@ -561,7 +594,8 @@ int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8
 		lens[i] = reads[i].len;
 	}
 	int flags = o->exact ? ES_SEARCH_EXACT : 0;
-	return es_index_candidates(m->idx, m->enc, n, seqs, lens, o->max_loci, loci, n_loci, flags);
+	return es_index_candidates_wide(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
+	                                flags);
 }
 
 int es_map_chunk(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,
@@ -572,7 +606,7 @@ int es_map_chunk(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *
 		return -1;
 	for (int i = 0; i < n; i++) {
 		recs[i] = es_calloc(1 + o->n_secondary, sizeof(bam1_t *));
-		const es_locus_t *loci = b->loci + (size_t)i * o->max_loci;
+		const es_locus_t *loci = b->loci + (size_t)i * es_map_loci_stride(o);
 		n_recs[i] = map_one(m, b, &reads[i], fw[i], rc[i], loci, b->n_loci[i], recs[i]);
 		if (n_recs[i] < 0) {
 			n_recs[i] = 1 + o->n_secondary;   /* the slots: NULL ones are skipped when freed */

@@ -77,8 +77,8 @@ static void mate_hits(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, co
 		x->chosen = -1;
 		x->mapq = 0;
 		if (!pre || pre_n[k] < 0) {
-			x->n = es_map_read_hits(m, b, x->r, x->fw, x->rc, loci + (size_t)k * m->opt->max_loci, n_loci[k],
-			                        &x->h, &x->cap);
+			const es_locus_t *lk = loci + (size_t)k * es_map_loci_stride(m->opt);
+			x->n = es_map_read_hits(m, b, x->r, x->fw, x->rc, lk, n_loci[k], &x->h, &x->cap);
 			continue;
 		}
 		if (pre_n[k] > x->cap) {

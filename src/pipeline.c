@@ -25,7 +25,7 @@ typedef struct {            /* one batch of reads on its way through the pipelin
 	bam1_t ***recs;         /* records of each read, n_recs[i] of them (NULL slots are skipped) */
 	int *n_recs;
 	double t_map;           /* wall seconds of its mapping step */
-	es_locus_t *loci;       /* paired-end: every read's candidate loci (max_loci each) and their number */
+	es_locus_t *loci;       /* paired-end: every read's candidate loci (es_map_loci_stride each) and their number */
 	int *n_loci;
 	es_map_hit_t **hits;    /* paired-end: every read's verified hits (NULL once taken over; n_hits < 0: none yet) */
 	int *n_hits;
@@ -239,7 +239,7 @@ static void cand_item(void *arg, int64_t i, int tid)
 	batch_t *b = sh->cur;
 	if (atomic_load(&sh->failed))
 		return;
-	int i0 = (int)i * ES_MAP_CHUNK, K = sh->m.opt->max_loci, end = 2 * b->p_search;
+	int i0 = (int)i * ES_MAP_CHUNK, K = es_map_loci_stride(sh->m.opt), end = 2 * b->p_search;
 	int n = end - i0 < ES_MAP_CHUNK ? end - i0 : ES_MAP_CHUNK;
 	if (es_map_candidates(&sh->m, n, b->reads + i0, b->fw + i0, b->loci + (size_t)i0 * K, b->n_loci + i0) < 0)
 		item_failed(sh);
@@ -251,7 +251,7 @@ static void hits_item(void *arg, int64_t i, int tid)
 {
 	shared_t *sh = arg;
 	batch_t *b = sh->cur;
-	size_t K = sh->m.opt->max_loci;
+	size_t K = es_map_loci_stride(sh->m.opt);
 	int end = 2 * b->p_search;
 	int r1 = (int)(i + 1) * ES_MAP_CHUNK < end ? (int)(i + 1) * ES_MAP_CHUNK : end;
 	for (int r = (int)i * ES_MAP_CHUNK; r < r1; r++) {
@@ -293,7 +293,7 @@ static void pair_item(void *arg, int64_t i, int tid)
 {
 	shared_t *sh = arg;
 	batch_t *b = sh->cur;
-	size_t K = sh->m.opt->max_loci;
+	size_t K = es_map_loci_stride(sh->m.opt);
 	int p1 = (int)(i + 1) * (ES_MAP_CHUNK / 2) < b->n / 2 ? (int)(i + 1) * (ES_MAP_CHUNK / 2) : b->n / 2;
 	for (int p = (int)i * (ES_MAP_CHUNK / 2); p < p1 && !atomic_load(&sh->failed); p++) {
 		size_t r = 2 * (size_t)p;
@@ -308,7 +308,7 @@ static void pair_item(void *arg, int64_t i, int tid)
 static void candidates_of(shared_t *sh, const int *idx, int n)
 {
 	batch_t *b = sh->cur;
-	size_t K = sh->m.opt->max_loci;
+	size_t K = es_map_loci_stride(sh->m.opt);
 	es_read_t reads[ES_MAP_CHUNK];   /* side by side as es_map_candidates wants them */
 	uint8_t *fw[ES_MAP_CHUNK];
 	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
@@ -320,7 +320,7 @@ static void candidates_of(shared_t *sh, const int *idx, int n)
 	if (es_map_candidates(&sh->m, n, reads, fw, loci, n_loci) < 0)
 		item_failed(sh);
 	for (int k = 0; k < n; k++) {
-		memcpy(b->loci + (size_t)idx[k] * K, loci + k * K, K * sizeof *loci);
+		memcpy(b->loci + (size_t)idx[k] * K, loci + k * K, n_loci[k] * sizeof *loci);
 		b->n_loci[idx[k]] = n_loci[k];
 	}
 	free(loci);
@@ -348,7 +348,7 @@ static void rescue_item(void *arg, int64_t i, int tid)
 {
 	shared_t *sh = arg;
 	batch_t *b = sh->cur;
-	size_t K = sh->m.opt->max_loci;
+	size_t K = es_map_loci_stride(sh->m.opt);
 	int pb = b->p_search + (int)i * ES_MAP_CHUNK;
 	int p1 = pb + ES_MAP_CHUNK < b->n / 2 ? pb + ES_MAP_CHUNK : b->n / 2;
 	for (int p = pb; p < p1 && !atomic_load(&sh->failed); p++) {
@@ -406,7 +406,7 @@ static int map_batch_pe(shared_t *sh, batch_t *b)
 	double t0 = es_time();
 	int nt = sh->m.opt->n_threads;
 	sh->cur = b;
-	b->loci = es_malloc((size_t)b->n * sh->m.opt->max_loci * sizeof(es_locus_t));
+	b->loci = es_malloc((size_t)b->n * es_map_loci_stride(sh->m.opt) * sizeof(es_locus_t));
 	b->n_loci = es_calloc(b->n, sizeof(int));
 	b->hits = es_calloc(b->n, sizeof *b->hits);
 	b->n_hits = es_calloc(b->n, sizeof *b->n_hits);

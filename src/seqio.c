@@ -218,9 +218,22 @@ int es_ref_base(const es_ref_t *ref, int64_t pos)
 	return ref->pac[pos >> 2] >> ((pos & 3) << 1) & 3;
 }
 
+/* The 4 codes of each packed byte (base p at bits 2(p&3)): es_ref_get copies whole bytes' codes, 4 at a time; it
+ * was ~4% of the mapping CPU of 100 bp reads one base at a time (chrX 70 Mb). */
+#define UNPACK1(x) { (x) & 3, (x) >> 2 & 3, (x) >> 4 & 3, (x) >> 6 & 3 }
+#define UNPACK4(x) UNPACK1(x), UNPACK1((x) + 1), UNPACK1((x) + 2), UNPACK1((x) + 3)
+#define UNPACK16(x) UNPACK4(x), UNPACK4((x) + 4), UNPACK4((x) + 8), UNPACK4((x) + 12)
+#define UNPACK64(x) UNPACK16(x), UNPACK16((x) + 16), UNPACK16((x) + 32), UNPACK16((x) + 48)
+static const uint8_t unpack4[256][4] = { UNPACK64(0), UNPACK64(64), UNPACK64(128), UNPACK64(192) };
+
 void es_ref_get(const es_ref_t *ref, int64_t beg, int64_t end, uint8_t *out)
 {
-	for (int64_t p = beg; p < end; p++)
+	int64_t p = beg;
+	for (; p < end && (p & 3); p++)
+		out[p - beg] = ref->pac[p >> 2] >> ((p & 3) << 1) & 3;
+	for (; p + 4 <= end; p += 4)
+		memcpy(out + (p - beg), unpack4[ref->pac[p >> 2]], 4);
+	for (; p < end; p++)
 		out[p - beg] = ref->pac[p >> 2] >> ((p & 3) << 1) & 3;
 	for (int64_t i = nrun_lower(ref, beg); i < ref->n_nrun && ref->nrun[i].beg < end; i++) {
 		int64_t b = ref->nrun[i].beg > beg ? ref->nrun[i].beg : beg;

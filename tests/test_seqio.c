@@ -41,6 +41,17 @@ TEST(seqio_ref_pack_roundtrip)
 	const char *c2 = "NNNNACGTNNNN";
 	for (int i = 0; i < 12; i++) CHECK_EQ_INT(buf[n + i], es_nt4[(uint8_t)c2[i]]);
 	for (int64_t i = 0; i < ref->len; i += 97) CHECK_EQ_INT(es_ref_base(ref, i), buf[i]);
+	/* every start and length mod 4 (es_ref_get copies whole packed bytes in the middle), against es_ref_base */
+	uint8_t part[64];
+	int bad_part = 0;
+	for (int64_t b = n - 40; b < n - 32; b++)
+		for (int l = 0; l <= 40 && b + l <= ref->len; l++) {
+			memset(part, 9, sizeof part);
+			es_ref_get(ref, b, b + l, part);
+			for (int i = 0; i < l; i++) bad_part += part[i] != es_ref_base(ref, b + i);
+			bad_part += part[l] != 9;   /* nothing written past the end */
+		}
+	CHECK_EQ_INT(bad_part, 0);
 	/* N runs never span contigs: c1's last base and c2's first are separate runs when both N */
 	int64_t nn = 0; for (int64_t i = 0; i < ref->len; i++) nn += buf[i] == 4;
 	CHECK_EQ_INT(es_ref_count_n(ref, 0, ref->len), nn);

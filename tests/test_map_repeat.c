@@ -1,0 +1,161 @@
+/* test_map_repeat.c — repeats the verification must see: a second copy inside one candidate locus (an inverted
+ * duplication), and a repeat family with more copies than the candidate list holds (es_index_candidates_wide). */
+#include "test.h"
+#include "map.h"
+#include "store.h"
+#include "seqio.h"
+#include "util.h"
+#include <htslib/sam.h>
+#include <stdlib.h>
+
+static char comp(char c)
+{
+	return c == 'A' ? 'T' : c == 'C' ? 'G' : c == 'G' ? 'C' : 'A';
+}
+
+static char *random_seq(es_rng_t *rng, int64_t n)
+{
+	char *s = malloc(n + 1);
+	for (int64_t i = 0; i < n; i++) s[i] = "ACGT"[es_rng_below(rng, 4)];
+	s[n] = 0;
+	return s;
+}
+
+/* One contig g into DIR/NAME.fa, its kmer index into DIR/NAME.esi (idx gets that path); 1 on success. */
+static int write_and_index(const char *name, const char *g, char *fa, char *idx, size_t sz)
+{
+	snprintf(fa, sz, "%s/%s.fa", es_test_tmpdir(), name);
+	snprintf(idx, sz, "%s/%s.esi", es_test_tmpdir(), name);
+	FILE *fp = fopen(fa, "w");
+	if (!fp) return 0;
+	fprintf(fp, ">r\n%s\n", g);
+	fclose(fp);
+	es_ref_t *ref = es_ref_load_fasta(fa);
+	if (!ref) return 0;
+	es_encoder_t *enc = es_encoder_open("kmer");
+	es_index_opt_t io;
+	es_index_opt_init(&io);
+	io.encoder_spec = "kmer";
+	int ok = enc && es_index_build(ref, enc, &io, idx, NULL) == 0;
+	es_encoder_destroy(enc);
+	es_ref_destroy(ref);
+	return ok;
+}
+
+/* Map the one read seq against idx; its primary's POS, FLAG, MAPQ and XS (-1: none) into out[4]. 1 on success. */
+static int map_one_read(const char *idx, const char *name, const char *seq, int out[4])
+{
+	char fq[600], sam[600];
+	snprintf(fq, sizeof fq, "%s/%s.fq", es_test_tmpdir(), name);
+	snprintf(sam, sizeof sam, "%s/%s.sam", es_test_tmpdir(), name);
+	FILE *fp = fopen(fq, "w");
+	if (!fp) return 0;
+	fprintf(fp, "@%s\n%s\n+\n", name, seq);
+	for (size_t j = 0; seq[j]; j++) fputc('I', fp);
+	fputc('\n', fp);
+	fclose(fp);
+	es_map_opt_t o;
+	es_map_opt_init(&o);
+	es_map_stats_t st;
+	int verbose = es_verbose;
+	es_verbose = 1;
+	int ret = es_map_file(idx, fq, sam, &o, "esalign align test", &st);
+	es_verbose = verbose;
+	if (ret != 0) return 0;
+	samFile *in = sam_open(sam, "r");
+	sam_hdr_t *h = in ? sam_hdr_read(in) : NULL;
+	bam1_t *b = bam_init1();
+	int got = 0;
+	while (h && sam_read1(in, h, b) >= 0)
+		if (!(b->core.flag & 0x900)) {
+			uint8_t *xs = bam_aux_get(b, "XS");
+			out[0] = (int)b->core.pos;
+			out[1] = b->core.flag;
+			out[2] = b->core.qual;
+			out[3] = xs ? (int)bam_aux2i(xs) : -1;
+			got++;
+		}
+	bam_destroy1(b);
+	if (h) sam_hdr_destroy(h);
+	if (in) sam_close(in);
+	return got == 1;
+}
+
+/* A read of copy A whose inverted copy B (3 substitutions) lies 10 bp after it: the two copies are one candidate
+ * locus, A's votes the densest placement in it. B must be aligned too (XS = its score, 150 - 3 x (1 + 4)), as it
+ * would be were it a locus of its own; before, a locus's second placement was never aligned. */
+TEST(map_second_copy_inside_a_locus_is_aligned)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, 11);
+	const int n = 20000, a = 5000, len = 150, b = a + len + 10;
+	char *g = random_seq(&rng, n);
+	for (int i = 0; i < len; i++) g[b + i] = comp(g[a + len - 1 - i]);
+	const int subs[3] = { 40, 75, 110 };   /* read positions of A whose copy in B differs */
+	for (int k = 0; k < 3; k++) {
+		char *c = &g[b + len - 1 - subs[k]];
+		*c = *c == 'A' ? 'C' : 'A';
+	}
+	char fa[600], idx[600], read[151];
+	CHECK(write_and_index("copy2", g, fa, idx, sizeof fa));
+	memcpy(read, g + a, len);
+	read[len] = 0;
+	int r[4] = { 0 };
+	CHECK(map_one_read(idx, "copyA", read, r));
+	CHECK_EQ_INT(r[0], a);
+	CHECK_EQ_INT(r[1], 0);
+	CHECK_EQ_INT(r[3], 150 - 3 * 5);
+	CHECK(r[2] < 60);
+	free(g);
+}
+
+/* A family of 40 copies of a 150 bp segment F at the window grid (stride 25), 38 of them with one substitution
+ * near an end, F itself at copy 0, and a second exact copy of F off the grid by 8 bp (so its windows score below
+ * the family's). The read is F: a list of 16 loci is full of family copies and misses the off-grid copy; the wide
+ * search finds it, and the read is a tie (MAPQ 0, XS = AS), as bwa mem reports it. */
+TEST(map_repeat_family_wide_search_finds_the_other_copy)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, 12);
+	const int len = 150, step = 1500, first = 2000, ncopy = 40;
+	const int n = first + ncopy * step + 2000, off = first + (ncopy - 1) * step + 8;
+	char *g = random_seq(&rng, n);
+	char *f = random_seq(&rng, len);
+	for (int j = 0; j < ncopy - 1; j++) {
+		char *c = g + first + j * step;
+		memcpy(c, f, len);
+		if (j > 0) c[1] = c[1] == 'A' ? 'C' : 'A';
+	}
+	memcpy(g + off, f, len);
+	char fa[600], idx[600];
+	CHECK(write_and_index("family", g, fa, idx, sizeof fa));
+	es_index_t *ix = es_index_load(idx);
+	CHECK(ix != NULL);
+	if (!ix) { free(g); free(f); return; }
+	es_encoder_t *enc = es_index_open_encoder(ix);
+	uint8_t code[150];
+	for (int i = 0; i < len; i++) code[i] = es_nt4[(uint8_t)f[i]];
+	const uint8_t *seqs[1] = { code };
+	int lens[1] = { len }, nl = 0, nw = 0, has = 0, has_wide = 0;
+	es_locus_t loci[64], wide[64];
+	CHECK_EQ_INT(es_index_candidates(ix, enc, 1, seqs, lens, 16, loci, &nl, 0), 0);
+	CHECK_EQ_INT(es_index_candidates_wide(ix, enc, 1, seqs, lens, 16, 64, wide, &nw, 0), 0);
+	for (int i = 0; i < nl; i++) has += loci[i].beg <= off && loci[i].end >= off + len;
+	for (int i = 0; i < nw; i++) has_wide += wide[i].beg <= off && wide[i].end >= off + len;
+	CHECK_EQ_INT(nl, 16);
+	CHECK_EQ_INT(has, 0);        /* the premise: 16 loci miss the off-grid copy */
+	CHECK(nw > 16);
+	CHECK_EQ_INT(has_wide, 1);
+	/* the first 16 are the narrow list's loci (wider, as more of their neighbouring windows are retrieved) */
+	for (int i = 0; i < 16 && i < nw; i++)
+		CHECK(wide[i].score == loci[i].score && wide[i].beg <= loci[i].beg && wide[i].end >= loci[i].end);
+	int r[4] = { 0 };
+	CHECK(map_one_read(idx, "family", f, r));
+	CHECK(r[0] == first || r[0] == off);
+	CHECK_EQ_INT(r[2], 0);
+	CHECK_EQ_INT(r[3], 150);
+	es_encoder_destroy(enc);
+	es_index_destroy(ix);
+	free(g);
+	free(f);
+}
