@@ -36,6 +36,7 @@ typedef es_map_hit_t hit_t;   /* pipeline.h */
 
 typedef struct {
 	int32_t diag;
+	int32_t qi;            /* the read position of the voting k-mer */
 	int8_t strand;
 } vote_t;
 
@@ -64,6 +65,8 @@ struct es_map_buf_s {      /* per-thread scratch, reused across reads */
 	                                         * read, and one well-predicted bit test spares them the table probe */
 	vote_t *votes;
 	int m_votes;
+	uint8_t *qcnt;         /* [m_qcnt] votes per read position in densest_votes' window; all 0 between calls */
+	int m_qcnt;
 	place_t *place;        /* one per candidate locus */
 	int m_place;
 	hit_t *hits;
@@ -91,6 +94,7 @@ void es_map_buf_destroy(es_map_buf_t *b)
 	free(b->tkey);
 	free(b->tpos);
 	free(b->votes);
+	free(b->qcnt);
 	free(b->place);
 	free(b->hits);
 	free(b->loci);
@@ -110,9 +114,10 @@ static uint8_t *get_region(es_map_buf_t *s, const es_ref_t *ref, int64_t beg, in
 	return s->region;
 }
 
-/* Votes by strand, then diagonal: the key is the whole vote, so any correct sort gives the same array. klib's typed
+/* Votes by strand, diagonal, then read position: the key is the whole vote, so any correct sort gives the same array. klib's typed
  * introsort (htslib/ksort.h): its inline compare took a third of the time of qsort's calls through a pointer. */
-#define vote_lt(x, y) ((x).strand != (y).strand ? (x).strand < (y).strand : (x).diag < (y).diag)
+#define vote_lt(x, y) ((x).strand != (y).strand ? (x).strand < (y).strand \
+                       : (x).diag != (y).diag ? (x).diag < (y).diag : (x).qi < (y).qi)
 KSORT_INIT_STATIC(vote, vote_t, vote_lt)
 
 /* Multiplicative hashing into 2^bits slots: the table is tiny and probed ~1,500 times per locus, so a full mixer
@@ -138,6 +143,11 @@ static void build_read_table(es_map_buf_t *s, const uint8_t *fw, int qlen)
 	}
 	s->tsize = tsize;
 	memset(s->tkey, 0, tsize * sizeof(uint32_t));
+	if (qlen > s->m_qcnt) {   /* zeroed once: densest_votes leaves it as it found it */
+		free(s->qcnt);
+		s->m_qcnt = qlen;
+		s->qcnt = es_calloc(qlen, 1);
+	}
 	memset(s->filter, 0, sizeof s->filter);
 	const uint32_t mask = (1u << (2 * SEED_K)) - 1, tmask = tsize - 1;
 	uint32_t x = 0;
@@ -159,13 +169,14 @@ static void build_read_table(es_map_buf_t *s, const uint8_t *fw, int qlen)
 	}
 }
 
-static inline void add_vote(es_map_buf_t *s, int *nv, int diag, int strand)
+static inline void add_vote(es_map_buf_t *s, int *nv, int diag, int strand, int qi)
 {
 	if (*nv == s->m_votes) {
 		s->m_votes = s->m_votes ? 2 * s->m_votes : 1024;
 		s->votes = es_realloc(s->votes, s->m_votes * sizeof(vote_t));
 	}
 	s->votes[*nv].diag = diag;
+	s->votes[*nv].qi = qi;
 	s->votes[*nv].strand = (int8_t)strand;
 	(*nv)++;
 }
@@ -187,24 +198,26 @@ static inline __attribute__((always_inline)) void vote_kmer(es_map_buf_t *s, int
 		if (++found > 4)
 			break;   /* a k-mer repeated many times in the read tells nothing */
 		int qi = s->tpos[h];
-		add_vote(s, nv, st ? tj - (qlen - qi - SEED_K) : tj - qi, st);
+		add_vote(s, nv, st ? tj - (qlen - qi - SEED_K) : tj - qi, st, qi);
 	}
 }
 
-/* The densest group of sorted votes of one strand within DIAG_BAND diagonals: its size, and its first and last. */
-static int densest_votes(const vote_t *v, int nv, int *bi, int *bj)
+/* The densest group of sorted votes of one strand within DIAG_BAND diagonals: its support — the read positions
+ * voting in it, each counted once — and its first and last vote. Counting positions, not votes: a read's k-mers
+ * inside a tandem repeat vote many times on nearby diagonals, and a look-alike holding a long microsatellite of the
+ * read outvoted its true locus (chrX 70 Mb, 100 bp mason: reads aligning 100 to 21 held at MAPQ 14-17, bwa 60). */
+static int densest_votes(uint8_t *cnt, const vote_t *v, int nv, int *bi, int *bj)
 {
-	int best = 0;
-	for (int i = 0, j = 0; i < nv; i++) {   /* sliding window over the sorted diagonals of one strand */
-		if (j < i)
-			j = i;
-		while (j + 1 < nv && v[j + 1].strand == v[i].strand && v[j + 1].diag - v[i].diag <= DIAG_BAND)
-			j++;
-		if (j - i + 1 > best) {
-			best = j - i + 1;
+	int best = 0, d = 0;
+	for (int i = 0, j = 0; i < nv; i++) {   /* sliding window [i, j) over the sorted diagonals of one strand */
+		while (j < nv && v[j].strand == v[i].strand && v[j].diag - v[i].diag <= DIAG_BAND)
+			d += cnt[v[j++].qi]++ == 0;
+		if (d > best) {
+			best = d;
 			*bi = i;
-			*bj = j;
+			*bj = j - 1;
 		}
+		d -= --cnt[v[i].qi] == 0;   /* v[i] leaves: the window is empty again when the strand changes */
 	}
 	return best;
 }
@@ -212,7 +225,7 @@ static int densest_votes(const vote_t *v, int nv, int *bi, int *bj)
 /* The densest placement of sorted votes v[0,nv) at least qlen/2 diagonals away from pl's (or on the other strand):
  * a second copy inside the same locus (a tandem or inverted repeat) into pl's support2, strand2, dlo2, dhi2. The
  * votes near pl are one contiguous run of the sorted array. */
-static void second_placement(const vote_t *v, int nv, place_t *pl, int qlen)
+static void second_placement(uint8_t *cnt, const vote_t *v, int nv, place_t *pl, int qlen)
 {
 	int lo = pl->dlo - qlen / 2, hi = pl->dhi + qlen / 2;
 	int ei = 0, ej;
@@ -221,8 +234,8 @@ static void second_placement(const vote_t *v, int nv, place_t *pl, int qlen)
 	for (ej = ei; ej < nv && v[ej].strand == pl->strand && v[ej].diag <= hi; ej++)
 		;
 	int a1 = 0, b1 = 0, a2 = 0, b2 = 0;
-	int s1 = ei > 0 ? densest_votes(v, ei, &a1, &b1) : 0;
-	int s2 = ej < nv ? densest_votes(v + ej, nv - ej, &a2, &b2) : 0;
+	int s1 = ei > 0 ? densest_votes(cnt, v, ei, &a1, &b1) : 0;
+	int s2 = ej < nv ? densest_votes(cnt, v + ej, nv - ej, &a2, &b2) : 0;
 	const vote_t *va = s1 >= s2 ? v + a1 : v + ej + a2, *vb = s1 >= s2 ? v + b1 : v + ej + b2;
 	pl->support2 = s1 > s2 ? s1 : s2;
 	pl->strand2 = pl->support2 ? va->strand : 0;
@@ -259,11 +272,11 @@ static int locate_in_region(es_map_buf_t *s, const uint8_t *region, int rlen, in
 		return 0;
 	ks_introsort(vote, nv, s->votes);
 	int bi = 0, bj = 0;
-	int best = densest_votes(s->votes, nv, &bi, &bj);
+	int best = densest_votes(s->qcnt, s->votes, nv, &bi, &bj);
 	pl->strand = s->votes[bi].strand;
 	pl->dlo = s->votes[bi].diag;
 	pl->dhi = s->votes[bj].diag;
-	second_placement(s->votes, nv, pl, qlen);
+	second_placement(s->qcnt, s->votes, nv, pl, qlen);
 	return best;
 }
 

@@ -5,6 +5,7 @@
 #include "store.h"
 #include "seqio.h"
 #include "util.h"
+#include "pipeline.h"
 #include <htslib/sam.h>
 #include <stdlib.h>
 
@@ -158,4 +159,51 @@ TEST(map_repeat_family_wide_search_finds_the_other_copy)
 	es_index_destroy(ix);
 	free(g);
 	free(f);
+}
+
+/* A read holding a (CA)15 microsatellite, given two loci: its own and a look-alike holding a 200 bp (CA)n. The
+ * look-alike's k-mers vote many times for the same few read positions; counted once per read position its support
+ * is a few votes, and the read is unique (no runner-up, MAPQ >= 30). Counting votes, the look-alike outvoted the
+ * read's own locus and the read had MAPQ 17. */
+TEST(map_microsatellite_look_alike_does_not_outvote)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, 13);
+	const int n = 30000, at = 5000, dec = 15000, len = 100;
+	char *g = random_seq(&rng, n);
+	for (int i = 0; i < 30; i++) g[at + 35 + i] = "CA"[i & 1];
+	for (int i = 0; i < 200; i++) g[dec + i] = "CA"[i & 1];
+	char fa[600], idx[600];
+	CHECK(write_and_index("msat", g, fa, idx, sizeof fa));
+	es_ref_t *ref = es_ref_load_fasta(fa);
+	CHECK(ref != NULL);
+	if (!ref) { free(g); return; }
+	es_map_opt_t o;
+	es_map_opt_init(&o);
+	es_mapper_t m = { .idx = NULL, .ref = ref, .enc = NULL, .opt = &o, .rg_id = NULL };
+	es_map_buf_t *b = es_map_buf_init(&o);
+	char name[] = "msat";
+	char seq[101];
+	memcpy(seq, g + at, len);
+	seq[len] = 0;
+	es_read_t r = { .name = name, .comment = "", .seq = seq, .qual = NULL, .len = len, .id = 0 };
+	uint8_t fw[100], rc[100];
+	for (int i = 0; i < len; i++) fw[i] = es_nt4[(uint8_t)seq[i]];
+	memcpy(rc, fw, len);
+	es_revcomp(rc, len);
+	es_locus_t loci[2] = { { at - 50, at + len + 50, 1.0f }, { dec - 50, dec + 250, 0.9f } };
+	es_map_hit_t *h = NULL;
+	int cap = 0;
+	int nh = es_map_read_hits(&m, b, &r, fw, rc, loci, 2, &h, &cap);
+	CHECK_EQ_INT(nh, 1);
+	if (nh >= 1) {
+		CHECK_EQ_INT(h[0].gpos, at);
+		CHECK_EQ_INT(h[0].score, len);
+		CHECK(h[0].mapq >= 30);
+	}
+	for (int j = 0; j < nh; j++) es_aln_free(&h[j].aln);
+	free(h);
+	es_map_buf_destroy(b);
+	es_ref_destroy(ref);
+	free(g);
 }
