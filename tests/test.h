@@ -11,6 +11,8 @@ void es_test_register(const char *name, const char *file, void (*fn)(void));
 extern int es_test_cur_failed;   /* CHECK failures in the running test */
 /* A scratch directory for the running test process (created by the runner, removed at the end). */
 const char *es_test_tmpdir(void);
+/* es_map_file(idx, fq, sam) with the default options and no progress lines (verbosity 1): its return value. */
+int es_test_map_quiet(const char *idx, const char *fq, const char *sam);
 /* The whole file at path, NUL-terminated, malloc'ed (free it); its length into *n when n is not NULL. NULL when it
  * cannot be read. */
 char *es_test_slurp(const char *path, size_t *n);

@@ -1,5 +1,7 @@
 /* test_main.c — the unit-test runner: runs every registered TEST (or those whose name contains any of argv[1..]). */
 #include "test.h"
+#include "esalign.h"
+#include "util.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -15,6 +17,18 @@ void es_test_register(const char *name, const char *file, void (*fn)(void))
 	if (n_tests < MAX_TESTS) { tests[n_tests].name = name; tests[n_tests].file = file; tests[n_tests].fn = fn; n_tests++; }
 }
 const char *es_test_tmpdir(void) { return tmpdir; }
+
+int es_test_map_quiet(const char *idx, const char *fq, const char *sam)
+{
+	es_map_opt_t o;
+	es_map_opt_init(&o);
+	es_map_stats_t st;
+	int verbose = es_verbose;
+	es_verbose = 1;
+	int ret = es_map_file(idx, fq, sam, &o, "esalign align test", &st);
+	es_verbose = verbose;
+	return ret;
+}
 char *es_test_slurp(const char *path, size_t *n)
 {
 	FILE *fp = fopen(path, "rb");

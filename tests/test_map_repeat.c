@@ -55,14 +55,7 @@ static int map_one_read(const char *idx, const char *name, const char *seq, int 
 	for (size_t j = 0; seq[j]; j++) fputc('I', fp);
 	fputc('\n', fp);
 	fclose(fp);
-	es_map_opt_t o;
-	es_map_opt_init(&o);
-	es_map_stats_t st;
-	int verbose = es_verbose;
-	es_verbose = 1;
-	int ret = es_map_file(idx, fq, sam, &o, "esalign align test", &st);
-	es_verbose = verbose;
-	if (ret != 0) return 0;
+	if (es_test_map_quiet(idx, fq, sam) != 0) return 0;
 	samFile *in = sam_open(sam, "r");
 	sam_hdr_t *h = in ? sam_hdr_read(in) : NULL;
 	bam1_t *b = bam_init1();

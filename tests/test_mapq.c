@@ -195,13 +195,7 @@ TEST(mapq_calibration_planted_repeats)
 		CHECK(fp && es_sim_reads(ref, &so, fp) == 0);
 		if (fp)
 			fclose(fp);
-		es_map_opt_t o;
-		es_map_opt_init(&o);
-		es_map_stats_t st;
-		int verbose = es_verbose;
-		es_verbose = 1;
-		int ret = es_map_file(idx, fq, sam, &o, "esalign align test", &st);
-		es_verbose = verbose;
+		int ret = es_test_map_quiet(idx, fq, sam);
 		CHECKF(ret == 0, "es_map_file: %s", es_last_error());
 		es_eval_opt_t eo;
 		es_eval_opt_init(&eo);
