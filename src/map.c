@@ -34,9 +34,10 @@ void es_map_opt_init(es_map_opt_t *o)
 
 typedef es_map_hit_t hit_t;   /* pipeline.h */
 
-typedef struct {
+typedef struct {           /* 8 bytes: the votes of a locus are sorted */
 	int32_t diag;
-	int32_t qi;            /* the read position of the voting k-mer */
+	uint16_t qi;           /* the read position of the voting k-mer, modulo 65,536 (longer reads: a position and
+	                        * one 65,536 bases on count once) */
 	int8_t strand;
 } vote_t;
 
@@ -114,10 +115,10 @@ static uint8_t *get_region(es_map_buf_t *s, const es_ref_t *ref, int64_t beg, in
 	return s->region;
 }
 
-/* Votes by strand, diagonal, then read position: the key is the whole vote, so any correct sort gives the same array. klib's typed
+/* Votes by strand, then diagonal. Votes of equal key differ in qi only, and what is read from the sorted array (a
+ * group's read positions, its first and last diagonal) does not depend on their order. klib's typed
  * introsort (htslib/ksort.h): its inline compare took a third of the time of qsort's calls through a pointer. */
-#define vote_lt(x, y) ((x).strand != (y).strand ? (x).strand < (y).strand \
-                       : (x).diag != (y).diag ? (x).diag < (y).diag : (x).qi < (y).qi)
+#define vote_lt(x, y) ((x).strand != (y).strand ? (x).strand < (y).strand : (x).diag < (y).diag)
 KSORT_INIT_STATIC(vote, vote_t, vote_lt)
 
 /* Multiplicative hashing into 2^bits slots: the table is tiny and probed ~1,500 times per locus, so a full mixer
@@ -143,10 +144,11 @@ static void build_read_table(es_map_buf_t *s, const uint8_t *fw, int qlen)
 	}
 	s->tsize = tsize;
 	memset(s->tkey, 0, tsize * sizeof(uint32_t));
-	if (qlen > s->m_qcnt) {   /* zeroed once: densest_votes leaves it as it found it */
+	int nq = qlen < 65536 ? qlen : 65536;   /* vote_t.qi */
+	if (nq > s->m_qcnt) {   /* zeroed once: densest_votes leaves it as it found it */
 		free(s->qcnt);
-		s->m_qcnt = qlen;
-		s->qcnt = es_calloc(qlen, 1);
+		s->m_qcnt = nq;
+		s->qcnt = es_calloc(nq, 1);
 	}
 	memset(s->filter, 0, sizeof s->filter);
 	const uint32_t mask = (1u << (2 * SEED_K)) - 1, tmask = tsize - 1;
@@ -176,7 +178,7 @@ static inline void add_vote(es_map_buf_t *s, int *nv, int diag, int strand, int 
 		s->votes = es_realloc(s->votes, s->m_votes * sizeof(vote_t));
 	}
 	s->votes[*nv].diag = diag;
-	s->votes[*nv].qi = qi;
+	s->votes[*nv].qi = (uint16_t)qi;
 	s->votes[*nv].strand = (int8_t)strand;
 	(*nv)++;
 }
