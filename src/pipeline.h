@@ -77,8 +77,9 @@ int es_map_pair(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es
 int es_map_rescue_mate(const es_mapper_t *m, es_pe_buf_t *pb, const es_pe_model_t *pe, const es_read_t *reads,
                        uint8_t *const *fw, uint8_t *const *rc, const es_map_hit_t *h1, int n1, es_map_hit_t **out,
                        int *n_out);
-/* Room for one read's candidate loci: ES_MAP_WIDEN * max_loci, for a read of a repeat family searched again
- * (es_index_candidates_wide); such a read is verified at up to ES_MAP_WIDEN * max_align loci. */
+/* Room for one read's candidate loci: single-end ES_MAP_WIDEN * max_loci, for a read of a repeat family searched
+ * again (es_index_candidates_wide; such a read is verified at up to ES_MAP_WIDEN * max_align loci); paired-end
+ * max_loci (no second search). */
 #define ES_MAP_WIDEN 4
 int es_map_loci_stride(const es_map_opt_t *o);
 /* The candidate loci of reads[0,n) (n <= ES_MAP_CHUNK) into loci[i * es_map_loci_stride ..], n_loci[i]: one
