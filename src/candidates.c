@@ -238,8 +238,12 @@ static int read_loci(const es_index_t *idx, const int64_t *ids, const float *sc,
 {
 	int niv = hit_intervals(idx, ids, sc, nc, kw, pad, iv, ivt);
 	int nl = merge_loci(iv, niv, nc, best, tmp);
-	ks_mergesort(locus, (size_t)nl, tmp, ltmp);
 	*n_all = nl;
+	/* only the cap best are kept: select them (loci are disjoint, so locus_lt is a total order and any selection
+	 * gives the same set), then sort those */
+	if (nl > cap)
+		ks_ksmall(locus, (size_t)nl, tmp, (size_t)cap - 1);
+	ks_mergesort(locus, (size_t)(nl < cap ? nl : cap), tmp, ltmp);
 	int keep = nl < max_loci ? nl : max_loci;
 	while (keep < nl && keep < cap && tmp[keep].score >= keep_ratio * tmp[0].score)
 		keep++;
