@@ -593,9 +593,7 @@ void es_map_sort_hits(es_map_hit_t *h, int n)
 
 int es_map_loci_stride(const es_map_opt_t *o)
 {
-	/* paired-end keeps -K loci per read: its batch holds every read's loci until the insert model is known, and four
-	 * times the room cost ~50 MiB at 20,000 pairs (human 2x150: 398 vs 347 MiB single-end) */
-	return o->mate_path || o->interleaved ? o->max_loci : ES_MAP_WIDEN * o->max_loci;
+	return ES_MAP_WIDEN * o->max_loci;
 }
 
 int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,

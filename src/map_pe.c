@@ -66,7 +66,7 @@ static es_pe_aln_t to_pe(const es_ref_t *ref, const es_map_hit_t *h)
 /* Both mates' verified hits: taken over from pre[k] (pre_n[k] of them, computed earlier; the arrays are freed and
  * set to NULL) when pre is not NULL, else verified now from their loci. */
 static void mate_hits(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_read_t *reads,
-                      uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci, const int *n_loci,
+                      uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *const *loci, const int *n_loci,
                       es_map_hit_t **pre, const int *pre_n)
 {
 	for (int k = 0; k < 2; k++) {
@@ -77,8 +77,7 @@ static void mate_hits(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, co
 		x->chosen = -1;
 		x->mapq = 0;
 		if (!pre || pre_n[k] < 0) {
-			const es_locus_t *lk = loci + (size_t)k * es_map_loci_stride(m->opt);
-			x->n = es_map_read_hits(m, b, x->r, x->fw, x->rc, lk, n_loci[k], &x->h, &x->cap);
+			x->n = es_map_read_hits(m, b, x->r, x->fw, x->rc, loci[k], n_loci[k], &x->h, &x->cap);
 			continue;
 		}
 		if (pre_n[k] > x->cap) {
@@ -339,7 +338,7 @@ static int mate_records(const es_mapper_t *m, mate_t *mt, int k, int proper, bam
 }
 
 int es_map_pair(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_pe_model_t *pe,
-                const es_read_t *reads, uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci,
+                const es_read_t *reads, uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *const *loci,
                 const int *n_loci, es_map_hit_t **pre, const int *pre_n, bam1_t ***recs, int *n_recs)
 {
 	mate_t *mt = pb->mt;

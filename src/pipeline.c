@@ -25,8 +25,11 @@ typedef struct {            /* one batch of reads on its way through the pipelin
 	bam1_t ***recs;         /* records of each read, n_recs[i] of them (NULL slots are skipped) */
 	int *n_recs;
 	double t_map;           /* wall seconds of its mapping step */
-	es_locus_t *loci;       /* paired-end: every read's candidate loci (es_map_loci_stride each) and their number */
+	es_locus_t *loci;       /* paired-end: every read's candidate loci (max_loci slots each) and their number */
 	int *n_loci;
+	es_locus_t **wide;      /* paired-end: a read's own block when it has more than max_loci (the wide search of a
+	                         * repeat family); NULL for the others. Slots of 4 x max_loci for every read cost ~50 MiB
+	                         * at 20,000 pairs (human 2x150: 398 vs 347 MiB single-end) */
 	es_map_hit_t **hits;    /* paired-end: every read's verified hits (NULL once taken over; n_hits < 0: none yet) */
 	int *n_hits;
 	int p_search;           /* paired-end: pairs [0, p_search) are searched whole (the insert estimate's block),
@@ -52,6 +55,14 @@ typedef struct {            /* what the three steps share; each field is written
 	es_map_stats_t *stats;  /* step 2 */
 } shared_t;
 
+static void free_wide(batch_t *b)
+{
+	for (int i = 0; b->wide && i < b->n; i++)
+		free(b->wide[i]);
+	free(b->wide);
+	b->wide = NULL;
+}
+
 static void batch_free(void *shared, void *data)
 {
 	(void)shared;
@@ -72,6 +83,7 @@ static void batch_free(void *shared, void *data)
 	free(b->n_recs);
 	free(b->loci);
 	free(b->n_loci);
+	free_wide(b);
 	for (int i = 0; b->hits && i < b->n; i++) {
 		for (int j = 0; b->hits[i] && j < b->n_hits[i]; j++)   /* n_hits < 0: not verified, no hits */
 			es_aln_free(&b->hits[i][j].aln);
@@ -230,6 +242,48 @@ static int map_batch(shared_t *sh, batch_t *b)
 	return 0;
 }
 
+/* Paired-end: read r's candidate loci (b->n_loci[r] of them). */
+static const es_locus_t *loci_of(const shared_t *sh, const batch_t *b, size_t r)
+{
+	return b->wide[r] ? b->wide[r] : b->loci + r * sh->m.opt->max_loci;
+}
+
+/* Paired-end: keep read r's n loci, in its max_loci slots or, when it has more, in a block of its own. */
+static void keep_loci(const shared_t *sh, batch_t *b, size_t r, const es_locus_t *loci, int n)
+{
+	int K = sh->m.opt->max_loci;
+	free(b->wide[r]);
+	b->wide[r] = NULL;
+	if (n > K) {
+		b->wide[r] = es_malloc((size_t)n * sizeof *loci);
+		memcpy(b->wide[r], loci, (size_t)n * sizeof *loci);
+	} else {
+		memcpy(b->loci + r * K, loci, (size_t)n * sizeof *loci);
+	}
+	b->n_loci[r] = n;
+}
+
+/* The candidate loci of the reads idx[0, n) of the current batch (n <= ES_MAP_CHUNK; any selection, as one
+ * vector-store call), kept by keep_loci. */
+static void candidates_of(shared_t *sh, const int *idx, int n)
+{
+	batch_t *b = sh->cur;
+	size_t K = es_map_loci_stride(sh->m.opt);
+	es_read_t reads[ES_MAP_CHUNK];   /* side by side as es_map_candidates wants them */
+	uint8_t *fw[ES_MAP_CHUNK];
+	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
+	int n_loci[ES_MAP_CHUNK];
+	for (int k = 0; k < n; k++) {
+		reads[k] = b->reads[idx[k]];
+		fw[k] = b->fw[idx[k]];
+	}
+	if (es_map_candidates(&sh->m, n, reads, fw, loci, n_loci) < 0)
+		item_failed(sh);
+	for (int k = 0; k < n; k++)
+		keep_loci(sh, b, idx[k], loci + k * K, n_loci[k]);
+	free(loci);
+}
+
 /* Paired-end, the insert estimate's block: the candidate loci of reads [Ci, Ci+C) (C = ES_MAP_CHUNK) of pairs
  * [0, p_search). */
 static void cand_item(void *arg, int64_t i, int tid)
@@ -239,10 +293,11 @@ static void cand_item(void *arg, int64_t i, int tid)
 	batch_t *b = sh->cur;
 	if (atomic_load(&sh->failed))
 		return;
-	int i0 = (int)i * ES_MAP_CHUNK, K = es_map_loci_stride(sh->m.opt), end = 2 * b->p_search;
-	int n = end - i0 < ES_MAP_CHUNK ? end - i0 : ES_MAP_CHUNK;
-	if (es_map_candidates(&sh->m, n, b->reads + i0, b->fw + i0, b->loci + (size_t)i0 * K, b->n_loci + i0) < 0)
-		item_failed(sh);
+	int i0 = (int)i * ES_MAP_CHUNK, end = 2 * b->p_search;
+	int n = end - i0 < ES_MAP_CHUNK ? end - i0 : ES_MAP_CHUNK, idx[ES_MAP_CHUNK];
+	for (int k = 0; k < n; k++)
+		idx[k] = i0 + k;
+	candidates_of(sh, idx, n);
 }
 
 /* Paired-end, the insert estimate's block: the verified hits of reads [Ci, Ci+C), kept in the batch for the
@@ -251,12 +306,11 @@ static void hits_item(void *arg, int64_t i, int tid)
 {
 	shared_t *sh = arg;
 	batch_t *b = sh->cur;
-	size_t K = es_map_loci_stride(sh->m.opt);
 	int end = 2 * b->p_search;
 	int r1 = (int)(i + 1) * ES_MAP_CHUNK < end ? (int)(i + 1) * ES_MAP_CHUNK : end;
 	for (int r = (int)i * ES_MAP_CHUNK; r < r1; r++) {
 		int cap = 0;
-		b->n_hits[r] = es_map_read_hits(&sh->m, sh->buf[tid], &b->reads[r], b->fw[r], b->rc[r], b->loci + r * K,
+		b->n_hits[r] = es_map_read_hits(&sh->m, sh->buf[tid], &b->reads[r], b->fw[r], b->rc[r], loci_of(sh, b, r),
 		                                b->n_loci[r], &b->hits[r], &cap);
 	}
 }
@@ -293,37 +347,14 @@ static void pair_item(void *arg, int64_t i, int tid)
 {
 	shared_t *sh = arg;
 	batch_t *b = sh->cur;
-	size_t K = es_map_loci_stride(sh->m.opt);
 	int p1 = (int)(i + 1) * (ES_MAP_CHUNK / 2) < b->n / 2 ? (int)(i + 1) * (ES_MAP_CHUNK / 2) : b->n / 2;
 	for (int p = (int)i * (ES_MAP_CHUNK / 2); p < p1 && !atomic_load(&sh->failed); p++) {
 		size_t r = 2 * (size_t)p;
-		if (es_map_pair(&sh->m, sh->buf[tid], sh->pbuf[tid], &sh->pe, b->reads + r, b->fw + r, b->rc + r,
-		                b->loci + r * K, b->n_loci + r, b->hits + r, b->n_hits + r, b->recs + r, b->n_recs + r) < 0)
+		const es_locus_t *loci[2] = { loci_of(sh, b, r), loci_of(sh, b, r + 1) };
+		if (es_map_pair(&sh->m, sh->buf[tid], sh->pbuf[tid], &sh->pe, b->reads + r, b->fw + r, b->rc + r, loci,
+		                b->n_loci + r, b->hits + r, b->n_hits + r, b->recs + r, b->n_recs + r) < 0)
 			item_failed(sh);
 	}
-}
-
-/* The candidate loci of the reads idx[0, n) of the current batch (n <= ES_MAP_CHUNK; any selection, as one
- * vector-store call), into their places in b->loci and b->n_loci. */
-static void candidates_of(shared_t *sh, const int *idx, int n)
-{
-	batch_t *b = sh->cur;
-	size_t K = es_map_loci_stride(sh->m.opt);
-	es_read_t reads[ES_MAP_CHUNK];   /* side by side as es_map_candidates wants them */
-	uint8_t *fw[ES_MAP_CHUNK];
-	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
-	int n_loci[ES_MAP_CHUNK];
-	for (int k = 0; k < n; k++) {
-		reads[k] = b->reads[idx[k]];
-		fw[k] = b->fw[idx[k]];
-	}
-	if (es_map_candidates(&sh->m, n, reads, fw, loci, n_loci) < 0)
-		item_failed(sh);
-	for (int k = 0; k < n; k++) {
-		memcpy(b->loci + (size_t)idx[k] * K, loci + k * K, n_loci[k] * sizeof *loci);
-		b->n_loci[idx[k]] = n_loci[k];
-	}
-	free(loci);
 }
 
 /* Pairs from p_search on, first pass: mate 1's loci for pairs p_search + [Ci, Ci+C). */
@@ -348,13 +379,12 @@ static void rescue_item(void *arg, int64_t i, int tid)
 {
 	shared_t *sh = arg;
 	batch_t *b = sh->cur;
-	size_t K = es_map_loci_stride(sh->m.opt);
 	int pb = b->p_search + (int)i * ES_MAP_CHUNK;
 	int p1 = pb + ES_MAP_CHUNK < b->n / 2 ? pb + ES_MAP_CHUNK : b->n / 2;
 	for (int p = pb; p < p1 && !atomic_load(&sh->failed); p++) {
 		size_t r = 2 * (size_t)p;
 		int cap = 0;
-		b->n_hits[r] = es_map_read_hits(&sh->m, sh->buf[tid], &b->reads[r], b->fw[r], b->rc[r], b->loci + r * K,
+		b->n_hits[r] = es_map_read_hits(&sh->m, sh->buf[tid], &b->reads[r], b->fw[r], b->rc[r], loci_of(sh, b, r),
 		                                b->n_loci[r], &b->hits[r], &cap);
 		b->n_hits[r + 1] = -1;   /* mate 2 not verified yet */
 		es_map_rescue_mate(&sh->m, sh->pbuf[tid], &sh->pe, b->reads + r, b->fw + r, b->rc + r, b->hits[r],
@@ -406,8 +436,9 @@ static int map_batch_pe(shared_t *sh, batch_t *b)
 	double t0 = es_time();
 	int nt = sh->m.opt->n_threads;
 	sh->cur = b;
-	b->loci = es_malloc((size_t)b->n * es_map_loci_stride(sh->m.opt) * sizeof(es_locus_t));
+	b->loci = es_malloc((size_t)b->n * sh->m.opt->max_loci * sizeof(es_locus_t));
 	b->n_loci = es_calloc(b->n, sizeof(int));
+	b->wide = es_calloc(b->n, sizeof *b->wide);
 	b->hits = es_calloc(b->n, sizeof *b->hits);
 	b->n_hits = es_calloc(b->n, sizeof *b->n_hits);
 	b->p_search = 0;
@@ -427,6 +458,7 @@ static int map_batch_pe(shared_t *sh, batch_t *b)
 		return es_error("%s", sh->err);
 	free(b->loci);   /* the records are made: the loci need not wait for the writer */
 	b->loci = NULL;
+	free_wide(b);
 	b->t_map = es_time() - t0;
 	return 0;
 }

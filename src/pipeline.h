@@ -66,10 +66,10 @@ void es_pe_buf_destroy(es_pe_buf_t *b);   /* NULL is a no-op */
 int es_map_pair_stat(const es_mapper_t *m, es_map_hit_t *const *hits, const int *n_hits, int *dir, int64_t *dist);
 /* Map the pair reads[0,2) (mate 1, mate 2) with the insert model pe: rescue, pairing, MAPQ; recs[k] receives a
  * malloc'ed array of n_recs[k] records of mate k (primary first). The mates' hits are verified from their loci
- * (2 * es_map_loci_stride, n_loci[2]), or, when pre is not NULL and pre_n[k] >= 0, taken over from pre[k] (pre_n[k]
+ * (loci[k], n_loci[k] of them), or, when pre is not NULL and pre_n[k] >= 0, taken over from pre[k] (pre_n[k]
  * hits from es_map_read_hits; the arrays are freed and set to NULL). Returns 0, or -1 with es_error set. */
 int es_map_pair(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es_pe_model_t *pe,
-                const es_read_t *reads, uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *loci,
+                const es_read_t *reads, uint8_t *const *fw, uint8_t *const *rc, const es_locus_t *const *loci,
                 const int *n_loci, es_map_hit_t **pre, const int *pre_n, bam1_t ***recs, int *n_recs);
 /* Mate 2 of reads[0,2) placed by rescue alone, next to mate 1's best hit (h1[0, n1), best first), with no vector
  * search: 1 and its hits in a malloc'ed *out (*n_out of them) when mate 1 is unique (single-end MAPQ >= 20) and the
@@ -77,9 +77,8 @@ int es_map_pair(const es_mapper_t *m, es_map_buf_t *b, es_pe_buf_t *pb, const es
 int es_map_rescue_mate(const es_mapper_t *m, es_pe_buf_t *pb, const es_pe_model_t *pe, const es_read_t *reads,
                        uint8_t *const *fw, uint8_t *const *rc, const es_map_hit_t *h1, int n1, es_map_hit_t **out,
                        int *n_out);
-/* Room for one read's candidate loci: single-end ES_MAP_WIDEN * max_loci, for a read of a repeat family searched
- * again (es_index_candidates_wide; such a read is verified at up to ES_MAP_WIDEN * max_align loci); paired-end
- * max_loci (no second search). */
+/* Room for one read's candidate loci: ES_MAP_WIDEN * max_loci, for a read of a repeat family searched again
+ * (es_index_candidates_wide); such a read is verified at up to ES_MAP_WIDEN * max_align loci. */
 #define ES_MAP_WIDEN 4
 int es_map_loci_stride(const es_map_opt_t *o);
 /* The candidate loci of reads[0,n) (n <= ES_MAP_CHUNK) into loci[i * es_map_loci_stride ..], n_loci[i]: one
