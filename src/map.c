@@ -41,11 +41,14 @@ typedef struct {           /* 8 bytes: the votes of a locus are sorted */
 	int8_t strand;
 } vote_t;
 
-typedef struct {           /* where the read sits inside one candidate locus */
-	int support;           /* votes of the densest placement; 0: not examined or no shared k-mer */
+typedef struct {           /* a group of votes: one placement of the read inside a locus */
+	int support;           /* the read positions voting in it; 0: none (not examined, or no shared k-mer) */
 	int strand, dlo, dhi;  /* its strand and diagonal range */
-	int support2;          /* votes of the densest other placement in the locus (a tandem or inverted copy) */
-	int strand2, dlo2, dhi2;   /* ... its strand and diagonal range */
+} group_t;
+
+typedef struct {           /* where the read sits inside one candidate locus */
+	group_t g[2];          /* the best-supported group, and the best one at least half a read off it or on the other
+	                        * strand: a second copy inside the locus (a tandem or inverted repeat) */
 	int ci;                /* contig of the locus */
 	int64_t rb;            /* global start of the examined region (the locus padded by the read length) */
 } place_t;
@@ -204,51 +207,42 @@ static inline __attribute__((always_inline)) void vote_kmer(es_map_buf_t *s, int
 	}
 }
 
-/* The densest group of sorted votes of one strand within DIAG_BAND diagonals: its support — the read positions
- * voting in it, each counted once — and its first and last vote. Counting positions, not votes: a read's k-mers
- * inside a tandem repeat vote many times on nearby diagonals, and a look-alike holding a long microsatellite of the
- * read outvoted its true locus (chrX 70 Mb, 100 bp mason: reads aligning 100 to 21 held at MAPQ 14-17, bwa 60). */
-static int densest_votes(uint8_t *cnt, const vote_t *v, int nv, int *bi, int *bj)
+/* The densest group of sorted votes v[0,nv) of one strand within DIAG_BAND diagonals (all 0 when nv is 0). Its
+ * support counts the read positions voting in it, each once: a read's k-mers inside a tandem repeat vote many times
+ * on nearby diagonals, and a look-alike holding a long microsatellite of the read outvoted its true locus (chrX
+ * 70 Mb, 100 bp mason: reads aligning 100 to 21 held at MAPQ 14-17, bwa 60). */
+static group_t densest_votes(uint8_t *cnt, const vote_t *v, int nv)
 {
-	int best = 0, d = 0;
+	group_t g = { 0, 0, 0, 0 };
+	int d = 0;
 	for (int i = 0, j = 0; i < nv; i++) {   /* sliding window [i, j) over the sorted diagonals of one strand */
 		while (j < nv && v[j].strand == v[i].strand && v[j].diag - v[i].diag <= DIAG_BAND)
 			d += cnt[v[j++].qi]++ == 0;
-		if (d > best) {
-			best = d;
-			*bi = i;
-			*bj = j - 1;
-		}
+		if (d > g.support)
+			g = (group_t){ d, v[i].strand, v[i].diag, v[j - 1].diag };
 		d -= --cnt[v[i].qi] == 0;   /* v[i] leaves: the window is empty again when the strand changes */
 	}
-	return best;
+	return g;
 }
 
-/* The densest placement of sorted votes v[0,nv) at least qlen/2 diagonals away from pl's (or on the other strand):
- * a second copy inside the same locus (a tandem or inverted repeat) into pl's support2, strand2, dlo2, dhi2. The
- * votes near pl are one contiguous run of the sorted array. */
-static void second_placement(uint8_t *cnt, const vote_t *v, int nv, place_t *pl, int qlen)
+/* The densest group of sorted votes v[0,nv) at least qlen/2 diagonals away from group b (or on the other strand):
+ * a second copy inside the same locus. The votes near b are one contiguous run of the sorted array. */
+static group_t second_placement(uint8_t *cnt, const vote_t *v, int nv, const group_t *b, int qlen)
 {
-	int lo = pl->dlo - qlen / 2, hi = pl->dhi + qlen / 2;
+	int lo = b->dlo - qlen / 2, hi = b->dhi + qlen / 2;
 	int ei = 0, ej;
-	while (ei < nv && (v[ei].strand < pl->strand || (v[ei].strand == pl->strand && v[ei].diag < lo)))
+	while (ei < nv && (v[ei].strand < b->strand || (v[ei].strand == b->strand && v[ei].diag < lo)))
 		ei++;
-	for (ej = ei; ej < nv && v[ej].strand == pl->strand && v[ej].diag <= hi; ej++)
+	for (ej = ei; ej < nv && v[ej].strand == b->strand && v[ej].diag <= hi; ej++)
 		;
-	int a1 = 0, b1 = 0, a2 = 0, b2 = 0;
-	int s1 = ei > 0 ? densest_votes(cnt, v, ei, &a1, &b1) : 0;
-	int s2 = ej < nv ? densest_votes(cnt, v + ej, nv - ej, &a2, &b2) : 0;
-	const vote_t *va = s1 >= s2 ? v + a1 : v + ej + a2, *vb = s1 >= s2 ? v + b1 : v + ej + b2;
-	pl->support2 = s1 > s2 ? s1 : s2;
-	pl->strand2 = pl->support2 ? va->strand : 0;
-	pl->dlo2 = pl->support2 ? va->diag : 0;
-	pl->dhi2 = pl->support2 ? vb->diag : 0;
+	group_t g1 = densest_votes(cnt, v, ei), g2 = densest_votes(cnt, v + ej, nv - ej);
+	return g2.support > g1.support ? g2 : g1;
 }
 
 /* Find the strand and diagonal (region position - read position) of the read inside region[0,rlen) from the
  * SEED_K-mers they share, using the table of build_read_table. A region k-mer equal to a read k-mer votes for the
  * forward strand; one whose reverse complement equals a read k-mer votes for the reverse strand.
- * Returns the largest number of votes within DIAG_BAND diagonals (0 if none) and that placement. */
+ * The best group and the second placement into pl->g; returns the best group's support (0 if none). */
 static int locate_in_region(es_map_buf_t *s, const uint8_t *region, int rlen, int qlen, place_t *pl)
 {
 	/* the rolling k-mer of the kmer sketch (encoder.c), but 32-bit and not canonical: each strand votes on its own */
@@ -273,13 +267,9 @@ static int locate_in_region(es_map_buf_t *s, const uint8_t *region, int rlen, in
 	if (nv == 0)
 		return 0;
 	ks_introsort(vote, nv, s->votes);
-	int bi = 0, bj = 0;
-	int best = densest_votes(s->qcnt, s->votes, nv, &bi, &bj);
-	pl->strand = s->votes[bi].strand;
-	pl->dlo = s->votes[bi].diag;
-	pl->dhi = s->votes[bj].diag;
-	second_placement(s->qcnt, s->votes, nv, pl, qlen);
-	return best;
+	pl->g[0] = densest_votes(s->qcnt, s->votes, nv);
+	pl->g[1] = second_placement(s->qcnt, s->votes, nv, &pl->g[0], qlen);
+	return pl->g[0].support;
 }
 
 /* The MAPQ evidence of a mapped read (hits sorted, the primary first): scores of the best and the next placement,
@@ -304,9 +294,9 @@ static void mapq_features(const es_map_opt_t *o, const es_map_buf_t *s, int n_hi
 	f->n_aligned = s->n_aligned;
 	f->loc_top = loci[0].score;
 	f->loc_best = loci[h->locus].score;
-	const place_t *own = &s->place[h->locus];   /* the best hit's placement, and the other one in its locus */
-	f->sup_best = h->second ? own->support2 : own->support;
-	f->sup_next = h->second ? own->support : own->support2;
+	const place_t *own = &s->place[h->locus];   /* the best hit's group, and the other one in its locus */
+	f->sup_best = own->g[h->second].support;
+	f->sup_next = own->g[!h->second].support;
 	for (int i = 0; i < n_loci; i++) {
 		if (i == h->locus)
 			continue;
@@ -314,9 +304,10 @@ static void mapq_features(const es_map_opt_t *o, const es_map_buf_t *s, int n_hi
 		if (!holds && loci[i].score > f->loc_next)
 			f->loc_next = loci[i].score;
 		const place_t *pl = &s->place[i];
-		int64_t pos = pl->rb + pl->dlo;   /* where that placement puts the read's first base */
-		if (pl->support > 0 && (pl->strand != h->strand || llabs(pos - h->gpos) >= qlen) && pl->support > f->sup_next)
-			f->sup_next = pl->support;
+		const group_t *g = &pl->g[0];
+		int64_t pos = pl->rb + g->dlo;   /* where that placement puts the read's first base */
+		if (g->support > 0 && (g->strand != h->strand || llabs(pos - h->gpos) >= qlen) && g->support > f->sup_next)
+			f->sup_next = g->support;
 	}
 }
 
@@ -357,7 +348,7 @@ static int locate_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 	int top = 0;
 	for (int i = 0; i < n_loci; i++) {
 		place_t *pl = &s->place[i];
-		pl->support = pl->support2 = 0;
+		pl->g[0] = pl->g[1] = (group_t){ 0, 0, 0, 0 };
 		if (i >= 2 && loci[i].score < min_score)
 			continue;
 		pl->ci = es_ref_contig_at(ref, loci[i].beg);
@@ -366,10 +357,10 @@ static int locate_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 		int64_t rb = loci[i].beg - qlen > cb ? loci[i].beg - qlen : cb;
 		int64_t re = loci[i].end + qlen < ce ? loci[i].end + qlen : ce;
 		const uint8_t *region = get_region(s, ref, rb, re);
-		pl->support = locate_in_region(s, region, (int)(re - rb), qlen, pl);
+		int sup = locate_in_region(s, region, (int)(re - rb), qlen, pl);
 		pl->rb = rb;
-		if (pl->support > top)
-			top = pl->support;
+		if (sup > top)
+			top = sup;
 	}
 	return top;
 }
@@ -396,17 +387,17 @@ void es_map_add_hit(es_map_hit_t **hits, int *n, int *cap, es_map_hit_t *h, int 
 	(*hits)[(*n)++] = *h;
 }
 
-/* Align the read to placement pl of locus i (its densest one, or with `second` the other one) into a hit, added to
+/* Align the read to group pl->g[second] of locus i (its best one, or the second placement) into a hit, added to
  * s->hits unless it repeats one (es_map_add_hit). Returns 1 if aligned, 0 if not. */
 static int align_placement(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
                            const place_t *pl, int second, int i, int *n_hits)
 {
 	const es_ref_t *ref = m->ref;
-	int st = second ? pl->strand2 : pl->strand, dlo = second ? pl->dlo2 : pl->dlo, dhi = second ? pl->dhi2 : pl->dhi;
+	const group_t *g = &pl->g[second];
 	int64_t cb = ref->contig[pl->ci].off;
 	int64_t ce = cb + ref->contig[pl->ci].len;
-	int64_t tb = pl->rb + dlo - BAND_PAD;
-	int64_t te = pl->rb + dhi + qlen + BAND_PAD;
+	int64_t tb = pl->rb + g->dlo - BAND_PAD;
+	int64_t te = pl->rb + g->dhi + qlen + BAND_PAD;
 	if (tb < cb)
 		tb = cb;
 	if (te > ce)
@@ -416,10 +407,10 @@ static int align_placement(const es_mapper_t *m, es_map_buf_t *s, const uint8_t 
 	const uint8_t *region = get_region(s, ref, tb, te);
 	hit_t h;
 	memset(&h, 0, sizeof h);
-	h.strand = st;
+	h.strand = g->strand;
 	h.locus = i;
 	h.second = second;
-	if (es_align_into(st ? rc : fw, qlen, region, (int)(te - tb), &m->opt->sc, &h.aln, &s->abuf) < 0)
+	if (es_align_into(g->strand ? rc : fw, qlen, region, (int)(te - tb), &m->opt->sc, &h.aln, &s->abuf) < 0)
 		return 0;
 	h.score = h.aln.score;
 	h.gpos = tb + h.aln.tbeg;
@@ -428,9 +419,10 @@ static int align_placement(const es_mapper_t *m, es_map_buf_t *s, const uint8_t 
 }
 
 /* Align the read to each well-supported placement (at most max_align), and to a locus's second placement (a copy
- * inside the locus: an inverted or tandem repeat) when it is as well supported: the densest placement of a locus
- * holding two copies can be the worse one (chrX 70 Mb, 150 bp mason: a read of an inverted duplication placed at
- * MAPQ 60 on its look-alike, its own copy's votes second in the locus). Returns the number of distinct hits. */
+ * inside the locus: an inverted or tandem repeat) when it has a quarter of the best support: the best group of a
+ * locus holding two copies can be the worse one (chrX 70 Mb, 150 bp mason: a read of a duplication at X:52.13 and
+ * 52.37 Mb at MAPQ 60 on the other copy, its own placement second in its locus). Returns the number of distinct
+ * hits. */
 static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
                        int n_loci, int top)
 {
@@ -444,20 +436,21 @@ static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 	s->n_pass = 0;
 	for (int i = 0; i < n_loci; i++) {
 		const place_t *pl = &s->place[i];
+		int sup = pl->g[0].support;
 		if (n_aligned >= max_align) {   /* the rest only counted: were plausible loci left unverified? */
-			s->n_pass += pl->support > 0 && pl->support * 4 >= top;
+			s->n_pass += sup > 0 && sup * 4 >= top;
 			continue;
 		}
-		if (pl->support == 0 || pl->support * 4 < top)
+		if (sup == 0 || sup * 4 < top)
 			continue;
 		/* a locus after the first max_loci (a repeat family searched again, es_index_candidates_wide) is aligned only
 		 * when its votes are near the best's, as a copy that ties or comes within a few mismatches has: 100 bp reads
 		 * of chrX 70 Mb map as when every such locus was aligned, at 0.9x the verification CPU */
-		if (i >= o->max_loci && pl->support * 4 < top * 3)
+		if (i >= o->max_loci && sup * 4 < top * 3)
 			continue;
 		s->n_pass++;
 		n_aligned += align_placement(m, s, fw, rc, qlen, pl, 0, i, &n_hits);
-		if (pl->support2 > 0 && pl->support2 * 4 >= top)
+		if (pl->g[1].support > 0 && pl->g[1].support * 4 >= top)
 			align_placement(m, s, fw, rc, qlen, pl, 1, i, &n_hits);
 	}
 	s->n_aligned = n_aligned;
