@@ -6,13 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <math.h>
+#include "esalign.h"   /* es_map_opt_t, es_ref_t of the helpers below */
 
 void es_test_register(const char *name, const char *file, void (*fn)(void));
 extern int es_test_cur_failed;   /* CHECK failures in the running test */
 /* A scratch directory for the running test process (created by the runner, removed at the end). */
 const char *es_test_tmpdir(void);
-/* es_map_file(idx, fq, sam) with the default options and no progress lines (verbosity 1): its return value. */
-int es_test_map_quiet(const char *idx, const char *fq, const char *sam);
+/* es_map_file(idx, fq, sam) with options o (NULL: the defaults) and no progress lines (verbosity 1): its return
+ * value. */
+int es_test_map_quiet(const char *idx, const char *fq, const char *sam, const es_map_opt_t *o);
+/* The kmer index of ref (an es_ref_t) written to idx with the default index options: es_index_build's return value,
+ * or -1 when the encoder cannot be opened. */
+int es_test_index_kmer(const es_ref_t *ref, const char *idx);
 /* The whole file at path, NUL-terminated, malloc'ed (free it); its length into *n when n is not NULL. NULL when it
  * cannot be read. */
 char *es_test_slurp(const char *path, size_t *n);

@@ -1,6 +1,6 @@
 /* test_main.c — the unit-test runner: runs every registered TEST (or those whose name contains any of argv[1..]). */
 #include "test.h"
-#include "esalign.h"
+#include "store.h"
 #include "util.h"
 #include <stdlib.h>
 #include <unistd.h>
@@ -18,15 +18,28 @@ void es_test_register(const char *name, const char *file, void (*fn)(void))
 }
 const char *es_test_tmpdir(void) { return tmpdir; }
 
-int es_test_map_quiet(const char *idx, const char *fq, const char *sam)
+int es_test_map_quiet(const char *idx, const char *fq, const char *sam, const es_map_opt_t *o)
 {
-	es_map_opt_t o;
-	es_map_opt_init(&o);
+	es_map_opt_t def;
+	es_map_opt_init(&def);
 	es_map_stats_t st;
 	int verbose = es_verbose;
 	es_verbose = 1;
-	int ret = es_map_file(idx, fq, sam, &o, "esalign align test", &st);
+	int ret = es_map_file(idx, fq, sam, o ? o : &def, "esalign align test", &st);
 	es_verbose = verbose;
+	return ret;
+}
+
+int es_test_index_kmer(const es_ref_t *ref, const char *idx)
+{
+	es_encoder_t *enc = es_encoder_open("kmer");
+	if (!enc)
+		return -1;
+	es_index_opt_t io;
+	es_index_opt_init(&io);
+	io.encoder_spec = "kmer";
+	int ret = es_index_build(ref, enc, &io, idx, NULL);
+	es_encoder_destroy(enc);
 	return ret;
 }
 char *es_test_slurp(const char *path, size_t *n)

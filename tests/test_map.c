@@ -45,11 +45,7 @@ static int setup(void)
 	fclose(fp);
 	es_ref_t *ref = es_ref_load_fasta(g_fa);
 	if (!ref) return 0;
-	es_encoder_t *enc = es_encoder_open("kmer");
-	es_index_opt_t io;
-	es_index_opt_init(&io);
-	io.encoder_spec = "kmer";
-	int ok = es_index_build(ref, enc, &io, g_idx, NULL) == 0;
+	int ok = es_test_index_kmer(ref, g_idx) == 0;
 	es_sim_opt_t so;
 	es_sim_opt_init(&so);
 	so.n_reads = 600;
@@ -58,7 +54,6 @@ static int setup(void)
 	fp = fopen(g_fq, "w");
 	ok = ok && es_sim_reads(ref, &so, fp) == 0;
 	fclose(fp);
-	es_encoder_destroy(enc);
 	es_ref_destroy(ref);
 	if (ok) g_ready = 1;
 	return ok;
@@ -70,12 +65,7 @@ static int map_to_batch(const char *fq, const char *out, int threads, int batch_
 	es_map_opt_init(&o);
 	o.n_threads = threads;
 	o.batch_size = batch_size;
-	es_map_stats_t st;
-	int verbose = es_verbose;
-	es_verbose = 1;   /* no progress lines in the test log */
-	int ret = es_map_file(g_idx, fq, out, &o, "esalign align test", &st);
-	es_verbose = verbose;
-	return ret;
+	return es_test_map_quiet(g_idx, fq, out, &o);
 }
 
 static int map_to(const char *fq, const char *out, int threads)

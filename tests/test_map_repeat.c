@@ -33,12 +33,7 @@ static int write_and_index(const char *name, const char *g, char *fa, char *idx,
 	fclose(fp);
 	es_ref_t *ref = es_ref_load_fasta(fa);
 	if (!ref) return 0;
-	es_encoder_t *enc = es_encoder_open("kmer");
-	es_index_opt_t io;
-	es_index_opt_init(&io);
-	io.encoder_spec = "kmer";
-	int ok = enc && es_index_build(ref, enc, &io, idx, NULL) == 0;
-	es_encoder_destroy(enc);
+	int ok = es_test_index_kmer(ref, idx) == 0;
 	es_ref_destroy(ref);
 	return ok;
 }
@@ -55,7 +50,7 @@ static int map_one_read(const char *idx, const char *name, const char *seq, int 
 	for (size_t j = 0; seq[j]; j++) fputc('I', fp);
 	fputc('\n', fp);
 	fclose(fp);
-	if (es_test_map_quiet(idx, fq, sam) != 0) return 0;
+	if (es_test_map_quiet(idx, fq, sam, NULL) != 0) return 0;
 	samFile *in = sam_open(sam, "r");
 	sam_hdr_t *h = in ? sam_hdr_read(in) : NULL;
 	bam1_t *b = bam_init1();

@@ -174,12 +174,7 @@ TEST(mapq_calibration_planted_repeats)
 	CHECK(ref != NULL);
 	if (!ref)
 		return;
-	es_encoder_t *enc = es_encoder_open("kmer");
-	es_index_opt_t io;
-	es_index_opt_init(&io);
-	io.encoder_spec = "kmer";
-	CHECK_EQ_INT(es_index_build(ref, enc, &io, idx, NULL), 0);
-	es_encoder_destroy(enc);
+	CHECK_EQ_INT(es_test_index_kmer(ref, idx), 0);
 	/* 150 bp reads at 2% substitutions, then 250 bp reads at 6% (two files: es_sim_reads numbers reads from 0) */
 	const int lens[2] = { 150, 250 };
 	const double subs[2] = { 0.02, 0.06 };
@@ -195,7 +190,7 @@ TEST(mapq_calibration_planted_repeats)
 		CHECK(fp && es_sim_reads(ref, &so, fp) == 0);
 		if (fp)
 			fclose(fp);
-		int ret = es_test_map_quiet(idx, fq, sam);
+		int ret = es_test_map_quiet(idx, fq, sam, NULL);
 		CHECKF(ret == 0, "es_map_file: %s", es_last_error());
 		es_eval_opt_t eo;
 		es_eval_opt_init(&eo);

@@ -79,12 +79,7 @@ static int setup(void)
 	fclose(f1);
 	fclose(f2);
 	es_ref_t *ref = es_ref_load_fasta(g_fa);
-	es_encoder_t *enc = es_encoder_open("kmer");
-	es_index_opt_t io;
-	es_index_opt_init(&io);
-	io.encoder_spec = "kmer";
-	int ok = ref && enc && es_index_build(ref, enc, &io, g_idx, NULL) == 0;
-	es_encoder_destroy(enc);
+	int ok = ref && es_test_index_kmer(ref, g_idx) == 0;
 	es_ref_destroy(ref);
 	if (ok) g_ready = 1;
 	return ok;
@@ -97,12 +92,7 @@ static int map_pairs(const char *out, int threads, int batch)
 	o.n_threads = threads;
 	o.batch_size = batch;
 	o.mate_path = g_r2;
-	es_map_stats_t st;
-	int verbose = es_verbose;
-	es_verbose = 1;
-	int ret = es_map_file(g_idx, g_r1, out, &o, "esalign align test", &st);
-	es_verbose = verbose;
-	return ret;
+	return es_test_map_quiet(g_idx, g_r1, out, &o);
 }
 
 /* The SAM at path without its @PG line (its CL: differs between runs). */
