@@ -10,7 +10,8 @@
 # Usage: scripts/fit-mapq.sh [--reads-only] WORKDIR
 # Environment: ESALIGN (default ./esalign), HUMAN_FA / ECOLI_FA (plain FASTA; default /work/base/ref/{human,ecoli}.fa),
 #   IDX_DIR (indexes NAME-ENCODER.esi; default /work/base/out-base), ESALIGN_MODEL, THREADS (default 2),
-#   N_HUMAN / N_ECOLI (reads per length and divergence; default 3000 / 1500).
+#   N_HUMAN / N_ECOLI (reads per length and divergence; default 3000 / 1500), N_DIV (reads per length of each
+#   diverged sample; default 4000), FIT_ARGS (more fit_mapq.py options, e.g. --coef src/mapq.c --keep rest,strong).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 READS_ONLY=0
@@ -54,7 +55,32 @@ for g in hx ecoli; do
       -oa "$W/m-$g-$len.truth.sam" >/dev/null 2>&1
   done
 done
+# diverged samples, as the bench's divergent scenarios are made (scripts/bench/calibration.sh) but with other seeds
+# (mason_variator 50+D, mason_simulator 301-303; the bench's are 3+D and 13): E. coli at 5/10/15/20% and a 10 Mb
+# slice of the chrX training half (X:20-30 Mb, its own index, built here) at 5/10/15%. SNPs at D*0.009 and small
+# indels of 1-6 bp at D*0.001 of the genome, then Illumina errors. Without them the model was fitted on `esalign
+# simulate`'s uniform substitutions only, and the bench's diverged reads at MAPQ 10-39 were wrong 3-10x less often
+# than their MAPQ claimed.
+[ -s "$W/hs.fa" ] || { samtools faidx "$HUMAN_FA" X:20000001-30000000 | sed '1s/.*/>Xs/' > "$W/hs.fa"; samtools faidx "$W/hs.fa"; }
+DIV_SAMPLES=${DIV_SAMPLES:-"ecoli:5 ecoli:10 ecoli:15 ecoli:20 hs:5 hs:10 hs:15"}
+for gd in $DIV_SAMPLES; do
+  g=${gd%:*} d=${gd#*:} fa=$W/hs.fa; [ $g = ecoli ] && fa=$ECOLI_FA
+  vcf=$W/d-$g-$d.vcf
+  [ -s "$vcf" ] || "$M/mason_variator" -q -ir "$fa" -ov "$vcf" -s $((50 + d)) \
+    --snp-rate "$(awk -v d="$d" 'BEGIN { printf "%g", d * 0.009 }')" \
+    --small-indel-rate "$(awk -v d="$d" 'BEGIN { printf "%g", d * 0.001 }')" --min-small-indel-size 1 \
+    --max-small-indel-size 6 --sv-indel-rate 0 --sv-inversion-rate 0 --sv-translocation-rate 0 \
+    --sv-duplication-rate 0 >/dev/null 2>&1
+  s=300
+  for len in $LENS; do
+    s=$((s + 1))
+    [ -s "$W/d-$g-$d-$len.fq" ] || "$M/mason_simulator" -q -ir "$fa" -iv "$vcf" -n "${N_DIV:-4000}" --seed $s \
+      --num-threads 1 --illumina-read-length "$len" --fragment-mean-size 500 --fragment-size-std-dev 50 \
+      -o "$W/d-$g-$d-$len.fq" -oa "$W/d-$g-$d-$len.truth.sam" >/dev/null 2>&1
+  done
+done
 [ $READS_ONLY = 1 ] && exit 0
+[ -s "$IDX_DIR/hs-transformer.esi" ] || "$ESALIGN" index -v 1 -t "$THREADS" -o "$IDX_DIR/hs-transformer" "$W/hs.fa"
 sams=""
 # the simulated (0.2-15% diverged) reads with the transformer index only: the kmer sketch finds few reads past 3%
 # and those it places wrong are not what the default (transformer) index gives; with them in, the model's MAPQ 1-29
@@ -74,4 +100,15 @@ for enc in kmer transformer; do
     done
   done
 done
-python3 scripts/fit_mapq.py $sams
+# the diverged samples with the transformer index, at the default scoring and with -x divergent (same model)
+for gd in $DIV_SAMPLES; do
+  g=${gd%:*} d=${gd#*:} ref=hs; [ $g = ecoli ] && ref=ecoli
+  for len in $LENS; do
+    for x in default divergent; do
+      o=$W/d-$g-$d-$len-$x.sam xo=""; [ $x = divergent ] && xo="-x divergent"
+      "$ESALIGN" align -v 1 -t "$THREADS" $xo --mapq-features "$IDX_DIR/$ref-transformer.esi" "$W/d-$g-$d-$len.fq" > "$o"
+      sams="$sams $o=$W/d-$g-$d-$len.truth.sam"
+    done
+  done
+done
+python3 scripts/fit_mapq.py ${FIT_ARGS:-} $sams

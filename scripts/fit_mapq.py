@@ -3,8 +3,9 @@
 that `esalign align --mapq-features` writes into XF:Z, from SAM files of reads simulated by `esalign simulate`
 (truth in the read names: s<ID>!<CONTIG>!<POS>!<STRAND>). Reads whose runner-up ties the best (MAPQ 0 by rule) are
 left out. Newton's method (IRLS) with a small ridge; Python 3 standard library only.
-Usage: fit_mapq.py [--ridge R] [--thin 4] [--max-dist 20] SAM[=TRUTH.sam]...
-(prints the C tables, then calibration per MAPQ bin)
+Usage: fit_mapq.py [--ridge R] [--thin 4] [--max-dist 20] [--coef src/mapq.c [--keep rest,strong]] SAM[=TRUTH.sam]...
+(prints the C tables, then calibration per MAPQ bin; --coef keeps that file's coefficients and fits only the
+recalibration tables, --keep also keeps the tables named)
 """
 import argparse
 import math
@@ -53,10 +54,28 @@ def read_sam(path, max_dist):
         m = CIG.match(f[5])
         clip = int(m.group(1)) if m and m.group(2) in "SH" else 0
         ok = f[2] == tctg and min(abs(pos - int(tpos)), abs(pos - clip - int(tpos))) <= max_dist
-        x = [1.0] + [float(v) for v in xf.split(",")]
+        v = [float(t) for t in xf.split(",")]
+        x = [1.0] + v[:12] + [v[12]]   # the model inputs, then the scoring's mismatch / match (not a model input)
         tie = x[1] == 0 and x[2] == 1   # the runner-up scores as well as the best
         out.append((x, 0 if ok else 1, tie, int(f[4])))
     return out
+
+
+def read_coef(path):
+    """The coefficients of `static const double coef[] = { ... };` in a C file, in order."""
+    text = open(path).read()
+    body = text[text.index("coef[] = {"):]
+    body = body[:body.index("};")]
+    return [float(m.group(1)) for m in re.finditer(r"^\s*(-?[0-9.e+-]+),", body, re.M)]
+
+
+def read_tables(path):
+    """The tables of `recal[...][ES_MAPQ_MAX + 1] = { { /* NAME */ ... }, ... };` in a C file, by name."""
+    text = open(path).read()
+    body = text[text.index("recal[ES_MAPQ_N_EVIDENCE]"):]
+    body = body[:body.index("\n};")]
+    return {m.group(1): [int(v) for v in re.findall(r"\d+", m.group(2))]
+            for m in re.finditer(r"\{ /\* ([a-z-]+) \*/\n(.*?)\n\t\}", body, re.S)}
 
 
 def solve(a, b):
@@ -90,7 +109,7 @@ def loglik(rows, w, ridge):
 
 def fit(rows, ridge, iters=40):
     """Newton's method with backtracking on the ridge-penalised log-likelihood (the intercept is not penalised)."""
-    k = len(rows[0][0])
+    k = len(NAMES)   # x[k:]: not model inputs
     w = [0.0] * k
     w[0] = math.log((sum(y * c for _, y, c in rows) + 0.5) / sum(c for _, _, c in rows))
     ll = loglik(rows, w, ridge)
@@ -142,11 +161,24 @@ def strong(x):
     return x[12] >= 3 and x[1] >= 1.5 if x[2] else x[12] >= 5
 
 
+EVIDENCE = ("rest", "diverged", "diverged-lenient", "strong")
+
+
+def evidence(x):
+    """es_mapq_evidence of mapq.c: 3 strong (above); diverged (divergence of 3% or more): 2 under a lenient scoring
+    (mismatch at most twice the match, -x divergent's), else 1; 0 the rest."""
+    if strong(x):
+        return 3
+    if x[3] < 0.3:
+        return 0
+    return 2 if x[13] <= 2 else 1
+
+
 def mapq_of(w, x, tie, recal=None):
     if tie:
         return 0
     q = raw_q(w, x)
-    return (recal[1] if strong(x) else recal[0])[q] if recal else q
+    return recal[evidence(x)][q] if recal else q
 
 
 # A block of N reads with w wrong is given -10 log10(max(w, 1) / N) (no wrong read in N supports an error of about
@@ -206,6 +238,9 @@ def main():
     ap.add_argument("--ridge", type=float, default=1.0)
     ap.add_argument("--max-dist", type=int, default=20)
     ap.add_argument("--thin", type=int, default=4)
+    ap.add_argument("--coef", help="take the logistic coefficients from this C file (src/mapq.c) and fit only the "
+                    "recalibration tables")
+    ap.add_argument("--keep", default="", help="with --coef: the tables (rest,diverged,...) kept from that file")
     ap.add_argument("sam", nargs="+")
     a = ap.parse_args()
     rows = []
@@ -216,19 +251,24 @@ def main():
         rows += r
     # every wrong read, and every --thin-th correct one with weight thin (the fit costs O(reads) per Newton step)
     train = [(x, y, 1 if y else a.thin) for i, (x, y, t, _) in enumerate(rows) if not t and (y or i % a.thin == 0)]
-    w = fit(train, a.ridge)
-    # one table for the reads of strong evidence (es_mapq_strong), one for the rest; strong evidence never lowers it
-    rest = isotonic([r for r in train if not strong(r[0])], w, "rest: ")
-    recal = (rest, [max(u, v) for u, v in zip(rest, isotonic([r for r in train if strong(r[0])], w, "strong: "))])
+    w = read_coef(a.coef) if a.coef else fit(train, a.ridge)
+    # one table per kind of evidence (es_mapq_evidence); strong evidence never lowers the rest's MAPQ
+    recal = [isotonic([r for r in train if evidence(r[0]) == k], w, f"{name}: ") for k, name in enumerate(EVIDENCE)]
+    recal[3] = [max(u, v) for u, v in zip(recal[0], recal[3])]
+    kept = read_tables(a.coef) if a.keep else {}
+    for name in filter(None, a.keep.split(",")):
+        recal[EVIDENCE.index(name)] = kept[name]
     print("static const double coef[] = {")
     for i, (c, n) in enumerate(zip(w, NAMES)):
         print(f"\t{c:.6g},  /* x{i} {n} */")
     print("};")
-    for name, tab in zip(("recal", "recal_strong"), recal):
-        print(f"static const unsigned char {name}[ES_MAPQ_MAX + 1] = {{")
+    print("static const unsigned char recal[ES_MAPQ_N_EVIDENCE][ES_MAPQ_MAX + 1] = {")
+    for name, tab in zip(EVIDENCE, recal):
+        print(f"\t{{ /* {name} */")
         for i in range(0, 61, 16):
-            print("\t" + ", ".join(str(v) for v in tab[i:i + 16]) + ",")
-        print("};")
+            print("\t\t" + ", ".join(str(v) for v in tab[i:i + 16]) + ",")
+        print("\t},")
+    print("};")
     calibration(rows, lambda r: mapq_of(w, r[0], r[2]), "training reads, logistic model")
     calibration(rows, lambda r: mapq_of(w, r[0], r[2], recal),
                 "training reads, logistic model + isotonic recalibration")

@@ -311,7 +311,8 @@ static void mapq_features(const es_map_opt_t *o, const es_map_buf_t *s, int n_hi
 	}
 }
 
-/* XF:Z, the model inputs of es_mapq_inputs (--mapq-features, for scripts/fit_mapq.py). 0, or -1 if htslib refuses. */
+/* XF:Z, the model inputs of es_mapq_inputs and then the scoring's mismatch / match (--mapq-features, for
+ * scripts/fit_mapq.py). 0, or -1 if htslib refuses. */
 static int add_feature_tag(bam1_t *b, const es_mapq_feat_t *f)
 {
 	double x[ES_MAPQ_NX];
@@ -320,6 +321,7 @@ static int add_feature_tag(bam1_t *b, const es_mapq_feat_t *f)
 	es_mapq_inputs(f, x);
 	for (int i = 1; i < ES_MAPQ_NX; i++)
 		n += snprintf(buf + n, sizeof buf - n, "%s%.6g", i > 1 ? "," : "", x[i]);
+	n += snprintf(buf + n, sizeof buf - n, ",%.6g", (double)f->mismatch / f->match);
 	return bam_aux_append(b, "XF", 'Z', n + 1, (uint8_t *)buf);
 }
 

@@ -39,7 +39,14 @@ double es_mapq_perror(const es_mapq_feat_t *f);
  * runner-up's. Such reads have their own recalibration table. */
 int es_mapq_strong(const es_mapq_feat_t *f);
 
+/* The kind of evidence f is, each with its own recalibration table: strong (es_mapq_strong); diverged (the best
+ * hit 3% or more from the reference, not strong), apart for a lenient scoring (a mismatch costing at most twice the
+ * match, as -x divergent's): such a scoring lets a read align to more places, and the same inputs mean more doubt;
+ * the rest. */
+enum { ES_MAPQ_REST, ES_MAPQ_DIVERGED, ES_MAPQ_DIVERGED_LENIENT, ES_MAPQ_STRONG, ES_MAPQ_N_EVIDENCE };
+int es_mapq_evidence(const es_mapq_feat_t *f);
+
 /* MAPQ 0..60: 0 when another placement scores as well as the best; else round(-10 log10 es_mapq_perror(f)),
- * recalibrated (a monotone table fitted with the coefficients, one for strong evidence, one for the rest). */
+ * recalibrated (a monotone table fitted with the coefficients, one per kind of evidence, es_mapq_evidence). */
 int es_mapq(const es_mapq_feat_t *f);
 #endif

@@ -86,6 +86,37 @@ TEST(mapq_divergent_unique_is_high)
 	}
 }
 
+/* Each kind of evidence has its own table: a unique perfect read is strong, a unique 10%-diverged one diverged (at
+ * -x divergent's mismatch of 2, the lenient kind), a perfect read with a tandem copy the rest; within a kind, more
+ * doubt never raises MAPQ. */
+TEST(mapq_evidence_kinds)
+{
+	es_mapq_feat_t f = unique_hit(150, 0);
+	CHECK_EQ_INT(es_mapq_evidence(&f), ES_MAPQ_STRONG);
+	es_mapq_feat_t copy = f;
+	copy.sup_next = f.sup_best;
+	CHECK_EQ_INT(es_mapq_evidence(&copy), ES_MAPQ_REST);
+	es_mapq_feat_t d = unique_hit(150, 0.10);
+	CHECK_EQ_INT(es_mapq_evidence(&d), ES_MAPQ_DIVERGED);
+	es_mapq_feat_t lenient = d;
+	lenient.mismatch = 2;
+	lenient.score = 150 - 15 * 3;   /* 15 mismatches at -1 match, -2 */
+	CHECK_EQ_INT(es_mapq_evidence(&lenient), ES_MAPQ_DIVERGED_LENIENT);
+	es_mapq_feat_t *kinds[] = { &copy, &d, &lenient };
+	for (int k = 0; k < 3; k++) {
+		int prev = 61;
+		for (int lead = 40; lead >= 0; lead -= 4) {   /* a runner-up ever closer: MAPQ does not rise */
+			es_mapq_feat_t g = *kinds[k];
+			g.sub = g.score - lead;
+			g.n_close = lead <= 5;
+			int q = es_mapq(&g);
+			CHECKF(q <= prev && q >= 0, "kind %d, runner-up %d behind: MAPQ %d after %d", k, lead, q, prev);
+			prev = q;
+		}
+		CHECKF(prev == 0, "kind %d: a tie gives MAPQ %d", k, prev);
+	}
+}
+
 TEST(mapq_weak_retrieval_is_lower)
 {
 	es_mapq_feat_t strong = unique_hit(150, 0.03);
@@ -98,11 +129,15 @@ TEST(mapq_weak_retrieval_is_lower)
 	weak.n_aligned = 16;
 	CHECKF(es_mapq(&weak) < es_mapq(&strong), "weak %d, strong %d", es_mapq(&weak), es_mapq(&strong));
 	CHECK(es_mapq_perror(&weak) > es_mapq_perror(&strong));
-	/* a close runner-up lowers it too, and a bigger lead raises it */
+	/* a close runner-up lowers it too (the model's P(wrong) rises even with no k-mer votes of its own, where the
+	 * diverged table is flat; with the votes a runner-up that close has, MAPQ falls), and a bigger lead raises it */
 	es_mapq_feat_t close = strong;
 	close.sub = strong.score - 5;
 	close.n_close = 1;
-	CHECK(es_mapq(&close) < es_mapq(&strong));
+	CHECK(es_mapq_perror(&close) > es_mapq_perror(&strong));
+	CHECK(es_mapq(&close) <= es_mapq(&strong));
+	close.sup_next = strong.sup_best * 3 / 4;
+	CHECKF(es_mapq(&close) < es_mapq(&strong), "close %d, strong %d", es_mapq(&close), es_mapq(&strong));
 	es_mapq_feat_t closer = close;
 	closer.sub = strong.score - 1;
 	CHECK(es_mapq(&closer) <= es_mapq(&close));
