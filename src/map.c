@@ -50,7 +50,7 @@ typedef struct {           /* where the read sits inside one candidate locus */
 	group_t g[2];          /* the best-supported group, and the best one at least half a read off it or on the other
 	                        * strand: a second copy inside the locus (a tandem or inverted repeat) */
 	int ci;                /* contig of the locus */
-	int64_t rb;            /* global start of the examined region (the locus padded by the read length) */
+	int64_t rb, re;        /* global [beg,end) of the examined region (the locus padded by the read length) */
 } place_t;
 
 /* Bits of the read's k-mer filter. 4,096 bits hold a 250 bp read's ~240 k-mers with ~6% of absent k-mers passing;
@@ -361,6 +361,7 @@ static int locate_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 		const uint8_t *region = get_region(s, ref, rb, re);
 		int sup = locate_in_region(s, region, (int)(re - rb), qlen, pl);
 		pl->rb = rb;
+		pl->re = re;
 		if (sup > top)
 			top = sup;
 	}
@@ -391,11 +392,10 @@ void es_map_add_hit(es_map_hit_t **hits, int *n, int *cap, es_map_hit_t *h, int 
 
 /* Align the read to group pl->g[second] of locus i (its best one, or the second placement) into a hit, added to
  * s->hits unless it repeats one (es_map_add_hit). Returns 1 if aligned, 0 if not. */
-static int align_placement(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
-                           const place_t *pl, int second, int i, int *n_hits)
+static int align_group(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
+                       const place_t *pl, const group_t *g, int second, int i, int *n_hits)
 {
 	const es_ref_t *ref = m->ref;
-	const group_t *g = &pl->g[second];
 	int64_t cb = ref->contig[pl->ci].off;
 	int64_t ce = cb + ref->contig[pl->ci].len;
 	int64_t tb = pl->rb + g->dlo - BAND_PAD;
@@ -418,6 +418,32 @@ static int align_placement(const es_mapper_t *m, es_map_buf_t *s, const uint8_t 
 	h.gpos = tb + h.aln.tbeg;
 	es_map_add_hit(&s->hits, n_hits, &s->m_hits, &h, qlen);
 	return 1;
+}
+
+/* Align the read to placement `second` (0 or 1) of locus i, in a band around its diagonals. */
+static int align_placement(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
+                           const place_t *pl, int second, int i, int *n_hits)
+{
+	return align_group(m, s, fw, rc, qlen, pl, &pl->g[second], second, i, n_hits);
+}
+
+/* Align the read to the whole examined region of locus i on the strand of each placement, when the votes cannot tell
+ * the locus's copies apart (the second placement has 3/4 of the first's support): in a tandem array every copy can
+ * collect the same votes, the read's own copy among them, and the two banded placements may both be others (chrX
+ * 70 Mb, 150 bp ART: reads of an AT-rich tandem array at X:53.05 Mb placed at MAPQ 21-22 on a neighbouring copy,
+ * aligning 105 of 150 with five indels, their own copy 300 bp away aligning 145). */
+static void align_whole_locus(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
+                              const place_t *pl, int i, int *n_hits)
+{
+	if (pl->g[1].support == 0 || pl->g[1].support * 4 < pl->g[0].support * 3)
+		return;
+	for (int k = 0; k < 2; k++) {
+		if (k == 1 && pl->g[1].strand == pl->g[0].strand)
+			break;
+		/* diagonals that make align_group's band the region [rb, re) */
+		group_t whole = { pl->g[k].support, pl->g[k].strand, BAND_PAD, (int)(pl->re - pl->rb) - qlen - BAND_PAD };
+		align_group(m, s, fw, rc, qlen, pl, &whole, k, i, n_hits);
+	}
 }
 
 /* Align the read to each well-supported placement (at most max_align), and to a locus's second placement (a copy
@@ -454,6 +480,7 @@ static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 		n_aligned += align_placement(m, s, fw, rc, qlen, pl, 0, i, &n_hits);
 		if (pl->g[1].support > 0 && pl->g[1].support * 4 >= top)
 			align_placement(m, s, fw, rc, qlen, pl, 1, i, &n_hits);
+		align_whole_locus(m, s, fw, rc, qlen, pl, i, &n_hits);
 	}
 	s->n_aligned = n_aligned;
 	return n_hits;

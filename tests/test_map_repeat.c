@@ -1,5 +1,6 @@
 /* test_map_repeat.c — repeats the verification must see: a second copy inside one candidate locus (an inverted
- * duplication), and a repeat family with more copies than the candidate list holds (es_index_candidates_wide). */
+ * duplication), a tandem array whose copies the votes cannot tell apart, and a repeat family with more copies than
+ * the candidate list holds (es_index_candidates_wide). */
 #include "test.h"
 #include "map.h"
 #include "store.h"
@@ -102,6 +103,41 @@ TEST(map_second_copy_inside_a_locus_is_aligned)
  * near an end, F itself at copy 0, and a second exact copy of F off the grid by 8 bp (so its windows score below
  * the family's). The read is F: a list of 16 loci is full of family copies and misses the off-grid copy; the wide
  * search finds it, and the read is a tie (MAPQ 0, XS = AS), as bwa mem reports it. */
+/* A tandem array D1 D2 T of a 150 bp unit: the read is the unit; D1 and D2 lack three of its bases (1 bp deletions,
+ * 12 read k-mers lost each: 103 votes, alignment 147 - 3 x 7 = 126), T has four substitutions (91 votes, 150 - 4 x 5
+ * = 130). The two banded placements are D1 and D2, as well supported as each other; the read's copy is T, which only
+ * the alignment of the whole locus finds (before, the read went to a D at 126). */
+TEST(map_tandem_copies_the_votes_cannot_tell_apart)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, 23);
+	const int n = 20000, a = 5000, len = 150;
+	char *g = random_seq(&rng, n), *unit = random_seq(&rng, len);
+	const int dels[3] = { 35, 75, 115 }, subs[4] = { 20, 50, 85, 120 };
+	int p = a;
+	for (int c = 0; c < 2; c++)   /* D1, D2 */
+		for (int i = 0, k = 0; i < len; i++) {
+			if (k < 3 && i == dels[k]) {
+				k++;
+				continue;
+			}
+			g[p++] = unit[i];
+		}
+	const int t = p;
+	memcpy(g + t, unit, len);
+	for (int k = 0; k < 4; k++)
+		g[t + subs[k]] = unit[subs[k]] == 'A' ? 'C' : 'A';
+	char fa[600], idx[600];
+	CHECK(write_and_index("tandem", g, fa, idx, sizeof fa));
+	int r[4] = { 0 };
+	CHECK(map_one_read(idx, "tandem", unit, r));
+	CHECKF(r[0] == t, "placed at %d (the read's copy T at %d, D1 %d, D2 %d)", r[0], t, a, a + len - 3);
+	CHECK_EQ_INT(r[1], 0);
+	CHECK_EQ_INT(r[3], len - 3 - 3 * 7);
+	free(g);
+	free(unit);
+}
+
 TEST(map_repeat_family_wide_search_finds_the_other_copy)
 {
 	es_rng_t rng;
