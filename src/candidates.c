@@ -42,6 +42,11 @@ static int n_chunks(int len, int w, int flags)
 	return 1 + (len - w + step - 1) / step;
 }
 
+int es_index_read_queries(const es_index_t *idx, int len, int flags)
+{
+	return n_chunks(len, es_index_w(idx), flags);
+}
+
 /* The queries of n reads: qbeg[i]..qbeg[i+1] are read i's chunks (none for a read under 16 bases or mostly N),
  * starting at qs[] with lengths ql[]. Returns the query count; the arrays are malloc'ed. */
 static int make_queries(int n, const uint8_t *const *seqs, const int *lens, int w, int flags, int **qbeg_out,

@@ -88,6 +88,10 @@ void es_index_set_nprobe(es_index_t *idx, int nprobe);
 int es_index_get_nprobe(const es_index_t *idx);
 int es_index_ivf_lists(const es_index_t *idx);
 
+/* The queries es_index_candidates makes of a read of len bases: 1 up to 5/4 of the window length (or with
+ * ES_CAND_WHOLE), else its chunks. */
+int es_index_read_queries(const es_index_t *idx, int len, int flags);
+
 /* CPU seconds the calling thread has spent in es_index_candidates embedding reads (t[0]) and searching their
  * query vectors (t[1]), and the number of queries searched (t[2]), since the last reset (reset=1 zeroes them). */
 void es_index_thread_times(double t[3], int reset);

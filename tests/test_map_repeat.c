@@ -231,3 +231,57 @@ TEST(map_microsatellite_look_alike_does_not_outvote)
 	es_ref_destroy(ref);
 	free(g);
 }
+
+/* The loci of a one-query read whose best locus is as similar as an ordinary read's: one under 0.9 of it is not
+ * verified (a look-alike), one as similar is; with the best locus under 0.9 (a diverged read's), both are. The
+ * look-alike is the read with 3 substitutions (alignment 85, the runner-up when verified). */
+TEST(map_clear_read_skips_far_loci)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, 29);
+	const int n = 30000, at = 5000, dec = 15000, len = 100;
+	char *g = random_seq(&rng, n);
+	memcpy(g + dec, g + at, len);
+	for (int k = 0; k < 3; k++)
+		g[dec + 20 + 30 * k] = g[at + 20 + 30 * k] == 'A' ? 'C' : 'A';
+	char fa[600], idx[600];
+	CHECK(write_and_index("clear", g, fa, idx, sizeof fa));
+	es_ref_t *ref = es_ref_load_fasta(fa);
+	es_index_t *ix = es_index_load(idx);
+	CHECK(ref != NULL && ix != NULL);
+	if (!ref || !ix) { free(g); return; }
+	CHECK_EQ_INT(es_index_read_queries(ix, len, 0), 1);
+	es_map_opt_t o;
+	es_map_opt_init(&o);
+	es_mapper_t m = { .idx = ix, .ref = ref, .enc = NULL, .opt = &o, .rg_id = NULL };
+	es_map_buf_t *b = es_map_buf_init(&o);
+	char name[] = "clear";
+	char seq[101];
+	memcpy(seq, g + at, len);
+	seq[len] = 0;
+	es_read_t r = { .name = name, .comment = "", .seq = seq, .qual = NULL, .len = len, .id = 0 };
+	uint8_t fw[100], rc[100];
+	for (int i = 0; i < len; i++) fw[i] = es_nt4[(uint8_t)seq[i]];
+	memcpy(rc, fw, len);
+	es_revcomp(rc, len);
+	/* locus 2 (the first two are always verified) holds the look-alike: similarity s2 against a best of s0 */
+	const float cases[3][3] = { { 0.98f, 0.85f, 1 }, { 0.98f, 0.95f, 2 }, { 0.85f, 0.70f, 2 } };
+	for (int c = 0; c < 3; c++) {
+		es_locus_t loci[3] = { { at - 50, at + len + 50, cases[c][0] }, { 25000, 25300, cases[c][1] },
+		                       { dec - 50, dec + len + 50, cases[c][1] } };
+		es_map_hit_t *h = NULL;
+		int cap = 0;
+		int nh = es_map_read_hits(&m, b, &r, fw, rc, loci, 3, &h, &cap);
+		CHECKF(nh == (int)cases[c][2], "best %.2f, look-alike %.2f: %d hits", cases[c][0], cases[c][1], nh);
+		if (nh >= 1)
+			CHECK_EQ_INT(h[0].gpos, at);
+		if (nh >= 2)
+			CHECK_EQ_INT(h[1].score, len - 3 * 5);
+		for (int j = 0; j < nh; j++) es_aln_free(&h[j].aln);
+		free(h);
+	}
+	es_map_buf_destroy(b);
+	es_index_destroy(ix);
+	es_ref_destroy(ref);
+	free(g);
+}
