@@ -71,6 +71,32 @@ static int map_one_read(const char *idx, const char *name, const char *seq, int 
 	return got == 1;
 }
 
+/* One read of len bases copied from src, mapped through es_map_read_hits against ref with loci the test gives (the
+ * mapper's index ix may be NULL); the fields the call needs. Not to be moved once initialised (m.opt points into it). */
+typedef struct {
+	es_map_opt_t o;
+	es_mapper_t m;
+	es_map_buf_t *b;
+	char name[16], seq[256];
+	es_read_t r;
+	uint8_t fw[256], rc[256];
+} hand_read_t;
+
+static void hand_read_init(hand_read_t *t, const char *name, const es_index_t *ix, const es_ref_t *ref, const char *src,
+                           int len)
+{
+	es_map_opt_init(&t->o);
+	t->m = (es_mapper_t){ .idx = ix, .ref = ref, .enc = NULL, .opt = &t->o, .rg_id = NULL };
+	t->b = es_map_buf_init(&t->o);
+	snprintf(t->name, sizeof t->name, "%s", name);
+	memcpy(t->seq, src, len);
+	t->seq[len] = 0;
+	t->r = (es_read_t){ .name = t->name, .comment = "", .seq = t->seq, .qual = NULL, .len = len, .id = 0 };
+	for (int i = 0; i < len; i++) t->fw[i] = es_nt4[(uint8_t)t->seq[i]];
+	memcpy(t->rc, t->fw, len);
+	es_revcomp(t->rc, len);
+}
+
 /* A read of copy A whose inverted copy B (3 substitutions) lies 10 bp after it: the two copies are one candidate
  * locus, A's votes the densest placement in it. B must be aligned too (XS = its score, 150 - 3 x (1 + 4)), as it
  * would be were it a locus of its own; before, a locus's second placement was never aligned. */
@@ -202,23 +228,12 @@ TEST(map_microsatellite_look_alike_does_not_outvote)
 	es_ref_t *ref = es_ref_load_fasta(fa);
 	CHECK(ref != NULL);
 	if (!ref) { free(g); return; }
-	es_map_opt_t o;
-	es_map_opt_init(&o);
-	es_mapper_t m = { .idx = NULL, .ref = ref, .enc = NULL, .opt = &o, .rg_id = NULL };
-	es_map_buf_t *b = es_map_buf_init(&o);
-	char name[] = "msat";
-	char seq[101];
-	memcpy(seq, g + at, len);
-	seq[len] = 0;
-	es_read_t r = { .name = name, .comment = "", .seq = seq, .qual = NULL, .len = len, .id = 0 };
-	uint8_t fw[100], rc[100];
-	for (int i = 0; i < len; i++) fw[i] = es_nt4[(uint8_t)seq[i]];
-	memcpy(rc, fw, len);
-	es_revcomp(rc, len);
+	hand_read_t t;
+	hand_read_init(&t, "msat", NULL, ref, g + at, len);
 	es_locus_t loci[2] = { { at - 50, at + len + 50, 1.0f }, { dec - 50, dec + 250, 0.9f } };
 	es_map_hit_t *h = NULL;
 	int cap = 0;
-	int nh = es_map_read_hits(&m, b, &r, fw, rc, loci, 2, &h, &cap);
+	int nh = es_map_read_hits(&t.m, t.b, &t.r, t.fw, t.rc, loci, 2, &h, &cap);
 	CHECK_EQ_INT(nh, 1);
 	if (nh >= 1) {
 		CHECK_EQ_INT(h[0].gpos, at);
@@ -227,7 +242,7 @@ TEST(map_microsatellite_look_alike_does_not_outvote)
 	}
 	for (int j = 0; j < nh; j++) es_aln_free(&h[j].aln);
 	free(h);
-	es_map_buf_destroy(b);
+	es_map_buf_destroy(t.b);
 	es_ref_destroy(ref);
 	free(g);
 }
@@ -251,19 +266,8 @@ TEST(map_clear_read_skips_far_loci)
 	CHECK(ref != NULL && ix != NULL);
 	if (!ref || !ix) { free(g); return; }
 	CHECK_EQ_INT(es_index_read_queries(ix, len, 0), 1);
-	es_map_opt_t o;
-	es_map_opt_init(&o);
-	es_mapper_t m = { .idx = ix, .ref = ref, .enc = NULL, .opt = &o, .rg_id = NULL };
-	es_map_buf_t *b = es_map_buf_init(&o);
-	char name[] = "clear";
-	char seq[101];
-	memcpy(seq, g + at, len);
-	seq[len] = 0;
-	es_read_t r = { .name = name, .comment = "", .seq = seq, .qual = NULL, .len = len, .id = 0 };
-	uint8_t fw[100], rc[100];
-	for (int i = 0; i < len; i++) fw[i] = es_nt4[(uint8_t)seq[i]];
-	memcpy(rc, fw, len);
-	es_revcomp(rc, len);
+	hand_read_t t;
+	hand_read_init(&t, "clear", ix, ref, g + at, len);
 	/* locus 2 (the first two are always verified) holds the look-alike: similarity s2 against a best of s0 */
 	const float cases[3][3] = { { 0.98f, 0.85f, 1 }, { 0.98f, 0.95f, 2 }, { 0.85f, 0.70f, 2 } };
 	for (int c = 0; c < 3; c++) {
@@ -271,7 +275,7 @@ TEST(map_clear_read_skips_far_loci)
 		                       { dec - 50, dec + len + 50, cases[c][1] } };
 		es_map_hit_t *h = NULL;
 		int cap = 0;
-		int nh = es_map_read_hits(&m, b, &r, fw, rc, loci, 3, &h, &cap);
+		int nh = es_map_read_hits(&t.m, t.b, &t.r, t.fw, t.rc, loci, 3, &h, &cap);
 		CHECKF(nh == (int)cases[c][2], "best %.2f, look-alike %.2f: %d hits", cases[c][0], cases[c][1], nh);
 		if (nh >= 1)
 			CHECK_EQ_INT(h[0].gpos, at);
@@ -280,7 +284,7 @@ TEST(map_clear_read_skips_far_loci)
 		for (int j = 0; j < nh; j++) es_aln_free(&h[j].aln);
 		free(h);
 	}
-	es_map_buf_destroy(b);
+	es_map_buf_destroy(t.b);
 	es_index_destroy(ix);
 	es_ref_destroy(ref);
 	free(g);
