@@ -104,6 +104,8 @@ es_encoder_t *es_index_open_encoder(const es_index_t *idx);
 /* ---- search ---- */
 #define ES_SEARCH_EXACT 1   /* brute force over every window (the yardstick); default is the approximate search */
 #define ES_CAND_WHOLE   2   /* es_index_candidates: one query per read whatever its length (no chunks) */
+#define ES_SEARCH_DEEP  4   /* approximate search: re-rank ES_DEEP_RERANK times the index's count of codes */
+#define ES_DEEP_RERANK 2
 
 /* Top-k windows by inner product for n query vectors q (n*dim floats, unit length). ids[n*k] receives window
  * indices best first (-1 pads when fewer than k, e.g. for a zero query), scores[n*k] the inner products (may be
@@ -121,14 +123,15 @@ typedef struct {
  * loci[i*max_loci ..], their number into n_loci[i]. A read up to 5/4 of the window length is one query; a longer read
  * is cut into chunks of the window length whose hits vote. Hits are padded by max(0, len-W) + stride on both sides,
  * clipped to their contig and merged when they overlap. A read shorter than 16 bases or mostly N gets 0 loci.
- * enc must be the index's encoder (checked); max_loci 1..ES_CAND_MAX_LOCI. flags: ES_SEARCH_EXACT, ES_CAND_WHOLE
- * or 0. Thread-safe. Returns 0, or -1 (es_error). */
+ * enc must be the index's encoder (checked); max_loci 1..ES_CAND_MAX_LOCI. flags: ES_SEARCH_EXACT, ES_CAND_WHOLE,
+ * ES_SEARCH_DEEP or 0. Thread-safe. Returns 0, or -1 (es_error). */
 #define ES_CAND_MAX_LOCI 65536   /* the most loci per read es_index_candidates accepts */
 int es_index_candidates(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                         const int *lens, int max_loci, es_locus_t *loci, int *n_loci, int flags);
 /* As es_index_candidates, with loci[i*wide ..] holding up to wide >= max_loci loci: a read whose list is full and
- * whose max_loci-th locus scores at least 0.9 of its best (a repeat family with more copies than max_loci) is searched
- * again for more, and keeps those after the max_loci-th that score at least 0.9 of its best. */
+ * whose max_loci-th locus scores at least 0.9 of its best (a repeat family with more copies than max_loci), or one of
+ * whose chunks has its last window at 0.9 of its best (a chunk among more look-alikes than it keeps), is searched
+ * again for more (ES_SEARCH_DEEP), and keeps those after the max_loci-th that score at least 0.9 of its best. */
 int es_index_candidates_wide(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                              const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, int flags);
 

@@ -80,7 +80,7 @@ typedef struct {
 	uint16_t *pair_q;      /* [SCAN_BATCH * np] queries grouped by list */
 } scan_t;
 
-static void scan_init(scan_t *S, const es_index_t *idx, int k, int np)
+static void scan_init(scan_t *S, const es_index_t *idx, int k, int np, int rr)
 {
 	const hdr_t *h = &idx->hdr;
 	memset(S, 0, sizeof *S);
@@ -93,7 +93,7 @@ static void scan_init(scan_t *S, const es_index_t *idx, int k, int np)
 	S->N = h->n_windows;
 	S->NC = h->n_codes;
 	S->k = k;
-	S->T = idx->rerank > k ? idx->rerank : k;
+	S->T = rr > k ? rr : k;
 	/* distances are small integers with many ties: a larger buffer shrinks less often, but the 256 queries of a batch
 	 * keep their buffers in cache only while they are small (8T+64 -> 4T+64: 0.91-0.94x the mapping CPU on chrX) */
 	S->cap = 4 * S->T + 64;
@@ -278,14 +278,14 @@ static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_ha
 	emit(S->heap, nh, S->k, ids, scores);
 }
 
-static void search_approx(const es_index_t *idx, int n, const float *q, const int *nps, int k, int64_t *ids,
-                          float *scores)
+static void search_approx(const es_index_t *idx, int n, const float *q, const int *nps, int k, int flags,
+                          int64_t *ids, float *scores)
 {
 	scan_t S;
 	int np = idx->nprobe;   /* the most lists a query of this call probes: the row width of the probe table */
 	for (int i = 0; nps && i < n; i++)
 		np = nps[i] > np ? nps[i] : np;
-	scan_init(&S, idx, k, np);
+	scan_init(&S, idx, k, np, flags & ES_SEARCH_DEEP ? ES_DEEP_RERANK * idx->rerank : idx->rerank);
 	for (int b0 = 0; b0 < n; b0 += SCAN_BATCH) {
 		int nb = n - b0 < SCAN_BATCH ? n - b0 : SCAN_BATCH;
 		const float *qb = q + (size_t)b0 * S.dim;
@@ -308,7 +308,7 @@ int es_index_search_np(const es_index_t *idx, int n, const float *q, const int *
 	if (n < 0 || k < 1)
 		return es_error("%s: search: bad arguments (n=%d, k=%d)", idx->path, n, k);
 	if (!(flags & ES_SEARCH_EXACT)) {
-		search_approx(idx, n, q, nprobe, k, ids, scores);
+		search_approx(idx, n, q, nprobe, k, flags, ids, scores);
 		return 0;
 	}
 	for (int i = 0; i < n; i++) {

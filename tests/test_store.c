@@ -492,6 +492,36 @@ TEST(store_recall_approx_vs_exact)
 	}
 }
 
+/* ES_SEARCH_DEEP re-ranks ES_DEEP_RERANK times the index's codes: the same hits as an index set to re-rank that many,
+ * and never a worse best hit than the default. */
+TEST(store_search_deep_reranks_more)
+{
+	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ6));
+	CHECK(idx != NULL);
+	if (!idx) return;
+	es_encoder_t *enc = es_index_open_encoder(idx);
+	reads_t r = sim_reads(es_index_ref(idx), 50, 150, 9);
+	int dim = es_encoder_dim(enc), k = 8, rr = es_index_get_rerank(idx);
+	float *q = malloc((size_t)r.n * dim * sizeof(float)), *s0 = malloc((size_t)r.n * k * sizeof(float));
+	float *s1 = malloc((size_t)r.n * k * sizeof(float)), *s2 = malloc((size_t)r.n * k * sizeof(float));
+	int64_t *i0 = malloc((size_t)r.n * k * sizeof(int64_t)), *i1 = malloc((size_t)r.n * k * sizeof(int64_t));
+	int64_t *i2 = malloc((size_t)r.n * k * sizeof(int64_t));
+	CHECK_EQ_INT(es_encoder_embed(enc, r.n, (const uint8_t *const *)r.seq, r.len, q), 0);
+	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, i0, s0), 0);
+	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, ES_SEARCH_DEEP, i1, s1), 0);
+	es_index_set_rerank(idx, ES_DEEP_RERANK * rr);
+	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, i2, s2), 0);
+	es_index_set_rerank(idx, rr);
+	CHECK(memcmp(i1, i2, (size_t)r.n * k * sizeof(int64_t)) == 0);
+	CHECK(memcmp(s1, s2, (size_t)r.n * k * sizeof(float)) == 0);
+	for (int i = 0; i < r.n; i++)
+		CHECKF(s1[(size_t)i * k] >= s0[(size_t)i * k], "read %d: deep %g < %g", i, s1[(size_t)i * k], s0[(size_t)i * k]);
+	free(q); free(s0); free(s1); free(s2); free(i0); free(i1); free(i2);
+	reads_free(&r);
+	es_encoder_destroy(enc);
+	es_index_destroy(idx);
+}
+
 TEST(store_candidates_read_lengths)
 {
 	/* reads of 100 (shorter than W), 150 (= W) and 250 bp (two chunks that vote) all find their origin */
