@@ -333,6 +333,24 @@ static int candidates_pass(const es_index_t *idx, const es_encoder_t *enc, int n
 	return ret;
 }
 
+/* Read i's first-pass loci first[0,nf) that overlap none of its wide-pass loci added to them (loci[0,*nl), room
+ * for wide), best first: the wide pass, with more windows per chunk, can rank look-alikes found by every chunk above a
+ * copy found by fewer, and drop it (chrX 250 bp ART: a read of the inverted duplication at X:52.13 / 52.37 Mb, a tie
+ * after the first pass, at MAPQ 60 after the wide one). */
+static void keep_first_loci(const es_locus_t *first, int nf, es_locus_t *loci, int *nl, int wide)
+{
+	int n0 = *nl;
+	for (int a = 0; a < nf && *nl < wide; a++) {
+		int seen = 0;
+		for (int b = 0; b < n0 && !seen; b++)
+			seen = first[a].beg < loci[b].end && loci[b].beg < first[a].end;
+		if (!seen)
+			loci[(*nl)++] = first[a];
+	}
+	if (*nl > n0)
+		ks_mergesort(locus, (size_t)*nl, loci, NULL);
+}
+
 int es_index_candidates_wide(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                              const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, int flags)
 {
@@ -356,9 +374,19 @@ int es_index_candidates_wide(const es_index_t *idx, const es_encoder_t *enc, int
 	 * well as these, and an exact copy can rank below the codes re-ranked (ES_SEARCH_DEEP re-ranks twice as many; on
 	 * chrX 70 Mb, make-bench reads, correct +0.05 / +0.17 points at 150 bp mason / ART, +0.07 / +0.08 at 250 bp,
 	 * +0.09 / +0.04 at 100 bp, at ~1.05x the mapping CPU; four times as many gained +0.03 more at 1.15x) */
+	es_locus_t *first = ns > 0 ? es_malloc((size_t)ns * max_loci * sizeof *first) : NULL;
+	int *nf = ns > 0 ? es_malloc((size_t)ns * sizeof *nf) : NULL;
+	for (int j = 0; j < ns; j++) {
+		nf[j] = n_loci[sel[j]];
+		memcpy(first + (size_t)j * max_loci, loci + (size_t)sel[j] * wide, nf[j] * sizeof *first);
+	}
 	if (ret == 0 && ns > 0)
 		ret = candidates_pass(idx, enc, ns, sel, seqs, lens, 4 * wide + 16, max_loci, wide, ES_SAT_RATIO,
 		                      (size_t)wide, loci, n_loci, NULL, flags | ES_SEARCH_DEEP);
+	for (int j = 0; j < ns && ret == 0; j++)
+		keep_first_loci(first + (size_t)j * max_loci, nf[j], loci + (size_t)sel[j] * wide, &n_loci[sel[j]], wide);
+	free(first);
+	free(nf);
 	free(sel);
 	free(sat);
 	return ret;
