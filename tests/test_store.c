@@ -651,6 +651,45 @@ TEST(store_kernels_match_scalar)
 	free(pq);
 }
 
+/* es_pq_lut against the plain formula it implements: entry = clamp(lrintf((max_k d - d) * lmax / range), 0, lmax)
+ * with d the inner product of the query's subvector with each centroid (its rounding is done without a call per
+ * entry), on random codebooks and queries, a zero query included. */
+TEST(store_pq_lut_matches_formula)
+{
+	enum { M = 16, DIM = 64 };
+	es_rng_t rng;
+	es_rng_seed(&rng, 31);
+	static float cb[M * 64 * (DIM / M)];
+	float q[DIM], bad[M * 64];
+	uint8_t lut[M * 64];
+	int wrong = 0;
+	for (int it = 0; it < 400; it++) {
+		int K = it & 1 ? 64 : 16, ds = DIM / M, lmax = 255 / M;
+		for (int i = 0; i < M * K * ds; i++) cb[i] = (float)(es_rng_uniform(&rng) - 0.5) * (1 + it % 7) * 0.3f;
+		for (int i = 0; i < DIM; i++) q[i] = it % 100 == 0 ? 0 : (float)(es_rng_uniform(&rng) - 0.5) * (1 + it % 5) * 0.2f;
+		es_pq_lut(cb, DIM, M, K, q, lut);
+		float range = 0;
+		for (int j = 0; j < M; j++) {
+			float d[64], mx = -INFINITY;
+			for (int k = 0; k < K; k++) {
+				d[k] = 0;
+				for (int t = 0; t < ds; t++) d[k] += q[j * ds + t] * cb[((size_t)j * K + k) * ds + t];
+				mx = d[k] > mx ? d[k] : mx;
+			}
+			for (int k = 0; k < K; k++) {
+				bad[j * K + k] = mx - d[k];
+				range = bad[j * K + k] > range ? bad[j * K + k] : range;
+			}
+		}
+		float sc = range > 0 ? lmax / range : 0;
+		for (int i = 0; i < M * K; i++) {
+			long v = lrintf(bad[i] * sc);
+			wrong += lut[i] != (uint8_t)(v > lmax ? lmax : v < 0 ? 0 : v);
+		}
+	}
+	CHECK_EQ_INT(wrong, 0);
+}
+
 TEST(store_search_simd_equals_scalar)
 {
 	/* whole searches agree whichever kernel the dispatcher picks */
