@@ -501,7 +501,8 @@ TEST(store_search_deep_reranks_more)
 	if (!idx) return;
 	es_encoder_t *enc = es_index_open_encoder(idx);
 	reads_t r = sim_reads(es_index_ref(idx), 50, 150, 9);
-	int dim = es_encoder_dim(enc), k = 8, rr = es_index_get_rerank(idx);
+	int dim = es_encoder_dim(enc), k = 8, rr = 8;   /* few codes re-ranked: twice as many must change some hits */
+	es_index_set_rerank(idx, rr);
 	float *q = malloc((size_t)r.n * dim * sizeof(float)), *s0 = malloc((size_t)r.n * k * sizeof(float));
 	float *s1 = malloc((size_t)r.n * k * sizeof(float)), *s2 = malloc((size_t)r.n * k * sizeof(float));
 	int64_t *i0 = malloc((size_t)r.n * k * sizeof(int64_t)), *i1 = malloc((size_t)r.n * k * sizeof(int64_t));
@@ -511,9 +512,9 @@ TEST(store_search_deep_reranks_more)
 	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, ES_SEARCH_DEEP, i1, s1), 0);
 	es_index_set_rerank(idx, ES_DEEP_RERANK * rr);
 	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, i2, s2), 0);
-	es_index_set_rerank(idx, rr);
 	CHECK(memcmp(i1, i2, (size_t)r.n * k * sizeof(int64_t)) == 0);
 	CHECK(memcmp(s1, s2, (size_t)r.n * k * sizeof(float)) == 0);
+	CHECK(memcmp(i0, i1, (size_t)r.n * k * sizeof(int64_t)) != 0);   /* the flag is not ignored */
 	for (int i = 0; i < r.n; i++)
 		CHECKF(s1[(size_t)i * k] >= s0[(size_t)i * k], "read %d: deep %g < %g", i, s1[(size_t)i * k], s0[(size_t)i * k]);
 	free(q); free(s0); free(s1); free(s2); free(i0); free(i1); free(i2);
