@@ -407,16 +407,14 @@ void es_map_add_hit(es_map_hit_t **hits, int *n, int *cap, es_map_hit_t *h, int 
 	(*hits)[(*n)++] = *h;
 }
 
-/* Align the read to group pl->g[second] of locus i (its best one, or the second placement) into a hit, added to
- * s->hits unless it repeats one (es_map_add_hit). Returns 1 if aligned, 0 if not. */
-static int align_group(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
-                       const place_t *pl, const group_t *g, int second, int i, int *n_hits)
+/* Align the read's strand `strand` to the reference [tb, te) (clipped to locus i's contig) into a hit of placement
+ * `second` of locus i, added to s->hits unless it repeats one (es_map_add_hit). Returns 1 if aligned, 0 if not. */
+static int align_span(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
+                      const place_t *pl, int strand, int64_t tb, int64_t te, int second, int i, int *n_hits)
 {
 	const es_ref_t *ref = m->ref;
 	int64_t cb = ref->contig[pl->ci].off;
 	int64_t ce = cb + ref->contig[pl->ci].len;
-	int64_t tb = pl->rb + g->dlo - BAND_PAD;
-	int64_t te = pl->rb + g->dhi + qlen + BAND_PAD;
 	if (tb < cb)
 		tb = cb;
 	if (te > ce)
@@ -426,10 +424,10 @@ static int align_group(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 	const uint8_t *region = get_region(s, ref, tb, te);
 	hit_t h;
 	memset(&h, 0, sizeof h);
-	h.strand = g->strand;
+	h.strand = strand;
 	h.locus = i;
 	h.second = second;
-	if (es_align_into(g->strand ? rc : fw, qlen, region, (int)(te - tb), &m->opt->sc, &h.aln, &s->abuf) < 0)
+	if (es_align_into(strand ? rc : fw, qlen, region, (int)(te - tb), &m->opt->sc, &h.aln, &s->abuf) < 0)
 		return 0;
 	h.score = h.aln.score;
 	h.gpos = tb + h.aln.tbeg;
@@ -437,11 +435,14 @@ static int align_group(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 	return 1;
 }
 
-/* Align the read to placement `second` (0 or 1) of locus i, in a band around its diagonals. */
+/* Align the read to placement `second` (0: the best group of locus i, 1: its second placement), in a band of
+ * BAND_PAD around the group's diagonals. */
 static int align_placement(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
                            const place_t *pl, int second, int i, int *n_hits)
 {
-	return align_group(m, s, fw, rc, qlen, pl, &pl->g[second], second, i, n_hits);
+	const group_t *g = &pl->g[second];
+	return align_span(m, s, fw, rc, qlen, pl, g->strand, pl->rb + g->dlo - BAND_PAD, pl->rb + g->dhi + qlen + BAND_PAD,
+	                  second, i, n_hits);
 }
 
 /* Align the read to the whole examined region of locus i on the strand of each placement, when the votes cannot tell
@@ -457,9 +458,7 @@ static void align_whole_locus(const es_mapper_t *m, es_map_buf_t *s, const uint8
 	for (int k = 0; k < 2; k++) {
 		if (k == 1 && pl->g[1].strand == pl->g[0].strand)
 			break;
-		/* diagonals that make align_group's band the region [rb, re) */
-		group_t whole = { pl->g[k].support, pl->g[k].strand, BAND_PAD, (int)(pl->re - pl->rb) - qlen - BAND_PAD };
-		align_group(m, s, fw, rc, qlen, pl, &whole, k, i, n_hits);
+		align_span(m, s, fw, rc, qlen, pl, pl->g[k].strand, pl->rb, pl->re, k, i, n_hits);
 	}
 }
 
