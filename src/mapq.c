@@ -112,14 +112,21 @@ void es_mapq_inputs(const es_mapq_feat_t *f, double x[ES_MAPQ_NX])
 	x[12] = vote_lead(f) * 10;
 }
 
-double es_mapq_perror(const es_mapq_feat_t *f)
+/* The model's P(wrong) and kind of evidence from the inputs x of es_mapq_inputs (es_mapq builds them once). */
+static double perror_of(const double *x)
 {
-	double x[ES_MAPQ_NX], z = 0;
-	es_mapq_inputs(f, x);
+	double z = 0;
 	for (int i = 0; i < ES_MAPQ_NX; i++)
 		z += coef[i] * x[i];
 	z = clampd(z, -40, 40);
 	return 1.0 / (1.0 + exp(-z));
+}
+
+double es_mapq_perror(const es_mapq_feat_t *f)
+{
+	double x[ES_MAPQ_NX];
+	es_mapq_inputs(f, x);
+	return perror_of(x);
 }
 
 /* The thresholds, from the training reads (the fit's): with no runner-up, divergence under 3% and a vote lead of at
@@ -128,32 +135,44 @@ double es_mapq_perror(const es_mapq_feat_t *f)
  * a lead of 30%: 20,291 reads, none wrong (a lead of 20-30%: 9.6e-4, under 20%: 1.4e-2). And a score deficit under
  * 20% of the perfect score: of those reads only 59 had more (clipped or diverged reads), too few to support 60; a
  * held-out 100 bp read aligned with a deficit of 32% on a look-alike was at 60 with the kmer index. */
-int es_mapq_strong(const es_mapq_feat_t *f)
+static int strong_of(const double *x)
 {
-	double x[ES_MAPQ_NX];
-	es_mapq_inputs(f, x);
 	if (x[3] >= 0.3 || x[5] >= 2)
 		return 0;
 	return x[2] ? x[12] >= 3 && x[1] >= 1.5 : x[12] >= 5;
 }
 
-int es_mapq_evidence(const es_mapq_feat_t *f)
+int es_mapq_strong(const es_mapq_feat_t *f)
 {
 	double x[ES_MAPQ_NX];
 	es_mapq_inputs(f, x);
-	if (es_mapq_strong(f))
+	return strong_of(x);
+}
+
+static int evidence_of(const es_mapq_feat_t *f, const double *x)
+{
+	if (strong_of(x))
 		return ES_MAPQ_STRONG;
 	if (x[3] < 0.3)
 		return ES_MAPQ_REST;
 	return f->mismatch <= 2 * f->match ? ES_MAPQ_DIVERGED_LENIENT : ES_MAPQ_DIVERGED;
 }
 
+int es_mapq_evidence(const es_mapq_feat_t *f)
+{
+	double x[ES_MAPQ_NX];
+	es_mapq_inputs(f, x);
+	return evidence_of(f, x);
+}
+
 int es_mapq(const es_mapq_feat_t *f)
 {
 	if (f->sub >= f->score)
 		return 0;
-	double q = -10.0 * log10(es_mapq_perror(f));
+	double x[ES_MAPQ_NX];
+	es_mapq_inputs(f, x);   /* once: the model and the kind of evidence read the same inputs */
+	double q = -10.0 * log10(perror_of(x));
 	int raw = (int)(q + 0.5);
 	raw = raw > ES_MAPQ_MAX ? ES_MAPQ_MAX : raw < 0 ? 0 : raw;
-	return recal[es_mapq_evidence(f)][raw];
+	return recal[evidence_of(f, x)][raw];
 }
