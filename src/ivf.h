@@ -55,7 +55,7 @@ static inline int es_ivf_probe_count(const int *nps, int i, int nprobe)
  * theirs. NULL (es_error set) if a thread cannot be made. */
 #define ES_IVF_OPEN 8
 #define ES_IVF_OPEN_MIN 16
-#define SCAN_QUERIES_MAX 256  /* the most queries one es_ivf_probe2 call takes */
+#define SCAN_QUERIES_MAX 1024  /* the most queries one es_ivf_probe2 call takes */
 typedef struct es_ivf_groups_s es_ivf_groups_t;
 es_ivf_groups_t *es_ivf_groups_new(const float *cent, int C, int dim, int G);
 void es_ivf_groups_free(es_ivf_groups_t *g);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define SCAN_L1    16384   /* bytes of codes per block: stays in L1 while a batch of queries scans it */
-#define SCAN_BATCH 256     /* queries scanned against one block: a mapping chunk (ES_MAP_CHUNK), docs/store.md */
+#define SCAN_BATCH 1024    /* queries scanned against one block: a mapping chunk (ES_MAP_CHUNK), docs/store.md */
 #define RERANK_AHEAD 24    /* rows prefetched ahead of the re-rank's dot products */
 _Static_assert(SCAN_BATCH <= SCAN_QUERIES_MAX, "es_ivf_probe2 takes a batch at a time");
 

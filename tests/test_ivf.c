@@ -270,7 +270,7 @@ TEST(ivf_probe_two_level)
 	 * lists per query, increasing, each a list of an opened group; with every group opened (16 groups, np large) it
 	 * is the flat probe exactly; with 32 groups and np = 64 its lists hold the flat probe's best list for >= 95% of
 	 * the queries and >= 90% of the flat probe's lists (measured 97.5% and 96.6%; opening 2 groups: 60% and 47%) */
-	enum { DIM = 32, C = 2048, N = 512, NP = 64, B = SCAN_QUERIES_MAX };
+	enum { DIM = 32, C = 2048, N = 512, NP = 64, B = SCAN_QUERIES_MAX < 256 ? SCAN_QUERIES_MAX : 256 };   /* B divides N */
 	es_rng_t rng;
 	es_rng_seed(&rng, 31);
 	float *cent = malloc(sizeof(float) * C * DIM), *q = malloc(sizeof(float) * N * DIM);

@@ -5,6 +5,7 @@
  * rescue-instead-of-search path of the pairs after the insert estimate's block. */
 #include "test.h"
 #include "map.h"
+#include "pipeline.h"   /* ES_MAP_CHUNK */
 #include "store.h"
 #include "seqio.h"
 #include "util.h"
@@ -14,7 +15,8 @@
 #define GLEN 120000
 #define REP_A 20000     /* a 3 kb segment at [REP_A, REP_A+3000) is copied to [REP_B, REP_B+3000) */
 #define REP_B 80000
-#define N_PAIRS 400
+/* pairs: more than two mapping chunks of mates, so that threads map chunks side by side */
+#define N_PAIRS (ES_MAP_CHUNK + 300)
 #define FRAG 400
 #define RLEN 150
 
@@ -171,7 +173,7 @@ static void check_pairs(int batch)
 	sam_close(fp3);
 }
 
-/* One batch: every pair's mates searched; the insert model from all 400 pairs. */
+/* One batch: every pair's mates searched; the insert model from all the pairs. */
 TEST(pe_map_repeat_rescue_fields_and_determinism)
 {
 	check_pairs(20000);
@@ -190,8 +192,8 @@ TEST(pe_map_same_output_for_another_batch_size)
 	char out[512], outb[512];
 	snprintf(out, sizeof out, "%s/pe_b1.sam", es_test_tmpdir());
 	snprintf(outb, sizeof outb, "%s/pe_b2.sam", es_test_tmpdir());
-	/* the insert model comes from the first batch: any batch holding all 400 pairs gives the same file */
-	CHECK_EQ_INT(map_pairs(out, 2, 800), 0);
+	/* the insert model comes from the first batch: any batch holding all the pairs gives the same file */
+	CHECK_EQ_INT(map_pairs(out, 2, 2 * N_PAIRS), 0);
 	CHECK_EQ_INT(map_pairs(outb, 2, 100000), 0);
 	char *a = slurp(out), *b = slurp(outb);
 	CHECK(a && b && strcmp(a, b) == 0);

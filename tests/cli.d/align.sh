@@ -3,17 +3,17 @@ awk 'BEGIN{srand(3); for(c=1;c<=2;c++){print ">ctg" c; s="";
   for(i=0;i<30000;i++){s=s substr("ACGT",int(rand()*4)+1,1); if(length(s)==60){print s; s=""}} if(s!="")print s}}' \
   > "$T/al.fa"
 case_ 0 '' "$BIN" index -o "$T/al" "$T/al.fa"
-case_ 0 '' "$BIN" simulate -n 300 -l 120 -s 3 -o "$T/al.fq" "$T/al.fa"
+case_ 0 '' "$BIN" simulate -n 2500 -l 120 -s 3 -o "$T/al.fq" "$T/al.fa"
 case_ 0 'reads/s' "$BIN" align -t 2 -o "$T/al.sam" "$T/al.esi" "$T/al.fq"
 case_ 0 '' samtools quickcheck "$T/al.sam"
-case_ 0 '^300$' samtools view -c -F 0x900 "$T/al.sam"
+case_ 0 '^2500$' samtools view -c -F 0x900 "$T/al.sam"
 case_ 0 '' "$BIN" align -t 1 -o "$T/al1.sam" "$T/al.esi" "$T/al.fq"
 # same bytes for -t 1 and -t 2 (CL: differs)
 case_ 0 '' cmp <(grep -v '^@PG' "$T/al.sam") <(grep -v '^@PG' "$T/al1.sam")
 case_ 0 'correct +[0-9]+ +(9[89]|100)\.' "$BIN" eval "$T/al.sam"
 case_ 0 '' "$BIN" align -t 2 -R '@RG\tID:g1\tSM:x' -o "$T/al.bam" "$T/al.esi" "$T/al.fq"
 case_ 0 '' samtools quickcheck "$T/al.bam"
-case_ 0 '^300$' bash -c "samtools view '$T/al.bam' | grep -c 'RG:Z:g1'"
+case_ 0 '^2500$' bash -c "samtools view '$T/al.bam' | grep -c 'RG:Z:g1'"
 case_ 0 '@RG	ID:g1	SM:x' samtools view -H "$T/al.bam"
 case_ 0 '@PG	ID:esalign	PN:esalign	VN:[0-9.]+	CL:.*align -t 2 -R' samtools view -H "$T/al.bam"
 case_ 0 'NM:i:[0-9]+	MD:Z:[0-9ACGTN^]+	AS:i:' \
@@ -88,6 +88,6 @@ case_ 0 '^0$' bash -c "ls '$T' | grep -cE 'lim\.|few\.sam|\.tmp\.'; true"
 case_ nz '1\.\.64.*65' "$BIN" align -t 65 -o "$T/t65.sam" "$AI" "$AQ"
 case_ 1 '' test -e "$T/t65.sam"
 # a progress line per batch at the default verbosity; -v 1 is quiet
-case_ 0 '^\[esalign align\] 300 reads \(300 in all\) in [0-9.]+ s, [0-9]+ reads/s$' \
+case_ 0 '^\[esalign align\] 2500 reads \(2500 in all\) in [0-9.]+ s, [0-9]+ reads/s$' \
   "$BIN" align -o "$T/pr.sam" "$AI" "$AQ"
 case_ 0 '^0$' bash -c "'$BIN' align -v 1 -o '$T/pr.sam' '$AI' '$AQ' 2>&1 | wc -l"
