@@ -11,18 +11,56 @@
 #include <string.h>
 
 /* ---------------- embedding convolution (a gather over one-hot codes) ---------------- */
+/* Outputs [i0, i0+n) of position t: the bias plus the weight row of each tap's base, added in tap order. */
+static inline __attribute__((always_inline)) void embconv_block(float *restrict o, const uint8_t *x, const float *w,
+                                                               const float *b, int k, int C, int i0, int n)
+{
+	float acc[16];
+	for (int i = 0; i < n; i++) acc[i] = b[i0 + i];
+	for (int j = 0; j < k; j++) {
+		int c = x[j];
+		if (c > 3) continue;  /* N: zero one-hot */
+		const float *restrict wr = w + ((size_t)j * 4 + c) * C + i0;
+		for (int i = 0; i < n; i++) acc[i] += wr[i];
+	}
+	for (int i = 0; i < n; i++) o[i0 + i] = acc[i];
+}
+
+/* The same for a block of 16 outputs, as four vectors of 4 (GCC/clang vector extensions; lane-wise adds in the same
+ * order, so the same floats): GCC's own vectorisation of embconv_block left half the adds scalar. */
+typedef float v4f __attribute__((vector_size(16), aligned(4), may_alias));   /* unaligned loads and stores */
+static void embconv_block16(float *o, const uint8_t *x, const float *w, const float *b, int k, int C, int i0)
+{
+	const v4f *bv = (const v4f *)(b + i0);
+	v4f a0 = bv[0], a1 = bv[1], a2 = bv[2], a3 = bv[3];
+	for (int j = 0; j < k; j++) {
+		int c = x[j];
+		if (c > 3) continue;  /* N: zero one-hot */
+		const v4f *r = (const v4f *)(w + ((size_t)j * 4 + c) * C + i0);
+		a0 += r[0];
+		a1 += r[1];
+		a2 += r[2];
+		a3 += r[3];
+	}
+	v4f *ov = (v4f *)(o + i0);
+	ov[0] = a0;
+	ov[1] = a1;
+	ov[2] = a2;
+	ov[3] = a3;
+}
+
+/* Blocks of 16 outputs held in registers across the k taps (with the output row as the accumulator, every tap
+ * loaded and stored it again: 4.8% of a 150 bp read's mapping CPU); the same additions in the same order. */
 void es_nn_embconv_forward(float *out, const uint8_t *x, int T, const float *w, const float *b, int k, int C)
 {
 	int To = T - k + 1;
 	for (int t = 0; t < To; t++) {
 		float *o = out + (size_t)t * C;
-		memcpy(o, b, C * sizeof(float));
-		for (int j = 0; j < k; j++) {
-			int c = x[t + j];
-			if (c > 3) continue;  /* N: zero one-hot */
-			const float *wr = w + ((size_t)j * 4 + c) * C;
-			for (int i = 0; i < C; i++) o[i] += wr[i];
-		}
+		int i0 = 0;
+		for (; i0 + 16 <= C; i0 += 16)
+			embconv_block16(o, x + t, w, b, k, C, i0);
+		if (i0 < C)
+			embconv_block(o, x + t, w, b, k, C, i0, C - i0);
 	}
 }
 

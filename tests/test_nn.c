@@ -116,6 +116,32 @@ TEST(nn_embconv_gradcheck_and_matches_onehot_conv)
 	free(ec_w); free(ec_b); free(ec_R);
 }
 
+/* The register-blocked gather (16 outputs at a time, the encoder's d0 = 32, and a tail) gives exactly the floats of
+ * the plain loop: bias, then each tap's row added in tap order, N taps skipped. */
+TEST(nn_embconv_blocks_match_the_plain_loop)
+{
+	enum { T = 150, K = 9 };
+	es_rng_t r; es_rng_seed(&r, 17);
+	uint8_t x[T];
+	for (int t = 0; t < T; t++) x[t] = es_rng_below(&r, 50) == 0 ? 4 : (uint8_t)es_rng_below(&r, 4);
+	const int widths[] = { 32, 37, 5, 16 };
+	for (int wi = 0; wi < 4; wi++) {
+		int C = widths[wi], To = T - K + 1;
+		float *w = randv(K * 4 * C, 1, &r), *b = randv(C, 1, &r);
+		float *got = malloc(sizeof(float) * To * C), *want = malloc(sizeof(float) * To * C);
+		es_nn_embconv_forward(got, x, T, w, b, K, C);
+		for (int t = 0; t < To; t++)
+			for (int i = 0; i < C; i++) {
+				float a = b[i];
+				for (int j = 0; j < K; j++)
+					if (x[t + j] < 4) a += w[((size_t)j * 4 + x[t + j]) * C + i];
+				want[(size_t)t * C + i] = a;
+			}
+		CHECKF(memcmp(got, want, sizeof(float) * To * C) == 0, "C=%d: the blocked gather differs", C);
+		free(w); free(b); free(got); free(want);
+	}
+}
+
 /* ---- linear, activations, layernorm, meanpool, l2norm ---- */
 enum { LT = 5, LC = 6, LOC = 7 };
 static float *li_in, *li_w, *li_b, *li_R, li_out[LT * LOC];
