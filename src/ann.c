@@ -308,9 +308,73 @@ void es_pq_store(uint8_t *codes, int M, int64_t w, const uint8_t *nib)
 		b[p * 64] = (uint8_t)(nib[2 * p] | nib[2 * p + 1] << 4);
 }
 
+/* The table bytes from the distances below each subspace's best, bad[M*K], and their largest, range. (bad is not
+ * const: GCC 12 then warned that the callers' stack array may be read unset.) */
+static void pq_lut_bytes(float *bad, float range, int M, int K, uint8_t *lut)
+{
+	int lmax = 255 / M;
+	float s = range > 0 ? lmax / range : 0;
+	/* x = bad * s lies in [0, lmax]: (x + 2^23) - 2^23 rounds it to the nearest integer, ties to even, as lrintf does
+	 * in the default rounding mode, without a call per entry (the call was ~40% of this function; the tables are
+	 * identical) */
+	float top = (float)lmax;
+	for (int i = 0; i < M * K; i++) {   /* clamped to [0, lmax] first (NaN to 0): the same bytes, and no branch */
+		float x = bad[i] * s;
+		x = x >= 0 ? x : 0;
+		x = x < top ? x : top;
+		lut[i] = (uint8_t)(int)((x + 0x1p23f) - 0x1p23f);
+	}
+}
+
+void es_pq_transpose(const float *cb, int dim, int M, int K, float *cbt)
+{
+	int ds = dim / M;
+	for (int j = 0; j < M; j++)
+		for (int k = 0; k < K; k++)
+			for (int t = 0; t < ds; t++)
+				cbt[((size_t)j * ds + t) * K + k] = cb[((size_t)j * K + k) * ds + t];
+}
+
+/* Subspace j's K distances below its best into bad[K], their largest returned: the inner products side by side
+ * (d[k] = ((0 + q0 c0) + q1 c1) + ..., es_pq_lut's order). always_inline with K a constant at the call for PQ6, so
+ * that GCC (-O2) vectorises the loops over k. */
+static inline __attribute__((always_inline)) float pq_lut_sub(const float *cbt, const float *qj, int ds, int K,
+                                                              float *bad)
+{
+	float d[64] = { 0 }, mx = -INFINITY, range = 0;
+	for (int t = 0; t < ds; t++) {
+		float qt = qj[t];
+		const float *c = cbt + (size_t)t * K;
+		for (int k = 0; k < K; k++)
+			d[k] += qt * c[k];
+	}
+	for (int k = 0; k < K; k++)
+		mx = d[k] > mx ? d[k] : mx;
+	for (int k = 0; k < K; k++) {
+		bad[k] = mx - d[k];
+		range = bad[k] > range ? bad[k] : range;
+	}
+	return range;
+}
+
+void es_pq_lut_t(const float *cbt, int dim, int M, int K, const float *q, uint8_t *lut)
+{
+	int ds = dim / M;
+	float stack[16 * 64], range = 0;
+	float *bad = (size_t)M * K <= sizeof stack / sizeof *stack ? stack : es_malloc((size_t)M * K * sizeof(float));
+	for (int j = 0; j < M; j++) {
+		const float *c = cbt + (size_t)j * ds * K;
+		float r = K == 64 ? pq_lut_sub(c, q + j * ds, ds, 64, bad + j * K) : pq_lut_sub(c, q + j * ds, ds, K, bad + j * K);
+		range = r > range ? r : range;
+	}
+	pq_lut_bytes(bad, range, M, K, lut);
+	if (bad != stack)
+		free(bad);
+}
+
 void es_pq_lut(const float *cb, int dim, int M, int K, const float *q, uint8_t *lut)
 {
-	int ds = dim / M, lmax = 255 / M;
+	int ds = dim / M;
 	float stack[16 * 64], range = 0;   /* the PQ6 / PQ4 tables of M = 16 fit */
 	float *bad = (size_t)M * K <= sizeof stack / sizeof *stack ? stack : es_malloc((size_t)M * K * sizeof(float));
 	for (int j = 0; j < M; j++) {
@@ -328,15 +392,7 @@ void es_pq_lut(const float *cb, int dim, int M, int K, const float *q, uint8_t *
 				range = bad[j * K + k];
 		}
 	}
-	float s = range > 0 ? lmax / range : 0;
-	/* x = bad * s lies in [0, lmax]: (x + 2^23) - 2^23 rounds it to the nearest integer, ties to even, as lrintf does
-	 * in the default rounding mode, without a call per entry (the call was ~40% of this function; the tables are
-	 * identical) */
-	for (int i = 0; i < M * K; i++) {
-		float x = bad[i] * s;
-		int v = !(x >= 0) ? 0 : x < 0x1p22f ? (int)((x + 0x1p23f) - 0x1p23f) : lmax;
-		lut[i] = (uint8_t)(v > lmax ? lmax : v);
-	}
+	pq_lut_bytes(bad, range, M, K, lut);
 	if (bad != stack)
 		free(bad);
 }

@@ -59,6 +59,11 @@ void es_pq_encode(const float *cb, int dim, int M, int K, const float *x, uint8_
 void es_pq_store(uint8_t *codes, int M, int64_t w, const uint8_t *nib);
 /* The query's tables lut[M][K]: 0 for the subspace's best centroid, up to 255/M for its worst (one scale for all). */
 void es_pq_lut(const float *cb, int dim, int M, int K, const float *q, uint8_t *lut);
+/* The codebook cb [M][K][ds] (ds = dim/M) transposed to cbt [M][ds][K], the layout of es_pq_lut_t. */
+void es_pq_transpose(const float *cb, int dim, int M, int K, float *cbt);
+/* es_pq_lut from the transposed codebook: the K inner products of a subspace side by side in vector lanes, each
+ * summed in the same order as es_pq_lut's, so the tables are the same bytes (its twin; K <= 64). */
+void es_pq_lut_t(const float *cbt, int dim, int M, int K, const float *q, uint8_t *lut);
 /* Scan windows [beg,end) (beg a multiple of 64): distance = sum of table entries; offered to st in window order. */
 typedef void (*es_pqscan_fn)(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut,
                              es_hamq_t *st);

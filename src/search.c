@@ -152,7 +152,7 @@ static void batch_prepare(scan_t *S, const es_index_t *idx, const float *q, int 
 		if (is_zero(x, S->dim))
 			continue;
 		if (S->pq)
-			es_pq_lut(idx->proj, S->dim, S->M, S->K, x, S->lut + (size_t)i * S->K * S->M);
+			es_pq_lut_t(idx->proj_t, S->dim, S->M, S->K, x, S->lut + (size_t)i * S->K * S->M);
 		else
 			es_code_make(idx->proj, (int)idx->hdr.code_bits, S->dim, x, S->qc + (size_t)i * S->nw);
 		S->active[S->na++] = i;

@@ -357,6 +357,11 @@ static void point_sections(es_index_t *idx)
 	idx->scale16 = h->vec_bits == 4 ? (const uint16_t *)(const void *)(m + h->sec[SEC_SCALE].off) : NULL;
 	idx->dot8 = es_dot_i8_best(NULL);
 	idx->proj = (const float *)(const void *)(m + h->sec[SEC_PROJ].off);
+	if (h->code_kind != ES_CODE_SIGN) {
+		int K = h->code_kind == ES_CODE_PQ6 ? 64 : 16;
+		idx->proj_t = es_malloc((size_t)h->dim * K * sizeof(float));
+		es_pq_transpose(idx->proj, (int)h->dim, (int)h->pq_m, K, idx->proj_t);
+	}
 	if (h->ivf_lists) {
 		idx->ivf_cent = (const float *)(const void *)(m + h->sec[SEC_IVF_CENT].off);
 		idx->ivf_list = (const ivf_list_t *)(const void *)(m + h->sec[SEC_IVF_LIST].off);
@@ -553,6 +558,7 @@ void es_index_destroy(es_index_t *idx)
 	free(idx->ref.contig);
 	free(idx->contig_end);
 	es_ivf_groups_free(idx->groups);
+	free(idx->proj_t);
 	free(idx->path);
 	free(idx);
 }

@@ -83,6 +83,7 @@ struct es_index_s {
 	const uint16_t *scale16;   /* [n_windows] (vec_bits 4) */
 	int64_t vec_row;           /* bytes per vector */
 	const float *proj;         /* sign: [code_bits][dim] projection; pq: [pq_m][K][dim/pq_m] centroids */
+	float *proj_t;             /* pq: the centroids as es_pq_lut_t reads them, [pq_m][dim/pq_m][K] (malloc'ed) */
 	const uint8_t *pq;         /* pq codes, 64-window blocks (ann.h); with lists, slot order */
 	const float *ivf_cent;     /* [ivf_lists][dim] unit centroids */
 	const ivf_list_t *ivf_list;/* [ivf_lists] slots [beg, beg+len) of each list, beg a multiple of 64 */

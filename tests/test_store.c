@@ -654,7 +654,8 @@ TEST(store_kernels_match_scalar)
 
 /* es_pq_lut against the plain formula it implements: entry = clamp(lrintf((max_k d - d) * lmax / range), 0, lmax)
  * with d the inner product of the query's subvector with each centroid (its rounding is done without a call per
- * entry), on random codebooks and queries, a zero query included. */
+ * entry), on random codebooks and queries, a zero query included; and es_pq_lut_t, the search's, from the
+ * transposed codebook: the same bytes. */
 TEST(store_pq_lut_matches_formula)
 {
 	enum { M = 16, DIM = 64 };
@@ -663,12 +664,17 @@ TEST(store_pq_lut_matches_formula)
 	static float cb[M * 64 * (DIM / M)];
 	float q[DIM], bad[M * 64];
 	uint8_t lut[M * 64];
-	int wrong = 0;
+	int wrong = 0, wrong_t = 0;
 	for (int it = 0; it < 400; it++) {
 		int K = it & 1 ? 64 : 16, ds = DIM / M, lmax = 255 / M;
 		for (int i = 0; i < M * K * ds; i++) cb[i] = (float)(es_rng_uniform(&rng) - 0.5) * (1 + it % 7) * 0.3f;
 		for (int i = 0; i < DIM; i++) q[i] = it % 100 == 0 ? 0 : (float)(es_rng_uniform(&rng) - 0.5) * (1 + it % 5) * 0.2f;
 		es_pq_lut(cb, DIM, M, K, q, lut);
+		static float cbt[M * 64 * (DIM / M)];
+		uint8_t lut_t[M * 64];
+		es_pq_transpose(cb, DIM, M, K, cbt);
+		es_pq_lut_t(cbt, DIM, M, K, q, lut_t);
+		wrong_t += memcmp(lut, lut_t, (size_t)M * K) != 0;
 		float range = 0;
 		for (int j = 0; j < M; j++) {
 			float d[64], mx = -INFINITY;
@@ -689,6 +695,7 @@ TEST(store_pq_lut_matches_formula)
 		}
 	}
 	CHECK_EQ_INT(wrong, 0);
+	CHECK_EQ_INT(wrong_t, 0);
 }
 
 TEST(store_search_simd_equals_scalar)
