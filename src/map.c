@@ -335,7 +335,6 @@ static int cmp_hit(const void *a, const void *b)
 	return x->strand - y->strand;
 }
 
-/* Locate the read inside each locus (s->place[i]); returns the best support (0: no locus shares a k-mer). */
 /* A read of one query (up to 5/4 of the window) whose best locus is as similar as an ordinary read's: loci under
  * ES_CLEAR_RATIO of it are look-alikes (chrX 70 Mb, 100 bp reads, mason / ART: 80 / 53 reads of 20,000 change,
  * correct +0.01 / +0.005 points, MAPQ 60 +0.26 / +0.15 with none wrong, MAPQ >= 20 error unchanged, 0.86x the
@@ -353,6 +352,7 @@ static float locus_ratio(const es_mapper_t *m, int qlen, float top)
 	return r;
 }
 
+/* Locate the read inside each locus (s->place[i]); returns the best support (0: no locus shares a k-mer). */
 static int locate_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, int qlen, const es_locus_t *loci,
                        int n_loci)
 {

@@ -89,12 +89,12 @@ static void scan_init(scan_t *S, const es_index_t *idx, int k, int np, int rr)
 	S->step = (int)h->code_step;
 	S->pq = h->code_kind != ES_CODE_SIGN;
 	S->M = (int)h->pq_m;
-	S->K = h->code_kind == ES_CODE_PQ6 ? 64 : 16;
+	S->K = es_pq_centroids((int)h->code_kind);
 	S->N = h->n_windows;
 	S->NC = h->n_codes;
 	S->k = k;
 	S->T = rr > k ? rr : k;
-	/* distances are small integers with many ties: a larger buffer shrinks less often, but the 256 queries of a batch
+	/* distances are small integers with many ties: a larger buffer shrinks less often, but the queries of a batch
 	 * keep their buffers in cache only while they are small (8T+64 -> 4T+64: 0.91-0.94x the mapping CPU on chrX) */
 	S->cap = 4 * S->T + 64;
 	/* a block of codes stays in L1 while the batch of queries scans it; PQ blocks are whole 64-window groups */

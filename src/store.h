@@ -22,6 +22,8 @@
 #define ES_CODE_SIGN 1   /* code_bits sign bits of a random projection, Hamming distance */
 #define ES_CODE_PQ4  2   /* product quantisation, pq_m subspaces x 4 bits, table-lookup distance (fast scan) */
 #define ES_CODE_PQ6  3   /* product quantisation, pq_m subspaces x 6 bits (one byte each), 64-entry table lookups */
+/* Centroids per subspace of a PQ code kind: 64 for ES_CODE_PQ6, 16 for ES_CODE_PQ4. */
+static inline int es_pq_centroids(int code_kind) { return code_kind == ES_CODE_PQ6 ? 64 : 16; }
 
 /* Build options; es_index_opt_init sets the defaults (chosen by measurement, docs/store.md). */
 typedef struct {

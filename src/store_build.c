@@ -94,7 +94,7 @@ static int plan_codes(plan_t *P, const es_index_opt_t *opt)
 		return es_error("%s: inverted lists need PQ6 codes", path);
 	P->kind = kind;
 	P->M = opt->pq_m;
-	P->K = kind == ES_CODE_PQ6 ? 64 : 16;
+	P->K = es_pq_centroids(kind);
 	P->code_bits = kind == ES_CODE_PQ4 ? 4 * P->M : kind == ES_CODE_PQ6 ? 6 * P->M : opt->code_bits;
 	P->nw = kind == ES_CODE_SIGN ? opt->code_bits / 64 : 0;
 	P->step = opt->code_step > 0 ? opt->code_step : P->learned ? 1 : 2;

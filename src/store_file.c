@@ -315,7 +315,7 @@ static int sec_holds(const es_index_t *idx, int s, uint64_t count, uint64_t elem
 static int check_section_sizes(const es_index_t *idx)
 {
 	const hdr_t *h = &idx->hdr;
-	int sign = h->code_kind == ES_CODE_SIGN, K = h->code_kind == ES_CODE_PQ6 ? 64 : 16;
+	int sign = h->code_kind == ES_CODE_SIGN, K = es_pq_centroids((int)h->code_kind);
 	uint64_t block = (uint64_t)(h->code_kind == ES_CODE_PQ4 ? h->pq_m / 2 : h->pq_m) * 64;
 	uint64_t dimf = (uint64_t)h->dim * sizeof(float), C = h->ivf_lists;
 	uint64_t pac = (uint64_t)h->ref_len / 4 + (h->ref_len % 4 != 0);
@@ -358,7 +358,7 @@ static void point_sections(es_index_t *idx)
 	idx->dot8 = es_dot_i8_best(NULL);
 	idx->proj = (const float *)(const void *)(m + h->sec[SEC_PROJ].off);
 	if (h->code_kind != ES_CODE_SIGN) {
-		int K = h->code_kind == ES_CODE_PQ6 ? 64 : 16;
+		int K = es_pq_centroids((int)h->code_kind);
 		idx->proj_t = es_malloc((size_t)h->dim * K * sizeof(float));
 		es_pq_transpose(idx->proj, (int)h->dim, (int)h->pq_m, K, idx->proj_t);
 	}
