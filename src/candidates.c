@@ -103,6 +103,21 @@ static int chunk_nprobe(int nprobe, int nc)
 #define ES_SAT_RATIO 0.9f
 #define ES_DEEP_PROBE 8   /* 8 sqrt(lists): what 4 x 2 sqrt(lists) was, when the first search probed 2 sqrt(lists) */
 
+/* What a pass does with a read whose best window scores below ES_RETRY_SCORE after its first search:
+ * search it again at once (RETRY_NOW); mark it and make no loci of it, for a later pass (RETRY_LATER; pipeline.c
+ * gathers a batch's such reads, whose deep searches then share each list's scan); or, for the reads so marked,
+ * search deep at once without the first search (RETRY_DEEP: what RETRY_NOW's second search gives). */
+enum { RETRY_NOW, RETRY_LATER, RETRY_DEEP };
+
+/* Whether the read of queries [q0,q1) (kw hits each in sc) is to be searched again with deeper probes. */
+static int needs_retry(const float *sc, int q0, int q1, int kw)
+{
+	float best = -2;
+	for (int q = q0; q < q1; q++)
+		best = sc[(size_t)q * kw] > best ? sc[(size_t)q * kw] : best;
+	return q1 > q0 && best < ES_RETRY_SCORE;
+}
+
 /* The reads of embed_search whose best window scores below ES_RETRY_SCORE searched again with deeper probes, their
  * results replacing the first ones in ids/sc. */
 static int search_again(const es_index_t *idx, int n, const int *qbeg, const float *emb, int dim, int kw, int flags,
@@ -110,14 +125,10 @@ static int search_again(const es_index_t *idx, int n, const int *qbeg, const flo
 {
 	int nr = 0, ret = 0, deep = idx->nprobe * ES_DEEP_PROBE;
 	int *rq = es_malloc(((size_t)qbeg[n] + 1) * sizeof(int));   /* the queries searched again */
-	for (int i = 0; i < n; i++) {
-		float best = -2;
-		for (int q = qbeg[i]; q < qbeg[i + 1]; q++)
-			best = sc[(size_t)q * kw] > best ? sc[(size_t)q * kw] : best;
-		if (qbeg[i + 1] > qbeg[i] && best < ES_RETRY_SCORE)
+	for (int i = 0; i < n; i++)
+		if (needs_retry(sc, qbeg[i], qbeg[i + 1], kw))
 			for (int q = qbeg[i]; q < qbeg[i + 1]; q++)
 				rq[nr++] = q;
-	}
 	if (nr > 0) {
 		float *e2 = es_malloc((size_t)nr * dim * sizeof(float));
 		int64_t *i2 = es_malloc((size_t)nr * kw * sizeof(int64_t));
@@ -142,39 +153,44 @@ static int search_again(const es_index_t *idx, int n, const int *qbeg, const flo
 }
 
 /* Embed read i's chunks qbeg[i]..qbeg[i+1] (qs/ql, inside seqs[i]) with one pass over the read each
- * (es_encoder_embed_spans), then search all nq queries, kw windows each, counting this thread's CPU time. 0, or -1
- * with es_error. */
+ * (es_encoder_embed_spans) into emb, or take their vectors from given[i] (an earlier pass's, when not NULL), then
+ * search all nq queries, kw windows each, counting this thread's CPU time; a read of low best score as retry says
+ * (RETRY_LATER: later[i] = 1). 0, or -1 with es_error. */
 static int embed_search(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                         const int *lens, const int *qbeg, const uint8_t **qs, const int *ql, int kw, int flags,
-                        int64_t *ids, float *sc)
+                        int retry, const float *const *given, float *emb, uint8_t *later, int64_t *ids, float *sc)
 {
 	int nq = qbeg[n], dim = es_encoder_dim(enc), ret = 0;
 	if (nq == 0)
 		return 0;
-	float *emb = es_malloc((size_t)nq * dim * sizeof(float));
+	int lists = idx->hdr.ivf_lists && !(flags & ES_SEARCH_EXACT);   /* a retry searches more of them */
 	int *off = es_malloc((size_t)nq * sizeof(int)), *nps = es_malloc((size_t)nq * sizeof(int));
 	for (int i = 0; i < n; i++)
 		for (int q = qbeg[i]; q < qbeg[i + 1]; q++) {
 			off[q] = (int)(qs[q] - seqs[i]);   /* the chunk's start inside its read */
-			nps[q] = chunk_nprobe(idx->nprobe, qbeg[i + 1] - qbeg[i]);
+			nps[q] = lists && retry == RETRY_DEEP ? idx->nprobe * ES_DEEP_PROBE
+			                                      : chunk_nprobe(idx->nprobe, qbeg[i + 1] - qbeg[i]);
 		}
 	double c0 = es_thread_cputime();
 	for (int i = 0; i < n && ret == 0; i++)
-		if (qbeg[i + 1] > qbeg[i])
+		if (given && given[i])
+			memcpy(emb + (size_t)qbeg[i] * dim, given[i], (size_t)(qbeg[i + 1] - qbeg[i]) * dim * sizeof(float));
+		else if (qbeg[i + 1] > qbeg[i])
 			ret = es_encoder_embed_spans(enc, seqs[i], lens[i], qbeg[i + 1] - qbeg[i], off + qbeg[i],
 			                             ql + qbeg[i], emb + (size_t)qbeg[i] * dim);
 	double c1 = es_thread_cputime();
 	if (ret == 0)
 		ret = es_index_search_np(idx, nq, emb, nps, kw, flags, ids, sc);
-	if (ret == 0 && idx->hdr.ivf_lists && !(flags & ES_SEARCH_EXACT))
+	if (ret == 0 && lists && retry == RETRY_NOW)
 		ret = search_again(idx, n, qbeg, emb, dim, kw, flags, ids, sc);
+	for (int i = 0; ret == 0 && lists && retry == RETRY_LATER && i < n; i++)
+		later[i] = (uint8_t)needs_retry(sc, qbeg[i], qbeg[i + 1], kw);
 	double c2 = es_thread_cputime();
 	tl_times[0] += c1 - c0;
 	tl_times[1] += c2 - c1;
 	es_stage_add(ES_STAGE_EMBED, c1 - c0);
 	es_stage_add(ES_STAGE_SEARCH, c2 - c1);
 	tl_times[2] += nq;
-	free(emb);
 	free(off);
 	free(nps);
 	return ret != 0 ? -1 : 0;
@@ -270,59 +286,103 @@ static int chunk_saturated(const int64_t *ids, const float *sc, int nc, int kw)
 	return 0;
 }
 
-/* One search of reads sel[0,n) (indices into seqs/lens): kw windows per chunk query, up to max_loci loci per read (and
- * up to cap while they score keep_ratio of the best) into loci[sel[j] * stride ..], n_loci[sel[j]]; sat[sel[j]]
- * (may be NULL): 1 when the read had more than max_loci loci and its max_loci-th scores at least ES_SAT_RATIO of its
- * best, or one of its chunks is saturated (chunk_saturated). 0, or -1 with es_error. */
-static int candidates_pass(const es_index_t *idx, const es_encoder_t *enc, int n, const int *sel,
-                           const uint8_t *const *seqs, const int *lens, int kw, int max_loci, int cap,
-                           float keep_ratio, size_t stride, es_locus_t *loci, int *n_loci, uint8_t *sat, int flags)
+/* What one search of candidates_pass makes: kw windows per chunk query, up to max_loci loci per read (and up to cap
+ * while they score keep_ratio of the best), at stride in the loci array; the treatment of a low-scoring read
+ * (retry, above); whether the wide pass may follow (widen: sat says which reads it is for); and the query vectors
+ * taken from an earlier pass or kept for a later one. */
+typedef struct {
+	int kw, max_loci, cap;
+	float keep_ratio;
+	size_t stride;
+	int retry, widen;
+	const float *const *given;   /* may be NULL: read i's query vectors from an earlier pass, when given[i] */
+	float **keep;                /* may be NULL: keep[i] gets a malloc'ed copy of read i's query vectors when its sat
+	                              * is not 0 (a later pass may take them), else NULL */
+} pass_t;
+
+/* The loci of read j of a pass (nc chunk queries, its hits at ids/sc) into loci; the scratch grown as the chunks
+ * need. Returns 1 when the wide pass is to search it again (more than max_loci loci whose max_loci-th scores at
+ * least ES_SAT_RATIO of its best, or a saturated chunk), else 0. */
+typedef struct {
+	ival_t *iv, *ivt;
+	es_locus_t *tmp, *ltmp;
+	float *best;
+	size_t m_iv;
+} loci_scratch_t;
+
+static int pass_loci(const es_index_t *idx, const pass_t *p, const int64_t *ids, const float *sc, int nc, int len,
+                     loci_scratch_t *x, es_locus_t *loci, int *n_loci)
 {
-	int w = (int)idx->hdr.w, S = (int)idx->hdr.stride;
+	int w = (int)idx->hdr.w, S = (int)idx->hdr.stride, kw = p->kw, n_all = 0;
+	if (x->m_iv < (size_t)nc * kw) {   /* sized by the chunk count: no read has too many chunks */
+		x->m_iv = (size_t)nc * kw;
+		x->iv = es_realloc(x->iv, x->m_iv * sizeof *x->iv);
+		x->ivt = es_realloc(x->ivt, x->m_iv * sizeof *x->ivt);
+		x->tmp = es_realloc(x->tmp, x->m_iv * sizeof *x->tmp);
+		x->ltmp = es_realloc(x->ltmp, x->m_iv * sizeof *x->ltmp);
+		x->best = es_realloc(x->best, (size_t)nc * sizeof *x->best);
+	}
+	int64_t pad = (len > w ? len - w : 0) + S;
+	*n_loci = read_loci(idx, ids, sc, nc, kw, pad, p->max_loci, p->cap, p->keep_ratio, x->iv, x->ivt, x->tmp,
+	                    x->ltmp, x->best, loci, &n_all);
+	return p->widen && ((n_all > p->max_loci && x->tmp[p->max_loci - 1].score >= ES_SAT_RATIO * x->tmp[0].score) ||
+	                    chunk_saturated(ids, sc, nc, kw));
+}
+
+static float *copy_floats(const float *x, size_t n)
+{
+	float *y = es_malloc(n * sizeof *y);
+	memcpy(y, x, n * sizeof *y);
+	return y;
+}
+
+/* One search of reads sel[0,n) (indices into seqs/lens) as p says: loci into loci[sel[j] * stride ..],
+ * n_loci[sel[j]]; sat[sel[j]] (may be NULL unless retry is RETRY_LATER): 1 for a read the wide pass is to search
+ * again (pass_loci), ES_CAND_RETRY for one RETRY_LATER left without loci, else 0. 0, or -1 with es_error. */
+static int candidates_pass(const es_index_t *idx, const es_encoder_t *enc, int n, const int *sel,
+                           const uint8_t *const *seqs, const int *lens, const pass_t *p, es_locus_t *loci,
+                           int *n_loci, uint8_t *sat, int flags)
+{
 	const uint8_t **ss = es_malloc((size_t)(n + 1) * sizeof *ss);
 	int *ls = es_malloc((size_t)(n + 1) * sizeof *ls);
 	for (int j = 0; j < n; j++) {
 		ss[j] = seqs[sel[j]];
 		ls[j] = lens[sel[j]];
 	}
-	int *qbeg, *ql;
+	int *qbeg, *ql, kw = p->kw;
 	const uint8_t **qs;
-	int nq = make_queries(n, ss, ls, w, flags, &qbeg, &qs, &ql);
+	int nq = make_queries(n, ss, ls, (int)idx->hdr.w, flags, &qbeg, &qs, &ql);
 	int64_t *ids = es_malloc((size_t)(nq + 1) * kw * sizeof(int64_t));
 	float *sc = es_malloc((size_t)(nq + 1) * kw * sizeof(float));
-	int ret = embed_search(idx, enc, n, ss, ls, qbeg, qs, ql, kw, flags, ids, sc);
-	ival_t *iv = NULL, *ivt = NULL;
-	es_locus_t *tmp = NULL, *ltmp = NULL;
-	float *best = NULL;
-	size_t m_iv = 0;
+	uint8_t *later = es_calloc((size_t)n + 1, 1);
+	int dim = es_encoder_dim(enc);
+	float *emb = es_malloc(((size_t)nq + 1) * dim * sizeof(float));
+	const float **given = p->given ? es_malloc((size_t)(n + 1) * sizeof *given) : NULL;
+	for (int j = 0; given && j < n; j++)
+		given[j] = p->given[sel[j]];
+	int ret = embed_search(idx, enc, n, ss, ls, qbeg, qs, ql, kw, flags, p->retry, given, emb, later, ids, sc);
+	loci_scratch_t x = { 0 };
 	for (int j = 0; j < n && ret == 0; j++) {
-		int i = sel[j], nc = qbeg[j + 1] - qbeg[j], n_all = 0;
-		n_loci[i] = 0;
-		if (sat)
-			sat[i] = 0;
-		if (nc == 0)
-			continue;
-		if (m_iv < (size_t)nc * kw) {   /* sized by the chunk count: no read has too many chunks */
-			m_iv = (size_t)nc * kw;
-			iv = es_realloc(iv, m_iv * sizeof *iv);
-			ivt = es_realloc(ivt, m_iv * sizeof *ivt);
-			tmp = es_realloc(tmp, m_iv * sizeof *tmp);
-			ltmp = es_realloc(ltmp, m_iv * sizeof *ltmp);
-			best = es_realloc(best, (size_t)nc * sizeof *best);
-		}
-		int64_t pad = (ls[j] > w ? ls[j] - w : 0) + S;
+		int i = sel[j], nc = qbeg[j + 1] - qbeg[j], widen = 0;
 		size_t o = (size_t)qbeg[j] * kw;
-		n_loci[i] = read_loci(idx, ids + o, sc + o, nc, kw, pad, max_loci, cap, keep_ratio, iv, ivt, tmp, ltmp,
-		                      best, loci + (size_t)i * stride, &n_all);
-		if (sat && ((n_all > max_loci && tmp[max_loci - 1].score >= ES_SAT_RATIO * tmp[0].score) ||
-		            chunk_saturated(ids + o, sc + o, nc, kw)))
-			sat[i] = 1;
+		n_loci[i] = 0;
+		if (later[j])
+			widen = ES_CAND_RETRY;
+		else if (nc > 0)
+			widen = pass_loci(idx, p, ids + o, sc + o, nc, ls[j], &x, loci + (size_t)i * p->stride, &n_loci[i]);
+		if (sat)
+			sat[i] = (uint8_t)widen;
+		if (p->keep)
+			p->keep[i] = widen ? copy_floats(emb + (size_t)qbeg[j] * dim, (size_t)nc * dim) : NULL;
 	}
-	free(iv);
-	free(ivt);
-	free(tmp);
-	free(ltmp);
-	free(best);
+	free(x.iv);
+	free(x.ivt);
+	free(x.tmp);
+	free(x.ltmp);
+	free(x.best);
+	free(later);
+	free(emb);
+	free(given);
 	free(qbeg);
 	free(qs);
 	free(ql);
@@ -351,42 +411,125 @@ static void keep_first_loci(const es_locus_t *first, int nf, es_locus_t *loci, i
 		ks_mergesort(locus, (size_t)*nl, loci, NULL);
 }
 
-int es_index_candidates_wide(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
-                             const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, int flags)
+static int check_loci_args(const es_index_t *idx, const es_encoder_t *enc, int max_loci, int wide)
 {
 	if (es_index_check_encoder(idx, enc) != 0)
 		return -1;
 	if (max_loci < 1 || max_loci > ES_CAND_MAX_LOCI || wide < max_loci || wide > ES_CAND_MAX_LOCI)
 		return es_error("%s: candidates: max_loci %d / wide %d out of range (1 <= max_loci <= wide <= %d)",
 		                idx->path, max_loci, wide, ES_CAND_MAX_LOCI);
+	return 0;
+}
+
+/* The first pass of reads sel[0,n): retry RETRY_NOW, RETRY_LATER (sat ES_CAND_RETRY for a read left to
+ * es_index_candidates_retry) or RETRY_DEEP (those reads); vec as pass_t's given (RETRY_DEEP) or keep (the others). */
+static int first_sel(const es_index_t *idx, const es_encoder_t *enc, int n, const int *sel, const uint8_t *const *seqs,
+                     const int *lens, int max_loci, int wide, int retry, float **vec, es_locus_t *loci, int *n_loci,
+                     uint8_t *sat, int flags)
+{
+	/* windows per query: a locus usually holds several overlapping windows */
+	pass_t p = { 4 * max_loci + 16, max_loci, max_loci, 1, (size_t)wide, retry, wide > max_loci, NULL, NULL };
+	if (retry == RETRY_DEEP)
+		p.given = (const float *const *)vec;
+	else
+		p.keep = vec;
+	return candidates_pass(idx, enc, n, sel, seqs, lens, &p, loci, n_loci, sat, flags);
+}
+
+static int *identity(int n)
+{
 	int *sel = es_malloc((size_t)(n + 1) * sizeof(int));
-	uint8_t *sat = wide > max_loci ? es_malloc((size_t)n + 1) : NULL;
 	for (int i = 0; i < n; i++)
 		sel[i] = i;
-	/* windows per query: a locus usually holds several overlapping windows */
-	int ret = candidates_pass(idx, enc, n, sel, seqs, lens, 4 * max_loci + 16, max_loci, max_loci, 1, (size_t)wide,
-	                          loci, n_loci, sat, flags);
-	int ns = 0;
-	for (int i = 0; sat && i < n; i++)
-		if (sat[i])
-			sel[ns++] = i;
+	return sel;
+}
+
+int es_index_candidates_first(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                              const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, uint8_t *sat,
+                              float **vec, int flags)
+{
+	if (check_loci_args(idx, enc, max_loci, wide) != 0)
+		return -1;
+	int *sel = identity(n);
+	int ret = first_sel(idx, enc, n, sel, seqs, lens, max_loci, wide, RETRY_LATER, vec, loci, n_loci, sat, flags);
+	free(sel);
+	return ret;
+}
+
+int es_index_candidates_retry(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                              const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, uint8_t *sat,
+                              const float *const *vec, int flags)
+{
+	if (check_loci_args(idx, enc, max_loci, wide) != 0)
+		return -1;
+	int *sel = identity(n);
+	int ret = first_sel(idx, enc, n, sel, seqs, lens, max_loci, wide, RETRY_DEEP, (float **)vec, loci, n_loci, sat,
+	                    flags);
+	free(sel);
+	return ret;
+}
+
+/* The wide pass of reads sel[0,ns), their first-pass loci in loci[sel[j] * wide ..] and their query vectors in
+ * vec[sel[j]] when vec is not NULL (es_index_candidates_wide). */
+static int widen_sel(const es_index_t *idx, const es_encoder_t *enc, int ns, const int *sel,
+                     const uint8_t *const *seqs, const int *lens, int max_loci, int wide, es_locus_t *loci,
+                     int *n_loci, const float *const *vec, int flags)
+{
 	/* a repeat family fills the list, or a chunk lies among more look-alikes than it keeps: other copies may score as
 	 * well as these, and an exact copy can rank below the codes re-ranked (ES_SEARCH_DEEP re-ranks twice as many; on
 	 * chrX 70 Mb, make-bench reads, correct +0.05 / +0.17 points at 150 bp mason / ART, +0.07 / +0.08 at 250 bp,
 	 * +0.09 / +0.04 at 100 bp, at ~1.05x the mapping CPU; four times as many gained +0.03 more at 1.15x) */
-	es_locus_t *first = ns > 0 ? es_malloc((size_t)ns * max_loci * sizeof *first) : NULL;
-	int *nf = ns > 0 ? es_malloc((size_t)ns * sizeof *nf) : NULL;
+	if (ns == 0)
+		return 0;
+	es_locus_t *first = es_malloc((size_t)ns * max_loci * sizeof *first);
+	int *nf = es_malloc((size_t)ns * sizeof *nf);
 	for (int j = 0; j < ns; j++) {
-		nf[j] = n_loci[sel[j]];
+		nf[j] = n_loci[sel[j]] < max_loci ? n_loci[sel[j]] : max_loci;
 		memcpy(first + (size_t)j * max_loci, loci + (size_t)sel[j] * wide, nf[j] * sizeof *first);
 	}
-	if (ret == 0 && ns > 0)
-		ret = candidates_pass(idx, enc, ns, sel, seqs, lens, 4 * wide + 16, max_loci, wide, ES_SAT_RATIO,
-		                      (size_t)wide, loci, n_loci, NULL, flags | ES_SEARCH_DEEP);
+	pass_t p = { 4 * wide + 16, max_loci, wide, ES_SAT_RATIO, (size_t)wide, RETRY_NOW, 0, vec, NULL };
+	int ret = candidates_pass(idx, enc, ns, sel, seqs, lens, &p, loci, n_loci, NULL, flags | ES_SEARCH_DEEP);
 	for (int j = 0; j < ns && ret == 0; j++)
 		keep_first_loci(first + (size_t)j * max_loci, nf[j], loci + (size_t)sel[j] * wide, &n_loci[sel[j]], wide);
 	free(first);
 	free(nf);
+	return ret;
+}
+
+int es_index_candidates_widen(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                              const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci,
+                              const float *const *vec, int flags)
+{
+	if (check_loci_args(idx, enc, max_loci, wide) != 0)
+		return -1;
+	int *sel = identity(n);
+	int ret = widen_sel(idx, enc, n, sel, seqs, lens, max_loci, wide, loci, n_loci, vec, flags);
+	free(sel);
+	return ret;
+}
+
+static void free_vectors(float **vec, int n)
+{
+	for (int i = 0; vec && i < n; i++)
+		free(vec[i]);
+	free(vec);
+}
+
+int es_index_candidates_wide(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                             const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, int flags)
+{
+	if (check_loci_args(idx, enc, max_loci, wide) != 0)
+		return -1;
+	uint8_t *sat = es_malloc((size_t)n + 1);
+	float **vec = es_calloc((size_t)n + 1, sizeof *vec);   /* the wide pass's reads are not embedded again */
+	int *sel = identity(n), ns = 0;
+	int ret = first_sel(idx, enc, n, sel, seqs, lens, max_loci, wide, RETRY_NOW, vec, loci, n_loci, sat, flags);
+	for (int i = 0; ret == 0 && i < n; i++)
+		if (sat[i])
+			sel[ns++] = i;
+	if (ret == 0)
+		ret = widen_sel(idx, enc, ns, sel, seqs, lens, max_loci, wide, loci, n_loci, (const float *const *)vec, flags);
+	free_vectors(vec, n);
 	free(sel);
 	free(sat);
 	return ret;

@@ -634,6 +634,11 @@ int es_map_loci_stride(const es_map_opt_t *o)
 	return ES_MAP_WIDEN * o->max_loci;
 }
 
+static int search_flags(const es_map_opt_t *o)
+{
+	return o->exact ? ES_SEARCH_EXACT : 0;
+}
+
 int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,
                       int *n_loci)
 {
@@ -646,25 +651,57 @@ int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8
 		seqs[i] = fw[i];
 		lens[i] = reads[i].len;
 	}
-	int flags = o->exact ? ES_SEARCH_EXACT : 0;
 	return es_index_candidates_wide(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
-	                                flags);
+	                                search_flags(o));
 }
 
-int es_map_chunk(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,
-                 uint8_t *const *rc, bam1_t ***recs, int *n_recs)
+int es_map_candidates_first(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
+                            es_locus_t *loci, int *n_loci, uint8_t *sat, float **vec)
 {
 	const es_map_opt_t *o = m->opt;
-	if (es_map_candidates(m, n, reads, fw, b->loci, b->n_loci) < 0)
-		return -1;
+	return es_index_candidates_first(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
+	                                 sat, vec, search_flags(o));
+}
+
+int es_map_candidates_retry(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
+                            es_locus_t *loci, int *n_loci, uint8_t *sat, const float *const *vec)
+{
+	const es_map_opt_t *o = m->opt;
+	return es_index_candidates_retry(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
+	                                 sat, vec, search_flags(o));
+}
+
+int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
+                            es_locus_t *loci, int *n_loci, const float *const *vec)
+{
+	const es_map_opt_t *o = m->opt;
+	return es_index_candidates_widen(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
+	                                 vec, search_flags(o));
+}
+
+int es_map_with_loci(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,
+                     uint8_t *const *rc, const es_locus_t *const *loci, const int *n_loci, bam1_t ***recs,
+                     int *n_recs)
+{
+	const es_map_opt_t *o = m->opt;
 	for (int i = 0; i < n; i++) {
 		recs[i] = es_calloc(1 + o->n_secondary, sizeof(bam1_t *));
-		const es_locus_t *loci = b->loci + (size_t)i * es_map_loci_stride(o);
-		n_recs[i] = map_one(m, b, &reads[i], fw[i], rc[i], loci, b->n_loci[i], recs[i]);
+		n_recs[i] = map_one(m, b, &reads[i], fw[i], rc[i], loci[i], n_loci[i], recs[i]);
 		if (n_recs[i] < 0) {
 			n_recs[i] = 1 + o->n_secondary;   /* the slots: NULL ones are skipped when freed */
 			return -1;
 		}
 	}
 	return 0;
+}
+
+int es_map_chunk(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,
+                 uint8_t *const *rc, bam1_t ***recs, int *n_recs)
+{
+	if (es_map_candidates(m, n, reads, fw, b->loci, b->n_loci) < 0)
+		return -1;
+	const es_locus_t *loci[ES_MAP_CHUNK];
+	for (int i = 0; i < n; i++)
+		loci[i] = b->loci + (size_t)i * es_map_loci_stride(m->opt);
+	return es_map_with_loci(m, b, n, reads, fw, rc, loci, b->n_loci, recs, n_recs);
 }

@@ -25,13 +25,19 @@ typedef struct {            /* one batch of reads on its way through the pipelin
 	bam1_t ***recs;         /* records of each read, n_recs[i] of them (NULL slots are skipped) */
 	int *n_recs;
 	double t_map;           /* wall seconds of its mapping step */
-	es_locus_t *loci;       /* paired-end: every read's candidate loci (max_loci slots each) and their number */
+	es_locus_t *loci;       /* every read's candidate loci (max_loci slots each) and their number */
 	int *n_loci;
-	es_locus_t **wide;      /* paired-end: a read's own block when it has more than max_loci (the wide search of a
+	es_locus_t **wide;      /* a read's own block when it has more than max_loci (the wide search of a
 	                         * repeat family); NULL for the others. Slots of 4 x max_loci for every read cost ~50 MiB
 	                         * at 20,000 pairs (human 2x150: 398 vs 347 MiB single-end) */
 	es_map_hit_t **hits;    /* paired-end: every read's verified hits (NULL once taken over; n_hits < 0: none yet) */
 	int *n_hits;
+	uint8_t *sat;           /* single-end: ES_CAND_RETRY for a read to search again deeper, 1 for one the wide pass
+	                         * searches again (es_map_candidates_first), else 0 */
+	int *wsel, n_wsel;      /* single-end: the reads of the current later pass, in input order, */
+	int n_wgroups;          /* searched in this many groups (one es_for item each) */
+	int wpass;              /* that pass: ES_CAND_RETRY (es_map_candidates_retry) or 1 (es_map_candidates_widen) */
+	float **vec;            /* single-end: the query vectors of a read of a later pass (es_map_candidates_first) */
 	int p_search;           /* paired-end: pairs [0, p_search) are searched whole (the insert estimate's block),
 	                         * pairs from p_search on go through search_pairs */
 } batch_t;
@@ -63,6 +69,14 @@ static void free_wide(batch_t *b)
 	b->wide = NULL;
 }
 
+static void free_vectors(batch_t *b)
+{
+	for (int i = 0; b->vec && i < b->n; i++)
+		free(b->vec[i]);
+	free(b->vec);
+	b->vec = NULL;
+}
+
 static void batch_free(void *shared, void *data)
 {
 	(void)shared;
@@ -84,6 +98,9 @@ static void batch_free(void *shared, void *data)
 	free(b->loci);
 	free(b->n_loci);
 	free_wide(b);
+	free(b->sat);
+	free(b->wsel);
+	free_vectors(b);
 	for (int i = 0; b->hits && i < b->n; i++) {
 		for (int j = 0; b->hits[i] && j < b->n_hits[i]; j++)   /* n_hits < 0: not verified, no hits */
 			es_aln_free(&b->hits[i][j].aln);
@@ -213,42 +230,13 @@ static void item_failed(shared_t *sh)
 		snprintf(sh->err, sizeof sh->err, "%s", es_last_error());
 }
 
-/* The body of the mapping es_for: chunk i of the current batch on mapping thread tid. */
-static void map_chunk_item(void *arg, int64_t i, int tid)
-{
-	shared_t *sh = arg;
-	batch_t *b = sh->cur;
-	if (atomic_load(&sh->failed))
-		return;
-	int i0 = (int)i * ES_MAP_CHUNK;
-	int n = b->n - i0 < ES_MAP_CHUNK ? b->n - i0 : ES_MAP_CHUNK;
-	int ret = es_map_chunk(&sh->m, sh->buf[tid], n, b->reads + i0, b->fw + i0, b->rc + i0, b->recs + i0,
-	                       b->n_recs + i0);
-	if (ret < 0)
-		item_failed(sh);
-}
-
-/* Step 1: map the batch on n_threads threads; the result of a read depends on that read alone. */
-static int map_batch(shared_t *sh, batch_t *b)
-{
-	double t0 = es_time();
-	sh->cur = b;
-	int n_chunks = (b->n + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK;
-	if (es_for(sh->m.opt->n_threads, map_chunk_item, sh, n_chunks) < 0)
-		return -1;
-	if (atomic_load(&sh->failed))
-		return es_error("%s", sh->err);
-	b->t_map = es_time() - t0;
-	return 0;
-}
-
-/* Paired-end: read r's candidate loci (b->n_loci[r] of them). */
+/* Read r's candidate loci (b->n_loci[r] of them). */
 static const es_locus_t *loci_of(const shared_t *sh, const batch_t *b, size_t r)
 {
 	return b->wide[r] ? b->wide[r] : b->loci + r * sh->m.opt->max_loci;
 }
 
-/* Paired-end: keep read r's n loci, in its max_loci slots or, when it has more, in a block of its own. */
+/* Keep read r's n loci, in its max_loci slots or, when it has more, in a block of its own. */
 static void keep_loci(const shared_t *sh, batch_t *b, size_t r, const es_locus_t *loci, int n)
 {
 	int K = sh->m.opt->max_loci;
@@ -261,6 +249,21 @@ static void keep_loci(const shared_t *sh, batch_t *b, size_t r, const es_locus_t
 		memcpy(b->loci + r * K, loci, (size_t)n * sizeof *loci);
 	}
 	b->n_loci[r] = n;
+}
+
+/* Room for the candidate loci of the current batch's reads (keep_loci), freed by free_loci or batch_free. */
+static void alloc_loci(const shared_t *sh, batch_t *b)
+{
+	b->loci = es_malloc((size_t)b->n * sh->m.opt->max_loci * sizeof(es_locus_t));
+	b->n_loci = es_calloc(b->n, sizeof(int));
+	b->wide = es_calloc(b->n, sizeof *b->wide);
+}
+
+static void free_loci(batch_t *b)
+{
+	free(b->loci);
+	b->loci = NULL;
+	free_wide(b);
 }
 
 /* The candidate loci of the reads idx[0, n) of the current batch (n <= ES_MAP_CHUNK; any selection, as one
@@ -436,9 +439,7 @@ static int map_batch_pe(shared_t *sh, batch_t *b)
 	double t0 = es_time();
 	int nt = sh->m.opt->n_threads;
 	sh->cur = b;
-	b->loci = es_malloc((size_t)b->n * sh->m.opt->max_loci * sizeof(es_locus_t));
-	b->n_loci = es_calloc(b->n, sizeof(int));
-	b->wide = es_calloc(b->n, sizeof *b->wide);
+	alloc_loci(sh, b);
 	b->hits = es_calloc(b->n, sizeof *b->hits);
 	b->n_hits = es_calloc(b->n, sizeof *b->n_hits);
 	b->p_search = 0;
@@ -456,9 +457,134 @@ static int map_batch_pe(shared_t *sh, batch_t *b)
 		return -1;
 	if (atomic_load(&sh->failed))
 		return es_error("%s", sh->err);
-	free(b->loci);   /* the records are made: the loci need not wait for the writer */
-	b->loci = NULL;
-	free_wide(b);
+	free_loci(b);   /* the records are made: the loci need not wait for the writer */
+	b->t_map = es_time() - t0;
+	return 0;
+}
+
+/* Single-end, the first search of chunk i (ES_MAP_CHUNK reads): the loci of its reads (keep_loci), and which of them
+ * a later pass is to search again (b->sat). */
+static void first_item(void *arg, int64_t i, int tid)
+{
+	(void)tid;
+	shared_t *sh = arg;
+	batch_t *b = sh->cur;
+	if (atomic_load(&sh->failed))
+		return;
+	int i0 = (int)i * ES_MAP_CHUNK, n = b->n - i0 < ES_MAP_CHUNK ? b->n - i0 : ES_MAP_CHUNK;
+	size_t K = es_map_loci_stride(sh->m.opt);
+	const uint8_t *seqs[ES_MAP_CHUNK];
+	int lens[ES_MAP_CHUNK], n_loci[ES_MAP_CHUNK];
+	for (int k = 0; k < n; k++) {
+		seqs[k] = b->fw[i0 + k];
+		lens[k] = b->reads[i0 + k].len;
+	}
+	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
+	if (es_map_candidates_first(&sh->m, n, seqs, lens, loci, n_loci, b->sat + i0, b->vec + i0) < 0)
+		item_failed(sh);
+	else
+		for (int k = 0; k < n; k++)
+			keep_loci(sh, b, i0 + k, loci + k * K, n_loci[k]);
+	free(loci);
+}
+
+/* Single-end, group i of the reads of a later pass (b->wsel, b->wpass): the deeper search of the batch's reads of
+ * low score, or the wide pass of its saturated ones. Gathered from every chunk, the queries of a group share each
+ * list's scan (search.c), as the few of one chunk did not (20-60 per 1,024 reads). */
+static void group_item(void *arg, int64_t i, int tid)
+{
+	(void)tid;
+	shared_t *sh = arg;
+	batch_t *b = sh->cur;
+	if (atomic_load(&sh->failed))
+		return;
+	int g0 = (int)(i * b->n_wsel / b->n_wgroups), n = (int)((i + 1) * b->n_wsel / b->n_wgroups) - g0;
+	const int *sel = b->wsel + g0;
+	size_t K = es_map_loci_stride(sh->m.opt);
+	const uint8_t **seqs = es_malloc((size_t)n * sizeof *seqs);
+	int *lens = es_malloc((size_t)n * sizeof *lens), *n_loci = es_malloc((size_t)n * sizeof *n_loci);
+	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
+	uint8_t *sat = es_malloc((size_t)n);
+	const float **vec = es_malloc((size_t)n * sizeof *vec);
+	for (int k = 0; k < n; k++) {
+		vec[k] = b->vec[sel[k]];
+		seqs[k] = b->fw[sel[k]];
+		lens[k] = b->reads[sel[k]].len;
+		n_loci[k] = b->n_loci[sel[k]];
+		memcpy(loci + k * K, loci_of(sh, b, sel[k]), (size_t)n_loci[k] * sizeof *loci);
+	}
+	int ret = b->wpass == ES_CAND_RETRY ? es_map_candidates_retry(&sh->m, n, seqs, lens, loci, n_loci, sat, vec)
+	                                    : es_map_candidates_widen(&sh->m, n, seqs, lens, loci, n_loci, vec);
+	if (ret < 0)
+		item_failed(sh);
+	for (int k = 0; k < n && ret == 0; k++) {
+		keep_loci(sh, b, sel[k], loci + k * K, n_loci[k]);
+		b->sat[sel[k]] = b->wpass == ES_CAND_RETRY ? sat[k] : 0;
+	}
+	free(seqs);
+	free(lens);
+	free(n_loci);
+	free(loci);
+	free(sat);
+	free(vec);
+}
+
+/* Single-end, chunk i's reads mapped at their loci on mapping thread tid. */
+static void map_item(void *arg, int64_t i, int tid)
+{
+	shared_t *sh = arg;
+	batch_t *b = sh->cur;
+	if (atomic_load(&sh->failed))
+		return;
+	int i0 = (int)i * ES_MAP_CHUNK, n = b->n - i0 < ES_MAP_CHUNK ? b->n - i0 : ES_MAP_CHUNK;
+	const es_locus_t *loci[ES_MAP_CHUNK];
+	for (int k = 0; k < n; k++)
+		loci[k] = loci_of(sh, b, i0 + k);
+	if (es_map_with_loci(&sh->m, sh->buf[tid], n, b->reads + i0, b->fw + i0, b->rc + i0, loci, b->n_loci + i0,
+	                     b->recs + i0, b->n_recs + i0) < 0)
+		item_failed(sh);
+}
+
+/* The later pass `pass` of the reads whose b->sat is pass, in groups of at most ES_MAP_CHUNK, at least one per
+ * mapping thread while there are reads enough. 0, or -1 when the threads could not be run. */
+static int later_pass(shared_t *sh, batch_t *b, int pass)
+{
+	int nt = sh->m.opt->n_threads;
+	if (!b->wsel)
+		b->wsel = es_malloc((size_t)b->n * sizeof *b->wsel);
+	b->n_wsel = 0;
+	for (int r = 0; r < b->n; r++)
+		if (b->sat[r] == pass)
+			b->wsel[b->n_wsel++] = r;
+	int g = (b->n_wsel + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK;
+	b->n_wgroups = g > nt ? g : nt < b->n_wsel ? nt : b->n_wsel;
+	b->wpass = pass;
+	return b->n_wgroups > 0 ? es_for(nt, group_item, sh, b->n_wgroups) : 0;
+}
+
+/* Step 1, single-end: the first search of every read, then the deeper search of the batch's reads of low score
+ * together, the wide pass of its saturated reads together, and each read verified at its loci; on n_threads
+ * threads. The result of a read depends on that read alone. */
+static int map_batch(shared_t *sh, batch_t *b)
+{
+	double t0 = es_time();
+	int nt = sh->m.opt->n_threads, n_chunks = (b->n + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK;
+	sh->cur = b;
+	alloc_loci(sh, b);
+	b->sat = es_calloc(b->n, 1);
+	b->vec = es_calloc(b->n, sizeof *b->vec);
+	if (es_for(nt, first_item, sh, n_chunks) < 0)
+		return -1;
+	if (!atomic_load(&sh->failed) && later_pass(sh, b, ES_CAND_RETRY) < 0)
+		return -1;
+	if (!atomic_load(&sh->failed) && later_pass(sh, b, 1) < 0)
+		return -1;
+	if (!atomic_load(&sh->failed) && es_for(nt, map_item, sh, n_chunks) < 0)
+		return -1;
+	if (atomic_load(&sh->failed))
+		return es_error("%s", sh->err);
+	free_loci(b);
+	free_vectors(b);
 	b->t_map = es_time() - t0;
 	return 0;
 }

@@ -89,4 +89,20 @@ int es_map_loci_stride(const es_map_opt_t *o);
  * vector-store call. Returns 0, or -1 with es_error set. */
 int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,
                       int *n_loci);
+/* The passes of es_map_candidates (es_index_candidates_first / _retry / _widen, store.h), for pipeline.c to search
+ * the deep and wide passes of a whole batch's reads together: the first pass of seqs[0,n) (lens[i] bases) into
+ * loci[i * es_map_loci_stride ..], n_loci[i], with sat[i] = ES_CAND_RETRY for a read to search again deeper, 1 for
+ * one to widen, and vec[i] its query vectors then (malloc'ed; vec may be NULL); the deeper search of seqs[0,n)
+ * (loci, n_loci, sat 0 or 1); the wide pass of seqs[0,n), their first loci in loci / n_loci; vec of the two: the
+ * first pass's vectors (may be NULL). Any n >= 1. Return 0, or -1 with es_error set. */
+int es_map_candidates_first(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
+                            es_locus_t *loci, int *n_loci, uint8_t *sat, float **vec);
+int es_map_candidates_retry(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
+                            es_locus_t *loci, int *n_loci, uint8_t *sat, const float *const *vec);
+int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
+                            es_locus_t *loci, int *n_loci, const float *const *vec);
+/* es_map_chunk given the reads' candidate loci (loci[i], n_loci[i] of them; any n). */
+int es_map_with_loci(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,
+                     uint8_t *const *rc, const es_locus_t *const *loci, const int *n_loci, bam1_t ***recs,
+                     int *n_recs);
 #endif

@@ -90,6 +90,30 @@ void es_index_set_nprobe(es_index_t *idx, int nprobe);
 int es_index_get_nprobe(const es_index_t *idx);
 int es_index_ivf_lists(const es_index_t *idx);
 
+/* The passes of es_index_candidates_wide (esalign.h), for a caller that gathers the reads of the later ones over more
+ * reads than one call holds (pipeline.c: a whole batch, whose deep searches then share each list's scan).
+ * es_index_candidates_first: the first search of reads[0,n): loci[i*wide ..] and n_loci[i] (at most max_loci), and
+ * sat[i]: ES_CAND_RETRY for a read whose best window scored too low to be kept (no loci: it goes to
+ * es_index_candidates_retry), 1 for a read the wide pass is to search again (never when wide == max_loci), else 0;
+ * vec (may be NULL): vec[i] gets a malloc'ed copy of read i's query vectors when sat[i] is not 0, for the later
+ * passes (the caller frees them), else NULL.
+ * es_index_candidates_retry: those reads searched with deeper probes: loci, n_loci and sat (0 or 1) as
+ * es_index_candidates_first's first search and immediate retry give them.
+ * es_index_candidates_widen: the wide pass of reads[0,n), their first loci in loci/n_loci (stride wide): the loci
+ * es_index_candidates_wide gives them. vec of the two (may be NULL, or hold NULLs): the reads' vectors from
+ * es_index_candidates_first, not computed again. The result of a read depends on that read alone. 0, or -1
+ * (es_error). */
+#define ES_CAND_RETRY 2
+int es_index_candidates_first(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                              const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, uint8_t *sat,
+                              float **vec, int flags);
+int es_index_candidates_retry(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                              const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, uint8_t *sat,
+                              const float *const *vec, int flags);
+int es_index_candidates_widen(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
+                              const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci,
+                              const float *const *vec, int flags);
+
 /* The queries es_index_candidates makes of a read of len bases: 1 up to 5/4 of the window length (or with
  * ES_CAND_WHOLE), else its chunks. */
 int es_index_read_queries(const es_index_t *idx, int len, int flags);

@@ -954,6 +954,106 @@ TEST(store_ivf_lists)
 	es_ref_destroy(ref);
 }
 
+/* Reads sel[0,ns) of seqs/lens through pass (1: es_index_candidates_retry, else _widen) as pipeline.c gathers them:
+ * side by side, their loci and sat copied in and out of loci (stride wide), their first pass's vectors given. */
+static int gathered_pass(const es_index_t *idx, const es_encoder_t *enc, int pass, const int *sel, int ns,
+                         uint8_t *const *seqs, const int *lens, int max_loci, int wide, es_locus_t *loci, int *nl,
+                         uint8_t *sat, float *const *vec)
+{
+	const uint8_t **gs = malloc((ns + 1) * sizeof *gs);
+	const float **gv = malloc((ns + 1) * sizeof *gv);
+	int *gl = malloc((ns + 1) * sizeof(int)), *gn = malloc((ns + 1) * sizeof(int));
+	es_locus_t *g = malloc(((size_t)ns + 1) * wide * sizeof *g);
+	uint8_t *gsat = malloc(ns + 1);
+	for (int j = 0; j < ns; j++) {
+		gs[j] = seqs[sel[j]];
+		gv[j] = vec[sel[j]];
+		gl[j] = lens[sel[j]];
+		gn[j] = nl[sel[j]];
+		memcpy(g + (size_t)j * wide, loci + (size_t)sel[j] * wide, gn[j] * sizeof *g);
+	}
+	int ret = pass == 1 ? es_index_candidates_retry(idx, enc, ns, gs, gl, max_loci, wide, g, gn, gsat, gv, 0)
+	                    : es_index_candidates_widen(idx, enc, ns, gs, gl, max_loci, wide, g, gn, gv, 0);
+	for (int j = 0; j < ns && ret == 0; j++) {
+		nl[sel[j]] = gn[j];
+		memcpy(loci + (size_t)sel[j] * wide, g + (size_t)j * wide, gn[j] * sizeof *g);
+		sat[sel[j]] = pass == 1 ? gsat[j] : 0;
+	}
+	free(gs);
+	free(gv);
+	free(gl);
+	free(gn);
+	free(g);
+	free(gsat);
+	return ret;
+}
+
+TEST(store_candidates_passes_give_the_wide_call)
+{
+	/* the first search, the deeper search of the reads of low score and the wide pass of the saturated reads, each
+	 * on the reads gathered apart (pipeline.c), give exactly the loci of es_index_candidates_wide: an index with
+	 * lists (the deeper search needs them), a third of the reads 15% diverged, 2 loci a read (the 4-copy repeat
+	 * of the test genome fills that list) */
+	es_ref_t *ref = es_ref_load_fasta(make_genome());
+	es_encoder_t *enc = es_encoder_open("kmer");
+	es_index_opt_t opt;
+	kmer_opt(&opt);
+	opt.ivf_lists = 32;
+	char path[600];
+	snprintf(path, sizeof path, "%s/passes.esi", es_test_tmpdir());
+	CHECK(es_index_build(ref, enc, &opt, path, NULL) == 0);
+	es_index_t *idx = es_index_load(path);
+	CHECK(idx != NULL);
+	if (!idx) { es_encoder_destroy(enc); es_ref_destroy(ref); return; }
+	const int n = 300, K = 2, W = 8;
+	reads_t r = sim_reads(ref, n, 150, 77);
+	es_rng_t rng;
+	es_rng_seed(&rng, 78);
+	for (int i = 0; i < n; i += 3)
+		for (int j = 0; j < r.len[i]; j++)
+			if (es_rng_uniform(&rng) < 0.15) r.seq[i][j] = (uint8_t)((r.seq[i][j] + 1 + es_rng_below(&rng, 3)) & 3);
+	es_locus_t *l0 = calloc((size_t)n * W, sizeof *l0), *l1 = calloc((size_t)n * W, sizeof *l1);
+	int n0[300], n1[300], sel[300], n_retry = 0, n_wide = 0;
+	uint8_t sat[300];
+	float *vec[300] = { 0 };
+	const uint8_t *const *seqs = (const uint8_t *const *)r.seq;
+	CHECK(es_index_candidates_wide(idx, enc, n, seqs, r.len, K, W, l0, n0, 0) == 0);
+	CHECK(es_index_candidates_first(idx, enc, n, seqs, r.len, K, W, l1, n1, sat, vec, 0) == 0);
+	int n_vec = 0;
+	for (int i = 0; i < n; i++) n_vec += (vec[i] != NULL) == (sat[i] != 0);
+	CHECK_EQ_INT(n_vec, n);   /* vectors kept for the reads of the later passes only */
+	for (int i = 0; i < n; i++)
+		if (sat[i] == ES_CAND_RETRY) sel[n_retry++] = i;
+	CHECK(gathered_pass(idx, enc, 1, sel, n_retry, r.seq, r.len, K, W, l1, n1, sat, vec) == 0);
+	for (int i = 0; i < n; i++)
+		if (sat[i] == 1) sel[n_wide++] = i;
+	CHECK(gathered_pass(idx, enc, 2, sel, n_wide, r.seq, r.len, K, W, l1, n1, sat, vec) == 0);
+	CHECKF(n_retry >= 20 && n_wide >= 5, "%d reads searched deeper, %d widened: the test needs both", n_retry, n_wide);
+	int diff = 0;
+	for (int i = 0; i < n; i++) {
+		diff += n0[i] != n1[i];
+		for (int j = 0; j < n0[i] && j < n1[i]; j++) {
+			const es_locus_t *a = &l0[(size_t)i * W + j], *b = &l1[(size_t)i * W + j];
+			diff += a->beg != b->beg || a->end != b->end || a->score != b->score;
+		}
+	}
+	CHECK_EQ_INT(diff, 0);
+	/* without lists there is no deeper search: no read is left for it */
+	es_index_t *flat = es_index_load(make_index(ES_CODE_PQ6));
+	for (int i = 0; i < n; i++) free(vec[i]);
+	CHECK(flat && es_index_candidates_first(flat, enc, n, seqs, r.len, K, W, l1, n1, sat, NULL, 0) == 0);
+	n_retry = 0;
+	for (int i = 0; flat && i < n; i++) n_retry += sat[i] == ES_CAND_RETRY;
+	CHECK_EQ_INT(n_retry, 0);
+	es_index_destroy(flat);
+	free(l0);
+	free(l1);
+	reads_free(&r);
+	es_index_destroy(idx);
+	es_encoder_destroy(enc);
+	es_ref_destroy(ref);
+}
+
 #include <pthread.h>
 typedef struct {
 	const es_index_t *idx;
