@@ -161,17 +161,18 @@ def strong(x):
     return x[12] >= 3 and x[1] >= 1.5 if x[2] else x[12] >= 5
 
 
-EVIDENCE = ("rest", "diverged", "diverged-lenient", "strong")
+EVIDENCE = ("rest", "diverged", "diverged-unique", "diverged-lenient", "diverged-lenient-unique", "strong")
 
 
 def evidence(x):
-    """es_mapq_evidence of mapq.c: 3 strong (above); diverged (divergence of 3% or more): 2 under a lenient scoring
-    (mismatch at most twice the match, -x divergent's), else 1; 0 the rest."""
+    """es_mapq_evidence of mapq.c, an index into EVIDENCE: 5 strong (above); diverged (divergence of 3% or more): 3
+    under a lenient scoring (mismatch at most twice the match, -x divergent's), else 1, each plus 1 when there is no
+    runner-up placement (x2 = 0); 0 the rest."""
     if strong(x):
-        return 3
+        return 5
     if x[3] < 0.3:
         return 0
-    return 2 if x[13] <= 2 else 1
+    return (3 if x[13] <= 2 else 1) + (0 if x[2] else 1)
 
 
 def mapq_of(w, x, tie, recal=None):
@@ -254,7 +255,8 @@ def main():
     w = read_coef(a.coef) if a.coef else fit(train, a.ridge)
     # one table per kind of evidence (es_mapq_evidence); strong evidence never lowers the rest's MAPQ
     recal = [isotonic([r for r in train if evidence(r[0]) == k], w, f"{name}: ") for k, name in enumerate(EVIDENCE)]
-    recal[3] = [max(u, v) for u, v in zip(recal[0], recal[3])]
+    top = EVIDENCE.index("strong")
+    recal[top] = [max(u, v) for u, v in zip(recal[0], recal[top])]
     kept = read_tables(a.coef) if a.keep else {}
     for name in filter(None, a.keep.split(",")):
         recal[EVIDENCE.index(name)] = kept[name]

@@ -37,14 +37,23 @@ _Static_assert(sizeof coef / sizeof coef[0] == ES_MAPQ_NX, "one coefficient per 
  * -10 log10(max(w, 1) / N), and 60 when that error is at most 1 in 50,000 (issue 13's bound for MAPQ 60).
  * The rest and strong tables are of the fit of 2026-12-01 (scripts/fit-mapq.sh with the training reads of the
  * coefficients): strong evidence (es_mapq_strong: 288,268 training reads, 1 wrong) at logistic MAPQ 32-60, 288,033
- * reads, 1 wrong -> 60; the rest 37-57, 20,962 reads, 6 wrong -> 35, at most 36. The two diverged tables are of
- * 2026-12-02, fitted with these coefficients kept (FIT_ARGS="--coef src/mapq.c --keep rest,strong"
- * scripts/fit-mapq.sh) on the same reads plus mason samples diverged 5-20% (E. coli) and 5-15% (chrX 20-30 Mb),
- * mapped at the default scoring and with -x divergent. Before, the diverged reads shared the rest's table, which on
- * the bench's diverged samples claimed 3-6x the error they had at MAPQ 10-39. Diverged, default scoring: raw 37-57,
- * 47,478 reads, 6 wrong -> 39; 24-32, 25,688 reads, 8 wrong -> 35; 14-15, 983 reads, 7 wrong -> 21. Lenient scoring:
- * raw 41-60, 38,656 reads, none wrong -> 46; 30-33, 6,033 reads, 13 wrong -> 27. Refitted on the new training set, the
- * rest table rose by 3-13 at raw 15-24 and put 2-3 more wrong human reads of the bench at MAPQ >= 20; it was kept. */
+ * reads, 1 wrong -> 60; the rest 37-57, 20,962 reads, 6 wrong -> 35, at most 36. Refitted on the training set of the
+ * diverged tables, the rest table rose by 3-13 at raw 15-24 and put 2-3 more wrong human reads of the bench at
+ * MAPQ >= 20; it was kept.
+ * The four diverged tables were fitted with these coefficients and the rest and strong tables kept
+ * (FIT_ARGS="--coef src/mapq.c --keep rest,strong" scripts/fit-mapq.sh) on the same reads plus mason samples diverged
+ * 5-20% (E. coli) and 5-15% (chrX 20-30 Mb), mapped at the default scoring and with -x divergent; refitted 2026-12-02
+ * on those reads mapped again with the mapping of the bench of that day (commit d77dfe1; the mapping changes
+ * 722b7a7-7df7b73 came after the first mapping): 481,367 primary placements, 5,840 ties left out. Diverged reads with
+ * no runner-up placement (x2 = 0) have tables of their own since then: of the diverged training reads at logistic MAPQ
+ * 5-24, those were wrong 0.08% (E. coli) / 0.6% (chrX) of the time, those with one 4.7% / 7.4%. With one table for
+ * both, the training E. coli reads (default scoring) at MAPQ 10-19 had a third of the error claimed (chrX 1.2x; the
+ * bench's diverged E. coli reads with no runner-up 1/25: 3 wrong of 1,843), now half (chrX 1.1x). Blocks (reads as the
+ * fit counts them: the correct ones thinned 1 in 4 with weight 4), default scoring, with a runner-up: raw 27-58, 4,373
+ * reads, 1 wrong -> 34; 18-21, 629 reads, 1 wrong -> 28; 14-17, 539 reads, 7 wrong -> 19; none: raw 33-60, 63,879
+ * reads, 7 wrong -> 39; 25-32, 21,703 reads, 7 wrong -> 35; 11-19, 3,770 reads, 10 wrong -> 26. Lenient scoring, with a
+ * runner-up: raw 35-60, 2,348 reads, none wrong -> 34; 25-29, 594 reads, 6 wrong -> 20; none: raw 41-60, 37,560 reads,
+ * none wrong -> 46; 29-33, 6,195 reads, 15 wrong -> 26; 15-24, 612 reads, 8 wrong -> 19. */
 static const unsigned char recal[ES_MAPQ_N_EVIDENCE][ES_MAPQ_MAX + 1] = {
 	{ /* rest */
 		0, 1, 1, 2, 4, 5, 7, 7, 7, 9, 9, 10, 13, 14, 14, 17,
@@ -53,15 +62,27 @@ static const unsigned char recal[ES_MAPQ_N_EVIDENCE][ES_MAPQ_MAX + 1] = {
 		35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 36, 36, 36,
 	},
 	{ /* diverged */
-		0, 2, 3, 4, 6, 7, 7, 10, 10, 13, 13, 15, 17, 17, 21, 21,
-		22, 22, 23, 25, 30, 31, 31, 31, 35, 35, 35, 35, 35, 35, 35, 35,
-		35, 38, 38, 38, 38, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
+		0, 1, 2, 3, 7, 7, 7, 10, 10, 10, 11, 13, 13, 13, 19, 19,
+		19, 19, 28, 28, 28, 28, 30, 30, 30, 30, 30, 34, 34, 34, 34, 34,
+		34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+		34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+	},
+	{ /* diverged-unique */
+		10, 10, 10, 10, 10, 10, 13, 13, 13, 20, 20, 26, 26, 26, 26, 26,
+		26, 26, 26, 26, 33, 33, 33, 33, 33, 35, 35, 35, 35, 35, 35, 35,
+		35, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
 		39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
 	},
 	{ /* diverged-lenient */
-		0, 1, 2, 2, 2, 2, 3, 5, 5, 5, 7, 7, 7, 8, 9, 9,
-		11, 11, 14, 14, 15, 15, 15, 15, 16, 24, 24, 24, 24, 24, 27, 27,
-		27, 27, 28, 28, 31, 31, 31, 38, 38, 46, 46, 46, 46, 46, 46, 46,
+		0, 1, 1, 1, 2, 2, 4, 4, 4, 4, 8, 8, 8, 8, 9, 10,
+		11, 11, 13, 13, 13, 13, 13, 13, 14, 20, 20, 20, 20, 20, 29, 29,
+		29, 29, 29, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+		34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+	},
+	{ /* diverged-lenient-unique */
+		0, 0, 7, 7, 10, 10, 10, 10, 10, 10, 10, 12, 12, 12, 12, 19,
+		19, 19, 19, 19, 19, 19, 19, 19, 19, 23, 25, 25, 25, 26, 26, 26,
+		26, 26, 28, 28, 30, 30, 30, 38, 38, 46, 46, 46, 46, 46, 46, 46,
 		46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46,
 	},
 	{ /* strong */
@@ -155,7 +176,10 @@ static int evidence_of(const es_mapq_feat_t *f, const double *x)
 		return ES_MAPQ_STRONG;
 	if (x[3] < 0.3)
 		return ES_MAPQ_REST;
-	return f->mismatch <= 2 * f->match ? ES_MAPQ_DIVERGED_LENIENT : ES_MAPQ_DIVERGED;
+	int unique = !x[2];   /* no runner-up placement */
+	if (f->mismatch <= 2 * f->match)
+		return unique ? ES_MAPQ_DIVERGED_LENIENT_UNIQUE : ES_MAPQ_DIVERGED_LENIENT;
+	return unique ? ES_MAPQ_DIVERGED_UNIQUE : ES_MAPQ_DIVERGED;
 }
 
 int es_mapq_evidence(const es_mapq_feat_t *f)

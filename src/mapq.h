@@ -42,8 +42,17 @@ int es_mapq_strong(const es_mapq_feat_t *f);
 /* The kind of evidence f is, each with its own recalibration table: strong (es_mapq_strong); diverged (the best
  * hit 3% or more from the reference, not strong), apart for a lenient scoring (a mismatch costing at most twice the
  * match, as -x divergent's): such a scoring lets a read align to more places, and the same inputs mean more doubt;
- * the rest. */
-enum { ES_MAPQ_REST, ES_MAPQ_DIVERGED, ES_MAPQ_DIVERGED_LENIENT, ES_MAPQ_STRONG, ES_MAPQ_N_EVIDENCE };
+ * each of the two apart again when there is no runner-up placement (unique: a diverged read with no second place to
+ * go is wrong far less often than one with a runner-up, more so than the logistic model says); the rest. */
+enum {
+	ES_MAPQ_REST,
+	ES_MAPQ_DIVERGED,
+	ES_MAPQ_DIVERGED_UNIQUE,
+	ES_MAPQ_DIVERGED_LENIENT,
+	ES_MAPQ_DIVERGED_LENIENT_UNIQUE,
+	ES_MAPQ_STRONG,
+	ES_MAPQ_N_EVIDENCE
+};
 int es_mapq_evidence(const es_mapq_feat_t *f);
 
 /* MAPQ 0..60: 0 when another placement scores as well as the best; else round(-10 log10 es_mapq_perror(f)),
