@@ -300,9 +300,7 @@ typedef struct {
 	                              * is not 0 (a later pass may take them), else NULL */
 } pass_t;
 
-/* The loci of read j of a pass (nc chunk queries, its hits at ids/sc) into loci; the scratch grown as the chunks
- * need. Returns 1 when the wide pass is to search it again (more than max_loci loci whose max_loci-th scores at
- * least ES_SAT_RATIO of its best, or a saturated chunk), else 0. */
+/* The scratch of pass_loci, grown as the chunks of a read need, reused over a pass's reads. */
 typedef struct {
 	ival_t *iv, *ivt;
 	es_locus_t *tmp, *ltmp;
@@ -310,6 +308,9 @@ typedef struct {
 	size_t m_iv;
 } loci_scratch_t;
 
+/* The loci of read j of a pass (nc chunk queries, its hits at ids/sc) into loci; the scratch grown as the chunks
+ * need. Returns 1 when the wide pass is to search it again (more than max_loci loci whose max_loci-th scores at
+ * least ES_SAT_RATIO of its best, or a saturated chunk), else 0. */
 static int pass_loci(const es_index_t *idx, const pass_t *p, const int64_t *ids, const float *sc, int nc, int len,
                      loci_scratch_t *x, es_locus_t *loci, int *n_loci)
 {
