@@ -454,12 +454,10 @@ es_pqscan_fn es_pq6scan_best(const char **name)
 	__builtin_cpu_init();
 	int vbmi = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
 	           && __builtin_cpu_supports("avx512vbmi");
-	if (simd_level(vbmi, 0) == 2) {
-		if (name)
-			*name = "avx512vbmi";
-		return es_pq6scan_avx512;
-	}
+	int lv = simd_level(vbmi, __builtin_cpu_supports("avx2"));
+	static const es_pqscan_fn fn[3] = { es_pq6scan_scalar, es_pq6scan_avx2, es_pq6scan_avx512 };
+	static const char *names[3] = { "scalar", "avx2", "avx512vbmi" };
 	if (name)
-		*name = "scalar";
-	return es_pq6scan_scalar;
+		*name = names[lv];
+	return fn[lv];
 }

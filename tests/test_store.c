@@ -621,16 +621,21 @@ TEST(store_kernels_match_scalar)
 		}
 	}
 	CHECK_EQ_INT(mism, 0);
-	/* PQ6 (one byte per subspace, 64-entry tables), AVX-512 VBMI against scalar */
+	/* PQ6 (one byte per subspace, 64-entry tables), AVX2 and AVX-512 VBMI against scalar */
 	int has_vbmi = has512 && __builtin_cpu_supports("avx512vbmi");
 	uint8_t *pq6 = malloc(nb * 16 * 64), lut6[16 * 64];
 	for (int64_t i = 0; i < nb * 16 * 64; i++) pq6[i] = (uint8_t)(es_rng_next(&rng) & 63);
 	for (int M = 8; M <= 16; M *= 2) {
 		for (int i = 0; i < M * 64; i++) lut6[i] = (uint8_t)es_rng_below(&rng, 255 / M + 1);
 		for (size_t r = 0; r < sizeof pranges / sizeof pranges[0]; r++) {
-			es_hamq_t st[2];
-			for (int v = 0; v < 2; v++) st[v] = (es_hamq_t){ 256, 40, 0, 200, id[v], dist[v] };
+			es_hamq_t st[3];
+			for (int v = 0; v < 3; v++) st[v] = (es_hamq_t){ 256, 40, 0, 200, id[v], dist[v] };
 			es_pq6scan_scalar(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[0]);
+			if (has2) {
+				es_pq6scan_avx2(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[2]);
+				mism += !same_state(&st[0], &st[2]);
+				runs++;
+			}
 			if (has_vbmi) {
 				es_pq6scan_avx512(pq6, M, pranges[r][0], pranges[r][1], lut6, &st[1]);
 				mism += !same_state(&st[0], &st[1]);
