@@ -11,7 +11,9 @@
 # Environment: ESALIGN (default ./esalign), HUMAN_FA / ECOLI_FA (plain FASTA; default /work/base/ref/{human,ecoli}.fa),
 #   IDX_DIR (indexes NAME-ENCODER.esi; default /work/base/out-base), ESALIGN_MODEL, THREADS (default 2),
 #   N_HUMAN / N_ECOLI (reads per length and divergence; default 3000 / 1500), N_DIV (reads per length of each
-#   diverged sample; default 4000), FIT_ARGS (more fit_mapq.py options, e.g. --coef src/mapq.c --keep rest,strong).
+#   diverged sample; default 4000), FIT_ARGS (more fit_mapq.py options, e.g. --coef src/mapq.c --keep rest,strong;
+#   the sketch tables of 2026-12-02: --coef src/mapq.c --keep
+#   rest,diverged,diverged-unique,diverged-lenient,diverged-lenient-unique,strong).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 READS_ONLY=0
@@ -82,14 +84,16 @@ done
 [ $READS_ONLY = 1 ] && exit 0
 [ -s "$IDX_DIR/hs-transformer.esi" ] || "$ESALIGN" index -v 1 -t "$THREADS" -o "$IDX_DIR/hs-transformer" "$W/hs.fa"
 sams=""
-# the simulated (0.2-15% diverged) reads with the transformer index only: the kmer sketch finds few reads past 3%
-# and those it places wrong are not what the default (transformer) index gives; with them in, the model's MAPQ 1-29
-# claimed 6-17x the error observed on the bench's diverged reads. Mason reads with both indexes.
+# the simulated (0.2-15% diverged) reads with both indexes. The kmer index's reads have tables of their own (the
+# sketch kinds of mapq.c, XF's last value 1) since 2026-12-02; before, they were left out: mixed with the transformer
+# index's reads, the kmer sketch's diverged reads made the model's MAPQ 1-29 claim 6-17x the error observed on the
+# bench's diverged reads (transformer index). Mason reads with both indexes.
 for ref in human ecoli; do
-  cat "$W"/$ref-*.fq > "$W/$ref.all.fq"
-  "$ESALIGN" align -v 1 -t "$THREADS" --mapq-features "$IDX_DIR/$ref-transformer.esi" "$W/$ref.all.fq" \
-    > "$W/$ref-transformer.sam"
-  sams="$sams $W/$ref-transformer.sam"
+  cat "$W"/$ref-*-e*.fq > "$W/$ref.all.fq"
+  for enc in transformer kmer; do
+    "$ESALIGN" align -v 1 -t "$THREADS" --mapq-features "$IDX_DIR/$ref-$enc.esi" "$W/$ref.all.fq" > "$W/$ref-$enc.sam"
+    sams="$sams $W/$ref-$enc.sam"
+  done
 done
 for enc in kmer transformer; do
   for g in hx ecoli; do

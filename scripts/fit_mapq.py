@@ -55,7 +55,8 @@ def read_sam(path, max_dist):
         clip = int(m.group(1)) if m and m.group(2) in "SH" else 0
         ok = f[2] == tctg and min(abs(pos - int(tpos)), abs(pos - clip - int(tpos))) <= max_dist
         v = [float(t) for t in xf.split(",")]
-        x = [1.0] + v[:12] + [v[12]]   # the model inputs, then the scoring's mismatch / match (not a model input)
+        # the model inputs, then the scoring's mismatch / match and the kmer sketch flag (not model inputs)
+        x = [1.0] + v[:12] + [v[12], v[13] if len(v) > 13 else 0.0]
         tie = x[1] == 0 and x[2] == 1   # the runner-up scores as well as the best
         out.append((x, 0 if ok else 1, tie, int(f[4])))
     return out
@@ -161,13 +162,18 @@ def strong(x):
     return x[12] >= 3 and x[1] >= 1.5 if x[2] else x[12] >= 5
 
 
-EVIDENCE = ("rest", "diverged", "diverged-unique", "diverged-lenient", "diverged-lenient-unique", "strong")
+EVIDENCE = ("rest", "diverged", "diverged-unique", "diverged-lenient", "diverged-lenient-unique", "strong", "sketch",
+            "sketch-diverged", "sketch-strong")
+SKETCH_NEXT = 0.9   # SKETCH_NEXT of mapq.c
 
 
 def evidence(x):
     """es_mapq_evidence of mapq.c, an index into EVIDENCE: 5 strong (above); diverged (divergence of 3% or more): 3
     under a lenient scoring (mismatch at most twice the match, -x divergent's), else 1, each plus 1 when there is no
-    runner-up placement (x2 = 0); 0 the rest."""
+    runner-up placement (x2 = 0); 0 the rest. Reads of the kmer sketch (x14 = 1): 8 when strong and the next locus
+    under SKETCH_NEXT of the best one's similarity (x6), else 7 when diverged, else 6."""
+    if x[14]:
+        return 8 if strong(x) and x[6] < SKETCH_NEXT else 7 if x[3] >= 0.3 else 6
     if strong(x):
         return 5
     if x[3] < 0.3:
@@ -255,8 +261,9 @@ def main():
     w = read_coef(a.coef) if a.coef else fit(train, a.ridge)
     # one table per kind of evidence (es_mapq_evidence); strong evidence never lowers the rest's MAPQ
     recal = [isotonic([r for r in train if evidence(r[0]) == k], w, f"{name}: ") for k, name in enumerate(EVIDENCE)]
-    top = EVIDENCE.index("strong")
-    recal[top] = [max(u, v) for u, v in zip(recal[0], recal[top])]
+    for low, top in (("rest", "strong"), ("sketch", "sketch-strong")):
+        lo, hi = EVIDENCE.index(low), EVIDENCE.index(top)
+        recal[hi] = [max(u, v) for u, v in zip(recal[lo], recal[hi])]
     kept = read_tables(a.coef) if a.keep else {}
     for name in filter(None, a.keep.split(",")):
         recal[EVIDENCE.index(name)] = kept[name]

@@ -275,11 +275,13 @@ static int locate_in_region(es_map_buf_t *s, const uint8_t *region, int rlen, in
 /* The MAPQ evidence of a mapped read (hits sorted, the primary first): scores of the best and the next placement,
  * the embedding similarity of the best hit's locus against the top locus and the next locus not holding the best
  * hit, and the k-mer votes of the best placement against the next one. The model is mapq.c. */
-static void mapq_features(const es_map_opt_t *o, const es_map_buf_t *s, int n_hits, const es_locus_t *loci,
+static void mapq_features(const es_mapper_t *m, const es_map_buf_t *s, int n_hits, const es_locus_t *loci,
                           int n_loci, int qlen, es_mapq_feat_t *f)
 {
+	const es_map_opt_t *o = m->opt;
 	const hit_t *h = &s->hits[0];
 	memset(f, 0, sizeof *f);
+	f->sketch = m->enc && es_encoder_kind(m->enc) == ES_ENC_KMER;
 	f->match = o->sc.match;
 	f->mismatch = o->sc.mismatch;
 	f->qlen = qlen;
@@ -311,7 +313,7 @@ static void mapq_features(const es_map_opt_t *o, const es_map_buf_t *s, int n_hi
 	}
 }
 
-/* XF:Z, the model inputs of es_mapq_inputs and then the scoring's mismatch / match (--mapq-features, for
+/* XF:Z, the model inputs of es_mapq_inputs, then the scoring's mismatch / match and f->sketch (--mapq-features, for
  * scripts/fit_mapq.py). 0, or -1 if htslib refuses. */
 static int add_feature_tag(bam1_t *b, const es_mapq_feat_t *f)
 {
@@ -321,7 +323,7 @@ static int add_feature_tag(bam1_t *b, const es_mapq_feat_t *f)
 	es_mapq_inputs(f, x);
 	for (int i = 1; i < ES_MAPQ_NX; i++)
 		n += snprintf(buf + n, sizeof buf - n, "%s%.6g", i > 1 ? "," : "", x[i]);
-	n += snprintf(buf + n, sizeof buf - n, ",%.6g", (double)f->mismatch / f->match);
+	n += snprintf(buf + n, sizeof buf - n, ",%.6g,%d", (double)f->mismatch / f->match, f->sketch);
 	return bam_aux_append(b, "XF", 'Z', n + 1, (uint8_t *)buf);
 }
 
@@ -598,7 +600,7 @@ static int map_one(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, co
 		return recs[0] ? 1 : -1;
 	}
 	pick_tie(s, n_hits, r->name);
-	mapq_features(m->opt, s, n_hits, loci, n_loci, r->len, &s->feat);
+	mapq_features(m, s, n_hits, loci, n_loci, r->len, &s->feat);
 	int n_rec = hit_records(m, s, n_hits, r, fw, rc, recs);
 	free_hits(s, n_hits);
 	return n_rec;
@@ -612,7 +614,7 @@ int es_map_read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, 
 		s->hits[j].mapq = -1;
 	if (n > 0) {   /* the best hit's single-end MAPQ, from the evidence this buffer holds now */
 		es_mapq_feat_t f;
-		mapq_features(m->opt, s, n, loci, n_loci, r->len, &f);
+		mapq_features(m, s, n, loci, n_loci, r->len, &f);
 		s->hits[0].mapq = es_mapq(&f);
 	}
 	if (n > *cap) {

@@ -21,6 +21,8 @@ typedef struct {
 	int n_aligned;         /* of those, verified by Smith-Waterman (at most max_align) */
 	int sup_best;          /* k-mer votes of the best hit's placement */
 	int sup_next;          /* most k-mer votes of a placement other than the best hit's; 0 when none */
+	int sketch;            /* 1 when the loci came from the kmer sketch encoder (its similarities are k-mer overlaps,
+	                        * not the learned encoder's: the same inputs mean other odds), else 0 */
 } es_mapq_feat_t;
 
 #define ES_MAPQ_NX 13     /* model inputs, x[0] = 1 */
@@ -43,7 +45,11 @@ int es_mapq_strong(const es_mapq_feat_t *f);
  * hit 3% or more from the reference, not strong), apart for a lenient scoring (a mismatch costing at most twice the
  * match, as -x divergent's): such a scoring lets a read align to more places, and the same inputs mean more doubt;
  * each of the two apart again when there is no runner-up placement (unique: a diverged read with no second place to
- * go is wrong far less often than one with a runner-up, more so than the logistic model says); the rest. */
+ * go is wrong far less often than one with a runner-up, more so than the logistic model says); the rest. With the
+ * kmer sketch encoder (f->sketch) the loci's similarities are k-mer overlaps, and a read whose next locus is nearly as
+ * similar as its own is wrong more often than the same inputs say with the learned encoder: such reads have two tables
+ * of their own: sketch-strong (strong evidence and a next locus clearly less similar), sketch-diverged (3% or more
+ * from the reference) and sketch (the rest). */
 enum {
 	ES_MAPQ_REST,
 	ES_MAPQ_DIVERGED,
@@ -51,6 +57,9 @@ enum {
 	ES_MAPQ_DIVERGED_LENIENT,
 	ES_MAPQ_DIVERGED_LENIENT_UNIQUE,
 	ES_MAPQ_STRONG,
+	ES_MAPQ_SKETCH,
+	ES_MAPQ_SKETCH_DIVERGED,
+	ES_MAPQ_SKETCH_STRONG,
 	ES_MAPQ_N_EVIDENCE
 };
 int es_mapq_evidence(const es_mapq_feat_t *f);

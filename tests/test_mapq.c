@@ -267,3 +267,26 @@ TEST(mapq_calibration_planted_repeats)
 	CHECKF(q60_wrong <= 1, "%lld wrong reads at MAPQ 60", q60_wrong);
 	CHECKF(mapped * 10 >= n * 9, "%lld of %lld mapped", mapped, n);
 }
+
+/* With the kmer sketch encoder (f.sketch) the same inputs have tables of their own (the sketch's diverged training
+ * reads at logistic MAPQ 30-39 were wrong 50x as often as the learned encoder's tables claimed): a unique perfect
+ * read is still strong and at 60, but not when its next locus is at 90% of its own similarity or more; a diverged
+ * read is sketch-diverged and lower than with the learned encoder; a tie is 0 in every kind. */
+TEST(mapq_sketch_kinds)
+{
+	es_mapq_feat_t f = unique_hit(150, 0);
+	f.sketch = 1;
+	CHECK_EQ_INT(es_mapq_evidence(&f), ES_MAPQ_SKETCH_STRONG);
+	CHECK_EQ_INT(es_mapq(&f), 60);
+	es_mapq_feat_t look = f;
+	look.loc_next = 0.95f;
+	CHECK_EQ_INT(es_mapq_evidence(&look), ES_MAPQ_SKETCH);
+	CHECKF(es_mapq(&look) < 60 && es_mapq(&look) >= 20, "look-alike next locus: MAPQ %d", es_mapq(&look));
+	es_mapq_feat_t d = unique_hit(150, 0.10), ds = d;
+	ds.sketch = 1;
+	CHECK_EQ_INT(es_mapq_evidence(&ds), ES_MAPQ_SKETCH_DIVERGED);
+	CHECKF(es_mapq(&ds) < es_mapq(&d), "10%% diverged: sketch MAPQ %d, learned %d", es_mapq(&ds), es_mapq(&d));
+	es_mapq_feat_t tie = look;
+	tie.sub = tie.score;
+	CHECK_EQ_INT(es_mapq(&tie), 0);
+}
