@@ -600,7 +600,7 @@ TEST(store_kernels_match_scalar)
 	uint8_t *pq = malloc(nb * 16 * 64);
 	for (int64_t i = 0; i < nb * 16 * 64; i++) pq[i] = (uint8_t)es_rng_next(&rng);
 	uint8_t lut[32 * 16];
-	int pranges[][2] = { { 0, 5000 }, { 64, 4990 }, { 128, 130 }, { 4992, 5000 } };
+	int pranges[][2] = { { 0, 5000 }, { 64, 4990 }, { 128, 130 }, { 4992, 5000 }, { 100, 170 }, { 40, 45 } };
 	for (int M = 8; M <= 32; M *= 2) {
 		for (int i = 0; i < M * 16; i++) lut[i] = (uint8_t)es_rng_below(&rng, 255 / M + 1);
 		for (size_t r = 0; r < sizeof pranges / sizeof pranges[0]; r++) {
