@@ -49,54 +49,9 @@ void es_hamscan_avx2(const uint64_t *codes, int64_t n_total, int nw, int64_t beg
 	}
 }
 
-/* PQ4 fast scan with AVX2: each 64-window block as two halves of 32 bytes. */
-void es_pqscan_avx2(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
-{
-	const __m256i low = _mm256_set1_epi8(0x0f);
-	for (int64_t b0 = beg & ~(int64_t)63; b0 < end; b0 += 64) {
-		const uint8_t *c = codes + (b0 >> 6) * (int64_t)(M / 2) * 64;
-		for (int h = 0; h < 2; h++) {
-			int64_t h0 = b0 + 32 * h;
-			if (h0 >= end || h0 + 32 <= beg)
-				continue;
-			__m256i acc = _mm256_setzero_si256();
-			for (int p = 0; p < M / 2; p++) {
-				__m256i v = _mm256_loadu_si256((const __m256i *)(c + p * 64 + 32 * h));
-				__m256i l0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(lut + 32 * p)));
-				__m256i l1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(lut + 32 * p + 16)));
-				acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(l0, _mm256_and_si256(v, low)));
-				acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(l1, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
-			}
-			uint32_t m;
-			if (st->thr > 255) {
-				m = ~0u;
-			} else {  /* unsigned acc < thr  <=>  max(acc, thr-1) == thr-1 */
-				__m256i t = _mm256_set1_epi8((char)(st->thr - 1));
-				m = st->thr == 0 ? 0 : (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(acc, t), t));
-			}
-			if (h0 < beg)
-				m &= ~0u << (beg - h0);
-			if (end - h0 < 32)
-				m &= (uint32_t)(((uint64_t)1 << (end - h0)) - 1);
-			if (m) {
-				uint8_t d[32];
-				_mm256_storeu_si256((__m256i *)d, acc);
-				while (m) {
-					int b = __builtin_ctz(m);
-					es_hamq_push(st, (uint32_t)(h0 + b), d[b]);
-					m &= m - 1;
-				}
-			}
-		}
-	}
-}
-
-/* PQ6 scan with AVX2 (twin of es_pq6scan_scalar; es_pq6scan_avx512 needs VBMI's 64-entry byte permute): the
- * 64-entry table of a subspace as four 16-entry ones, each code byte (0..63) looked up in all four (vpshufb reads its
- * low four bits; bit 7 is clear) and the right one chosen by its bits 4 and 5 (vpblendvb reads bit 7, so the byte
- * shifted left by 3 and by 2). A 64-window block per step, as two halves of 32. */
-/* The survivors of one 32-window half (window h0 first; acc its sums) under st's threshold, in window order. */
-static inline __attribute__((always_inline)) void pq6_push(__m256i acc, int64_t h0, int64_t beg, int64_t end,
+/* The survivors of one 32-window half (window h0 first; acc its sums) under st's threshold, in window order; the
+ * tail of both AVX2 PQ scans. */
+static inline __attribute__((always_inline)) void push_half(__m256i acc, int64_t h0, int64_t beg, int64_t end,
                                                            es_hamq_t *st)
 {
 	uint32_t m;
@@ -121,6 +76,33 @@ static inline __attribute__((always_inline)) void pq6_push(__m256i acc, int64_t 
 	}
 }
 
+/* PQ4 fast scan with AVX2: each 64-window block as two halves of 32 bytes. */
+void es_pqscan_avx2(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st)
+{
+	const __m256i low = _mm256_set1_epi8(0x0f);
+	for (int64_t b0 = beg & ~(int64_t)63; b0 < end; b0 += 64) {
+		const uint8_t *c = codes + (b0 >> 6) * (int64_t)(M / 2) * 64;
+		for (int h = 0; h < 2; h++) {
+			int64_t h0 = b0 + 32 * h;
+			if (h0 >= end || h0 + 32 <= beg)
+				continue;
+			__m256i acc = _mm256_setzero_si256();
+			for (int p = 0; p < M / 2; p++) {
+				__m256i v = _mm256_loadu_si256((const __m256i *)(c + p * 64 + 32 * h));
+				__m256i l0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(lut + 32 * p)));
+				__m256i l1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(lut + 32 * p + 16)));
+				acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(l0, _mm256_and_si256(v, low)));
+				acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(l1, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
+			}
+			push_half(acc, h0, beg, end, st);
+		}
+	}
+}
+
+/* PQ6 scan with AVX2 (twin of es_pq6scan_scalar; es_pq6scan_avx512 needs VBMI's 64-entry byte permute): the
+ * 64-entry table of a subspace as four 16-entry ones, each code byte (0..63) looked up in all four (vpshufb reads its
+ * low four bits; bit 7 is clear) and the right one chosen by its bits 4 and 5 (vpblendvb reads bit 7, so the byte
+ * shifted left by 3 and by 2). A 64-window block per step, as two halves of 32. */
 /* One subspace's 64-entry lookup for 32 code bytes v, from its four 16-entry tables t0..t3 (above). */
 static inline __attribute__((always_inline)) __m256i pq6_lookup(__m256i v, __m256i t0, __m256i t1, __m256i t2,
                                                               __m256i t3)
@@ -150,8 +132,8 @@ static inline __attribute__((always_inline)) void pq6scan256(const uint8_t *code
 			acc = _mm256_add_epi8(acc, pq6_lookup(_mm256_loadu_si256(v), t0, t1, t2, t3));
 			acc1 = _mm256_add_epi8(acc1, pq6_lookup(_mm256_loadu_si256(v + 1), t0, t1, t2, t3));
 		}
-		pq6_push(acc, b0, beg, end, st);
-		pq6_push(acc1, b0 + 32, beg, end, st);
+		push_half(acc, b0, beg, end, st);
+		push_half(acc1, b0 + 32, beg, end, st);
 	}
 }
 
