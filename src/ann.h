@@ -74,8 +74,8 @@ es_pqscan_fn es_pqscan_best(const char **name);
 /* PQ6 layout: byte (w/64)*M*64 + j*64 + w%64 holds window w's centroid (0..63) in subspace j. */
 void es_pq6_store(uint8_t *codes, int M, int64_t w, const uint8_t *code);
 void es_pq6scan_scalar(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
-/* needs AVX-512 VBMI */
 void es_pq6scan_avx2(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
+/* needs AVX-512 VBMI */
 void es_pq6scan_avx512(const uint8_t *codes, int M, int64_t beg, int64_t end, const uint8_t *lut, es_hamq_t *st);
 es_pqscan_fn es_pq6scan_best(const char **name);
 

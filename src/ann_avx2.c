@@ -99,11 +99,7 @@ void es_pqscan_avx2(const uint8_t *codes, int M, int64_t beg, int64_t end, const
 	}
 }
 
-/* PQ6 scan with AVX2 (twin of es_pq6scan_scalar; es_pq6scan_avx512 needs VBMI's 64-entry byte permute): the
- * 64-entry table of a subspace as four 16-entry ones, each code byte (0..63) looked up in all four (vpshufb reads its
- * low four bits; bit 7 is clear) and the right one chosen by its bits 4 and 5 (vpblendvb reads bit 7, so the byte
- * shifted left by 3 and by 2). A 64-window block per step, as two halves of 32. */
-/* One subspace's 64-entry lookup for 32 code bytes v, from its four 16-entry tables t0..t3 (above). */
+/* One subspace's 64-entry lookup for 32 code bytes v, from its four 16-entry tables t0..t3 (pq6scan256). */
 static inline __attribute__((always_inline)) __m256i pq6_lookup(__m256i v, __m256i t0, __m256i t1, __m256i t2,
                                                               __m256i t3)
 {
@@ -113,6 +109,10 @@ static inline __attribute__((always_inline)) __m256i pq6_lookup(__m256i v, __m25
 	return _mm256_blendv_epi8(r01, r23, _mm256_slli_epi16(v, 2));
 }
 
+/* PQ6 scan with AVX2 (twin of es_pq6scan_scalar; es_pq6scan_avx512 needs VBMI's 64-entry byte permute): the
+ * 64-entry table of a subspace as four 16-entry ones, each code byte (0..63) looked up in all four (vpshufb reads its
+ * low four bits; bit 7 is clear) and the right one chosen by its bits 4 and 5 (vpblendvb reads bit 7, so the byte
+ * shifted left by 3 and by 2). A 64-window block per step, as two halves of 32. */
 static inline __attribute__((always_inline)) void pq6scan256(const uint8_t *codes, const int M, int64_t beg,
                                                              int64_t end, const uint8_t *lut, es_hamq_t *st)
 {

@@ -47,9 +47,9 @@ int es_mapq_strong(const es_mapq_feat_t *f);
  * each of the two apart again when there is no runner-up placement (unique: a diverged read with no second place to
  * go is wrong far less often than one with a runner-up, more so than the logistic model says); the rest. With the
  * kmer sketch encoder (f->sketch) the loci's similarities are k-mer overlaps, and a read whose next locus is nearly as
- * similar as its own is wrong more often than the same inputs say with the learned encoder: such reads have two tables
- * of their own: sketch-strong (strong evidence and a next locus clearly less similar), sketch-diverged (3% or more
- * from the reference) and sketch (the rest). */
+ * similar as its own is wrong more often than the same inputs say with the learned encoder: such reads have three
+ * tables of their own: sketch-strong (strong evidence and a next locus clearly less similar), sketch-diverged (3% or
+ * more from the reference) and sketch (the rest). */
 enum {
 	ES_MAPQ_REST,
 	ES_MAPQ_DIVERGED,
