@@ -53,6 +53,7 @@ static void usage(FILE *fp)
 		"  -K INT         loci per read [%d]\n"
 		"  --rerank INT   codes re-ranked exactly per query [384; 256 with lists]\n"
 		"  --nprobe INT   lists scanned per query (index with lists) [sqrt(lists); fewer per chunk of a long read]\n"
+		"  --probe-gap FLOAT  skip a query's lists scoring this far below its best, keeping 16; 0 none [0.15]\n"
 		"  --probe-groups INT  rank the lists in two levels through INT groups; 0 every list;\n"
 		"                 -1: every list up to 4,096 lists, else about sqrt(lists) groups [-1]\n"
 		"  --exact        also run exact search and compare\n"
@@ -75,7 +76,8 @@ static const struct option lopts[] = {
 	{ "codes", required_argument, 0, 'k' }, { "pq-m", required_argument, 0, 'M' },
 	{ "bench", no_argument, 0, 'b' }, { "exact", no_argument, 0, 'x' }, { "rerank", required_argument, 0, 'r' },
 	{ "lists", required_argument, 0, 'L' }, { "nprobe", required_argument, 0, 'P' },
-	{ "list-groups", required_argument, 0, 'G' }, { "probe-groups", required_argument, 0, 'Q' }, { "vec-bits", required_argument, 0, 'V' },
+	{ "list-groups", required_argument, 0, 'G' }, { "probe-groups", required_argument, 0, 'Q' },
+	{ "probe-gap", required_argument, 0, 'g' }, { "vec-bits", required_argument, 0, 'V' },
 	{ "seed", required_argument, 0, 'S' }, { "whole", no_argument, 0, 'W' }, { "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 } };
 
@@ -128,6 +130,7 @@ static int parse_opt(index_args_t *a, int c, const char *arg)
 	case 'r': return es_opt_int("--rerank", arg, 1, 65536, &b->rerank);
 	case 'P': return es_opt_int("--nprobe", arg, 1, 65536, &b->nprobe);
 	case 'Q': return es_opt_int("--probe-groups", arg, -1, 65536, &b->probe_groups);
+	case 'g': return es_opt_double("--probe-gap", arg, 0, 4, &b->probe_gap);
 	case 'S': return es_opt_int64("--seed", arg, 0, 1000000000000000000LL, (int64_t *)&b->seed);
 	case 'n': return es_opt_int("-n", arg, 1, 10000000, &b->n);
 	case 'l': return es_opt_int("-l", arg, 16, 100000, &b->len);

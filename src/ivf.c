@@ -206,6 +206,46 @@ static int probe_candidates(const float *s, int C, int np, float *sub, float *he
 	return m;
 }
 
+/* q . c over dim floats in 8 partial sums (a tail after the last 8 goes to the first) */
+static float list_dot(const float *q, const float *c, int dim)
+{
+	float p[8] = { 0 };
+	int t = 0;
+	for (; t + 8 <= dim; t += 8)
+		for (int k = 0; k < 8; k++)
+			p[k] += q[t + k] * c[t + k];
+	for (; t < dim; t++)
+		p[0] += q[t] * c[t];
+	return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+}
+
+int es_ivf_trim(const float *cent, int dim, const float *q, const float *row, float gap, int keep, int32_t *lists,
+                int n, float *scratch)
+{
+	if (n <= keep || gap <= 0)
+		return n;
+	float *sc = scratch, best = -INFINITY;
+	for (int j = 0; j < n; j++) {
+		sc[j] = row ? row[lists[j]] : list_dot(q, cent + (size_t)lists[j] * dim, dim);
+		best = sc[j] > best ? sc[j] : best;
+	}
+	int pass = 0;
+	for (int j = 0; j < n; j++)
+		pass += sc[j] > best - gap;
+	int m = 0;
+	if (pass >= keep) {
+		for (int j = 0; j < n; j++)
+			if (sc[j] > best - gap)
+				lists[m++] = lists[j];
+	} else {   /* the keep best, and the lists tied with the keep-th */
+		float kth = nth_largest(sc, n, keep - 1, sc + n);
+		for (int j = 0; j < n; j++)
+			if (sc[j] >= kth)
+				lists[m++] = lists[j];
+	}
+	return m;
+}
+
 void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int nprobe, const int *nps,
                   float *scratch, int32_t *probe)
 {

@@ -49,6 +49,15 @@ static inline int es_ivf_probe_count(const int *nps, int i, int nprobe)
 	return np < 1 ? 1 : np < nprobe ? np : nprobe;
 }
 
+/* A probe cut by score (search.c, docs/store.md "The probe's gap"): of query q's probed lists lists[0,n) (in
+ * increasing order), those whose centroid scores at least gap below its best list are dropped, but the keep best (and
+ * every list tied with the keep-th) stay; the order is kept. Scores are row[list] when row is not NULL (a flat
+ * probe's scores, es_ivf_probe's scratch row of the query), else q . cent[list] (dim floats). scratch: n + keep
+ * floats.
+ * gap <= 0 or n <= keep: nothing dropped. Returns the new count. */
+int es_ivf_trim(const float *cent, int dim, const float *q, const float *row, float gap, int keep, int32_t *lists,
+                int n, float *scratch);
+
 /* Two levels at search time (docs/store.md, "Two-level lists"): the index's list centroids grouped by spherical
  * k-means into G groups (5 rounds, one thread, fixed seed: the same groups in every process); a query opens
  * max(ES_IVF_OPEN_MIN, ES_IVF_OPEN * np * G / C) groups, the best by their centroids, and picks its np lists among

@@ -237,6 +237,7 @@ void es_bench_opt_init(es_bench_opt_t *o)
 	o->n_threads = 1;
 	o->seed = 7;
 	o->probe_groups = -1;
+	o->probe_gap = -1;
 }
 
 /* one search run over the bench reads: loci, and per-thread CPU times summed over the threads */
@@ -320,10 +321,12 @@ static void print_approx(FILE *out, const es_index_t *idx, const es_bench_opt_t 
 	const char *kern = es_index_scan_kernel(idx);
 	int kind = es_index_code_kind(idx), lists = es_index_ivf_lists(idx);
 	double nq = tm[2] > 0 ? tm[2] : 1;
-	fprintf(out, "approx\tW=%d\tS=%d\t%s%d\tstep=%d\tlists=%d\tgroups=%d\tnprobe=%d\trerank=%d\tlen=%d\tsub=%.3f\tn=%d\t",
+	fprintf(out, "approx\tW=%d\tS=%d\t%s%d\tstep=%d\tlists=%d\tgroups=%d\tnprobe=%d\tgap=%.2f\trerank=%d\tlen=%d\tsub=%.3f"
+	        "\tn=%d\t",
 	        es_index_w(idx), es_index_stride(idx),
 	        kind == ES_CODE_PQ4 ? "pq4bits=" : kind == ES_CODE_PQ6 ? "pq6bits=" : "signbits=", es_index_code_bits(idx),
-	        es_index_code_step(idx), lists, es_index_get_probe_groups(idx), lists ? es_index_get_nprobe(idx) : 0, es_index_get_rerank(idx), o->len,
+	        es_index_code_step(idx), lists, es_index_get_probe_groups(idx), lists ? es_index_get_nprobe(idx) : 0,
+	        lists ? es_index_get_probe_gap(idx) : 0, es_index_get_rerank(idx), o->len,
 	        o->sub, o->n);
 	fprintf(out, "recall@1=%.2f\t@4=%.2f\t@16=%.2f\tcpu_ms/read=%.4f\twall_ms/read/thread=%.4f\t", r[0], r[1], r[2],
 	        1000.0 * cpu / o->n, 1000.0 * wall * o->n_threads / o->n);
@@ -426,6 +429,7 @@ int es_index_bench(const char *path, const es_bench_opt_t *o, FILE *out)
 	}
 	if (o->rerank > 0) es_index_set_rerank(idx, o->rerank);
 	if (o->nprobe > 0 && es_index_ivf_lists(idx)) es_index_set_nprobe(idx, o->nprobe);
+	if (o->probe_gap >= 0) es_index_set_probe_gap(idx, (float)o->probe_gap);
 	int rc = o->probe_groups >= 0 ? es_index_set_probe_groups(idx, o->probe_groups) : 0;
 	if (rc == 0)
 		rc = bench_index(idx, enc, o, out);

@@ -64,6 +64,7 @@ typedef struct {
 	int rerank;       /* codes re-ranked exactly per query; 0: the index's default */
 	int nprobe;       /* lists scanned per query (index with lists); 0: the index's default */
 	int probe_groups; /* groups of lists for a two-level probe (es_index_set_probe_groups); -1: the index's default */
+	double probe_gap; /* es_index_set_probe_gap; < 0: the index's default */
 	int exact;        /* also run exact search and compare */
 	int whole;        /* one query per read, no chunks */
 	int n_threads;    /* 1..ES_MAX_THREADS */

@@ -11,6 +11,7 @@
 #define SCAN_L1    16384   /* bytes of codes per block: stays in L1 while a batch of queries scans it */
 #define SCAN_BATCH 1024    /* queries scanned against one block: a mapping chunk (ES_MAP_CHUNK), docs/store.md */
 #define RERANK_AHEAD 24    /* rows prefetched ahead of the re-rank's dot products */
+#define ES_PROBE_KEEP 16   /* lists a query keeps whatever the probe's gap (es_ivf_trim) */
 _Static_assert(SCAN_BATCH <= SCAN_QUERIES_MAX, "es_ivf_probe2 takes a batch at a time");
 
 /* Window w scored exactly against query q (the one score exact search and every re-rank use). */
@@ -78,6 +79,7 @@ typedef struct {
 	float *pscr;           /* [SCAN_BATCH][C] */
 	int32_t *lstart;       /* [C+1] */
 	uint16_t *pair_q;      /* [SCAN_BATCH * np] queries grouped by list */
+	float *tsc;            /* [np + ES_PROBE_KEEP] es_ivf_trim's scratch */
 } scan_t;
 
 static void scan_init(scan_t *S, const es_index_t *idx, int k, int np, int rr)
@@ -117,6 +119,7 @@ static void scan_init(scan_t *S, const es_index_t *idx, int k, int np, int rr)
 		S->pscr = es_malloc(ps * sizeof(float));
 		S->lstart = es_malloc((size_t)(S->C + 1) * sizeof(int32_t));
 		S->pair_q = es_malloc((size_t)SCAN_BATCH * S->np * sizeof *S->pair_q);
+		S->tsc = es_malloc(((size_t)S->np + ES_PROBE_KEEP) * sizeof *S->tsc);
 	}
 }
 
@@ -134,6 +137,7 @@ static void scan_free(scan_t *S)
 	free(S->pscr);
 	free(S->lstart);
 	free(S->pair_q);
+	free(S->tsc);
 }
 
 /* Each query of the batch: an empty scan state, and its PQ tables or sign code; zero queries stay inactive. */
@@ -185,6 +189,13 @@ static void scan_lists(scan_t *S, const es_index_t *idx, const float *q, const i
 		es_ivf_probe2(idx->groups, q, nb, np, npq, S->pscr, S->probe);
 	else
 		es_ivf_probe(idx->ivf_cent, C, S->dim, q, nb, np, npq, S->pscr, S->probe);
+	for (int a = 0; a < S->na; a++) {   /* a query of the ordinary probe drops its lists far below its best */
+		int i = S->active[a];
+		if (npq[i] <= idx->nprobe)
+			npq[i] = es_ivf_trim(idx->ivf_cent, S->dim, q + (size_t)i * S->dim,
+			                     idx->groups ? NULL : S->pscr + (size_t)i * C, idx->probe_gap, ES_PROBE_KEEP,
+			                     S->probe + (size_t)i * np, npq[i], S->tsc);
+	}
 	memset(S->lstart, 0, (size_t)(C + 1) * sizeof(int32_t));
 	for (int a = 0; a < S->na; a++)
 		for (int j = 0; j < npq[S->active[a]]; j++)

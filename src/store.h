@@ -89,6 +89,12 @@ int es_index_get_probe_groups(const es_index_t *idx);
 void es_index_set_nprobe(es_index_t *idx, int nprobe);
 int es_index_get_nprobe(const es_index_t *idx);
 int es_index_ivf_lists(const es_index_t *idx);
+/* A query of the ordinary probe (at most nprobe lists: not a low-scoring read's deep search) skips the lists whose
+ * centroid scores at least gap below its best list's, keeping its 16 best (es_ivf_trim; docs/store.md "The probe's
+ * gap"); 0: none skipped. es_index_load sets ES_PROBE_GAP. Not thread-safe with concurrent searches. */
+#define ES_PROBE_GAP 0.15f
+void es_index_set_probe_gap(es_index_t *idx, float gap);
+float es_index_get_probe_gap(const es_index_t *idx);
 
 /* The passes of es_index_candidates_wide (esalign.h), for a caller that gathers the reads of the later ones over more
  * reads than one call holds (pipeline.c: a whole batch, whose deep searches then share each list's scan).

@@ -539,6 +539,7 @@ es_index_t *es_index_load(const char *path)
 	if (idx->hdr.ivf_lists && (check_list_table(idx) != 0 || check_list_members(idx) != 0))
 		goto fail;
 	idx->nprobe = idx->hdr.ivf_lists ? default_nprobe((int)idx->hdr.ivf_lists) : 0;
+	idx->probe_gap = ES_PROBE_GAP;
 	if (es_index_set_probe_groups(idx, -1) != 0)
 		goto fail;
 	/* re-ranked per query: 384 for a flat scan (kmer, docs/store.md); 256 with lists, whose learned encoder ranks
@@ -605,6 +606,10 @@ void es_index_set_nprobe(es_index_t *idx, int n)
 	int C = (int)idx->hdr.ivf_lists;
 	idx->nprobe = n < 1 ? 1 : n > C ? C : n;
 }
+
+void es_index_set_probe_gap(es_index_t *idx, float gap) { idx->probe_gap = gap > 0 ? gap : 0; }
+
+float es_index_get_probe_gap(const es_index_t *idx) { return idx->probe_gap; }
 
 void es_index_set_rerank(es_index_t *idx, int n)
 {

@@ -89,6 +89,7 @@ struct es_index_s {
 	const ivf_list_t *ivf_list;/* [ivf_lists] slots [beg, beg+len) of each list, beg a multiple of 64 */
 	const uint32_t *ivf_ids;   /* [n_pos] code index of each slot (increasing inside a list), UINT32_MAX for padding */
 	int nprobe;
+	float probe_gap;           /* es_index_set_probe_gap */
 	es_ivf_groups_t *groups;   /* the lists grouped for a two-level probe (more than 4,096 lists), or NULL */
 	int64_t *contig_end;       /* [n_contig] off+len, to clip windows */
 	int rerank;

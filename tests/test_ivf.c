@@ -320,3 +320,71 @@ TEST(ivf_probe_two_level)
 	es_ivf_groups_free(g);
 	free(cent); free(q); free(flat); free(two); free(scr);
 }
+
+/* The reference of es_ivf_trim: a list stays when it scores above best - gap, or when fewer than keep do, when it
+ * scores at least the keep-th best; the survivors in their order. */
+static int trim_ref(const float *s, const int32_t *in, int n, float gap, int keep, int32_t *out)
+{
+	float best = s[0], *sorted = malloc(sizeof(float) * n);
+	for (int j = 0; j < n; j++) {
+		best = s[j] > best ? s[j] : best;
+		sorted[j] = s[j];
+	}
+	for (int a = 0; a < n; a++)   /* descending insertion sort */
+		for (int b = a; b > 0 && sorted[b] > sorted[b - 1]; b--) {
+			float t = sorted[b];
+			sorted[b] = sorted[b - 1];
+			sorted[b - 1] = t;
+		}
+	int pass = 0, m = 0;
+	for (int j = 0; j < n; j++)
+		pass += s[j] > best - gap;
+	for (int j = 0; j < n; j++)
+		if (n <= keep || gap <= 0 || (pass >= keep ? s[j] > best - gap : s[j] >= sorted[keep - 1]))
+			out[m++] = in[j];
+	free(sorted);
+	return m;
+}
+
+TEST(ivf_trim_keeps_the_lists_near_the_best)
+{
+	enum { DIM = 64, C = 500, NP = 64, KEEP = 16 };
+	es_rng_t rng;
+	es_rng_seed(&rng, 23);
+	float *cent = malloc(sizeof(float) * C * DIM), q[DIM], row[C], scr[NP + KEEP];
+	for (int c = 0; c < C; c++) rand_unit(&rng, cent + c * DIM, DIM);
+	int bad = 0, cut = 0, kept_keep = 0, row_vs_dot = 0;
+	const float gaps[] = { 0, 0.02f, 0.1f, 0.15f, 0.3f, 2.5f };
+	for (int t = 0; t < 300; t++) {
+		rand_unit(&rng, q, DIM);
+		if (t % 3 == 0)   /* a query near one centroid: a clear best list, most others far below it */
+			for (int i = 0; i < DIM; i++) q[i] = 0.9f * cent[(t % C) * DIM + i] + 0.1f * q[i];
+		for (int c = 0; c < C; c++) row[c] = dot(q, cent + c * DIM, DIM);
+		if (t % 5 == 0)   /* planted ties at the keep-th score */
+			for (int c = 100; c < 110; c++) row[c] = row[99];
+		int32_t in[NP], a[NP], b[NP];
+		for (int j = 0; j < NP; j++) in[j] = (int32_t)(j * (C / NP) + t % 7);
+		if (t % 5 == 0)
+			for (int j = 0; j < 12; j++) in[j + 20] = 98 + j;
+		float s[NP];
+		for (int j = 0; j < NP; j++) s[j] = row[in[j]];
+		for (size_t g = 0; g < sizeof gaps / sizeof gaps[0]; g++) {
+			memcpy(a, in, sizeof in);
+			int m = es_ivf_trim(cent, DIM, q, row, gaps[g], KEEP, a, NP, scr);
+			int mr = trim_ref(s, in, NP, gaps[g], KEEP, b);
+			bad += m != mr || memcmp(a, b, sizeof(int32_t) * m) != 0;
+			cut += m < NP;
+			kept_keep += m >= KEEP;
+			memcpy(a, in, sizeof in);   /* computed scores (row NULL) agree with the row's up to rounding */
+			int md = es_ivf_trim(cent, DIM, q, NULL, gaps[g], KEEP, a, NP, scr);
+			row_vs_dot += t % 5 != 0 && abs(md - m) > 1;
+		}
+		memcpy(a, in, sizeof in);
+		CHECK_EQ_INT(es_ivf_trim(cent, DIM, q, row, 0.3f, NP, a, NP, scr), NP);   /* n <= keep: nothing cut */
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(kept_keep, 300 * 6);
+	CHECK_EQ_INT(row_vs_dot, 0);
+	CHECKF(cut > 300 && cut < 300 * 5, "%d of %d trims cut a list", cut, 300 * 6);   /* gaps 0 and 2.5 never cut */
+	free(cent);
+}
