@@ -7,76 +7,68 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define TILE_P 1
-
-/* Outputs o0..o0+8*NB of positions t..t+P-1 (out and a already at position t); P, NB constants at every call. */
-static inline __attribute__((always_inline)) void tile(float *out, const uint8_t *a, int stride, const int8_t *w8,
-                                                       const float *sw, const float *b, int K, int OC, int o0,
-                                                       int P, int NB)
+/* Outputs o0..o0+8*NB of one position (out and a already at it; NB a constant at every call): the pairs of groups
+ * of q's AVX2 order (w8p, gord), each pair's two vpmaddubsw added in int16 before the one vpmaddwd (qconv.h: no lane
+ * can leave int16), then its single groups as vpdpbusd would take them. One position per tile: tiles of 2 positions
+ * shared each weight load between them but left GCC 8 accumulators, 4 weights, 2 broadcasts and the temporaries in
+ * 16 registers, and it spilled an accumulator to the stack and back on every step (242 positions x 64 outputs x 288
+ * rows, Zen 3: 70.6 us per call with 2 positions, 49.3 with one, ... with the pairs). */
+static inline __attribute__((always_inline)) void tile(const es_qconv_t *q, float *out, const uint8_t *a, int o0,
+                                                       int NB)
 {
 	const __m256i ones = _mm256_set1_epi16(1);
-	__m256i acc[TILE_P][4];
+	const int OC = q->OC, G = q->K / 4;
+	__m256i acc[4];
 #pragma GCC unroll 4
-	for (int p = 0; p < P; p++)
-#pragma GCC unroll 4
-		for (int j = 0; j < NB; j++)
-			acc[p][j] = _mm256_setzero_si256();
-	const int8_t *wg = w8 + (size_t)o0 * 4;
-	/* one position per tile (TILE_P): tiles of 2 positions shared each weight load between them, but left GCC 8
-	 * accumulators, 4 weights, 2 broadcasts and the temporaries in 16 registers; it spilled an accumulator to the
-	 * stack and back on every step. One position: 242 positions x 64 outputs x 288 rows 70.6 -> 49.3 us per call
-	 * (Zen 3, min of 8 x 4,000 calls); embedding 20,000 250 bp reads 0.95x the CPU (median of 11 pairs) */
-	for (int r = 0; r < K; r += 4, wg += (size_t)OC * 4) {
-		__m256i x[TILE_P];
-#pragma GCC unroll 2
-		for (int p = 0; p < P; p++) {
-			int32_t v;
-			memcpy(&v, a + (size_t)p * stride + r, 4);
-			x[p] = _mm256_set1_epi32(v);
-		}
+	for (int j = 0; j < NB; j++)
+		acc[j] = _mm256_setzero_si256();
+	const int8_t *wg = q->w8p + (size_t)o0 * 4;
+	const size_t gstep = (size_t)OC * 4;
+	int i = 0;
+	for (; i < 2 * q->npair; i += 2, wg += 2 * gstep) {
+		int32_t v0, v1;
+		memcpy(&v0, a + 4 * q->gord[i], 4);
+		memcpy(&v1, a + 4 * q->gord[i + 1], 4);
+		__m256i x0 = _mm256_set1_epi32(v0), x1 = _mm256_set1_epi32(v1);
 #pragma GCC unroll 4
 		for (int j = 0; j < NB; j++) {
-			__m256i w = _mm256_loadu_si256((const __m256i *)(wg + 32 * j));  /* [r/4][o0+8j .. +8][4] */
-#pragma GCC unroll 2
-			for (int p = 0; p < P; p++) {
-				__m256i pair = _mm256_maddubs_epi16(x[p], w);  /* x unsigned, w signed */
-				acc[p][j] = _mm256_add_epi32(acc[p][j], _mm256_madd_epi16(pair, ones));
-			}
+			__m256i p0 = _mm256_maddubs_epi16(x0, _mm256_loadu_si256((const __m256i *)(const void *)(wg + 32 * j)));
+			__m256i p1 = _mm256_maddubs_epi16(x1,
+			                                  _mm256_loadu_si256((const __m256i *)(const void *)(wg + gstep + 32 * j)));
+			acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(_mm256_add_epi16(p0, p1), ones));
+		}
+	}
+	for (; i < G; i++, wg += gstep) {
+		int32_t v;
+		memcpy(&v, a + 4 * q->gord[i], 4);
+		__m256i x = _mm256_set1_epi32(v);
+#pragma GCC unroll 4
+		for (int j = 0; j < NB; j++) {
+			__m256i p = _mm256_maddubs_epi16(x, _mm256_loadu_si256((const __m256i *)(const void *)(wg + 32 * j)));
+			acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(p, ones));
 		}
 	}
 #pragma GCC unroll 4
 	for (int j = 0; j < NB; j++) {
-		__m256 s = _mm256_loadu_ps(sw + o0 + 8 * j);
-		__m256 bb = _mm256_loadu_ps(b + o0 + 8 * j);
-#pragma GCC unroll 2
-		for (int p = 0; p < P; p++)
-			_mm256_storeu_ps(out + (size_t)p * OC + o0 + 8 * j,
-			                 _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[p][j]), s, bb));
+		__m256 s = _mm256_loadu_ps(q->sw + o0 + 8 * j);
+		__m256 bb = _mm256_loadu_ps(q->b + o0 + 8 * j);
+		_mm256_storeu_ps(out + o0 + 8 * j, _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[j]), s, bb));
 	}
 }
 
-/* All OC outputs of P positions: blocks of 32, then one of 16 (OC % 16 == 0). */
-static inline __attribute__((always_inline)) void positions(float *out, const uint8_t *a, int stride,
-                                                            const int8_t *w8, const float *sw, const float *b, int K,
-                                                            int OC, int P)
+/* The loops over positions and output blocks (32, then one of 16: OC % 16 == 0) mirror qconv_avx512.c's; the tiles
+ * under them differ in every instruction, so the two files stay apart, as ann_avx2.c and ann_avx512.c do. */
+void es_qconv_avx2(const es_qconv_t *q, float *out, const uint8_t *a, int To, int stride)
 {
-	int o0 = 0;
-	for (; o0 + 32 <= OC; o0 += 32)
-		tile(out, a, stride, w8, sw, b, K, OC, o0, P, 4);
-	if (o0 < OC)
-		tile(out, a, stride, w8, sw, b, K, OC, o0, P, 2);
-}
-
-/* The loops over positions and output blocks mirror qconv_avx512.c's; the tiles under them differ in every
- * instruction, so the two files stay apart, as ann_avx2.c and ann_avx512.c do. */
-void es_qconv_avx2(float *out, const uint8_t *a, int To, int stride, const int8_t *w8, const float *sw,
-                   const float *b, int K, int OC)
-{
-	int t = 0;
-	for (; t + TILE_P <= To; t += TILE_P)
-		positions(out + (size_t)t * OC, a + (size_t)t * stride, stride, w8, sw, b, K, OC, TILE_P);
-	for (; t < To; t++)
-		positions(out + (size_t)t * OC, a + (size_t)t * stride, stride, w8, sw, b, K, OC, 1);
+	for (int t = 0; t < To; t++) {
+		float *y = out + (size_t)t * q->OC;
+		const uint8_t *x = a + (size_t)t * stride;
+		int o0 = 0;
+		for (; o0 + 32 <= q->OC; o0 += 32)
+			tile(q, y, x, o0, 4);
+		if (o0 < q->OC)
+			tile(q, y, x, o0, 2);
+	}
 }
 
 /* 8 channels per step; the operations of es_qquant_scalar in its order (maxps(v, 0) gives 0 for NaN, as the twin's

@@ -69,9 +69,11 @@ static inline __attribute__((always_inline)) void positions(float *out, const ui
 		tile(out, a, stride, w8, sw, b, K, OC, o0, P, 1);
 }
 
-void es_qconv_avx512(float *out, const uint8_t *a, int To, int stride, const int8_t *w8, const float *sw,
-                     const float *b, int K, int OC)
+void es_qconv_avx512(const es_qconv_t *q, float *out, const uint8_t *a, int To, int stride)
 {
+	const int8_t *w8 = q->w8;
+	const float *sw = q->sw, *b = q->b;
+	int K = q->K, OC = q->OC;
 	int t = 0;
 	for (; t + TILE_P <= To; t += TILE_P)
 		positions(out + (size_t)t * OC, a + (size_t)t * stride, stride, w8, sw, b, K, OC, TILE_P);

@@ -58,6 +58,15 @@ void *es_malloc_at(size_t n, const char *what)
 	return p;
 }
 
+void *es_malloc64_at(size_t n, const char *what)
+{
+	size_t nb = (n + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, nb ? nb : 64);
+	if (!p)
+		oom(n, what);
+	return p;
+}
+
 void *es_calloc_at(size_t n, size_t sz, const char *what)
 {
 	if (sz && n > SIZE_MAX / sz)

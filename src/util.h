@@ -22,6 +22,9 @@ void *es_calloc_at(size_t n, size_t sz, const char *what);
 void *es_realloc_at(void *p, size_t n, const char *what);
 char *es_strdup_at(const char *s, const char *what);
 #define es_malloc(n) es_malloc_at((n), __func__)
+/* n bytes (rounded up to 64) on a 64-byte cache line; free with free(). Dies like es_malloc. */
+void *es_malloc64_at(size_t n, const char *what);
+#define es_malloc64(n) es_malloc64_at((n), __func__)
 #define es_calloc(n, sz) es_calloc_at((n), (sz), __func__)
 #define es_realloc(p, n) es_realloc_at((p), (n), __func__)
 #define es_strdup(s) es_strdup_at((s), __func__)

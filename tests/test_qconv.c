@@ -24,26 +24,30 @@ static void rand_s8(int8_t *w, size_t n, es_rng_t *r)
 		w[i] = (int8_t)((int)es_rng_below(r, 255) - 127);
 }
 
-/* Every kernel level this CPU runs against level 0 on one shape; a, w8, sw, b already filled. Returns mismatches. */
+/* Every kernel level this CPU runs against level 0 on one shape; a, w8, sw, b already filled (wrapped into a layer,
+ * whose AVX2 pairing is made from w8). Returns mismatches. */
 static int conv_levels_agree(const uint8_t *a, int To, int stride, const int8_t *w8, const float *sw, const float *b,
-                             int K, int OC)
+                             int C, int k, int OC)
 {
 	size_t n = (size_t)To * OC;
 	float *ref = malloc(n * sizeof(float) + 1);
 	float *got = malloc(n * sizeof(float) + 1);
-	es_qconv_kernels(0)->conv(ref, a, To, stride, w8, sw, b, K, OC);
+	es_qconv_t *q = es_qconv_wrap(w8, sw, b, C, OC, k, 1);
+	es_qconv_kernels(0)->conv(q, ref, a, To, stride);
 	int bad = 0;
 	for (int lv = 1; lv <= 2; lv++) {
-		const es_qconv_kern_t *k = es_qconv_kernels(lv);
-		if (!k)
+		const es_qconv_kern_t *kk = es_qconv_kernels(lv);
+		if (!kk)
 			continue;
 		memset(got, 0xff, n * sizeof(float));
-		k->conv(got, a, To, stride, w8, sw, b, K, OC);
+		kk->conv(q, got, a, To, stride);
 		if (memcmp(ref, got, n * sizeof(float))) {
 			bad++;
-			fprintf(stderr, "    %s differs: To=%d stride=%d K=%d OC=%d\n", k->name, To, stride, K, OC);
+			fprintf(stderr, "    %s differs: To=%d stride=%d K=%d OC=%d pairs=%d\n", kk->name, To, stride, k * C, OC,
+			        q->npair);
 		}
 	}
+	es_qconv_free(q);
 	free(ref);
 	free(got);
 	return bad;
@@ -74,14 +78,40 @@ TEST(qconv_kernels_match_scalar)
 				int T = Ts[ti], To = es_nn_conv_outlen(T, k, s);
 				uint8_t *a = malloc((size_t)T * C);
 				rand_u7(a, (size_t)T * C, &r);
-				bad += conv_levels_agree(a, To, s * C, w8, sw, b, K, OC);
+				bad += conv_levels_agree(a, To, s * C, w8, sw, b, C, k, OC);
 				memset(a, 127, (size_t)T * C);
 				memset(w8, ti & 1 ? 0x81 : 0x7f, (size_t)K * OC);  /* -127 or +127 everywhere */
-				bad += conv_levels_agree(a, To, s * C, w8, sw, b, K, OC);
-				float y[16];  /* one position, the first 16 outputs */
-				es_qconv_kernels(es_qconv_best_level())->conv(y, a, 1, s * C, w8, sw, b, K, 16);
+				bad += conv_levels_agree(a, To, s * C, w8, sw, b, C, k, OC);
+				es_qconv_t *q = es_qconv_wrap(w8, sw, b, C, 16, k, 1);   /* the first 16 outputs */
+				float y[16];  /* one position */
+				es_qconv_kernels(es_qconv_best_level())->conv(q, y, a, 1, s * C);
 				float want = fmaf((float)((ti & 1 ? -1 : 1) * K * 127 * 127), sw[0], b[0]);
 				CHECK(y[0] == want);  /* the exact sum: nothing saturated */
+				CHECK_EQ_INT(q->npair, 0);   /* 127 * 4 * 127 > 32767: no two groups may share an int16 sum */
+				es_qconv_free(q);
+				/* weights of at most 64 (any two groups pair: 127 * 4 * 64 <= 32767) and of at most 65 (the largest
+				 * pairs then reach 33,020 and must not form), every activation 127: the int16 sums at their limit */
+				for (int lim = 64; lim <= 65; lim++) {
+					for (size_t i = 0; i < (size_t)K * OC; i++)
+						w8[i] = (int8_t)((i % 3 == 0 ? -1 : 1) * (lim - (int)es_rng_below(&r, 2) * (i % 5 == 0)));
+					bad += conv_levels_agree(a, To, s * C, w8, sw, b, C, k, OC);
+					rand_u7(a, (size_t)T * C, &r);
+					bad += conv_levels_agree(a, To, s * C, w8, sw, b, C, k, OC);
+					memset(a, 127, (size_t)T * C);
+					es_qconv_t *qp = es_qconv_wrap(w8, sw, b, C, OC, k, 1);
+					if (lim == 64)
+						CHECK_EQ_INT(qp->npair, K / 8);
+					for (int g = 0; g < 2 * qp->npair; g += 2)   /* every pair within int16, lane by lane */
+						for (int o = 0; o < OC; o++)
+							for (int h = 0; h < 2; h++) {
+								int sum = 0;
+								for (int e = 0; e < 2; e++)
+									for (int u = 0; u < 2; u++)
+										sum += abs(w8[((size_t)qp->gord[g + e] * OC + o) * 4 + 2 * h + u]);
+								CHECK(127 * sum <= 32767);
+							}
+					es_qconv_free(qp);
+				}
 				rand_s8(w8, (size_t)K * OC, &r);
 				free(a);
 			}
