@@ -210,6 +210,9 @@ typedef struct {
 	int interleaved;         /* paired-end: the reads file holds mate 1, mate 2, mate 1, ... (bwa's -p) */
 	const char *insert_arg;  /* paired-end: -I MEAN[,SD[,MAX[,MIN]]]; NULL: estimated from the first batch */
 	int mapq_features;  /* hidden --mapq-features: an XF:Z tag with the MAPQ model inputs on each primary record */
+	int look_mapq;      /* --last-look: a single-end read placed at this MAPQ or lower, or left unmapped, has a
+	                     * last look (a deeper search for 4 x max_loci loci, all verified), and takes its result when
+	                     * that aligns better; -1: never [3] */
 } es_map_opt_t;
 
 /* The stages of mapping whose CPU time es_map_file reports (es_map_stats_t.stage_cpu, seconds over all threads). */
@@ -217,6 +220,8 @@ enum { ES_STAGE_PARSE, ES_STAGE_EMBED, ES_STAGE_SEARCH, ES_STAGE_VERIFY, ES_STAG
 
 typedef struct {
 	int64_t n_reads, n_mapped, n_unmapped_short;
+	int64_t n_looked, n_look_better;   /* single-end: reads given the last look (look_mapq), and those it aligned
+	                                    * better */
 	double seconds;
 	/* CPU seconds of each stage, all threads: parsing reads, embedding and searching them (es_index_candidates),
 	 * formatting records (building and writing them), and verify: everything else the mapping threads do

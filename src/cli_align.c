@@ -35,14 +35,16 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	"  --nprobe INT    inverted lists scanned per query of a one-query read, for an index that has them\n"
 	"                  (a read of several chunks scans fewer per chunk) [sqrt(lists)]\n"
 	"  --encoder SPEC  encoder to embed reads with; must be the index's [the index's]\n"
+	"  --last-look INT single-end: a read placed at this MAPQ or lower, or left unmapped, is searched again\n"
+	"                  for 4x the loci and verified with 4x the alignments; the better one is kept; -1: never [%d]\n"
 	"  -v INT          verbosity: 0 quiet, 1 warnings, 2 info, 3 debug [%d]\n"
 	"  -h, --help      print this help\n",
 	ES_MAX_THREADS, o->n_threads, o->max_loci, o->max_align, o->min_score, o->sc.mismatch, o->sc.gap_open,
-	o->sc.gap_ext, o->n_secondary, es_verbose);
+	o->sc.gap_ext, o->n_secondary, o->look_mapq, es_verbose);
 	return fp == stdout ? 0 : 1;
 }
 
-enum { OPT_SECONDARY = 1, OPT_EXACT, OPT_ENCODER, OPT_NPROBE, OPT_MAPQ_FEATURES };
+enum { OPT_SECONDARY = 1, OPT_EXACT, OPT_ENCODER, OPT_NPROBE, OPT_MAPQ_FEATURES, OPT_LOOK };
 
 /* One option into o: 0 ok, -1 with es_error set. */
 static int set_opt(es_map_opt_t *o, int c, const char *arg, const char **out)
@@ -91,6 +93,8 @@ static int set_opt(es_map_opt_t *o, int c, const char *arg, const char **out)
 	case OPT_MAPQ_FEATURES:
 		o->mapq_features = 1;
 		return 0;
+	case OPT_LOOK:
+		return es_opt_int("--last-look", arg, -1, 60, &o->look_mapq);
 	default:
 		return es_error("option code %d has no handler", c);
 	}
@@ -132,6 +136,7 @@ int main_align(int argc, char *argv[])
 		{ "exact", no_argument, NULL, OPT_EXACT },
 		{ "encoder", required_argument, NULL, OPT_ENCODER },
 		{ "nprobe", required_argument, NULL, OPT_NPROBE },
+		{ "last-look", required_argument, NULL, OPT_LOOK },
 		{ "mapq-features", no_argument, NULL, OPT_MAPQ_FEATURES },   /* hidden: XF:Z tags for scripts/fit-mapq.sh */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -161,6 +166,9 @@ int main_align(int argc, char *argv[])
 	double rate = st.seconds > 0 ? st.n_reads / st.seconds : 0.0;
 	es_log(2, "align", "%lld reads, %lld mapped, %.2f s, %.0f reads/s, peak memory %.1f MB", (long long)st.n_reads,
 	       (long long)st.n_mapped, st.seconds, rate, es_peak_rss() / 1048576.0);
+	if (st.n_looked > 0)
+		es_log(2, "align", "last look: %lld reads (MAPQ <= %d or unmapped), %lld of them aligned better",
+		       (long long)st.n_looked, o.look_mapq, (long long)st.n_look_better);
 	double us = st.n_reads > 0 ? 1e6 / st.n_reads : 0;
 	const double *sc = st.stage_cpu;
 	es_log(2, "align", "CPU per read (us, all threads): parse %.1f, embed %.1f, search %.1f, verify %.1f, format %.1f",

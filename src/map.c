@@ -29,6 +29,7 @@ void es_map_opt_init(es_map_opt_t *o)
 	o->min_score = 30;
 	o->batch_size = 20000;
 	o->locus_ratio = 0.5;
+	o->look_mapq = 3;
 	o->sc = es_score_default();
 }
 
@@ -679,6 +680,22 @@ int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *s
 	const es_map_opt_t *o = m->opt;
 	return es_index_candidates_widen(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
 	                                 vec, search_flags(o));
+}
+
+int es_map_candidates_look(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
+                          es_locus_t *loci, int *n_loci)
+{
+	es_map_opt_t r;
+	es_map_look_opt(m->opt, &r);
+	return es_index_candidates_wide(m->idx, m->enc, n, seqs, lens, r.max_loci, es_map_loci_stride(&r), loci, n_loci,
+	                                search_flags(&r));
+}
+
+void es_map_look_opt(const es_map_opt_t *o, es_map_opt_t *r)
+{
+	*r = *o;
+	r->max_loci = ES_MAP_WIDEN * o->max_loci;
+	r->max_align = ES_MAP_WIDEN * o->max_align;
 }
 
 int es_map_with_loci(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,

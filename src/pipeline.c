@@ -17,6 +17,7 @@
 #define ES_PE_STAT_PAIRS 5000
 
 enum { STEP_READ, STEP_MAP, STEP_WRITE, N_STEPS };
+enum { PASS_LOOK = ES_CAND_RETRY + 1 };   /* batch_t.wpass of the last look */
 
 typedef struct {            /* one batch of reads on its way through the pipeline */
 	int n;                  /* reads in it (<= batch_size) */
@@ -36,14 +37,19 @@ typedef struct {            /* one batch of reads on its way through the pipelin
 	                         * searches again (es_map_candidates_first), else 0 */
 	int *wsel, n_wsel;      /* single-end: the reads of the current later pass, in input order, */
 	int n_wgroups;          /* searched in this many groups (one es_for item each) */
-	int wpass;              /* that pass: ES_CAND_RETRY (es_map_candidates_retry) or 1 (es_map_candidates_widen) */
+	int wpass;              /* that pass: ES_CAND_RETRY (es_map_candidates_retry), 1 (es_map_candidates_widen) or
+	                         * PASS_LOOK (the last look: es_map_candidates_look) */
 	float **vec;            /* single-end: the query vectors of a read of a later pass (es_map_candidates_first) */
+	atomic_int n_look_better;   /* single-end: the last look's reads (n_wsel of them) it aligned better */
+	int n_looked;
 	int p_search;           /* paired-end: pairs [0, p_search) are searched whole (the insert estimate's block),
 	                         * pairs from p_search on go through search_pairs */
 } batch_t;
 
 typedef struct {            /* what the three steps share; each field is written by one step only */
 	es_mapper_t m;
+	es_map_opt_t ropt;      /* the last look's options (es_map_look_opt) */
+	es_mapper_t rm;         /* m with ropt */
 	const char *reads_path;
 	es_reader_t *rd;        /* step 0 */
 	const char *mate_path;  /* paired-end: the second mates' file (NULL: single-end, or interleaved in rd) */
@@ -114,6 +120,7 @@ static void batch_free(void *shared, void *data)
 static batch_t *batch_new(int cap)
 {
 	batch_t *b = es_calloc(1, sizeof *b);
+	atomic_init(&b->n_look_better, 0);
 	b->reads = es_calloc(cap, sizeof(es_read_t));
 	b->fw = es_calloc(cap, sizeof(uint8_t *));
 	b->rc = es_calloc(cap, sizeof(uint8_t *));
@@ -562,6 +569,101 @@ static int later_pass(shared_t *sh, batch_t *b, int pass)
 	return b->n_wgroups > 0 ? es_for(nt, group_item, sh, b->n_wgroups) : 0;
 }
 
+/* The score of a read's primary record (AS:i), or -1 when it is unmapped. */
+static int primary_score(bam1_t *const *recs, int n_recs)
+{
+	if (n_recs < 1 || !recs[0] || (recs[0]->core.flag & 4))
+		return -1;
+	uint8_t *as = bam_aux_get(recs[0], "AS");
+	return as ? (int)bam_aux2i(as) : -1;
+}
+
+/* The most MAPQ a read the first search left unmapped gets from the last look. On the make-bench sets (chrX 70 Mb
+ * mason / ART 100-250 bp, E. coli 10% / 15% diverged 250 bp) the last look placed 467 such reads, 6 of them wrong
+ * (1.3%: MAPQ 19); given the MAPQ of their features, 2 wrong ones sat at MAPQ 30-39 (E. coli 15% diverged) and the
+ * error at MAPQ >= 20 of that set rose from 0.035 to 0.045%. */
+#define ES_LOOK_FOUND_MAPQ 19
+
+/* Single-end, group i of the last look's reads (b->wsel): each searched again for ES_MAP_WIDEN times the loci
+ * (es_map_candidates_look) and verified at them with as many alignments (sh->rm); its records replaced when the new
+ * primary aligns better than the old one (a higher AS, or mapped where it was not), else kept: a read's result
+ * still depends on that read alone. */
+static void look_item(void *arg, int64_t i, int tid)
+{
+	shared_t *sh = arg;
+	batch_t *b = sh->cur;
+	if (atomic_load(&sh->failed))
+		return;
+	int g0 = (int)(i * b->n_wsel / b->n_wgroups), n = (int)((i + 1) * b->n_wsel / b->n_wgroups) - g0;
+	const int *sel = b->wsel + g0;
+	size_t K = es_map_loci_stride(&sh->ropt);
+	const uint8_t **seqs = es_malloc((size_t)n * sizeof *seqs);
+	int *lens = es_malloc((size_t)n * sizeof *lens), *n_loci = es_malloc((size_t)n * sizeof *n_loci);
+	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
+	for (int k = 0; k < n; k++) {
+		seqs[k] = b->fw[sel[k]];
+		lens[k] = b->reads[sel[k]].len;
+	}
+	int ret = es_map_candidates_look(&sh->m, n, seqs, lens, loci, n_loci);
+	for (int k = 0; k < n && ret == 0; k++) {
+		int r = sel[k], n_rec = 0;
+		bam1_t **recs = NULL;
+		const es_locus_t *lp = loci + k * K;
+		ret = es_map_with_loci(&sh->rm, sh->buf[tid], 1, &b->reads[r], &b->fw[r], &b->rc[r], &lp, &n_loci[k], &recs,
+		                       &n_rec);
+		int was = primary_score(b->recs[r], b->n_recs[r]);
+		if (ret == 0 && primary_score(recs, n_rec) > was) {
+			atomic_fetch_add(&b->n_look_better, 1);
+			if (was < 0 && recs[0]->core.qual > ES_LOOK_FOUND_MAPQ)
+				recs[0]->core.qual = ES_LOOK_FOUND_MAPQ;
+			bam1_t **old = b->recs[r];
+			int n_old = b->n_recs[r];
+			b->recs[r] = recs;
+			b->n_recs[r] = n_rec;
+			recs = old;
+			n_rec = n_old;
+		}
+		for (int j = 0; recs && j < n_rec; j++)
+			if (recs[j])
+				bam_destroy1(recs[j]);
+		free(recs);
+	}
+	if (ret < 0)
+		item_failed(sh);
+	free(seqs);
+	free(lens);
+	free(n_loci);
+	free(loci);
+}
+
+/* The last look of the batch's reads placed at MAPQ <= look_mapq or left unmapped (long enough to be mapped; not
+ * those aligned whole without an edit: ~55% of the low-MAPQ reads of chrX, exact copies), in groups as later_pass
+ * makes them. chrX 70 Mb, 100 bp mason reads: ~3.5% of them; they hold most of the reads placed
+ * wrong, whose own copy is a near-tie among look-alikes the first pass kept too few of (docs/pipeline.md, "The last
+ * look"). 0, or -1 when the threads could not be run. */
+static int last_look(shared_t *sh, batch_t *b)
+{
+	const es_map_opt_t *o = sh->m.opt;
+	int nt = o->n_threads;
+	if (o->look_mapq < 0)
+		return 0;
+	if (!b->wsel)
+		b->wsel = es_malloc((size_t)b->n * sizeof *b->wsel);
+	b->n_wsel = 0;
+	for (int r = 0; r < b->n; r++) {
+		bam1_t *p = b->n_recs[r] > 0 ? b->recs[r][0] : NULL;
+		int len = b->reads[r].len;   /* a read aligned whole without an edit cannot align better */
+		if (p && len >= o->min_len && ((p->core.flag & 4) || p->core.qual <= o->look_mapq) &&
+		    primary_score(b->recs[r], b->n_recs[r]) < len * o->sc.match)
+			b->wsel[b->n_wsel++] = r;
+	}
+	int g = (b->n_wsel + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK;
+	b->n_wgroups = g > nt ? g : nt < b->n_wsel ? nt : b->n_wsel;
+	b->wpass = PASS_LOOK;
+	b->n_looked = b->n_wsel;
+	return b->n_wgroups > 0 ? es_for(nt, look_item, sh, b->n_wgroups) : 0;
+}
+
 /* Step 1, single-end: the first search of every read, then the deeper search of the batch's reads of low score
  * together, the wide pass of its saturated reads together, and each read verified at its loci; on n_threads
  * threads. The result of a read depends on that read alone. */
@@ -581,9 +683,11 @@ static int map_batch(shared_t *sh, batch_t *b)
 		return -1;
 	if (!atomic_load(&sh->failed) && es_for(nt, map_item, sh, n_chunks) < 0)
 		return -1;
+	free_loci(b);
+	if (!atomic_load(&sh->failed) && last_look(sh, b) < 0)
+		return -1;
 	if (atomic_load(&sh->failed))
 		return es_error("%s", sh->err);
-	free_loci(b);
 	free_vectors(b);
 	b->t_map = es_time() - t0;
 	return 0;
@@ -602,6 +706,8 @@ static int write_batch(shared_t *sh, batch_t *b)
 				return -1;
 	}
 	st->n_reads += b->n;
+	st->n_looked += b->n_looked;
+	st->n_look_better += atomic_load(&b->n_look_better);
 	es_stage_add(ES_STAGE_FORMAT, es_thread_cputime() - c0);
 	double t = b->t_map > 0 ? b->t_map : 1e-9;
 	es_log(2, "align", "%d reads (%lld in all) in %.1f s, %.0f reads/s", b->n, (long long)st->n_reads, b->t_map,
@@ -727,6 +833,9 @@ int es_map_file(const char *index_path, const char *reads_path, const char *out_
 	shared_t sh = { .m = { idx, es_index_ref(idx), enc, &o, rg_id }, .reads_path = reads_path, .rd = rd,
 	                .mate_path = o.mate_path, .rd2 = rd2 };
 	sh.stats = stats;
+	es_map_look_opt(&o, &sh.ropt);
+	sh.rm = sh.m;
+	sh.rm.opt = &sh.ropt;
 	if (set_insert(&sh, &o) < 0)
 		goto done;
 	if (!(hdr = es_sam_header(sh.m.ref, o.rg_line, cmdline)))

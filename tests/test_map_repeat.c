@@ -39,8 +39,9 @@ static int write_and_index(const char *name, const char *g, char *fa, char *idx,
 	return ok;
 }
 
-/* Map the one read seq against idx; its primary's POS, FLAG, MAPQ and XS (-1: none) into out[4]. 1 on success. */
-static int map_one_read(const char *idx, const char *name, const char *seq, int out[4])
+/* Map the one read seq against idx with options o (NULL: the defaults); its primary's POS, FLAG, MAPQ, XS (-1: none)
+ * and AS (-1: none) into out[5]. 1 on success. */
+static int map_one_read_opt(const char *idx, const char *name, const char *seq, const es_map_opt_t *o, int out[5])
 {
 	char fq[600], sam[600];
 	snprintf(fq, sizeof fq, "%s/%s.fq", es_test_tmpdir(), name);
@@ -51,7 +52,7 @@ static int map_one_read(const char *idx, const char *name, const char *seq, int 
 	for (size_t j = 0; seq[j]; j++) fputc('I', fp);
 	fputc('\n', fp);
 	fclose(fp);
-	if (es_test_map_quiet(idx, fq, sam, NULL) != 0) return 0;
+	if (es_test_map_quiet(idx, fq, sam, o) != 0) return 0;
 	samFile *in = sam_open(sam, "r");
 	sam_hdr_t *h = in ? sam_hdr_read(in) : NULL;
 	bam1_t *b = bam_init1();
@@ -63,12 +64,22 @@ static int map_one_read(const char *idx, const char *name, const char *seq, int 
 			out[1] = b->core.flag;
 			out[2] = b->core.qual;
 			out[3] = xs ? (int)bam_aux2i(xs) : -1;
+			uint8_t *as = bam_aux_get(b, "AS");
+			out[4] = as ? (int)bam_aux2i(as) : -1;
 			got++;
 		}
 	bam_destroy1(b);
 	if (h) sam_hdr_destroy(h);
 	if (in) sam_close(in);
 	return got == 1;
+}
+
+static int map_one_read(const char *idx, const char *name, const char *seq, int out[4])
+{
+	int r[5];
+	int ok = map_one_read_opt(idx, name, seq, NULL, r);
+	memcpy(out, r, 4 * sizeof *out);
+	return ok;
 }
 
 /* One read of len bases copied from src, mapped through es_map_read_hits against ref with loci the test gives (the
@@ -205,6 +216,56 @@ TEST(map_repeat_family_wide_search_finds_the_other_copy)
 	CHECK(r[0] == first || r[0] == off);
 	CHECK_EQ_INT(r[2], 0);
 	CHECK_EQ_INT(r[3], 150);
+	es_encoder_destroy(enc);
+	es_index_destroy(ix);
+	free(g);
+	free(f);
+}
+
+/* The last look (es_map_opt_t.look_mapq): a family of 120 on-grid copies with one substitution each, whose windows
+ * line up with the read's and outscore its own exact copy, placed off the window grid. 16 loci and the wide pass's
+ * 64 miss that copy, and the read lands at MAPQ 0 on a look-alike (AS 145); the last look (64 loci, a wide pass of
+ * up to 256, every one aligned) finds it and the read takes its whole alignment (AS 150). */
+TEST(map_last_look_finds_the_copy_the_wide_pass_missed)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, 13);
+	const int len = 150, step = 1500, first = 2000, ncopy = 121;
+	const int n = first + ncopy * step + 2000, off = first + (ncopy - 1) * step + 8;
+	char *g = random_seq(&rng, n);
+	char *f = random_seq(&rng, len);
+	for (int j = 0; j < ncopy - 1; j++) {
+		char *c = g + first + j * step;
+		memcpy(c, f, len);
+		c[1] = c[1] == 'A' ? 'C' : 'A';
+	}
+	memcpy(g + off, f, len);
+	char fa[600], idx[600];
+	CHECK(write_and_index("lastlook", g, fa, idx, sizeof fa));
+	es_index_t *ix = es_index_load(idx);
+	CHECK(ix != NULL);
+	if (!ix) { free(g); free(f); return; }
+	es_encoder_t *enc = es_index_open_encoder(ix);
+	uint8_t code[150];
+	for (int i = 0; i < len; i++) code[i] = es_nt4[(uint8_t)f[i]];
+	const uint8_t *seqs[1] = { code };
+	int lens[1] = { len }, nw = 0, has_wide = 0;
+	es_locus_t wide[64];
+	CHECK_EQ_INT(es_index_candidates_wide(ix, enc, 1, seqs, lens, 16, 64, wide, &nw, 0), 0);
+	for (int i = 0; i < nw; i++) has_wide += wide[i].beg <= off && wide[i].end >= off + len;
+	CHECK_EQ_INT(has_wide, 0);   /* the premise: the wide pass misses the exact copy */
+	es_map_opt_t o;
+	es_map_opt_init(&o);
+	o.look_mapq = -1;
+	int r[5] = { 0 };
+	CHECK(map_one_read_opt(idx, "lastlook", f, &o, r));
+	CHECK(r[0] != off);
+	CHECK_EQ_INT(r[4], 145);
+	CHECK(r[2] <= 3);
+	CHECK(map_one_read_opt(idx, "lastlook", f, NULL, r));
+	CHECK_EQ_INT(r[0], off);
+	CHECK_EQ_INT(r[4], 150);
+	CHECK_EQ_INT(r[3], 145);     /* the look-alikes are aligned too: the runner-up */
 	es_encoder_destroy(enc);
 	es_index_destroy(ix);
 	free(g);
