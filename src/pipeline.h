@@ -56,6 +56,10 @@ void es_map_sort_hits(es_map_hit_t *h, int n);   /* best first, the order es_map
 /* Which of the hits tied with hits[0] (sorted best first) a read named name reports: by a hash of the name, like
  * bwa, so that the reads of a repeat spread over its copies; deterministic for a given read. */
 int es_map_tie_pick(const es_map_hit_t *hits, int n, const char *name);
+/* For tests: n votes (diag[i], strand[i] 0/1) sorted by strand then diagonal by the locate step's sort (a counting
+ * sort where the keys are dense) and by its comparison-sort twin; 1 when both give the same votes in the same key
+ * order. */
+int es_map_vote_sort_check(int n, const int *diag, const int *strand);
 /* Add h to hits[0, *n) (grown as needed, *cap its capacity) unless the same placement is there (same strand, within
  * half a read of qlen bases): then the better of the two stays. h's alignment is owned by hits afterwards. */
 void es_map_add_hit(es_map_hit_t **hits, int *n, int *cap, es_map_hit_t *h, int qlen);

@@ -390,3 +390,30 @@ TEST(map_thread_creation_failure)
 	}
 	CHECK_EQ_INT(map_to(g_fq, out, 2), 0);
 }
+
+/* The locate step's vote sort (a counting sort where the keys are dense) against klib's introsort: dense runs of
+ * equal diagonals (a copy of the read), sparse keys (the introsort path), both strands, negative diagonals, and the
+ * sizes at the switch (64 votes). */
+TEST(map_vote_sort_matches_introsort)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, 77);
+	static int diag[20000], strand[20000];
+	const int sizes[] = { 0, 1, 63, 64, 65, 200, 1000, 20000 };
+	for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+		for (int mode = 0; mode < 4; mode++) {
+			int n = sizes[si];
+			for (int i = 0; i < n; i++) {
+				uint64_t r = es_rng_next(&rng);
+				strand[i] = (int)(r & 1);
+				switch (mode) {
+				case 0: diag[i] = (int)(r >> 8 & 3) - 100; break;                     /* a copy: 4 diagonals */
+				case 1: diag[i] = (int)((r >> 8) % 700) - 250; break;                /* a locus region */
+				case 2: diag[i] = (int)(r >> 8 & 0xffffff) - 0x800000; break;        /* sparse: introsort */
+				default: diag[i] = (i & 1) ? 5 : (int)(r >> 8 & 63) - 30; break;    /* half on one diagonal */
+				}
+			}
+			CHECKF(es_map_vote_sort_check(n, diag, strand), "n %d mode %d", n, mode);
+		}
+	}
+}
