@@ -495,6 +495,39 @@ static void first_item(void *arg, int64_t i, int tid)
 	free(loci);
 }
 
+/* The reads of group i of a later pass or the last look (b->wsel split into b->n_wgroups groups) and their search
+ * buffers: seqs / lens from the batch, room for K loci per read. */
+typedef struct {
+	int n;
+	const int *sel;          /* the group's reads: batch indexes */
+	const uint8_t **seqs;
+	int *lens, *n_loci;
+	es_locus_t *loci;        /* [n * K] */
+} group_buf_t;
+
+static void group_init(group_buf_t *g, const batch_t *b, int64_t i, size_t K)
+{
+	int g0 = (int)(i * b->n_wsel / b->n_wgroups);
+	g->n = (int)((i + 1) * b->n_wsel / b->n_wgroups) - g0;
+	g->sel = b->wsel + g0;
+	g->seqs = es_malloc((size_t)g->n * sizeof *g->seqs);
+	g->lens = es_malloc((size_t)g->n * sizeof *g->lens);
+	g->n_loci = es_malloc((size_t)g->n * sizeof *g->n_loci);
+	g->loci = es_malloc((size_t)g->n * K * sizeof *g->loci);
+	for (int k = 0; k < g->n; k++) {
+		g->seqs[k] = b->fw[g->sel[k]];
+		g->lens[k] = b->reads[g->sel[k]].len;
+	}
+}
+
+static void group_free(group_buf_t *g)
+{
+	free(g->seqs);
+	free(g->lens);
+	free(g->n_loci);
+	free(g->loci);
+}
+
 /* Single-end, group i of the reads of a later pass (b->wsel, b->wpass): the deeper search of the batch's reads of
  * low score, or the wide pass of its saturated ones. Gathered from every chunk, the queries of a group share each
  * list's scan (search.c), as the few of one chunk did not (20-60 per 1,024 reads). */
@@ -505,33 +538,28 @@ static void group_item(void *arg, int64_t i, int tid)
 	batch_t *b = sh->cur;
 	if (atomic_load(&sh->failed))
 		return;
-	int g0 = (int)(i * b->n_wsel / b->n_wgroups), n = (int)((i + 1) * b->n_wsel / b->n_wgroups) - g0;
-	const int *sel = b->wsel + g0;
 	size_t K = es_map_loci_stride(sh->m.opt);
-	const uint8_t **seqs = es_malloc((size_t)n * sizeof *seqs);
-	int *lens = es_malloc((size_t)n * sizeof *lens), *n_loci = es_malloc((size_t)n * sizeof *n_loci);
-	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
+	group_buf_t g;
+	group_init(&g, b, i, K);
+	int n = g.n;
+	const int *sel = g.sel;
 	uint8_t *sat = es_malloc((size_t)n);
 	const float **vec = es_malloc((size_t)n * sizeof *vec);
 	for (int k = 0; k < n; k++) {
 		vec[k] = b->vec[sel[k]];
-		seqs[k] = b->fw[sel[k]];
-		lens[k] = b->reads[sel[k]].len;
-		n_loci[k] = b->n_loci[sel[k]];
-		memcpy(loci + k * K, loci_of(sh, b, sel[k]), (size_t)n_loci[k] * sizeof *loci);
+		g.n_loci[k] = b->n_loci[sel[k]];
+		memcpy(g.loci + k * K, loci_of(sh, b, sel[k]), (size_t)g.n_loci[k] * sizeof *g.loci);
 	}
-	int ret = b->wpass == ES_CAND_RETRY ? es_map_candidates_retry(&sh->m, n, seqs, lens, loci, n_loci, sat, vec)
-	                                    : es_map_candidates_widen(&sh->m, n, seqs, lens, loci, n_loci, vec);
+	int ret = b->wpass == ES_CAND_RETRY
+	              ? es_map_candidates_retry(&sh->m, n, g.seqs, g.lens, g.loci, g.n_loci, sat, vec)
+	              : es_map_candidates_widen(&sh->m, n, g.seqs, g.lens, g.loci, g.n_loci, vec);
 	if (ret < 0)
 		item_failed(sh);
 	for (int k = 0; k < n && ret == 0; k++) {
-		keep_loci(sh, b, sel[k], loci + k * K, n_loci[k]);
+		keep_loci(sh, b, sel[k], g.loci + k * K, g.n_loci[k]);
 		b->sat[sel[k]] = b->wpass == ES_CAND_RETRY ? sat[k] : 0;
 	}
-	free(seqs);
-	free(lens);
-	free(n_loci);
-	free(loci);
+	group_free(&g);
 	free(sat);
 	free(vec);
 }
@@ -594,23 +622,16 @@ static void look_item(void *arg, int64_t i, int tid)
 	batch_t *b = sh->cur;
 	if (atomic_load(&sh->failed))
 		return;
-	int g0 = (int)(i * b->n_wsel / b->n_wgroups), n = (int)((i + 1) * b->n_wsel / b->n_wgroups) - g0;
-	const int *sel = b->wsel + g0;
 	size_t K = es_map_loci_stride(&sh->ropt);
-	const uint8_t **seqs = es_malloc((size_t)n * sizeof *seqs);
-	int *lens = es_malloc((size_t)n * sizeof *lens), *n_loci = es_malloc((size_t)n * sizeof *n_loci);
-	es_locus_t *loci = es_malloc((size_t)n * K * sizeof *loci);
-	for (int k = 0; k < n; k++) {
-		seqs[k] = b->fw[sel[k]];
-		lens[k] = b->reads[sel[k]].len;
-	}
-	int ret = es_map_candidates_look(&sh->m, n, seqs, lens, loci, n_loci);
-	for (int k = 0; k < n && ret == 0; k++) {
-		int r = sel[k], n_rec = 0;
+	group_buf_t g;
+	group_init(&g, b, i, K);
+	int ret = es_map_candidates_look(&sh->m, g.n, g.seqs, g.lens, g.loci, g.n_loci);
+	for (int k = 0; k < g.n && ret == 0; k++) {
+		int r = g.sel[k], n_rec = 0;
 		bam1_t **recs = NULL;
-		const es_locus_t *lp = loci + k * K;
-		ret = es_map_with_loci(&sh->rm, sh->buf[tid], 1, &b->reads[r], &b->fw[r], &b->rc[r], &lp, &n_loci[k], &recs,
-		                       &n_rec);
+		const es_locus_t *lp = g.loci + k * K;
+		ret = es_map_with_loci(&sh->rm, sh->buf[tid], 1, &b->reads[r], &b->fw[r], &b->rc[r], &lp, &g.n_loci[k],
+		                       &recs, &n_rec);
 		int was = primary_score(b->recs[r], b->n_recs[r]);
 		if (ret == 0 && primary_score(recs, n_rec) > was) {
 			atomic_fetch_add(&b->n_look_better, 1);
@@ -630,10 +651,7 @@ static void look_item(void *arg, int64_t i, int tid)
 	}
 	if (ret < 0)
 		item_failed(sh);
-	free(seqs);
-	free(lens);
-	free(n_loci);
-	free(loci);
+	group_free(&g);
 }
 
 /* The last look of the batch's reads placed at MAPQ <= look_mapq or left unmapped (long enough to be mapped; not

@@ -175,23 +175,37 @@ TEST(map_tandem_copies_the_votes_cannot_tell_apart)
 	free(unit);
 }
 
-TEST(map_repeat_family_wide_search_finds_the_other_copy)
+/* A genome of `ncopy` copies of a random 150 bp read f, `step` bp apart from position 2000 on the window grid, each
+ * but the first (or every one, when all_mutated) with its second base substituted, and the last copy, exact, 8 bp
+ * off the grid at *off; the genome is written and indexed as NAME. Returns the index loaded (NULL on failure); *g
+ * and *f are malloc'ed, idx gets the index path. */
+static es_index_t *family_genome(const char *name, uint64_t seed, int ncopy, int all_mutated, char **g, char **f,
+                                 int *off, char *idx, size_t cap)
 {
 	es_rng_t rng;
-	es_rng_seed(&rng, 12);
-	const int len = 150, step = 1500, first = 2000, ncopy = 40;
-	const int n = first + ncopy * step + 2000, off = first + (ncopy - 1) * step + 8;
-	char *g = random_seq(&rng, n);
-	char *f = random_seq(&rng, len);
+	es_rng_seed(&rng, seed);
+	const int len = 150, step = 1500, first = 2000;
+	const int n = first + ncopy * step + 2000;
+	*off = first + (ncopy - 1) * step + 8;
+	*g = random_seq(&rng, n);
+	*f = random_seq(&rng, len);
 	for (int j = 0; j < ncopy - 1; j++) {
-		char *c = g + first + j * step;
-		memcpy(c, f, len);
-		if (j > 0) c[1] = c[1] == 'A' ? 'C' : 'A';
+		char *c = *g + first + j * step;
+		memcpy(c, *f, len);
+		if (j > 0 || all_mutated) c[1] = c[1] == 'A' ? 'C' : 'A';
 	}
-	memcpy(g + off, f, len);
-	char fa[600], idx[600];
-	CHECK(write_and_index("family", g, fa, idx, sizeof fa));
-	es_index_t *ix = es_index_load(idx);
+	memcpy(*g + *off, *f, len);
+	char fa[600];
+	CHECK(write_and_index(name, *g, fa, idx, cap));
+	return es_index_load(idx);
+}
+
+TEST(map_repeat_family_wide_search_finds_the_other_copy)
+{
+	const int len = 150, first = 2000;
+	char *g, *f, idx[600];
+	int off;
+	es_index_t *ix = family_genome("family", 12, 40, 0, &g, &f, &off, idx, sizeof idx);
 	CHECK(ix != NULL);
 	if (!ix) { free(g); free(f); return; }
 	es_encoder_t *enc = es_index_open_encoder(ix);
@@ -225,24 +239,13 @@ TEST(map_repeat_family_wide_search_finds_the_other_copy)
 /* The last look (es_map_opt_t.look_mapq): a family of 120 on-grid copies with one substitution each, whose windows
  * line up with the read's and outscore its own exact copy, placed off the window grid. 16 loci and the wide pass's
  * 64 miss that copy, and the read lands at MAPQ 0 on a look-alike (AS 145); the last look (64 loci, a wide pass of
- * up to 256, every one aligned) finds it and the read takes its whole alignment (AS 150). */
+ * up to 256, verified with 64 alignments) finds it and the read takes its whole alignment (AS 150). */
 TEST(map_last_look_finds_the_copy_the_wide_pass_missed)
 {
-	es_rng_t rng;
-	es_rng_seed(&rng, 13);
-	const int len = 150, step = 1500, first = 2000, ncopy = 121;
-	const int n = first + ncopy * step + 2000, off = first + (ncopy - 1) * step + 8;
-	char *g = random_seq(&rng, n);
-	char *f = random_seq(&rng, len);
-	for (int j = 0; j < ncopy - 1; j++) {
-		char *c = g + first + j * step;
-		memcpy(c, f, len);
-		c[1] = c[1] == 'A' ? 'C' : 'A';
-	}
-	memcpy(g + off, f, len);
-	char fa[600], idx[600];
-	CHECK(write_and_index("lastlook", g, fa, idx, sizeof fa));
-	es_index_t *ix = es_index_load(idx);
+	const int len = 150;
+	char *g, *f, idx[600];
+	int off;
+	es_index_t *ix = family_genome("lastlook", 13, 121, 1, &g, &f, &off, idx, sizeof idx);
 	CHECK(ix != NULL);
 	if (!ix) { free(g); free(f); return; }
 	es_encoder_t *enc = es_index_open_encoder(ix);
