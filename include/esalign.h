@@ -211,7 +211,7 @@ typedef struct {
 	const char *insert_arg;  /* paired-end: -I MEAN[,SD[,MAX[,MIN]]]; NULL: estimated from the first batch */
 	int mapq_features;  /* hidden --mapq-features: an XF:Z tag with the MAPQ model inputs on each primary record */
 	int look_mapq;      /* --last-look: a single-end read placed at this MAPQ or lower, or left unmapped, has a
-	                     * last look (a deeper search for 4 x max_loci loci, all verified), and takes its result when
+	                     * last look (a search for 4 x max_loci loci, verified with 4 x max_align alignments), and takes its result when
 	                     * that aligns better; -1: never [3] */
 } es_map_opt_t;
 

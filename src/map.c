@@ -724,7 +724,6 @@ static int search_flags(const es_map_opt_t *o)
 int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,
                       int *n_loci)
 {
-	const es_map_opt_t *o = m->opt;
 	const uint8_t *seqs[ES_MAP_CHUNK];
 	int lens[ES_MAP_CHUNK];
 	if (n < 1 || n > ES_MAP_CHUNK)
@@ -733,6 +732,13 @@ int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8
 		seqs[i] = fw[i];
 		lens[i] = reads[i].len;
 	}
+	return es_map_candidates_of(m, n, seqs, lens, loci, n_loci);
+}
+
+int es_map_candidates_of(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens, es_locus_t *loci,
+                         int *n_loci)
+{
+	const es_map_opt_t *o = m->opt;
 	return es_index_candidates_wide(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
 	                                search_flags(o));
 }
@@ -759,15 +765,6 @@ int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *s
 	const es_map_opt_t *o = m->opt;
 	return es_index_candidates_widen(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
 	                                 vec, search_flags(o));
-}
-
-int es_map_candidates_look(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
-                          es_locus_t *loci, int *n_loci)
-{
-	es_map_opt_t r;
-	es_map_look_opt(m->opt, &r);
-	return es_index_candidates_wide(m->idx, m->enc, n, seqs, lens, r.max_loci, es_map_loci_stride(&r), loci, n_loci,
-	                                search_flags(&r));
 }
 
 void es_map_look_opt(const es_map_opt_t *o, es_map_opt_t *r)

@@ -17,7 +17,6 @@
 #define ES_PE_STAT_PAIRS 5000
 
 enum { STEP_READ, STEP_MAP, STEP_WRITE, N_STEPS };
-enum { PASS_LOOK = ES_CAND_RETRY + 1 };   /* batch_t.wpass of the last look */
 
 typedef struct {            /* one batch of reads on its way through the pipeline */
 	int n;                  /* reads in it (<= batch_size) */
@@ -35,12 +34,11 @@ typedef struct {            /* one batch of reads on its way through the pipelin
 	int *n_hits;
 	uint8_t *sat;           /* single-end: ES_CAND_RETRY for a read to search again deeper, 1 for one the wide pass
 	                         * searches again (es_map_candidates_first), else 0 */
-	int *wsel, n_wsel;      /* single-end: the reads of the current later pass, in input order, */
+	int *wsel, n_wsel;      /* single-end: the reads of the current later pass or last look, in input order, */
 	int n_wgroups;          /* searched in this many groups (one es_for item each) */
-	int wpass;              /* that pass: ES_CAND_RETRY (es_map_candidates_retry), 1 (es_map_candidates_widen) or
-	                         * PASS_LOOK (the last look: es_map_candidates_look) */
+	int wpass;              /* that pass: ES_CAND_RETRY (es_map_candidates_retry) or 1 (es_map_candidates_widen) */
 	float **vec;            /* single-end: the query vectors of a read of a later pass (es_map_candidates_first) */
-	atomic_int n_look_better;   /* single-end: the last look's reads (n_wsel of them) it aligned better */
+	atomic_int n_look_better;   /* single-end: the last look's reads (n_looked of them) it aligned better */
 	int n_looked;
 	int p_search;           /* paired-end: pairs [0, p_search) are searched whole (the insert estimate's block),
 	                         * pairs from p_search on go through search_pairs */
@@ -580,21 +578,34 @@ static void map_item(void *arg, int64_t i, int tid)
 		item_failed(sh);
 }
 
-/* The later pass `pass` of the reads whose b->sat is pass, in groups of at most ES_MAP_CHUNK, at least one per
- * mapping thread while there are reads enough. 0, or -1 when the threads could not be run. */
-static int later_pass(shared_t *sh, batch_t *b, int pass)
+/* The selected reads b->wsel[0, n_wsel) run through item in groups of at most ES_MAP_CHUNK, at least one per mapping
+ * thread while there are reads enough. 0, or -1 when the threads could not be run. */
+static int run_groups(shared_t *sh, batch_t *b, es_for_fn item)
 {
 	int nt = sh->m.opt->n_threads;
+	int g = (b->n_wsel + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK;
+	b->n_wgroups = g > nt ? g : nt < b->n_wsel ? nt : b->n_wsel;
+	return b->n_wgroups > 0 ? es_for(nt, item, sh, b->n_wgroups) : 0;
+}
+
+/* b->wsel ready for b->n reads, none selected yet. */
+static void select_none(batch_t *b)
+{
 	if (!b->wsel)
 		b->wsel = es_malloc((size_t)b->n * sizeof *b->wsel);
 	b->n_wsel = 0;
+}
+
+/* The later pass `pass` of the reads whose b->sat is pass (run_groups). 0, or -1 when the threads could not be
+ * run. */
+static int later_pass(shared_t *sh, batch_t *b, int pass)
+{
+	select_none(b);
 	for (int r = 0; r < b->n; r++)
 		if (b->sat[r] == pass)
 			b->wsel[b->n_wsel++] = r;
-	int g = (b->n_wsel + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK;
-	b->n_wgroups = g > nt ? g : nt < b->n_wsel ? nt : b->n_wsel;
 	b->wpass = pass;
-	return b->n_wgroups > 0 ? es_for(nt, group_item, sh, b->n_wgroups) : 0;
+	return run_groups(sh, b, group_item);
 }
 
 /* The score of a read's primary record (AS:i), or -1 when it is unmapped. */
@@ -612,8 +623,8 @@ static int primary_score(bam1_t *const *recs, int n_recs)
  * error at MAPQ >= 20 of that set rose from 0.035 to 0.045%. */
 #define ES_LOOK_FOUND_MAPQ 19
 
-/* Single-end, group i of the last look's reads (b->wsel): each searched again for ES_MAP_WIDEN times the loci
- * (es_map_candidates_look) and verified at them with as many alignments (sh->rm); its records replaced when the new
+/* Single-end, group i of the last look's reads (b->wsel): each searched again with the look's options (sh->rm:
+ * ES_MAP_WIDEN times the loci, es_map_look_opt) and verified at them with as many alignments; its records replaced when the new
  * primary aligns better than the old one (a higher AS, or mapped where it was not), else kept: a read's result
  * still depends on that read alone. */
 static void look_item(void *arg, int64_t i, int tid)
@@ -625,7 +636,7 @@ static void look_item(void *arg, int64_t i, int tid)
 	size_t K = es_map_loci_stride(&sh->ropt);
 	group_buf_t g;
 	group_init(&g, b, i, K);
-	int ret = es_map_candidates_look(&sh->m, g.n, g.seqs, g.lens, g.loci, g.n_loci);
+	int ret = es_map_candidates_of(&sh->rm, g.n, g.seqs, g.lens, g.loci, g.n_loci);
 	for (int k = 0; k < g.n && ret == 0; k++) {
 		int r = g.sel[k], n_rec = 0;
 		bam1_t **recs = NULL;
@@ -655,19 +666,15 @@ static void look_item(void *arg, int64_t i, int tid)
 }
 
 /* The last look of the batch's reads placed at MAPQ <= look_mapq or left unmapped (long enough to be mapped; not
- * those aligned whole without an edit: ~55% of the low-MAPQ reads of chrX, exact copies), in groups as later_pass
- * makes them. chrX 70 Mb, 100 bp mason reads: ~3.5% of them; they hold most of the reads placed
+ * those aligned whole without an edit: ~55% of the low-MAPQ reads of chrX, exact copies), in groups (run_groups). chrX 70 Mb, 100 bp mason reads: ~3.5% of them; they hold most of the reads placed
  * wrong, whose own copy is a near-tie among look-alikes the first pass kept too few of (docs/pipeline.md, "The last
  * look"). 0, or -1 when the threads could not be run. */
 static int last_look(shared_t *sh, batch_t *b)
 {
 	const es_map_opt_t *o = sh->m.opt;
-	int nt = o->n_threads;
 	if (o->look_mapq < 0)
 		return 0;
-	if (!b->wsel)
-		b->wsel = es_malloc((size_t)b->n * sizeof *b->wsel);
-	b->n_wsel = 0;
+	select_none(b);
 	for (int r = 0; r < b->n; r++) {
 		bam1_t *p = b->n_recs[r] > 0 ? b->recs[r][0] : NULL;
 		int len = b->reads[r].len;   /* a read aligned whole without an edit cannot align better */
@@ -675,11 +682,8 @@ static int last_look(shared_t *sh, batch_t *b)
 		    primary_score(b->recs[r], b->n_recs[r]) < len * o->sc.match)
 			b->wsel[b->n_wsel++] = r;
 	}
-	int g = (b->n_wsel + ES_MAP_CHUNK - 1) / ES_MAP_CHUNK;
-	b->n_wgroups = g > nt ? g : nt < b->n_wsel ? nt : b->n_wsel;
-	b->wpass = PASS_LOOK;
 	b->n_looked = b->n_wsel;
-	return b->n_wgroups > 0 ? es_for(nt, look_item, sh, b->n_wgroups) : 0;
+	return run_groups(sh, b, look_item);
 }
 
 /* Step 1, single-end: the first search of every read, then the deeper search of the batch's reads of low score

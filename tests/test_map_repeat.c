@@ -175,47 +175,65 @@ TEST(map_tandem_copies_the_votes_cannot_tell_apart)
 	free(unit);
 }
 
-/* A genome of `ncopy` copies of a random 150 bp read f, `step` bp apart from position 2000 on the window grid, each
+/* A genome of `ncopy` copies of a random 150 bp read f, 1,500 bp apart from position 2000 on the window grid, each
  * but the first (or every one, when all_mutated) with its second base substituted, and the last copy, exact, 8 bp
- * off the grid at *off; the genome is written and indexed as NAME. Returns the index loaded (NULL on failure); *g
- * and *f are malloc'ed, idx gets the index path. */
-static es_index_t *family_genome(const char *name, uint64_t seed, int ncopy, int all_mutated, char **g, char **f,
-                                 int *off, char *idx, size_t cap)
+ * off the grid at off; written and indexed as NAME, the index loaded with its encoder, and the read's codes. */
+#define FAMILY_LEN 150
+#define FAMILY_FIRST 2000
+typedef struct {
+	char *g, *f;               /* the genome and the read (ASCII, malloc'ed) */
+	int off;                   /* the off-grid exact copy */
+	char idx[600];             /* the index path */
+	es_index_t *ix;            /* NULL when it could not be built or loaded (a CHECK failed) */
+	es_encoder_t *enc;
+	uint8_t code[FAMILY_LEN];  /* the read's codes */
+} family_t;
+
+static int family_open(family_t *fm, const char *name, uint64_t seed, int ncopy, int all_mutated)
 {
 	es_rng_t rng;
 	es_rng_seed(&rng, seed);
-	const int len = 150, step = 1500, first = 2000;
+	const int len = FAMILY_LEN, step = 1500, first = FAMILY_FIRST;
 	const int n = first + ncopy * step + 2000;
-	*off = first + (ncopy - 1) * step + 8;
-	*g = random_seq(&rng, n);
-	*f = random_seq(&rng, len);
+	memset(fm, 0, sizeof *fm);
+	fm->off = first + (ncopy - 1) * step + 8;
+	fm->g = random_seq(&rng, n);
+	fm->f = random_seq(&rng, len);
 	for (int j = 0; j < ncopy - 1; j++) {
-		char *c = *g + first + j * step;
-		memcpy(c, *f, len);
+		char *c = fm->g + first + j * step;
+		memcpy(c, fm->f, len);
 		if (j > 0 || all_mutated) c[1] = c[1] == 'A' ? 'C' : 'A';
 	}
-	memcpy(*g + *off, *f, len);
+	memcpy(fm->g + fm->off, fm->f, len);
 	char fa[600];
-	CHECK(write_and_index(name, *g, fa, idx, cap));
-	return es_index_load(idx);
+	CHECK(write_and_index(name, fm->g, fa, fm->idx, sizeof fm->idx));
+	fm->ix = es_index_load(fm->idx);
+	CHECK(fm->ix != NULL);
+	if (fm->ix)
+		fm->enc = es_index_open_encoder(fm->ix);
+	for (int i = 0; i < len; i++) fm->code[i] = es_nt4[(uint8_t)fm->f[i]];
+	return fm->ix != NULL;
+}
+
+static void family_close(family_t *fm)
+{
+	es_encoder_destroy(fm->enc);
+	es_index_destroy(fm->ix);
+	free(fm->g);
+	free(fm->f);
 }
 
 TEST(map_repeat_family_wide_search_finds_the_other_copy)
 {
-	const int len = 150, first = 2000;
-	char *g, *f, idx[600];
-	int off;
-	es_index_t *ix = family_genome("family", 12, 40, 0, &g, &f, &off, idx, sizeof idx);
-	CHECK(ix != NULL);
-	if (!ix) { free(g); free(f); return; }
-	es_encoder_t *enc = es_index_open_encoder(ix);
-	uint8_t code[150];
-	for (int i = 0; i < len; i++) code[i] = es_nt4[(uint8_t)f[i]];
-	const uint8_t *seqs[1] = { code };
+	const int len = FAMILY_LEN, first = FAMILY_FIRST;
+	family_t fm;
+	if (!family_open(&fm, "family", 12, 40, 0)) { family_close(&fm); return; }
+	const int off = fm.off;
+	const uint8_t *seqs[1] = { fm.code };
 	int lens[1] = { len }, nl = 0, nw = 0, has = 0, has_wide = 0;
 	es_locus_t loci[64], wide[64];
-	CHECK_EQ_INT(es_index_candidates(ix, enc, 1, seqs, lens, 16, loci, &nl, 0), 0);
-	CHECK_EQ_INT(es_index_candidates_wide(ix, enc, 1, seqs, lens, 16, 64, wide, &nw, 0), 0);
+	CHECK_EQ_INT(es_index_candidates(fm.ix, fm.enc, 1, seqs, lens, 16, loci, &nl, 0), 0);
+	CHECK_EQ_INT(es_index_candidates_wide(fm.ix, fm.enc, 1, seqs, lens, 16, 64, wide, &nw, 0), 0);
 	for (int i = 0; i < nl; i++) has += loci[i].beg <= off && loci[i].end >= off + len;
 	for (int i = 0; i < nw; i++) has_wide += wide[i].beg <= off && wide[i].end >= off + len;
 	CHECK_EQ_INT(nl, 16);
@@ -226,14 +244,11 @@ TEST(map_repeat_family_wide_search_finds_the_other_copy)
 	for (int i = 0; i < 16 && i < nw; i++)
 		CHECK(wide[i].score == loci[i].score && wide[i].beg <= loci[i].beg && wide[i].end >= loci[i].end);
 	int r[4] = { 0 };
-	CHECK(map_one_read(idx, "family", f, r));
+	CHECK(map_one_read(fm.idx, "family", fm.f, r));
 	CHECK(r[0] == first || r[0] == off);
 	CHECK_EQ_INT(r[2], 0);
 	CHECK_EQ_INT(r[3], 150);
-	es_encoder_destroy(enc);
-	es_index_destroy(ix);
-	free(g);
-	free(f);
+	family_close(&fm);
 }
 
 /* The last look (es_map_opt_t.look_mapq): a family of 120 on-grid copies with one substitution each, whose windows
@@ -242,37 +257,29 @@ TEST(map_repeat_family_wide_search_finds_the_other_copy)
  * up to 256, verified with 64 alignments) finds it and the read takes its whole alignment (AS 150). */
 TEST(map_last_look_finds_the_copy_the_wide_pass_missed)
 {
-	const int len = 150;
-	char *g, *f, idx[600];
-	int off;
-	es_index_t *ix = family_genome("lastlook", 13, 121, 1, &g, &f, &off, idx, sizeof idx);
-	CHECK(ix != NULL);
-	if (!ix) { free(g); free(f); return; }
-	es_encoder_t *enc = es_index_open_encoder(ix);
-	uint8_t code[150];
-	for (int i = 0; i < len; i++) code[i] = es_nt4[(uint8_t)f[i]];
-	const uint8_t *seqs[1] = { code };
+	const int len = FAMILY_LEN;
+	family_t fm;
+	if (!family_open(&fm, "lastlook", 13, 121, 1)) { family_close(&fm); return; }
+	const int off = fm.off;
+	const uint8_t *seqs[1] = { fm.code };
 	int lens[1] = { len }, nw = 0, has_wide = 0;
 	es_locus_t wide[64];
-	CHECK_EQ_INT(es_index_candidates_wide(ix, enc, 1, seqs, lens, 16, 64, wide, &nw, 0), 0);
+	CHECK_EQ_INT(es_index_candidates_wide(fm.ix, fm.enc, 1, seqs, lens, 16, 64, wide, &nw, 0), 0);
 	for (int i = 0; i < nw; i++) has_wide += wide[i].beg <= off && wide[i].end >= off + len;
 	CHECK_EQ_INT(has_wide, 0);   /* the premise: the wide pass misses the exact copy */
 	es_map_opt_t o;
 	es_map_opt_init(&o);
 	o.look_mapq = -1;
 	int r[5] = { 0 };
-	CHECK(map_one_read_opt(idx, "lastlook", f, &o, r));
+	CHECK(map_one_read_opt(fm.idx, "lastlook", fm.f, &o, r));
 	CHECK(r[0] != off);
 	CHECK_EQ_INT(r[4], 145);
 	CHECK(r[2] <= 3);
-	CHECK(map_one_read_opt(idx, "lastlook", f, NULL, r));
+	CHECK(map_one_read_opt(fm.idx, "lastlook", fm.f, NULL, r));
 	CHECK_EQ_INT(r[0], off);
 	CHECK_EQ_INT(r[4], 150);
 	CHECK_EQ_INT(r[3], 145);     /* the look-alikes are aligned too: the runner-up */
-	es_encoder_destroy(enc);
-	es_index_destroy(ix);
-	free(g);
-	free(f);
+	family_close(&fm);
 }
 
 /* A read holding a (CA)15 microsatellite, given two loci: its own and a look-alike holding a 200 bp (CA)n. The
