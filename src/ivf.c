@@ -141,11 +141,55 @@ int es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_thr
 	return ret;
 }
 
+/* The value of rank n (0-based, ascending) of a[0..m), n < m: a max-heap of the n+1 smallest seen so far (the mirror
+ * of nth_largest's heap). */
+static float nth_smallest(const float *a, int m, int n, float *heap)
+{
+	int k = n + 1;
+	for (int i = 0; i < k; i++) {
+		int c = i;
+		heap[c] = a[i];
+		while (c > 0 && heap[(c - 1) / 2] < heap[c]) {
+			float t = heap[c];
+			heap[c] = heap[(c - 1) / 2];
+			heap[(c - 1) / 2] = t;
+			c = (c - 1) / 2;
+		}
+	}
+	for (int i = k; i < m; i++) {
+		if (a[i] >= heap[0])
+			continue;
+		int c = 0;
+		float v = a[i];
+		for (;;) {
+			int l = 2 * c + 1, r = l + 1, s = c;
+			float sv = v;
+			if (l < k && heap[l] > sv) {
+				s = l;
+				sv = heap[l];
+			}
+			if (r < k && heap[r] > sv)
+				s = r;
+			if (s == c)
+				break;
+			heap[c] = heap[s];
+			c = s;
+		}
+		heap[c] = v;
+	}
+	return heap[0];
+}
+
 /* The value of rank n (0-based, descending) of a[0..m), n < m: a min-heap of the n+1 largest seen so far. Most values
  * fall below the heap's root and cost one well-predicted compare, so for the few lists a query probes this is several
- * times faster than a quickselect over all of them (which also had to copy them); the value is the same. */
+ * times faster than a quickselect over all of them (which also had to copy them); the value is the same. A rank in
+ * the lower half is the rank m-1-n from the bottom, and its heap of m-n is the smaller one: picking np of ~np + 32
+ * sampled candidates (probe_candidates), the heap of np took most values in and sifted each through log2(np) levels
+ * (1 Gb genome, 65,536 lists: nth_largest was 7% of a 100 bp read's CPU). heap: min(n + 1, m - n) floats. */
 static float nth_largest(const float *a, int m, int n, float *heap)
 {
+	if (n >= m / 2)
+		return nth_smallest(a, m, m - 1 - n, heap);
 	int k = n + 1;
 	for (int i = 0; i < k; i++) {   /* heapify the first k: sift each new value up */
 		int c = i;
@@ -563,9 +607,11 @@ size_t es_ivf_probe2_scratch(const es_ivf_groups_t *g, int n, int nprobe)
 {
 	int cap = open_cap(g, nprobe), maxc = g->most[1];
 	/* group scores, per query its candidates' scores and lists, the gathered queries of one group and their scores,
-	 * each query's groups and the (query, group) pairs bucketed by group, a bitmap of C lists twice, the heap */
+	 * each query's groups and the (query, group) pairs bucketed by group, a bitmap of C lists twice, the heap, and
+	 * pick_lists' sample, scores and candidates of one query */
 	return (size_t)n * g->G * 3 + (size_t)n * cap * 2 + (size_t)n * g->dim + (size_t)n * maxc + (size_t)g->G * 2 +
-	       (size_t)n + (size_t)(g->C + 63) / 64 * 4 + (size_t)(nprobe > g->G ? nprobe : g->G) + 72;
+	       (size_t)n + (size_t)(g->C + 63) / 64 * 4 + (size_t)(nprobe > g->G ? nprobe : g->G) + 72 +
+	       (size_t)cap / PROBE_SUB + (size_t)cap * 2 + 16;
 }
 
 /* Query row s[G]'s groups into top (returned count): the t best (ties to the lower group), then the best of the
@@ -620,24 +666,39 @@ static void score_open_lists(const es_ivf_groups_t *g, const float *q, int n, co
 }
 
 /* The np best of query i's m candidates (scores s, lists l) in increasing list order into out: every list above
- * the np-th score, then those equal to it from the lowest list (the rule of es_ivf_probe), through a bitmap. */
+ * the np-th score, then those equal to it from the lowest list (the rule of es_ivf_probe), through a bitmap. The
+ * np-th score from the sampled candidates when they hold np (probe_candidates: then they hold every candidate scoring
+ * at least that), else from all m. sub: m / PROBE_SUB floats, tmp: m floats, cand: m ints. */
 static void pick_lists(const float *s, const int32_t *l, int m, int np, int C, uint64_t *bits, float *heap,
-                       int32_t *out)
+                       float *sub, float *tmp, int32_t *cand, int32_t *out)
 {
 	np = np < m ? np : m;
-	float v = nth_largest(s, m, np - 1, heap);
+	int mc = probe_candidates(s, m, np, sub, heap, cand);
+	float v;
+	if (mc >= np) {
+		for (int j = 0; j < mc; j++)
+			tmp[j] = s[cand[j]];
+		v = nth_largest(tmp, mc, np - 1, heap);
+	} else {
+		v = nth_largest(s, m, np - 1, heap);
+		mc = m;
+		for (int j = 0; j < m; j++)
+			cand[j] = j;
+	}
 	memset(bits, 0, (size_t)(C + 63) / 64 * sizeof(uint64_t));
-	int above = 0;
-	for (int j = 0; j < m; j++)
-		if (s[j] > v) {
-			bits[l[j] >> 6] |= 1ULL << (l[j] & 63);
-			above++;
-		}
 	uint64_t *tie = bits + (C + 63) / 64;   /* the lists equal to v, lowest first */
 	memset(tie, 0, (size_t)(C + 63) / 64 * sizeof(uint64_t));
-	for (int j = 0; j < m; j++)
-		if (s[j] == v)
-			tie[l[j] >> 6] |= 1ULL << (l[j] & 63);
+	int above = 0;
+	for (int j = 0; j < mc; j++) {
+		int32_t c = l[cand[j]];
+		float x = s[cand[j]];
+		if (x > v) {
+			bits[c >> 6] |= 1ULL << (c & 63);
+			above++;
+		} else if (x == v) {
+			tie[c >> 6] |= 1ULL << (c & 63);
+		}
+	}
 	int room = np - above, k = 0;
 	for (int w = 0; w < (C + 63) / 64; w++) {
 		uint64_t b = bits[w], t = tie[w];
@@ -665,6 +726,8 @@ void es_ivf_probe2(const es_ivf_groups_t *g, const float *q, int n, int nprobe, 
 	char *used = (char *)(cnt + n);
 	uint64_t *bits = (uint64_t *)(void *)(((uintptr_t)(used + G) + 7) & ~(uintptr_t)7);
 	float *heap = (float *)(void *)(bits + (size_t)(C + 63) / 64 * 2);
+	float *sub = heap + (nprobe > G ? nprobe : G) + 8, *tmp = sub + cap / PROBE_SUB + 8;
+	int32_t *cand = (int32_t *)(void *)(tmp + cap);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, G, g->dim, 1.0f, q, g->dim, g->gcent, g->dim, 0.0f, gs,
 	            G);
 	for (int i = 0; i < n; i++) {   /* each query's groups; its unused slots to the extra group G */
@@ -678,5 +741,5 @@ void es_ivf_probe2(const es_ivf_groups_t *g, const float *q, int n, int nprobe, 
 	score_open_lists(g, q, n, pairs, gb, cap, xg, ls, cs, cl, cnt);
 	for (int i = 0; i < n; i++)
 		pick_lists(cs + (size_t)i * cap, cl + (size_t)i * cap, cnt[i], es_ivf_probe_count(nps, i, nprobe), C, bits,
-		           heap, probe + (size_t)i * nprobe);
+		           heap, sub, tmp, cand, probe + (size_t)i * nprobe);
 }

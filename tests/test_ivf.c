@@ -321,6 +321,43 @@ TEST(ivf_probe_two_level)
 	free(cent); free(q); free(flat); free(two); free(scr);
 }
 
+TEST(ivf_probe_two_level_all_groups_is_flat_at_every_width)
+{
+	/* 4,096 lists in 16 groups (ES_IVF_OPEN_MIN: every group opened), so the two-level probe ranks every list: for
+	 * probe widths from 1 to all lists it is the flat probe exactly. Widths from 64 up to 1,500 take pick_lists'
+	 * sampled candidates (probe_candidates), the others its full ranking; the nth_largest of both paths includes
+	 * ranks in the lower half (its mirror heap). Duplicate centroids plant exact ties. */
+	enum { DIM = 32, C = 4096, N = 64 };
+	es_rng_t rng;
+	es_rng_seed(&rng, 37);
+	float *cent = malloc(sizeof(float) * C * DIM), *q = malloc(sizeof(float) * N * DIM);
+	planted(&rng, 64, C, DIM, 0.6f, cent);
+	for (int c = 0; c < C; c += 89)
+		for (int d = 1; d < 4 && c + d < C; d++)
+			memcpy(cent + (size_t)(c + d) * DIM, cent + (size_t)c * DIM, DIM * sizeof(float));
+	planted(&rng, 64, N, DIM, 0.6f, q);
+	memcpy(q, cent + 89 * DIM, DIM * sizeof(float));   /* its best lists tie four ways */
+	es_ivf_groups_t *g = es_ivf_groups_new(cent, C, DIM, 16);
+	CHECK(g && es_ivf_groups_count(g) == 16);
+	const int widths[] = { 1, 16, 64, 100, 256, 1000, 1500, 2047, 2048, 3000, 4096 };
+	float *scr = malloc(sizeof(float) * (size_t)N * C);
+	int32_t *flat = malloc(sizeof(int32_t) * N * C), *two = malloc(sizeof(int32_t) * N * C);
+	int bad = 0;
+	for (size_t w = 0; g && w < sizeof widths / sizeof widths[0]; w++) {
+		int np = widths[w];
+		float *s2 = malloc(sizeof(float) * es_ivf_probe2_scratch(g, N, np));
+		es_ivf_probe(cent, C, DIM, q, N, np, NULL, scr, flat);
+		es_ivf_probe2(g, q, N, np, NULL, s2, two);
+		for (int i = 0; i < N; i++)
+			bad += memcmp(flat + (size_t)i * np, two + (size_t)i * np, np * sizeof(int32_t)) != 0;
+		free(s2);
+	}
+	CHECKF(bad == 0, "%d of %d two-level probes differ from the flat one", bad,
+	       N * (int)(sizeof widths / sizeof widths[0]));
+	es_ivf_groups_free(g);
+	free(cent); free(q); free(scr); free(flat); free(two);
+}
+
 /* The reference of es_ivf_trim: a list stays when it scores above best - gap, or when fewer than keep do, when it
  * scores at least the keep-th best; the survivors in their order. */
 static int trim_ref(const float *s, const int32_t *in, int n, float gap, int keep, int32_t *out)
