@@ -65,7 +65,9 @@ static inline __attribute__((always_inline)) void push_half(__m256i acc, int64_t
 		m = h0 + 32 <= beg ? 0 : m & (~0u << (beg - h0));
 	if (end - h0 < 32)
 		m = end <= h0 ? 0 : m & (uint32_t)(((uint64_t)1 << (end - h0)) - 1);
-	if (m) {
+	if (!m)
+		return;
+	if (st->cap - st->n < 32) {   /* the buffer may fill inside this half: es_hamq_push shrinks it on the way */
 		uint8_t d[32];
 		_mm256_storeu_si256((__m256i *)d, acc);
 		while (m) {
@@ -73,7 +75,31 @@ static inline __attribute__((always_inline)) void push_half(__m256i acc, int64_t
 			es_hamq_push(st, (uint32_t)(h0 + b), d[b]);
 			m &= m - 1;
 		}
+		return;
 	}
+	/* room for every survivor: each is below thr (the mask), and thr cannot change before the next shrink, so the
+	 * pushes are plain appends. A whole half (common while the buffer first fills) as four vector stores. */
+	uint32_t *id = st->id + st->n;
+	uint16_t *dist = st->dist + st->n;
+	if (m == ~0u) {
+		_mm256_storeu_si256((__m256i *)(void *)dist, _mm256_cvtepu8_epi16(_mm256_castsi256_si128(acc)));
+		_mm256_storeu_si256((__m256i *)(void *)(dist + 16), _mm256_cvtepu8_epi16(_mm256_extracti128_si256(acc, 1)));
+		__m256i base = _mm256_add_epi32(_mm256_set1_epi32((int)h0), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+		for (int k = 0; k < 4; k++)
+			_mm256_storeu_si256((__m256i *)(void *)(id + 8 * k), _mm256_add_epi32(base, _mm256_set1_epi32(8 * k)));
+		st->n += 32;
+		return;
+	}
+	uint8_t d[32];
+	_mm256_storeu_si256((__m256i *)d, acc);
+	int n = 0;
+	while (m) {
+		int b = __builtin_ctz(m);
+		id[n] = (uint32_t)(h0 + b);
+		dist[n++] = d[b];
+		m &= m - 1;
+	}
+	st->n += n;
 }
 
 /* PQ4 fast scan with AVX2: each 64-window block as two halves of 32 bytes. */
