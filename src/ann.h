@@ -8,8 +8,9 @@
 
 #define ES_HAMQ_MAX_DIST 512   /* the largest distance a kernel offers: 512 sign bits; a PQ sum is at most 255 */
 
-/* Per-query state of a scan: keeps every code with distance < thr; when the buffer fills, thr drops so that
- * at least keep codes survive (ties at the cut may be dropped only when they alone would overflow the buffer). */
+/* Per-query state of a scan: keeps every code with distance < thr; when the buffer fills, thr drops to the distance
+ * of the keep-th nearest and exactly keep codes survive (ties at that distance: the first in window order), so the
+ * keep nearest by (distance, window order) are always among the entries. */
 typedef struct es_hamq_s {
 	int thr;           /* current exclusive distance bound, at most ES_HAMQ_MAX_DIST + 1 */
 	int keep, n, cap;  /* wanted survivors; entries used; capacity (>= 2*keep + 64) */
