@@ -50,7 +50,7 @@ void es_hamq_hist(const es_hamq_t *st, int *hist)
 		hist[b] = (h4[0][b] + h4[1][b]) + (h4[2][b] + h4[3][b]);
 }
 
-int es_hamq_keep(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist)
+int es_hamq_keep_scalar(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist)
 {
 	/* branch-free (a kept entry is a coin flip to the predictor): every entry is written, the count advances only
 	 * for kept ones; out may be the state's own arrays (j <= i) */
@@ -65,6 +65,22 @@ int es_hamq_keep(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *d
 		j += keep;
 	}
 	return j;
+}
+
+typedef int (*keep_fn)(const es_hamq_t *, int, int, uint32_t *, uint16_t *);
+static int simd_level(int can512, int can2);
+
+/* Chosen once (the first call; a race between threads stores the same pointer). */
+int es_hamq_keep(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist)
+{
+	static keep_fn fn;
+	keep_fn f = __atomic_load_n(&fn, __ATOMIC_RELAXED);
+	if (!f) {
+		__builtin_cpu_init();
+		f = simd_level(0, __builtin_cpu_supports("avx2")) ? es_hamq_keep_avx2 : es_hamq_keep_scalar;
+		__atomic_store_n(&fn, f, __ATOMIC_RELAXED);
+	}
+	return f(st, d, ties, id, dist);
 }
 
 /* Portable population count (no POPCNT instruction), so the scalar twin is independent of the fast kernels. */

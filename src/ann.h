@@ -22,8 +22,13 @@ void es_hamq_shrink(es_hamq_t *st);
 /* hist[0..thr]: how many entries lie at each distance. */
 void es_hamq_hist(const es_hamq_t *st, int *hist);
 /* The entries below distance d and the first `ties` at d, in order, into id/dist (which may be the state's own
- * arrays; dist may be NULL; each is written up to one past the count); returns their count. */
+ * arrays; dist may be NULL; each is written up to ES_HAMQ_KEEP_PAD past the count, and never past st->n); returns
+ * their count. es_hamq_keep runs the best of the twins below this CPU runs (ES_SIMD=scalar: the scalar one). */
+#define ES_HAMQ_KEEP_PAD 8
 int es_hamq_keep(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist);
+int es_hamq_keep_scalar(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist);
+/* Eight entries a step: their kept mask compacted by a permutation from a 256-entry table (AVX2 has no compress). */
+int es_hamq_keep_avx2(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist);
 /* Offer one code: the single rule every kernel applies, in code order. */
 static inline void es_hamq_push(es_hamq_t *st, uint32_t id, int d)
 {

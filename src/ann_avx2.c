@@ -4,6 +4,7 @@
  * are separate sources, not one source compiled per instruction set as align_simd.c is. */
 #include "ann.h"
 #include <immintrin.h>
+#include <pthread.h>
 
 static inline __m256i popcnt256(__m256i v)
 {
@@ -189,4 +190,62 @@ float es_dot_f32_i8_avx2(const float *q, const int8_t *v, float scale, int dim)
 	for (; i < dim; i++)
 		s[0] += q[i] * (float)v[i];
 	return scale * (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+}
+
+/* perm[m]: the lanes of mask m in order, then zeros (es_hamq_keep_avx2's compaction); built once. */
+static uint32_t keep_perm[256][8];
+static void keep_perm_init(void)
+{
+	for (int m = 0; m < 256; m++) {
+		int k = 0;
+		for (int b = 0; b < 8; b++)
+			if (m >> b & 1)
+				keep_perm[m][k++] = (uint32_t)b;
+		while (k < 8)
+			keep_perm[m][k++] = 0;
+	}
+}
+
+int es_hamq_keep_avx2(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, keep_perm_init);
+	const __m256i dv = _mm256_set1_epi32(d);
+	int j = 0, i = 0;
+	for (; i + 8 <= st->n; i += 8) {   /* stores of 8 at j <= i: only entries already loaded are overwritten */
+		__m256i x = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(st->dist + i)));
+		int keep = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(dv, x)));
+		int eq = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(x, dv)));
+		if (eq) {   /* the first `ties` entries at d stay, as the scalar's running count keeps them */
+			int pe = __builtin_popcount((unsigned)eq);
+			if (ties >= pe) {
+				keep |= eq;
+			} else {
+				for (int t = ties; t > 0; t--) {
+					keep |= eq & -eq;
+					eq &= eq - 1;
+				}
+			}
+			ties -= pe;
+		}
+		__m256i p = _mm256_loadu_si256((const __m256i *)(const void *)keep_perm[keep]);
+		__m256i v = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(st->id + i)), p);
+		_mm256_storeu_si256((__m256i *)(void *)(id + j), v);
+		if (dist) {
+			__m256i y = _mm256_permutevar8x32_epi32(x, p);
+			__m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(y, y), 0x08);   /* lanes 0-3 and 4-7 of y */
+			_mm_storeu_si128((__m128i *)(void *)(dist + j), _mm256_castsi256_si128(w));
+		}
+		j += __builtin_popcount((unsigned)keep);
+	}
+	for (; i < st->n; i++) {   /* the tail as the scalar twin */
+		int x = st->dist[i], eq = x == d, keep = (x < d) | (eq & (ties > 0));
+		ties -= eq;
+		uint32_t v = st->id[i];
+		id[j] = v;
+		if (dist)
+			dist[j] = (uint16_t)x;
+		j += keep;
+	}
+	return j;
 }

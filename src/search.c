@@ -108,7 +108,7 @@ static void scan_init(scan_t *S, const es_index_t *idx, int k, int np, int rr)
 	S->qc = es_malloc((size_t)SCAN_BATCH * S->nw * sizeof(uint64_t));
 	S->idbuf = es_malloc((size_t)SCAN_BATCH * S->cap * sizeof(uint32_t));
 	S->dbuf = es_malloc((size_t)SCAN_BATCH * S->cap * sizeof(uint16_t));
-	S->near = es_malloc(((size_t)S->T + 1) * sizeof(uint32_t));   /* es_hamq_keep writes one past the last kept */
+	S->near = es_malloc(((size_t)S->T + ES_HAMQ_KEEP_PAD) * sizeof(uint32_t));   /* es_hamq_keep writes past the kept */
 	S->cand = es_malloc((size_t)(k + 1) * 2 * S->step * sizeof(uint32_t));
 	S->heap = es_malloc((size_t)k * sizeof *S->heap);
 	S->C = (int)h->ivf_lists;

@@ -558,6 +558,45 @@ static int same_state(const es_hamq_t *a, const es_hamq_t *b)
 	return a->n == b->n && a->thr == b->thr && !memcmp(a->id, b->id, a->n * 4) && !memcmp(a->dist, b->dist, a->n * 2);
 }
 
+TEST(store_hamq_keep_avx2_matches_scalar)
+{
+	/* random buffers of 0..300 entries over few distances (many ties), every cut d and tie count, into separate
+	 * arrays, in place, and without distances: the AVX2 compaction gives the scalar twin's count and entries */
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2")) {
+		fprintf(stderr, "    (no AVX2 on this CPU: skipped)\n");
+		return;
+	}
+	es_rng_t rng;
+	es_rng_seed(&rng, 41);
+	enum { N = 300 };
+	uint32_t id[N], ia[N + ES_HAMQ_KEEP_PAD], ib[N + ES_HAMQ_KEEP_PAD], ip[N];
+	uint16_t dist[N], da[N + ES_HAMQ_KEEP_PAD], db[N + ES_HAMQ_KEEP_PAD], dp[N];
+	int bad = 0, runs = 0;
+	for (int trial = 0; trial < 60; trial++) {
+		int n = trial < 10 ? trial : (int)es_rng_below(&rng, N + 1), span = 1 + (int)es_rng_below(&rng, 12);
+		for (int i = 0; i < n; i++) {
+			id[i] = (uint32_t)es_rng_next(&rng);
+			dist[i] = (uint16_t)(es_rng_below(&rng, span) + (trial & 1 ? 500 : 0));
+		}
+		es_hamq_t st = { 513, 40, n, N, id, dist };
+		for (int d = (trial & 1 ? 499 : 0); d <= span + (trial & 1 ? 501 : 1); d++)
+			for (int ties = -1; ties <= n + 1; ties += 1 + n / 7) {
+				int ka = es_hamq_keep_scalar(&st, d, ties, ia, da);
+				int kb = es_hamq_keep_avx2(&st, d, ties, ib, db);
+				int kc = es_hamq_keep_avx2(&st, d, ties, ib, NULL);
+				bad += ka != kb || ka != kc || memcmp(ia, ib, ka * sizeof *ia) || memcmp(da, db, ka * sizeof *da);
+				memcpy(ip, id, n * sizeof *id);   /* in place, as es_hamq_shrink compacts */
+				memcpy(dp, dist, n * sizeof *dist);
+				es_hamq_t sp = { 513, 40, n, N, ip, dp };
+				int kp = es_hamq_keep_avx2(&sp, d, ties, ip, dp);
+				bad += kp != ka || memcmp(ip, ia, ka * sizeof *ia) || memcmp(dp, da, ka * sizeof *da);
+				runs++;
+			}
+	}
+	CHECKF(bad == 0, "%d of %d compactions differ from the scalar twin", bad, runs);
+}
+
 TEST(store_kernels_match_scalar)
 {
 	__builtin_cpu_init();
