@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <htslib/ksort.h>
 
-void es_topk_offer(es_hit_t *h, int *n, int k, es_hit_t x)
+void es_topk_insert(es_hit_t *h, int *n, int k, es_hit_t x)
 {
 	if (*n < k) {   /* sift up */
 		int i = (*n)++;
@@ -16,7 +16,6 @@ void es_topk_offer(es_hit_t *h, int *n, int k, es_hit_t x)
 		h[i] = x;
 		return;
 	}
-	if (!es_hit_better(&x, &h[0])) return;
 	int i = 0;
 	for (;;) {   /* replace the root, sift down */
 		int l = 2 * i + 1, r = l + 1, w = i;
