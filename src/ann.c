@@ -52,19 +52,7 @@ void es_hamq_hist(const es_hamq_t *st, int *hist)
 
 int es_hamq_keep_scalar(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist)
 {
-	/* branch-free (a kept entry is a coin flip to the predictor): every entry is written, the count advances only
-	 * for kept ones; out may be the state's own arrays (j <= i) */
-	int j = 0;
-	for (int i = 0; i < st->n; i++) {
-		int x = st->dist[i], eq = x == d, keep = (x < d) | (eq & (ties > 0));
-		ties -= eq;
-		uint32_t v = st->id[i];
-		id[j] = v;
-		if (dist)
-			dist[j] = (uint16_t)x;
-		j += keep;
-	}
-	return j;
+	return es_hamq_keep_from(st, 0, 0, d, ties, id, dist);
 }
 
 typedef int (*keep_fn)(const es_hamq_t *, int, int, uint32_t *, uint16_t *);

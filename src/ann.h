@@ -27,6 +27,23 @@ void es_hamq_hist(const es_hamq_t *st, int *hist);
 #define ES_HAMQ_KEEP_PAD 8
 int es_hamq_keep(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist);
 int es_hamq_keep_scalar(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist);
+/* The scalar rule from entry i on, j entries kept before it: the twin's loop, and the AVX2 one's tail. */
+static inline int es_hamq_keep_from(const es_hamq_t *st, int i, int j, int d, int ties, uint32_t *id,
+                                    uint16_t *dist)
+{
+	/* branch-free (a kept entry is a coin flip to the predictor): every entry is written, the count advances only
+	 * for kept ones; out may be the state's own arrays (j <= i) */
+	for (; i < st->n; i++) {
+		int x = st->dist[i], eq = x == d, keep = (x < d) | (eq & (ties > 0));
+		ties -= eq;
+		uint32_t v = st->id[i];
+		id[j] = v;
+		if (dist)
+			dist[j] = (uint16_t)x;
+		j += keep;
+	}
+	return j;
+}
 /* Eight entries a step: their kept mask compacted by a permutation from a 256-entry table (AVX2 has no compress). */
 int es_hamq_keep_avx2(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16_t *dist);
 /* Offer one code: the single rule every kernel applies, in code order. */

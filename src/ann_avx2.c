@@ -238,14 +238,5 @@ int es_hamq_keep_avx2(const es_hamq_t *st, int d, int ties, uint32_t *id, uint16
 		}
 		j += __builtin_popcount((unsigned)keep);
 	}
-	for (; i < st->n; i++) {   /* the tail as the scalar twin */
-		int x = st->dist[i], eq = x == d, keep = (x < d) | (eq & (ties > 0));
-		ties -= eq;
-		uint32_t v = st->id[i];
-		id[j] = v;
-		if (dist)
-			dist[j] = (uint16_t)x;
-		j += keep;
-	}
-	return j;
+	return es_hamq_keep_from(st, i, j, d, ties, id, dist);   /* the tail as the scalar twin */
 }

@@ -250,6 +250,24 @@ static int probe_candidates(const float *s, int C, int np, float *sub, float *he
 	return m;
 }
 
+/* The score of rank np-1 of s[0,C) (np <= C): among the sampled candidates when they hold np (then they hold every
+ * entry scoring at least it), else among all. The entries that can rank within np into cand[0,*m) (increasing);
+ * scratch as probe_candidates, tmp: C floats. */
+static float rank_value(const float *s, int C, int np, float *sub, float *heap, float *tmp, int32_t *cand, int *m)
+{
+	int mc = probe_candidates(s, C, np, sub, heap, cand);
+	if (mc >= np) {
+		for (int j = 0; j < mc; j++)
+			tmp[j] = s[cand[j]];
+		*m = mc;
+		return nth_largest(tmp, mc, np - 1, heap);
+	}
+	*m = C;
+	for (int c = 0; c < C; c++)
+		cand[c] = c;
+	return nth_largest(s, C, np - 1, heap);
+}
+
 /* q . c over dim floats in 8 partial sums (a tail after the last 8 goes to the first) */
 static float list_dot(const float *q, const float *c, int dim)
 {
@@ -301,20 +319,8 @@ void es_ivf_probe(const float *cent, int C, int dim, const float *q, int n, int 
 	int32_t *cand = es_malloc((size_t)C * sizeof *cand);
 	for (int i = 0; i < n; i++) {
 		const float *s = scratch + (size_t)i * C;
-		int np = es_ivf_probe_count(nps, i, nprobe), m = probe_candidates(s, C, np, sub, heap, cand);
-		/* v, the score of rank np-1: among the candidates when they hold np lists (then they hold every list
-		 * scoring >= v), else among all */
-		float v;
-		if (m >= np) {
-			for (int j = 0; j < m; j++)
-				tmp[j] = s[cand[j]];
-			v = nth_largest(tmp, m, np - 1, heap);
-		} else {
-			v = nth_largest(s, C, np - 1, heap);
-			m = C;
-			for (int c = 0; c < C; c++)
-				cand[c] = c;
-		}
+		int np = es_ivf_probe_count(nps, i, nprobe), m;
+		float v = rank_value(s, C, np, sub, heap, tmp, cand, &m);
 		/* every list above v, then lists equal to v from the lowest index: out comes in increasing list order */
 		int above = 0;
 		for (int j = 0; j < m; j++)
@@ -673,18 +679,8 @@ static void pick_lists(const float *s, const int32_t *l, int m, int np, int C, u
                        float *sub, float *tmp, int32_t *cand, int32_t *out)
 {
 	np = np < m ? np : m;
-	int mc = probe_candidates(s, m, np, sub, heap, cand);
-	float v;
-	if (mc >= np) {
-		for (int j = 0; j < mc; j++)
-			tmp[j] = s[cand[j]];
-		v = nth_largest(tmp, mc, np - 1, heap);
-	} else {
-		v = nth_largest(s, m, np - 1, heap);
-		mc = m;
-		for (int j = 0; j < m; j++)
-			cand[j] = j;
-	}
+	int mc;
+	float v = rank_value(s, m, np, sub, heap, tmp, cand, &mc);
 	memset(bits, 0, (size_t)(C + 63) / 64 * sizeof(uint64_t));
 	uint64_t *tie = bits + (C + 63) / 64;   /* the lists equal to v, lowest first */
 	memset(tie, 0, (size_t)(C + 63) / 64 * sizeof(uint64_t));
