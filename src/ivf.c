@@ -141,59 +141,13 @@ int es_ivf_train(const float *x, int64_t n, int dim, int C, int iters, int n_thr
 	return ret;
 }
 
-/* The value of rank n (0-based, ascending) of a[0..m), n < m: a max-heap of the n+1 smallest seen so far (the mirror
- * of nth_largest's heap). */
-static float nth_smallest(const float *a, int m, int n, float *heap)
+/* The heap of nth_largest over sgn * a: the value of rank k-1 (0-based, descending) of sgn * a[0..m), returned as an
+ * element of a (negation is exact and reverses the order, so sgn = -1 selects from the bottom). */
+static inline __attribute__((always_inline)) float heap_rank(const float *a, int m, int k, float *heap, float sgn)
 {
-	int k = n + 1;
-	for (int i = 0; i < k; i++) {
-		int c = i;
-		heap[c] = a[i];
-		while (c > 0 && heap[(c - 1) / 2] < heap[c]) {
-			float t = heap[c];
-			heap[c] = heap[(c - 1) / 2];
-			heap[(c - 1) / 2] = t;
-			c = (c - 1) / 2;
-		}
-	}
-	for (int i = k; i < m; i++) {
-		if (a[i] >= heap[0])
-			continue;
-		int c = 0;
-		float v = a[i];
-		for (;;) {
-			int l = 2 * c + 1, r = l + 1, s = c;
-			float sv = v;
-			if (l < k && heap[l] > sv) {
-				s = l;
-				sv = heap[l];
-			}
-			if (r < k && heap[r] > sv)
-				s = r;
-			if (s == c)
-				break;
-			heap[c] = heap[s];
-			c = s;
-		}
-		heap[c] = v;
-	}
-	return heap[0];
-}
-
-/* The value of rank n (0-based, descending) of a[0..m), n < m: a min-heap of the n+1 largest seen so far. Most values
- * fall below the heap's root and cost one well-predicted compare, so for the few lists a query probes this is several
- * times faster than a quickselect over all of them (which also had to copy them); the value is the same. A rank in
- * the lower half is the rank m-1-n from the bottom, and its heap of m-n is the smaller one: picking np of ~np + 32
- * sampled candidates (probe_candidates), the heap of np took most values in and sifted each through log2(np) levels
- * (1 Gb genome, 65,536 lists: nth_largest was 7% of a 100 bp read's CPU). heap: min(n + 1, m - n) floats. */
-static float nth_largest(const float *a, int m, int n, float *heap)
-{
-	if (n >= m / 2)
-		return nth_smallest(a, m, m - 1 - n, heap);
-	int k = n + 1;
 	for (int i = 0; i < k; i++) {   /* heapify the first k: sift each new value up */
 		int c = i;
-		heap[c] = a[i];
+		heap[c] = sgn * a[i];
 		while (c > 0 && heap[(c - 1) / 2] > heap[c]) {
 			float t = heap[c];
 			heap[c] = heap[(c - 1) / 2];
@@ -202,10 +156,10 @@ static float nth_largest(const float *a, int m, int n, float *heap)
 		}
 	}
 	for (int i = k; i < m; i++) {
-		if (a[i] <= heap[0])
+		float v = sgn * a[i];
+		if (v <= heap[0])
 			continue;
 		int c = 0;   /* replace the root and sift down */
-		float v = a[i];
 		for (;;) {
 			int l = 2 * c + 1, r = l + 1, s = c;
 			float sv = v;
@@ -222,7 +176,18 @@ static float nth_largest(const float *a, int m, int n, float *heap)
 		}
 		heap[c] = v;
 	}
-	return heap[0];
+	return sgn * heap[0];
+}
+
+/* The value of rank n (0-based, descending) of a[0..m), n < m: a min-heap of the n+1 largest seen so far. Most values
+ * fall below the heap's root and cost one well-predicted compare, so for the few lists a query probes this is several
+ * times faster than a quickselect over all of them (which also had to copy them); the value is the same. A rank in
+ * the lower half is the rank m-1-n from the bottom, and its heap of m-n is the smaller one: picking np of ~np + 32
+ * sampled candidates (probe_candidates), the heap of np took most values in and sifted each through log2(np) levels
+ * (1 Gb genome, 65,536 lists: nth_largest was 7% of a 100 bp read's CPU). heap: min(n + 1, m - n) floats. */
+static float nth_largest(const float *a, int m, int n, float *heap)
+{
+	return n >= m / 2 ? heap_rank(a, m, m - n, heap, -1.0f) : heap_rank(a, m, n + 1, heap, 1.0f);
 }
 
 #define PROBE_SUB 8   /* probe_candidates samples every PROBE_SUB-th list */
