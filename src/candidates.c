@@ -104,8 +104,9 @@ static int chunk_nprobe(int nprobe, int nc)
 #define ES_DEEP_PROBE 8   /* 8 sqrt(lists): what 4 x 2 sqrt(lists) was, when the first search probed 2 sqrt(lists) */
 
 /* What a pass does with a read whose best window scores below ES_RETRY_SCORE after its first search:
- * search it again at once (RETRY_NOW); mark it and make no loci of it, for a later pass (RETRY_LATER; pipeline.c
- * gathers a batch's such reads, whose deep searches then share each list's scan); or, for the reads so marked,
+ * search it again at once (RETRY_NOW); mark it, keeping the loci of its first search, for a later pass (RETRY_LATER;
+ * pipeline.c verifies them first, then gathers a batch's reads that aligned poorly there, whose deep searches share
+ * each list's scan); or, for the reads so marked,
  * search deep at once without the first search (RETRY_DEEP: what RETRY_NOW's second search gives). */
 enum { RETRY_NOW, RETRY_LATER, RETRY_DEEP };
 
@@ -338,8 +339,9 @@ static float *copy_floats(const float *x, size_t n)
 }
 
 /* One search of reads sel[0,n) (indices into seqs/lens) as p says: loci into loci[sel[j] * stride ..],
- * n_loci[sel[j]]; sat[sel[j]] (may be NULL unless retry is RETRY_LATER): 1 for a read the wide pass is to search
- * again (pass_loci), ES_CAND_RETRY for one RETRY_LATER left without loci, else 0. 0, or -1 with es_error. */
+ * n_loci[sel[j]]; sat[sel[j]] (may be NULL unless retry is RETRY_LATER): ES_CAND_RETRY for a read RETRY_LATER
+ * marks for the deeper search (its first loci still given), else 1 for a read the wide pass is to search again
+ * (pass_loci), else 0. 0, or -1 with es_error. */
 static int candidates_pass(const es_index_t *idx, const es_encoder_t *enc, int n, const int *sel,
                            const uint8_t *const *seqs, const int *lens, const pass_t *p, es_locus_t *loci,
                            int *n_loci, uint8_t *sat, int flags)
@@ -367,10 +369,10 @@ static int candidates_pass(const es_index_t *idx, const es_encoder_t *enc, int n
 		int i = sel[j], nc = qbeg[j + 1] - qbeg[j], widen = 0;
 		size_t o = (size_t)qbeg[j] * kw;
 		n_loci[i] = 0;
-		if (later[j])
-			widen = ES_CAND_RETRY;
-		else if (nc > 0)
+		if (nc > 0)
 			widen = pass_loci(idx, p, ids + o, sc + o, nc, ls[j], &x, loci + (size_t)i * p->stride, &n_loci[i]);
+		if (later[j])   /* its first loci kept: the caller verifies them before it decides on the deeper search */
+			widen = ES_CAND_RETRY;
 		if (sat)
 			sat[i] = (uint8_t)widen;
 		if (p->keep)

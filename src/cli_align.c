@@ -166,6 +166,9 @@ int main_align(int argc, char *argv[])
 	double rate = st.seconds > 0 ? st.n_reads / st.seconds : 0.0;
 	es_log(2, "align", "%lld reads, %lld mapped, %.2f s, %.0f reads/s, peak memory %.1f MB", (long long)st.n_reads,
 	       (long long)st.n_mapped, st.seconds, rate, es_peak_rss() / 1048576.0);
+	if (st.n_low > 0)
+		es_log(2, "align", "deeper search: %lld of %lld reads of low score (the others aligned >= 80%% at their "
+		       "first loci)", (long long)st.n_deep, (long long)st.n_low);
 	if (st.n_looked > 0)
 		es_log(2, "align", "last look: %lld reads (MAPQ <= %d or unmapped), %lld of them aligned better",
 		       (long long)st.n_looked, o.look_mapq, (long long)st.n_look_better);

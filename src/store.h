@@ -99,8 +99,9 @@ float es_index_get_probe_gap(const es_index_t *idx);
 /* The passes of es_index_candidates_wide (esalign.h), for a caller that gathers the reads of the later ones over more
  * reads than one call holds (pipeline.c: a whole batch, whose deep searches then share each list's scan).
  * es_index_candidates_first: the first search of reads[0,n): loci[i*wide ..] and n_loci[i] (at most max_loci), and
- * sat[i]: ES_CAND_RETRY for a read whose best window scored too low to be kept (no loci: it goes to
- * es_index_candidates_retry), 1 for a read the wide pass is to search again (never when wide == max_loci), else 0;
+ * sat[i]: ES_CAND_RETRY for a read whose best window scored low (its loci are given: a caller that finds them
+ * good enough keeps them, else it searches the read again with es_index_candidates_retry), 1 for a read the wide
+ * pass is to search again (never when wide == max_loci), else 0;
  * vec (may be NULL): vec[i] gets a malloc'ed copy of read i's query vectors when sat[i] is not 0, for the later
  * passes (the caller frees them), else NULL.
  * es_index_candidates_retry: those reads searched with deeper probes: loci, n_loci and sat (0 or 1) as
