@@ -223,7 +223,7 @@ typedef struct {
 	int64_t n_looked, n_look_better;   /* single-end: reads given the last look (look_mapq), and those it aligned
 	                                    * better */
 	int64_t n_low, n_deep;             /* single-end: reads of low score after the first search, and those of them
-	                                    * searched deeper (aligned poorly at their first loci) */
+	                                    * given the full deeper search (aligned poorly at their first loci) */
 	double seconds;
 	/* CPU seconds of each stage, all threads: parsing reads, embedding and searching them (es_index_candidates),
 	 * formatting records (building and writing them), and verify: everything else the mapping threads do

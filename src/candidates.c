@@ -101,7 +101,7 @@ static int chunk_nprobe(int nprobe, int nc)
  * they score this fraction of the best. chrX 70 Mb, 100 bp mason reads: 5.6% of them; the 5 reads placed wrong at
  * MAPQ >= 20, each on one copy of a duplication whose other copy the list had missed, were all among them. */
 #define ES_SAT_RATIO 0.9f
-#define ES_DEEP_PROBE 8   /* 8 sqrt(lists): what 4 x 2 sqrt(lists) was, when the first search probed 2 sqrt(lists) */
+/* ES_DEEP_PROBE (store.h): 8 sqrt(lists), what 4 x 2 sqrt(lists) was when the first search probed 2 sqrt(lists) */
 
 /* What a pass does with a read whose best window scores below ES_RETRY_SCORE after its first search:
  * search it again at once (RETRY_NOW); mark it, keeping the loci of its first search, for a later pass (RETRY_LATER;
@@ -159,7 +159,8 @@ static int search_again(const es_index_t *idx, int n, const int *qbeg, const flo
  * (RETRY_LATER: later[i] = 1). 0, or -1 with es_error. */
 static int embed_search(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                         const int *lens, const int *qbeg, const uint8_t **qs, const int *ql, int kw, int flags,
-                        int retry, const float *const *given, float *emb, uint8_t *later, int64_t *ids, float *sc)
+                        int retry, int depth, const float *const *given, float *emb, uint8_t *later, int64_t *ids,
+                        float *sc)
 {
 	int nq = qbeg[n], dim = es_encoder_dim(enc), ret = 0;
 	if (nq == 0)
@@ -169,7 +170,7 @@ static int embed_search(const es_index_t *idx, const es_encoder_t *enc, int n, c
 	for (int i = 0; i < n; i++)
 		for (int q = qbeg[i]; q < qbeg[i + 1]; q++) {
 			off[q] = (int)(qs[q] - seqs[i]);   /* the chunk's start inside its read */
-			nps[q] = lists && retry == RETRY_DEEP ? idx->nprobe * ES_DEEP_PROBE
+			nps[q] = lists && retry == RETRY_DEEP ? idx->nprobe * depth
 			                                      : chunk_nprobe(idx->nprobe, qbeg[i + 1] - qbeg[i]);
 		}
 	double c0 = es_thread_cputime();
@@ -296,6 +297,7 @@ typedef struct {
 	float keep_ratio;
 	size_t stride;
 	int retry, widen;
+	int depth;                   /* RETRY_DEEP: each chunk probes depth x the index's nprobe lists */
 	const float *const *given;   /* may be NULL: read i's query vectors from an earlier pass, when given[i] */
 	float **keep;                /* may be NULL: keep[i] gets a malloc'ed copy of read i's query vectors when its sat
 	                              * is not 0 (a later pass may take them), else NULL */
@@ -363,7 +365,8 @@ static int candidates_pass(const es_index_t *idx, const es_encoder_t *enc, int n
 	const float **given = p->given ? es_malloc((size_t)(n + 1) * sizeof *given) : NULL;
 	for (int j = 0; given && j < n; j++)
 		given[j] = p->given[sel[j]];
-	int ret = embed_search(idx, enc, n, ss, ls, qbeg, qs, ql, kw, flags, p->retry, given, emb, later, ids, sc);
+	int ret = embed_search(idx, enc, n, ss, ls, qbeg, qs, ql, kw, flags, p->retry, p->depth, given, emb, later,
+	                       ids, sc);
 	loci_scratch_t x = { 0 };
 	for (int j = 0; j < n && ret == 0; j++) {
 		int i = sel[j], nc = qbeg[j + 1] - qbeg[j], widen = 0;
@@ -427,11 +430,11 @@ static int check_loci_args(const es_index_t *idx, const es_encoder_t *enc, int m
 /* The first pass of reads sel[0,n): retry RETRY_NOW, RETRY_LATER (sat ES_CAND_RETRY for a read left to
  * es_index_candidates_retry) or RETRY_DEEP (those reads); vec as pass_t's given (RETRY_DEEP) or keep (the others). */
 static int first_sel(const es_index_t *idx, const es_encoder_t *enc, int n, const int *sel, const uint8_t *const *seqs,
-                     const int *lens, int max_loci, int wide, int retry, float **vec, es_locus_t *loci, int *n_loci,
-                     uint8_t *sat, int flags)
+                     const int *lens, int max_loci, int wide, int retry, int depth, float **vec, es_locus_t *loci,
+                     int *n_loci, uint8_t *sat, int flags)
 {
 	/* windows per query: a locus usually holds several overlapping windows */
-	pass_t p = { 4 * max_loci + 16, max_loci, max_loci, 1, (size_t)wide, retry, wide > max_loci, NULL, NULL };
+	pass_t p = { 4 * max_loci + 16, max_loci, max_loci, 1, (size_t)wide, retry, wide > max_loci, depth, NULL, NULL };
 	if (retry == RETRY_DEEP)
 		p.given = (const float *const *)vec;
 	else
@@ -454,20 +457,22 @@ int es_index_candidates_first(const es_index_t *idx, const es_encoder_t *enc, in
 	if (check_loci_args(idx, enc, max_loci, wide) != 0)
 		return -1;
 	int *sel = identity(n);
-	int ret = first_sel(idx, enc, n, sel, seqs, lens, max_loci, wide, RETRY_LATER, vec, loci, n_loci, sat, flags);
+	int ret = first_sel(idx, enc, n, sel, seqs, lens, max_loci, wide, RETRY_LATER, 0, vec, loci, n_loci, sat, flags);
 	free(sel);
 	return ret;
 }
 
 int es_index_candidates_retry(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
-                              const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, uint8_t *sat,
-                              const float *const *vec, int flags)
+                              const int *lens, int max_loci, int wide, int depth, es_locus_t *loci, int *n_loci,
+                              uint8_t *sat, const float *const *vec, int flags)
 {
 	if (check_loci_args(idx, enc, max_loci, wide) != 0)
 		return -1;
+	if (depth < 1)
+		depth = ES_DEEP_PROBE;
 	int *sel = identity(n);
-	int ret = first_sel(idx, enc, n, sel, seqs, lens, max_loci, wide, RETRY_DEEP, (float **)vec, loci, n_loci, sat,
-	                    flags);
+	int ret = first_sel(idx, enc, n, sel, seqs, lens, max_loci, wide, RETRY_DEEP, depth, (float **)vec, loci, n_loci,
+	                    sat, flags);
 	free(sel);
 	return ret;
 }
@@ -490,7 +495,7 @@ static int widen_sel(const es_index_t *idx, const es_encoder_t *enc, int ns, con
 		nf[j] = n_loci[sel[j]] < max_loci ? n_loci[sel[j]] : max_loci;
 		memcpy(first + (size_t)j * max_loci, loci + (size_t)sel[j] * wide, nf[j] * sizeof *first);
 	}
-	pass_t p = { 4 * wide + 16, max_loci, wide, ES_SAT_RATIO, (size_t)wide, RETRY_NOW, 0, vec, NULL };
+	pass_t p = { 4 * wide + 16, max_loci, wide, ES_SAT_RATIO, (size_t)wide, RETRY_NOW, 0, 0, vec, NULL };
 	int ret = candidates_pass(idx, enc, ns, sel, seqs, lens, &p, loci, n_loci, NULL, flags | ES_SEARCH_DEEP);
 	for (int j = 0; j < ns && ret == 0; j++)
 		keep_first_loci(first + (size_t)j * max_loci, nf[j], loci + (size_t)sel[j] * wide, &n_loci[sel[j]], wide);
@@ -526,7 +531,7 @@ int es_index_candidates_wide(const es_index_t *idx, const es_encoder_t *enc, int
 	uint8_t *sat = es_malloc((size_t)n + 1);
 	float **vec = es_calloc((size_t)n + 1, sizeof *vec);   /* the wide pass's reads are not embedded again */
 	int *sel = identity(n), ns = 0;
-	int ret = first_sel(idx, enc, n, sel, seqs, lens, max_loci, wide, RETRY_NOW, vec, loci, n_loci, sat, flags);
+	int ret = first_sel(idx, enc, n, sel, seqs, lens, max_loci, wide, RETRY_NOW, 0, vec, loci, n_loci, sat, flags);
 	for (int i = 0; ret == 0 && i < n; i++)
 		if (sat[i])
 			sel[ns++] = i;

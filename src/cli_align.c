@@ -167,8 +167,8 @@ int main_align(int argc, char *argv[])
 	es_log(2, "align", "%lld reads, %lld mapped, %.2f s, %.0f reads/s, peak memory %.1f MB", (long long)st.n_reads,
 	       (long long)st.n_mapped, st.seconds, rate, es_peak_rss() / 1048576.0);
 	if (st.n_low > 0)
-		es_log(2, "align", "deeper search: %lld of %lld reads of low score (the others aligned >= 80%% at their "
-		       "first loci)", (long long)st.n_deep, (long long)st.n_low);
+		es_log(2, "align", "deeper search: %lld reads of low score, %lld of them in full (the others aligned >= 80%% "
+		       "at their first loci: a light one)", (long long)st.n_low, (long long)st.n_deep);
 	if (st.n_looked > 0)
 		es_log(2, "align", "last look: %lld reads (MAPQ <= %d or unmapped), %lld of them aligned better",
 		       (long long)st.n_looked, o.look_mapq, (long long)st.n_look_better);

@@ -751,12 +751,12 @@ int es_map_candidates_first(const es_mapper_t *m, int n, const uint8_t *const *s
 	                                 sat, vec, search_flags(o));
 }
 
-int es_map_candidates_retry(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
+int es_map_candidates_retry(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens, int depth,
                             es_locus_t *loci, int *n_loci, uint8_t *sat, const float *const *vec)
 {
 	const es_map_opt_t *o = m->opt;
-	return es_index_candidates_retry(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
-	                                 sat, vec, search_flags(o));
+	return es_index_candidates_retry(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), depth, loci,
+	                                 n_loci, sat, vec, search_flags(o));
 }
 
 int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,

@@ -527,6 +527,18 @@ static void group_free(group_buf_t *g)
 	free(g->loci);
 }
 
+/* A read of low score (its best window under the first search's threshold, candidates.c) that aligned at its first
+ * loci with at least this fraction of a whole-read match is searched again with ES_DEEP_LIGHT x the index's nprobe
+ * lists per chunk (PASS_LIGHT), the others with the full deeper search (ES_DEEP_PROBE x, candidates.c). 1 Gb
+ * synthetic genome, 100 bp reads: 12% of them scored low, 72% of those stayed low after the deeper search and 98% of
+ * those mapped right all the same (the synthetic contigs' embeddings score lower than chrX's); of the 516 reads the
+ * deeper search placed right where the first loci did not, 463 were unmapped there and 53 aligned under 80%. The
+ * light search is the guard for the rest: without it, a chrX 100 bp mason read aligned well on one arm of an
+ * inverted duplication went to MAPQ 60 there, wrong, as the other arm (its origin) was only in the deeper lists. */
+#define ES_DEEP_GATE 0.8
+#define ES_DEEP_LIGHT 2
+#define PASS_LIGHT 3   /* b->sat of a read for the light deeper search (not 0, 1 or ES_CAND_RETRY) */
+
 /* Single-end, group i of the reads of a later pass (b->wsel, b->wpass): the deeper search of the batch's reads of
  * low score, or the wide pass of its saturated ones. Gathered from every chunk, the queries of a group share each
  * list's scan (search.c), as the few of one chunk did not (20-60 per 1,024 reads). */
@@ -549,14 +561,15 @@ static void group_item(void *arg, int64_t i, int tid)
 		g.n_loci[k] = b->n_loci[sel[k]];
 		memcpy(g.loci + k * K, loci_of(sh, b, sel[k]), (size_t)g.n_loci[k] * sizeof *g.loci);
 	}
-	int ret = b->wpass == ES_CAND_RETRY
-	              ? es_map_candidates_retry(&sh->m, n, g.seqs, g.lens, g.loci, g.n_loci, sat, vec)
-	              : es_map_candidates_widen(&sh->m, n, g.seqs, g.lens, g.loci, g.n_loci, vec);
+	int deep = b->wpass == ES_CAND_RETRY || b->wpass == PASS_LIGHT;
+	int ret = deep ? es_map_candidates_retry(&sh->m, n, g.seqs, g.lens, b->wpass == PASS_LIGHT ? ES_DEEP_LIGHT : 0,
+	                                         g.loci, g.n_loci, sat, vec)
+	               : es_map_candidates_widen(&sh->m, n, g.seqs, g.lens, g.loci, g.n_loci, vec);
 	if (ret < 0)
 		item_failed(sh);
 	for (int k = 0; k < n && ret == 0; k++) {
 		keep_loci(sh, b, sel[k], g.loci + k * K, g.n_loci[k]);
-		b->sat[sel[k]] = b->wpass == ES_CAND_RETRY ? sat[k] : 0;
+		b->sat[sel[k]] = deep ? sat[k] : 0;
 	}
 	group_free(&g);
 	free(sat);
@@ -631,13 +644,6 @@ static int primary_score(bam1_t *const *recs, int n_recs)
 	uint8_t *as = bam_aux_get(recs[0], "AS");
 	return as ? (int)bam_aux2i(as) : -1;
 }
-
-/* A read of low score (its best window under the first search's threshold, candidates.c) that aligned at its first
- * loci with at least this fraction of a whole-read match is kept as it is; the others are searched deeper. 1 Gb
- * synthetic genome, 100 bp reads: 12% of them scored low, 72% of those stayed low after the deeper search and 98% of
- * those mapped right all the same (the synthetic contigs' embeddings score lower than chrX's); of the 516 reads the
- * deeper search placed right where the first loci did not, 463 were unmapped there and 53 aligned under 80%. */
-#define ES_DEEP_GATE 0.8
 
 /* The later pass `pass` of the reads whose b->sat is pass (run_groups). 0, or -1 when the threads could not be
  * run. */
@@ -721,9 +727,9 @@ static int last_look(shared_t *sh, batch_t *b)
 	return run_groups(sh, b, look_item);
 }
 
-/* The deeper search of the batch's reads of low score that aligned poorly at their first loci (ES_DEEP_GATE),
- * together, the wide pass of those it leaves saturated, and those reads mapped again. The others of low score keep
- * their first records. 0, or -1 when the threads could not be run. */
+/* The deeper search of the batch's reads of low score, together: the full one for those that aligned poorly at their
+ * first loci (ES_DEEP_GATE), the light one for the others; the wide pass of those it leaves saturated, and all of them
+ * mapped again at their new loci. 0, or -1 when the threads could not be run. */
 static int deep_pass(shared_t *sh, batch_t *b)
 {
 	const es_map_opt_t *o = sh->m.opt;
@@ -733,15 +739,19 @@ static int deep_pass(shared_t *sh, batch_t *b)
 			continue;
 		low++;
 		if (primary_score(b->recs[r], b->n_recs[r]) >= ES_DEEP_GATE * b->reads[r].len * o->sc.match)
-			b->sat[r] = 0;
+			b->sat[r] = PASS_LIGHT;
 	}
 	b->n_low = low;
-	if (later_pass(sh, b, ES_CAND_RETRY) < 0)
-		return -1;
-	int n_deep = b->n_wsel, *deep = es_malloc(((size_t)n_deep + 1) * sizeof *deep);
-	memcpy(deep, b->wsel, (size_t)n_deep * sizeof *deep);
-	b->n_deep = n_deep;
-	int ret = atomic_load(&sh->failed) ? 0 : later_pass(sh, b, 1);
+	int *deep = es_malloc(((size_t)low + 1) * sizeof *deep), n_deep = 0, ret = 0;
+	for (int pass = 0; pass < 2 && ret == 0 && !atomic_load(&sh->failed); pass++) {
+		ret = later_pass(sh, b, pass == 0 ? ES_CAND_RETRY : PASS_LIGHT);
+		if (pass == 0)
+			b->n_deep = b->n_wsel;
+		memcpy(deep + n_deep, b->wsel, (size_t)b->n_wsel * sizeof *deep);
+		n_deep += b->n_wsel;
+	}
+	if (ret == 0 && !atomic_load(&sh->failed))
+		ret = later_pass(sh, b, 1);
 	if (ret == 0 && !atomic_load(&sh->failed)) {
 		memcpy(b->wsel, deep, (size_t)n_deep * sizeof *deep);
 		b->n_wsel = n_deep;
@@ -752,8 +762,8 @@ static int deep_pass(shared_t *sh, batch_t *b)
 }
 
 /* Step 1, single-end: the first search of every read, the wide pass of its saturated reads together, each read
- * verified at its loci, then the deeper search of the reads of low score that aligned poorly (deep_pass) and the last
- * look; on n_threads threads. The result of a read depends on that read alone. */
+ * verified at its loci, then the deeper search of the reads of low score (deep_pass, its depth by their first
+ * alignment) and the last look; on n_threads threads. The result of a read depends on that read alone. */
 static int map_batch(shared_t *sh, batch_t *b)
 {
 	double t0 = es_time();

@@ -104,19 +104,21 @@ float es_index_get_probe_gap(const es_index_t *idx);
  * pass is to search again (never when wide == max_loci), else 0;
  * vec (may be NULL): vec[i] gets a malloc'ed copy of read i's query vectors when sat[i] is not 0, for the later
  * passes (the caller frees them), else NULL.
- * es_index_candidates_retry: those reads searched with deeper probes: loci, n_loci and sat (0 or 1) as
+ * es_index_candidates_retry: those reads searched with deeper probes, each chunk depth x the index's nprobe lists
+ * (0: ES_DEEP_PROBE, what es_index_candidates_first's immediate retry probes): loci, n_loci and sat (0 or 1) as
  * es_index_candidates_first's first search and immediate retry give them.
  * es_index_candidates_widen: the wide pass of reads[0,n), their first loci in loci/n_loci (stride wide): the loci
  * es_index_candidates_wide gives them. vec of the two (may be NULL, or hold NULLs): the reads' vectors from
  * es_index_candidates_first, not computed again. The result of a read depends on that read alone. 0, or -1
  * (es_error). */
 #define ES_CAND_RETRY 2
+#define ES_DEEP_PROBE 8   /* the deeper search's default depth (candidates.c) */
 int es_index_candidates_first(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                               const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, uint8_t *sat,
                               float **vec, int flags);
 int es_index_candidates_retry(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
-                              const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, uint8_t *sat,
-                              const float *const *vec, int flags);
+                              const int *lens, int max_loci, int wide, int depth, es_locus_t *loci, int *n_loci,
+                              uint8_t *sat, const float *const *vec, int flags);
 int es_index_candidates_widen(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                               const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci,
                               const float *const *vec, int flags);

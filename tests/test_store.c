@@ -1050,7 +1050,7 @@ static int gathered_pass(const es_index_t *idx, const es_encoder_t *enc, int pas
 		gn[j] = nl[sel[j]];
 		memcpy(g + (size_t)j * wide, loci + (size_t)sel[j] * wide, gn[j] * sizeof *g);
 	}
-	int ret = pass == 1 ? es_index_candidates_retry(idx, enc, ns, gs, gl, max_loci, wide, g, gn, gsat, gv, 0)
+	int ret = pass == 1 ? es_index_candidates_retry(idx, enc, ns, gs, gl, max_loci, wide, 0, g, gn, gsat, gv, 0)
 	                    : es_index_candidates_widen(idx, enc, ns, gs, gl, max_loci, wide, g, gn, gv, 0);
 	for (int j = 0; j < ns && ret == 0; j++) {
 		nl[sel[j]] = gn[j];
@@ -1126,6 +1126,94 @@ TEST(store_candidates_passes_give_the_wide_call)
 	es_index_destroy(flat);
 	free(l0);
 	free(l1);
+	reads_free(&r);
+	es_index_destroy(idx);
+	es_encoder_destroy(enc);
+	es_ref_destroy(ref);
+}
+
+/* How many of reads sel[0,ns) have a locus (stride W, nl of them) over their true interval. */
+static int loci_hit(const reads_t *r, const int *sel, int ns, const es_locus_t *l, const int *nl, int W)
+{
+	int hit = 0;
+	for (int j = 0; j < ns; j++) {
+		int i = sel[j], h = 0;
+		for (int k = 0; k < nl[i]; k++)
+			h |= l[(size_t)i * W + k].beg < r->end[i] && l[(size_t)i * W + k].end > r->beg[i];
+		hit += h;
+	}
+	return hit;
+}
+
+TEST(store_candidates_retry_depth_probes_more_lists)
+{
+	/* the deeper search's depth (pipeline.c: the full one for reads that aligned poorly, a light one for the others):
+	 * 0 is ES_DEEP_PROBE (8) exactly; depth 1 probes the index's nprobe lists (6 of 32) and depth 8 all of them, so the
+	 * deeper finds the true locus of 8%-diverged reads (all of low score with the kmer sketch) more often (79 / 68 of
+	 * 300 when written), and its loci are not depth 1's */
+	es_ref_t *ref = es_ref_load_fasta(make_genome());
+	es_encoder_t *enc = es_encoder_open("kmer");
+	es_index_opt_t opt;
+	kmer_opt(&opt);
+	opt.ivf_lists = 32;
+	char path[600];
+	snprintf(path, sizeof path, "%s/depth.esi", es_test_tmpdir());
+	CHECK(es_index_build(ref, enc, &opt, path, NULL) == 0);
+	es_index_t *idx = es_index_load(path);
+	CHECK(idx != NULL);
+	if (!idx) { es_encoder_destroy(enc); es_ref_destroy(ref); return; }
+	enum { N = 300, K = 4 };
+	reads_t r = sim_reads(ref, N, 150, 91);
+	es_rng_t rng;
+	es_rng_seed(&rng, 92);
+	for (int i = 0; i < N; i++)
+		for (int j = 0; j < r.len[i]; j++)
+			if (es_rng_uniform(&rng) < 0.08) r.seq[i][j] = (uint8_t)((r.seq[i][j] + 1 + es_rng_below(&rng, 3)) & 3);
+	es_locus_t *l[3];
+	int nl[3][N], sel[N], ns = 0;
+	uint8_t sat[N];
+	float *vec[N] = { 0 };
+	const uint8_t *const *seqs = (const uint8_t *const *)r.seq;
+	for (int d = 0; d < 3; d++) l[d] = calloc((size_t)N * K, sizeof *l[d]);
+	CHECK(es_index_candidates_first(idx, enc, N, seqs, r.len, K, K, l[0], nl[0], sat, vec, 0) == 0);
+	for (int i = 0; i < N; i++)
+		if (sat[i] == ES_CAND_RETRY) sel[ns++] = i;
+	const uint8_t *gs[N];
+	const float *gv[N];
+	int gl[N];
+	for (int j = 0; j < ns; j++) {
+		gs[j] = seqs[sel[j]];
+		gl[j] = r.len[sel[j]];
+		gv[j] = vec[sel[j]];
+	}
+	const int depth[3] = { 0, ES_DEEP_PROBE, 1 };
+	int gn[3][N];
+	es_locus_t *g[3];
+	for (int d = 0; d < 3; d++) {
+		g[d] = calloc((size_t)N * K, sizeof *g[d]);
+		CHECK(es_index_candidates_retry(idx, enc, ns, gs, gl, K, K, depth[d], g[d], gn[d], sat, gv, 0) == 0);
+		for (int j = 0; j < ns; j++) {
+			nl[d][sel[j]] = gn[d][j];
+			memcpy(l[d] + (size_t)sel[j] * K, g[d] + (size_t)j * K, gn[d][j] * sizeof *g[d]);
+		}
+	}
+	int same08 = 1, diff18 = 0;
+	for (int j = 0; j < ns; j++) {
+		int i = sel[j];
+		same08 &= nl[0][i] == nl[1][i] && memcmp(l[0] + (size_t)i * K, l[1] + (size_t)i * K, nl[0][i] * sizeof *l[0]) == 0;
+		diff18 += nl[2][i] != nl[1][i] || memcmp(l[2] + (size_t)i * K, l[1] + (size_t)i * K, nl[1][i] * sizeof *l[1]) != 0;
+	}
+	int h8 = loci_hit(&r, sel, ns, l[1], nl[1], K), h1 = loci_hit(&r, sel, ns, l[2], nl[2], K);
+	CHECKF(ns >= 30, "%d reads of low score: the test needs more", ns);
+	CHECK(same08);
+	CHECKF(diff18 > 0, "depth 1 and depth %d gave the same loci for all %d reads", ES_DEEP_PROBE, ns);
+	fprintf(stderr,"ns %d h8 %d h1 %d diff %d\n",ns,h8,h1,diff18);
+	CHECKF(h8 > h1, "true locus found %d times at depth %d, %d at depth 1", h8, ES_DEEP_PROBE, h1);
+	for (int d = 0; d < 3; d++) {
+		free(l[d]);
+		free(g[d]);
+	}
+	for (int i = 0; i < N; i++) free(vec[i]);
 	reads_free(&r);
 	es_index_destroy(idx);
 	es_encoder_destroy(enc);
