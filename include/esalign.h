@@ -104,7 +104,8 @@ es_encoder_t *es_index_open_encoder(const es_index_t *idx);
 /* ---- search ---- */
 #define ES_SEARCH_EXACT 1   /* brute force over every window (the yardstick); default is the approximate search */
 #define ES_CAND_WHOLE   2   /* es_index_candidates: one query per read whatever its length (no chunks) */
-#define ES_SEARCH_DEEP  4   /* approximate search: re-rank ES_DEEP_RERANK times the index's count of codes */
+#define ES_SEARCH_DEEP  4   /* approximate search: re-rank more codes (ES_DEEP_RERANK times the index's count, more
+                             * on a large index: es_index_deep_rerank, store.h) */
 #define ES_DEEP_RERANK 2
 
 /* Top-k windows by inner product for n query vectors q (n*dim floats, unit length). ids[n*k] receives window

@@ -289,6 +289,19 @@ static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_ha
 	emit(S->heap, nh, S->k, ids, scores);
 }
 
+int es_deep_rerank_count(int rerank, int64_t n_windows)
+{
+	int64_t s = n_windows / ES_DEEP_SCALE_WINDOWS;
+	s = s < 1 ? 1 : s > ES_DEEP_SCALE_MAX ? ES_DEEP_SCALE_MAX : s;
+	int64_t t = (int64_t)ES_DEEP_RERANK * s * rerank;
+	return t > ES_INDEX_MAX_RERANK ? ES_INDEX_MAX_RERANK : (int)t;
+}
+
+int es_index_deep_rerank(const es_index_t *idx)
+{
+	return es_deep_rerank_count(idx->rerank, idx->hdr.n_windows);
+}
+
 static void search_approx(const es_index_t *idx, int n, const float *q, const int *nps, int k, int flags,
                           int64_t *ids, float *scores)
 {
@@ -296,7 +309,7 @@ static void search_approx(const es_index_t *idx, int n, const float *q, const in
 	int np = idx->nprobe;   /* the most lists a query of this call probes: the row width of the probe table */
 	for (int i = 0; nps && i < n; i++)
 		np = nps[i] > np ? nps[i] : np;
-	scan_init(&S, idx, k, np, flags & ES_SEARCH_DEEP ? ES_DEEP_RERANK * idx->rerank : idx->rerank);
+	scan_init(&S, idx, k, np, flags & ES_SEARCH_DEEP ? es_index_deep_rerank(idx) : idx->rerank);
 	for (int b0 = 0; b0 < n; b0 += SCAN_BATCH) {
 		int nb = n - b0 < SCAN_BATCH ? n - b0 : SCAN_BATCH;
 		const float *qb = q + (size_t)b0 * S.dim;

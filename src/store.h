@@ -77,6 +77,18 @@ int es_index_search_np(const es_index_t *idx, int n, const float *q, const int *
 #define ES_INDEX_MAX_RERANK 65536
 void es_index_set_rerank(es_index_t *idx, int n_rerank);
 int es_index_get_rerank(const es_index_t *idx);
+/* The codes an ES_SEARCH_DEEP query re-ranks (the wide pass of a read whose candidate list a repeat family fills):
+ * ES_DEEP_RERANK x the index's count, times one more for every ES_DEEP_SCALE_WINDOWS windows of the index (at most
+ * ES_DEEP_SCALE_MAX x), clipped to ES_INDEX_MAX_RERANK. A family's copies grow with the genome, the count re-ranked
+ * did not: on the 1 Gb synthetic genome (48.9 M windows, docs/store.md) the lists a 150 bp read probes held more of
+ * its family's codes than the 512 re-ranked, ties at the cut went to the first lists and windows (the wrong
+ * placements piled up on the first synthetic contig), and the read's own copy was often dropped. Re-ranking 16 /
+ * 32 / 64 x instead of 2 x: correct 98.61 -> 98.84 / 98.89 / 98.94% at 1.0 / 1.0 / 1.2x the CPU (one run each);
+ * 32 x at 100 / 250 bp: 97.93 -> 98.15%, 99.12 -> 99.30%. chrX 70 Mb (3.3 M windows) keeps 2 x. */
+#define ES_DEEP_SCALE_WINDOWS 3000000
+#define ES_DEEP_SCALE_MAX 16
+int es_index_deep_rerank(const es_index_t *idx);
+int es_deep_rerank_count(int rerank, int64_t n_windows);   /* the rule, for a count and a window total */
 /* The lists' probe in two levels through G groups of lists (es_ivf_probe2; the groups made by k-means over the list
  * centroids when set: the whole load of a 1 Gb index with 65,536 lists, checksums included, took 1.4 s of CPU); 0:
  * rank every list; -1 (what es_index_load sets): flat up to ES_PROBE_FLAT_MAX lists, else the power of two nearest

@@ -492,8 +492,8 @@ TEST(store_recall_approx_vs_exact)
 	}
 }
 
-/* ES_SEARCH_DEEP re-ranks ES_DEEP_RERANK times the index's codes: the same hits as an index set to re-rank that many,
- * and never a worse best hit than the default. */
+/* ES_SEARCH_DEEP re-ranks es_index_deep_rerank codes (ES_DEEP_RERANK times the index's on this small one): the same
+ * hits as an index set to re-rank that many, and never a worse best hit than the default. */
 TEST(store_search_deep_reranks_more)
 {
 	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ6));
@@ -510,7 +510,8 @@ TEST(store_search_deep_reranks_more)
 	CHECK_EQ_INT(es_encoder_embed(enc, r.n, (const uint8_t *const *)r.seq, r.len, q), 0);
 	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, i0, s0), 0);
 	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, ES_SEARCH_DEEP, i1, s1), 0);
-	es_index_set_rerank(idx, ES_DEEP_RERANK * rr);
+	CHECK_EQ_INT(es_index_deep_rerank(idx), ES_DEEP_RERANK * rr);
+	es_index_set_rerank(idx, es_index_deep_rerank(idx));
 	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, i2, s2), 0);
 	CHECK(memcmp(i1, i2, (size_t)r.n * k * sizeof(int64_t)) == 0);
 	CHECK(memcmp(s1, s2, (size_t)r.n * k * sizeof(float)) == 0);
@@ -521,6 +522,18 @@ TEST(store_search_deep_reranks_more)
 	reads_free(&r);
 	es_encoder_destroy(enc);
 	es_index_destroy(idx);
+}
+
+TEST(store_deep_rerank_grows_with_the_index)
+{
+	/* 2 x up to ES_DEEP_SCALE_WINDOWS windows (chrX 70 Mb: 3.3 M), one more step per as many, at most 16 steps
+	 * (1 Gb: 48.9 M windows, 32 x), and never past ES_INDEX_MAX_RERANK */
+	CHECK_EQ_INT(es_deep_rerank_count(256, 1000), 2 * 256);
+	CHECK_EQ_INT(es_deep_rerank_count(256, 3300000), 2 * 256);
+	CHECK_EQ_INT(es_deep_rerank_count(256, 14500000), 2 * 4 * 256);
+	CHECK_EQ_INT(es_deep_rerank_count(256, 48900000), 2 * 16 * 256);
+	CHECK_EQ_INT(es_deep_rerank_count(256, 151900000), 2 * 16 * 256);
+	CHECK_EQ_INT(es_deep_rerank_count(60000, 48900000), ES_INDEX_MAX_RERANK);
 }
 
 TEST(store_candidates_read_lengths)
