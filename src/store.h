@@ -79,14 +79,14 @@ void es_index_set_rerank(es_index_t *idx, int n_rerank);
 int es_index_get_rerank(const es_index_t *idx);
 /* The codes an ES_SEARCH_DEEP query re-ranks (the wide pass of a read whose candidate list a repeat family fills):
  * ES_DEEP_RERANK x the index's count, times one more for every ES_DEEP_SCALE_WINDOWS windows of the index (at most
- * ES_DEEP_SCALE_MAX x), clipped to ES_INDEX_MAX_RERANK. A family's copies grow with the genome, the count re-ranked
- * did not: on the 1 Gb synthetic genome (48.9 M windows, docs/store.md) the lists a 150 bp read probes held more of
- * its family's codes than the 512 re-ranked, ties at the cut went to the first lists and windows (the wrong
- * placements piled up on the first synthetic contig), and the read's own copy was often dropped. Re-ranking 16 /
- * 32 / 64 x instead of 2 x: correct 98.61 -> 98.84 / 98.89 / 98.94% at 1.0 / 1.0 / 1.2x the CPU (one run each);
- * 32 x at 100 / 250 bp: 97.93 -> 98.15%, 99.12 -> 99.30%. chrX 70 Mb (3.3 M windows) keeps 2 x. */
+ * ES_DEEP_SCALE_MAX steps), clipped to ES_INDEX_MAX_RERANK. A family's copies grow with the genome, the count
+ * re-ranked did not: on the 1 Gb synthetic genome (48.9 M windows, docs/store.md) the lists a 150 bp read probes held
+ * more of its family's codes than the 512 re-ranked, ties at the cut went to the first lists and windows (the wrong
+ * placements piled up on the first synthetic contig), and the read's own copy was often dropped. 150 bp, re-ranking
+ * 8 / 16 / 32 / 64 x instead of 2 x: correct 98.61 -> 98.76 / 98.84 / 98.89 / 98.94%; 16 x cost 1.02x the mapping
+ * CPU and 32 x 1.14x (farm-bench, 3 pairs), so 16 x it is at 1 Gb. chrX 70 Mb (3.3 M windows) keeps 2 x. */
 #define ES_DEEP_SCALE_WINDOWS 3000000
-#define ES_DEEP_SCALE_MAX 16
+#define ES_DEEP_SCALE_MAX 8
 int es_index_deep_rerank(const es_index_t *idx);
 int es_deep_rerank_count(int rerank, int64_t n_windows);   /* the rule, for a count and a window total */
 /* The lists' probe in two levels through G groups of lists (es_ivf_probe2; the groups made by k-means over the list

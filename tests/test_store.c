@@ -526,13 +526,13 @@ TEST(store_search_deep_reranks_more)
 
 TEST(store_deep_rerank_grows_with_the_index)
 {
-	/* 2 x up to ES_DEEP_SCALE_WINDOWS windows (chrX 70 Mb: 3.3 M), one more step per as many, at most 16 steps
-	 * (1 Gb: 48.9 M windows, 32 x), and never past ES_INDEX_MAX_RERANK */
+	/* 2 x up to ES_DEEP_SCALE_WINDOWS windows (chrX 70 Mb: 3.3 M), one more step per as many, at most 8 steps
+	 * (1 Gb: 48.9 M windows, 16 x), and never past ES_INDEX_MAX_RERANK */
 	CHECK_EQ_INT(es_deep_rerank_count(256, 1000), 2 * 256);
 	CHECK_EQ_INT(es_deep_rerank_count(256, 3300000), 2 * 256);
 	CHECK_EQ_INT(es_deep_rerank_count(256, 14500000), 2 * 4 * 256);
-	CHECK_EQ_INT(es_deep_rerank_count(256, 48900000), 2 * 16 * 256);
-	CHECK_EQ_INT(es_deep_rerank_count(256, 151900000), 2 * 16 * 256);
+	CHECK_EQ_INT(es_deep_rerank_count(256, 48900000), 2 * 8 * 256);
+	CHECK_EQ_INT(es_deep_rerank_count(256, 151900000), 2 * 8 * 256);
 	CHECK_EQ_INT(es_deep_rerank_count(60000, 48900000), ES_INDEX_MAX_RERANK);
 }
 
@@ -1079,6 +1079,31 @@ static int gathered_pass(const es_index_t *idx, const es_encoder_t *enc, int pas
 	return ret;
 }
 
+/* A kmer index of ref with 32 inverted lists (the deeper search needs lists), built as NAME in the test directory;
+ * NULL when it cannot be loaded. */
+static es_index_t *lists_index(const es_ref_t *ref, const es_encoder_t *enc, const char *name)
+{
+	es_index_opt_t opt;
+	kmer_opt(&opt);
+	opt.ivf_lists = 32;
+	char path[600];
+	snprintf(path, sizeof path, "%s/%s", es_test_tmpdir(), name);
+	CHECK(es_index_build(ref, enc, &opt, path, NULL) == 0);
+	es_index_t *idx = es_index_load(path);
+	CHECK(idx != NULL);
+	return idx;
+}
+
+/* Every `every`-th read of r with each base substituted at `rate` (seeded). */
+static void diverge(reads_t *r, int every, double rate, uint64_t seed)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, seed);
+	for (int i = 0; i < r->n; i += every)
+		for (int j = 0; j < r->len[i]; j++)
+			if (es_rng_uniform(&rng) < rate) r->seq[i][j] = (uint8_t)((r->seq[i][j] + 1 + es_rng_below(&rng, 3)) & 3);
+}
+
 TEST(store_candidates_passes_give_the_wide_call)
 {
 	/* the first search, the deeper search of the reads of low score and the wide pass of the saturated reads, each
@@ -1087,22 +1112,11 @@ TEST(store_candidates_passes_give_the_wide_call)
 	 * of the test genome fills that list) */
 	es_ref_t *ref = es_ref_load_fasta(make_genome());
 	es_encoder_t *enc = es_encoder_open("kmer");
-	es_index_opt_t opt;
-	kmer_opt(&opt);
-	opt.ivf_lists = 32;
-	char path[600];
-	snprintf(path, sizeof path, "%s/passes.esi", es_test_tmpdir());
-	CHECK(es_index_build(ref, enc, &opt, path, NULL) == 0);
-	es_index_t *idx = es_index_load(path);
-	CHECK(idx != NULL);
+	es_index_t *idx = lists_index(ref, enc, "passes.esi");
 	if (!idx) { es_encoder_destroy(enc); es_ref_destroy(ref); return; }
 	const int n = 300, K = 2, W = 8;
 	reads_t r = sim_reads(ref, n, 150, 77);
-	es_rng_t rng;
-	es_rng_seed(&rng, 78);
-	for (int i = 0; i < n; i += 3)
-		for (int j = 0; j < r.len[i]; j++)
-			if (es_rng_uniform(&rng) < 0.15) r.seq[i][j] = (uint8_t)((r.seq[i][j] + 1 + es_rng_below(&rng, 3)) & 3);
+	diverge(&r, 3, 0.15, 78);
 	es_locus_t *l0 = calloc((size_t)n * W, sizeof *l0), *l1 = calloc((size_t)n * W, sizeof *l1);
 	int n0[300], n1[300], sel[300], n_retry = 0, n_wide = 0;
 	uint8_t sat[300];
@@ -1166,22 +1180,11 @@ TEST(store_candidates_retry_depth_probes_more_lists)
 	 * 300 when written), and its loci are not depth 1's */
 	es_ref_t *ref = es_ref_load_fasta(make_genome());
 	es_encoder_t *enc = es_encoder_open("kmer");
-	es_index_opt_t opt;
-	kmer_opt(&opt);
-	opt.ivf_lists = 32;
-	char path[600];
-	snprintf(path, sizeof path, "%s/depth.esi", es_test_tmpdir());
-	CHECK(es_index_build(ref, enc, &opt, path, NULL) == 0);
-	es_index_t *idx = es_index_load(path);
-	CHECK(idx != NULL);
+	es_index_t *idx = lists_index(ref, enc, "depth.esi");
 	if (!idx) { es_encoder_destroy(enc); es_ref_destroy(ref); return; }
 	enum { N = 300, K = 4 };
 	reads_t r = sim_reads(ref, N, 150, 91);
-	es_rng_t rng;
-	es_rng_seed(&rng, 92);
-	for (int i = 0; i < N; i++)
-		for (int j = 0; j < r.len[i]; j++)
-			if (es_rng_uniform(&rng) < 0.08) r.seq[i][j] = (uint8_t)((r.seq[i][j] + 1 + es_rng_below(&rng, 3)) & 3);
+	diverge(&r, 1, 0.08, 92);
 	es_locus_t *l[3];
 	int nl[3][N], sel[N], ns = 0;
 	uint8_t sat[N];
