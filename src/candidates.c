@@ -101,7 +101,6 @@ static int chunk_nprobe(int nprobe, int nc)
  * they score this fraction of the best. chrX 70 Mb, 100 bp mason reads: 5.6% of them; the 5 reads placed wrong at
  * MAPQ >= 20, each on one copy of a duplication whose other copy the list had missed, were all among them. */
 #define ES_SAT_RATIO 0.9f
-/* ES_DEEP_PROBE (store.h): 8 sqrt(lists), what 4 x 2 sqrt(lists) was when the first search probed 2 sqrt(lists) */
 
 /* What a pass does with a read whose best window scores below ES_RETRY_SCORE after its first search:
  * search it again at once (RETRY_NOW); mark it, keeping the loci of its first search, for a later pass (RETRY_LATER;

@@ -82,6 +82,15 @@ static void free_vectors(batch_t *b)
 	b->vec = NULL;
 }
 
+/* A read's records (n of them; NULL slots skipped) and their array. */
+static void free_recs(bam1_t **recs, int n)
+{
+	for (int j = 0; recs && j < n; j++)
+		if (recs[j])
+			bam_destroy1(recs[j]);
+	free(recs);
+}
+
 static void batch_free(void *shared, void *data)
 {
 	(void)shared;
@@ -90,10 +99,7 @@ static void batch_free(void *shared, void *data)
 		es_read_free(&b->reads[i]);
 		free(b->fw[i]);
 		free(b->rc[i]);
-		for (int j = 0; b->recs[i] && j < b->n_recs[i]; j++)
-			if (b->recs[i][j])
-				bam_destroy1(b->recs[i][j]);
-		free(b->recs[i]);
+		free_recs(b->recs[i], b->n_recs[i]);
 	}
 	free(b->reads);
 	free(b->fw);
@@ -504,10 +510,18 @@ typedef struct {
 	es_locus_t *loci;        /* [n * K] */
 } group_buf_t;
 
+/* Group i's reads of b->wsel: [*g0, *g1). */
+static void group_range(const batch_t *b, int64_t i, int *g0, int *g1)
+{
+	*g0 = (int)(i * b->n_wsel / b->n_wgroups);
+	*g1 = (int)((i + 1) * b->n_wsel / b->n_wgroups);
+}
+
 static void group_init(group_buf_t *g, const batch_t *b, int64_t i, size_t K)
 {
-	int g0 = (int)(i * b->n_wsel / b->n_wgroups);
-	g->n = (int)((i + 1) * b->n_wsel / b->n_wgroups) - g0;
+	int g0, g1;
+	group_range(b, i, &g0, &g1);
+	g->n = g1 - g0;
 	g->sel = b->wsel + g0;
 	g->seqs = es_malloc((size_t)g->n * sizeof *g->seqs);
 	g->lens = es_malloc((size_t)g->n * sizeof *g->lens);
@@ -600,13 +614,11 @@ static void remap_item(void *arg, int64_t i, int tid)
 	batch_t *b = sh->cur;
 	if (atomic_load(&sh->failed))
 		return;
-	int g0 = (int)(i * b->n_wsel / b->n_wgroups), g1 = (int)((i + 1) * b->n_wsel / b->n_wgroups);
+	int g0, g1;
+	group_range(b, i, &g0, &g1);
 	for (int k = g0; k < g1; k++) {
 		int r = b->wsel[k];
-		for (int j = 0; b->recs[r] && j < b->n_recs[r]; j++)
-			if (b->recs[r][j])
-				bam_destroy1(b->recs[r][j]);
-		free(b->recs[r]);
+		free_recs(b->recs[r], b->n_recs[r]);
 		b->recs[r] = NULL;
 		b->n_recs[r] = 0;
 		const es_locus_t *lp = loci_of(sh, b, r);
@@ -657,7 +669,6 @@ static int later_pass(shared_t *sh, batch_t *b, int pass)
 	return run_groups(sh, b, group_item);
 }
 
-
 /* The most MAPQ a read the first search left unmapped gets from the last look. On the make-bench sets (chrX 70 Mb
  * mason / ART 100-250 bp, E. coli 10% / 15% diverged 250 bp) the last look placed 467 such reads, 6 of them wrong
  * (1.3%: MAPQ 19); given the MAPQ of their features, 2 wrong ones sat at MAPQ 30-39 (E. coli 15% diverged) and the
@@ -696,10 +707,7 @@ static void look_item(void *arg, int64_t i, int tid)
 			recs = old;
 			n_rec = n_old;
 		}
-		for (int j = 0; recs && j < n_rec; j++)
-			if (recs[j])
-				bam_destroy1(recs[j]);
-		free(recs);
+		free_recs(recs, n_rec);
 	}
 	if (ret < 0)
 		item_failed(sh);

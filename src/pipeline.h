@@ -99,10 +99,11 @@ int es_map_candidates_of(const es_mapper_t *m, int n, const uint8_t *const *seqs
                          int *n_loci);
 /* The passes of es_map_candidates (es_index_candidates_first / _retry / _widen, store.h), for pipeline.c to search
  * the deep and wide passes of a whole batch's reads together: the first pass of seqs[0,n) (lens[i] bases) into
- * loci[i * es_map_loci_stride ..], n_loci[i], with sat[i] = ES_CAND_RETRY for a read of low score (its first loci given: store.h), 1 for
- * one to widen, and vec[i] its query vectors then (malloc'ed; vec may be NULL); the deeper search of seqs[0,n)
- * (loci, n_loci, sat 0 or 1), each chunk probing depth x the index's nprobe lists (0: the default depth); the wide pass of seqs[0,n), their first loci in loci / n_loci; vec of the two: the
- * first pass's vectors (may be NULL). Any n >= 1. Return 0, or -1 with es_error set. */
+ * loci[i * es_map_loci_stride ..], n_loci[i], with sat[i] = ES_CAND_RETRY for a read of low score (its first loci
+ * given: store.h), 1 for one to widen, and vec[i] its query vectors then (malloc'ed; vec may be NULL); the deeper
+ * search of seqs[0,n) (loci, n_loci, sat 0 or 1), each chunk probing depth x the index's nprobe lists (0: the
+ * default depth); the wide pass of seqs[0,n), their first loci in loci / n_loci; vec of the two: the first pass's
+ * vectors (may be NULL). Any n >= 1. Return 0, or -1 with es_error set. */
 int es_map_candidates_first(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
                             es_locus_t *loci, int *n_loci, uint8_t *sat, float **vec);
 int es_map_candidates_retry(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens, int depth,

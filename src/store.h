@@ -124,7 +124,9 @@ float es_index_get_probe_gap(const es_index_t *idx);
  * es_index_candidates_first, not computed again. The result of a read depends on that read alone. 0, or -1
  * (es_error). */
 #define ES_CAND_RETRY 2
-#define ES_DEEP_PROBE 8   /* the deeper search's default depth (candidates.c) */
+/* The deeper search's default depth: 8 sqrt(lists), what 4 x 2 sqrt(lists) was when the first search probed
+ * 2 sqrt(lists) (candidates.c) */
+#define ES_DEEP_PROBE 8
 int es_index_candidates_first(const es_index_t *idx, const es_encoder_t *enc, int n, const uint8_t *const *seqs,
                               const int *lens, int max_loci, int wide, es_locus_t *loci, int *n_loci, uint8_t *sat,
                               float **vec, int flags);
