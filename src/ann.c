@@ -157,14 +157,29 @@ void es_cksum_add(es_cksum_t *c, const void *buf, size_t n)
 	const uint8_t *p = buf;
 	uint64_t *h = c->h;
 	size_t i = 0;
-	/* (h ^ w) * odd and h ^= h >> 29 are bijections: any change to one word changes that lane's final state */
-	for (; i + 32 <= n; i += 32)
-		for (int j = 0; j < 4; j++) {
-			uint64_t w;
-			memcpy(&w, p + i + 8 * j, 8);
-			h[j] = (h[j] ^ w) * CK_P;
-			h[j] ^= h[j] >> 29;
-		}
+	/* (h ^ w) * odd and h ^= h >> 29 are bijections: any change to one word changes that lane's final state. The
+	 * lanes live in locals: through c->h the compiler stored and reloaded them every word (p may alias them), and the
+	 * check of a 1 Gb index at load ran at ~1.3 bytes per cycle. */
+	uint64_t h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3];
+	for (; i + 32 <= n; i += 32) {
+		uint64_t w0, w1, w2, w3;
+		memcpy(&w0, p + i, 8);
+		memcpy(&w1, p + i + 8, 8);
+		memcpy(&w2, p + i + 16, 8);
+		memcpy(&w3, p + i + 24, 8);
+		h0 = (h0 ^ w0) * CK_P;
+		h1 = (h1 ^ w1) * CK_P;
+		h2 = (h2 ^ w2) * CK_P;
+		h3 = (h3 ^ w3) * CK_P;
+		h0 ^= h0 >> 29;
+		h1 ^= h1 >> 29;
+		h2 ^= h2 >> 29;
+		h3 ^= h3 >> 29;
+	}
+	h[0] = h0;
+	h[1] = h1;
+	h[2] = h2;
+	h[3] = h3;
 	uint64_t t = 0;
 	for (int s = 0; i < n; i++, s++) {   /* the tail: whole 8-byte words into lane 0, the rest into lane 1 */
 		t |= (uint64_t)p[i] << (8 * (s & 7));

@@ -481,7 +481,11 @@ static int check_list_members(const es_index_t *idx)
 {
 	const hdr_t *h = &idx->hdr;
 	int64_t members = 0;
-	uint8_t *seen = es_calloc((size_t)(h->n_codes + 7) / 8, 1);
+	/* each code once: ids in range and increasing within each list, as many as the codes, and the sum of their
+	 * hashes that of 0..n_codes-1 (a code twice, so another missing, changes it but with odds of 2^-64). A bitmap
+	 * of the codes seen did the same exactly, but its random probes were 30% of the load of a 1 Gb index (48.9 M
+	 * codes, ~0.5 s of CPU); the sums read the ids in order. */
+	uint64_t sum = 0, want = 0;
 	const char *bad = NULL;
 	int64_t at = 0;
 	for (uint32_t l = 0; l < h->ivf_lists && !bad; l++) {
@@ -490,10 +494,9 @@ static int check_list_members(const es_index_t *idx)
 		for (int64_t p = L->beg; p < end && !bad; p++) {
 			uint32_t c = idx->ivf_ids[p];
 			at = p;
-			if (c >= h->n_codes || (p > L->beg && c <= idx->ivf_ids[p - 1]) || (seen[c >> 3] >> (c & 7) & 1))
-				bad = "a code out of range, out of order or twice";
-			else
-				seen[c >> 3] |= (uint8_t)(1u << (c & 7));
+			if (c >= h->n_codes || (p > L->beg && c <= idx->ivf_ids[p - 1]))
+				bad = "a code out of range or out of order";
+			sum += es_hash64(c);
 		}
 		for (int64_t p = end; p < pad_end && !bad; p++) {
 			at = p;
@@ -502,12 +505,15 @@ static int check_list_members(const es_index_t *idx)
 		}
 		members += L->len;
 	}
-	free(seen);
 	if (bad)
 		return es_error("%s: corrupt index: list members: %s at slot %lld", idx->path, bad, (long long)at);
 	if (members != h->n_codes)
 		return es_error("%s: corrupt index: lists hold %lld codes, not n_codes=%lld", idx->path, (long long)members,
 		                (long long)h->n_codes);
+	for (int64_t c = 0; c < h->n_codes; c++)
+		want += es_hash64((uint64_t)c);
+	if (sum != want)
+		return es_error("%s: corrupt index: list members: a code twice (and another in no list)", idx->path);
 	return 0;
 }
 

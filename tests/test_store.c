@@ -381,6 +381,54 @@ TEST(store_refuses_crafted_files)
 	free(f.b);
 }
 
+static es_index_t *lists_index(const es_ref_t *ref, const es_encoder_t *enc, const char *name);
+
+TEST(store_refuses_crafted_lists)
+{
+	/* the list members of an index with lists, resealed: each code once, in order within a list, in range */
+	es_ref_t *ref = es_ref_load_fasta(make_genome());
+	es_encoder_t *enc = es_encoder_open("kmer");
+	es_index_t *idx = lists_index(ref, enc, "lists_good.esi");
+	es_index_destroy(idx);
+	es_encoder_destroy(enc);
+	es_ref_destroy(ref);
+	char path[600];
+	snprintf(path, sizeof path, "%s/lists_good.esi", es_test_tmpdir());
+	fbuf_t good = slurp(path), f = slurp(path);
+	CHECK(good.n > HDR_SIZE && f.n == good.n && fhdr(&good)->ivf_lists == 32);
+	if (good.n <= HDR_SIZE || f.n != good.n || fhdr(&good)->ivf_lists != 32) {
+		free(good.b);
+		free(f.b);
+		return;
+	}
+	check_crafted(&f, "lists_resealed.esi", NULL);
+	const ivf_list_t *L = fsec(&good, SEC_IVF_LIST);
+	uint32_t *ids = fsec(&f, SEC_IVF_IDS);
+	const uint32_t *gid = fsec(&good, SEC_IVF_IDS);
+	/* a code of list b put in list a's slot j, between its neighbours: in order, in range, as many, but twice */
+	int found = 0;
+	for (int a = 0; a < 32 && !found; a++)
+		for (int64_t j = L[a].beg + 1; j + 1 < L[a].beg + L[a].len && !found; j++)
+			for (int b = 0; b < 32 && !found; b++)
+				for (int64_t p = L[b].beg; b != a && p < L[b].beg + L[b].len && !found; p++)
+					if (gid[p] > gid[j - 1] && gid[p] < gid[j + 1]) {
+						ids[j] = gid[p];
+						found = 1;
+					}
+	CHECK(found);
+	check_crafted(&f, "lists_twice.esi", "a code twice");
+	memcpy(f.b, good.b, f.n);
+	int64_t j = L[0].beg + 1;   /* two members swapped */
+	ids[j] = gid[j - 1];
+	ids[j - 1] = gid[j];
+	check_crafted(&f, "lists_order.esi", "out of order");
+	memcpy(f.b, good.b, f.n);
+	ids[L[0].beg] = (uint32_t)fhdr(&f)->n_codes;
+	check_crafted(&f, "lists_range.esi", "out of range");
+	free(good.b);
+	free(f.b);
+}
+
 TEST(store_load_fasta_path_like_bwa)
 {
 	/* `esalign index ref.fa` writes ref.fa.esi; loading "ref.fa" (a FASTA, no magic) then loads ref.fa.esi */
