@@ -302,6 +302,20 @@ int es_index_deep_rerank(const es_index_t *idx)
 	return es_deep_rerank_count(idx->rerank, idx->hdr.n_windows);
 }
 
+int es_index_look_rerank(const es_index_t *idx)
+{
+	int64_t t = (int64_t)ES_LOOK_RERANK * es_index_deep_rerank(idx);
+	return t > ES_INDEX_MAX_RERANK ? ES_INDEX_MAX_RERANK : (int)t;
+}
+
+/* The codes a query of these flags re-ranks: the index's count, the deep one, or the last look's. */
+static int rerank_count(const es_index_t *idx, int flags)
+{
+	if (!(flags & ES_SEARCH_DEEP))
+		return idx->rerank;
+	return flags & ES_SEARCH_LOOK ? es_index_look_rerank(idx) : es_index_deep_rerank(idx);
+}
+
 static void search_approx(const es_index_t *idx, int n, const float *q, const int *nps, int k, int flags,
                           int64_t *ids, float *scores)
 {
@@ -309,7 +323,7 @@ static void search_approx(const es_index_t *idx, int n, const float *q, const in
 	int np = idx->nprobe;   /* the most lists a query of this call probes: the row width of the probe table */
 	for (int i = 0; nps && i < n; i++)
 		np = nps[i] > np ? nps[i] : np;
-	scan_init(&S, idx, k, np, flags & ES_SEARCH_DEEP ? es_index_deep_rerank(idx) : idx->rerank);
+	scan_init(&S, idx, k, np, rerank_count(idx, flags));
 	for (int b0 = 0; b0 < n; b0 += SCAN_BATCH) {
 		int nb = n - b0 < SCAN_BATCH ? n - b0 : SCAN_BATCH;
 		const float *qb = q + (size_t)b0 * S.dim;

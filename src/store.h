@@ -89,6 +89,16 @@ int es_index_get_rerank(const es_index_t *idx);
 #define ES_DEEP_SCALE_MAX 8
 int es_index_deep_rerank(const es_index_t *idx);
 int es_deep_rerank_count(int rerank, int64_t n_windows);   /* the rule, for a count and a window total */
+/* With ES_SEARCH_DEEP, the wide pass of the last look (a read still placed at MAPQ <= 3 or unmapped, pipeline.c):
+ * ES_LOOK_RERANK x the deep count (es_index_look_rerank, clipped to ES_INDEX_MAX_RERANK). Few reads come so far
+ * (1.3% of 1 Gb 150 bp reads), the ones whose own copy the PQ codes of a repeat family rank below the deep cut:
+ * 1 Gb, 20,000 reads each, correct 98.08 -> 98.22 / 98.84 -> 98.98 / 99.27 -> 99.38% at 100 / 150 / 250 bp (bwa
+ * 98.47 / 99.33 / 99.81), at 1.03x the CPU of the build before at 1 Gb 100 bp (with the cheaper load beside it;
+ * 8 x: 98.20% at 1.05x, 4 x 98.19%), chrX and E. coli at most +1 read (farm-bench, 3 pairs). The look's first
+ * search re-ranking 2 x as well added 0.015 points at ~1.08x the CPU. */
+#define ES_SEARCH_LOOK 8
+#define ES_LOOK_RERANK 16
+int es_index_look_rerank(const es_index_t *idx);
 /* The lists' probe in two levels through G groups of lists (es_ivf_probe2; the groups made by k-means over the list
  * centroids when set: the whole load of a 1 Gb index with 65,536 lists, checksums included, took 1.4 s of CPU); 0:
  * rank every list; -1 (what es_index_load sets): flat up to ES_PROBE_FLAT_MAX lists, else the power of two nearest

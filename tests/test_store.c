@@ -584,6 +584,50 @@ TEST(store_deep_rerank_grows_with_the_index)
 	CHECK_EQ_INT(es_deep_rerank_count(60000, 48900000), ES_INDEX_MAX_RERANK);
 }
 
+TEST(store_search_look_reranks_most)
+{
+	/* with ES_SEARCH_DEEP, ES_SEARCH_LOOK re-ranks ES_LOOK_RERANK x the deep count (the last look's wide pass);
+	 * alone it changes nothing */
+	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ6));
+	CHECK(idx != NULL);
+	if (!idx) return;
+	es_encoder_t *enc = es_index_open_encoder(idx);
+	reads_t r = sim_reads(es_index_ref(idx), 50, 150, 10);
+	int dim = es_encoder_dim(enc), k = 8, rr = 2;
+	size_t nk = (size_t)r.n * k;
+	es_index_set_rerank(idx, rr);
+	CHECK_EQ_INT(es_index_look_rerank(idx), ES_LOOK_RERANK * es_index_deep_rerank(idx));
+	float *q = malloc((size_t)r.n * dim * sizeof(float)), *s[4];
+	int64_t *id[4];
+	for (int j = 0; j < 4; j++) {
+		s[j] = malloc(nk * sizeof(float));
+		id[j] = malloc(nk * sizeof(int64_t));
+	}
+	CHECK_EQ_INT(es_encoder_embed(enc, r.n, (const uint8_t *const *)r.seq, r.len, q), 0);
+	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, ES_SEARCH_DEEP, id[0], s[0]), 0);
+	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, ES_SEARCH_DEEP | ES_SEARCH_LOOK, id[1], s[1]), 0);
+	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, ES_SEARCH_LOOK, id[2], s[2]), 0);
+	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, id[3], s[3]), 0);
+	CHECK(memcmp(id[2], id[3], nk * sizeof(int64_t)) == 0 && memcmp(s[2], s[3], nk * sizeof(float)) == 0);
+	CHECK(memcmp(id[0], id[1], nk * sizeof(int64_t)) != 0);   /* the flag is not ignored */
+	es_index_set_rerank(idx, es_index_look_rerank(idx));
+	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, id[2], s[2]), 0);
+	CHECK(memcmp(id[1], id[2], nk * sizeof(int64_t)) == 0 && memcmp(s[1], s[2], nk * sizeof(float)) == 0);
+	for (int i = 0; i < r.n; i++)
+		CHECKF(s[1][(size_t)i * k] >= s[0][(size_t)i * k], "read %d: look %g < deep %g", i, s[1][(size_t)i * k],
+		       s[0][(size_t)i * k]);
+	es_index_set_rerank(idx, ES_INDEX_MAX_RERANK);   /* the count never passes the most a query re-ranks */
+	CHECK_EQ_INT(es_index_look_rerank(idx), ES_INDEX_MAX_RERANK);
+	for (int j = 0; j < 4; j++) {
+		free(s[j]);
+		free(id[j]);
+	}
+	free(q);
+	reads_free(&r);
+	es_encoder_destroy(enc);
+	es_index_destroy(idx);
+}
+
 TEST(store_candidates_read_lengths)
 {
 	/* reads of 100 (shorter than W), 150 (= W) and 250 bp (two chunks that vote) all find their origin */
