@@ -540,33 +540,53 @@ TEST(store_recall_approx_vs_exact)
 	}
 }
 
-/* ES_SEARCH_DEEP re-ranks es_index_deep_rerank codes (ES_DEEP_RERANK times the index's on this small one): the same
- * hits as an index set to re-rank that many, and never a worse best hit than the default. */
-TEST(store_search_deep_reranks_more)
+/* ES_SEARCH_DEEP re-ranks es_index_deep_rerank codes (ES_DEEP_RERANK times the index's on this small one), with
+ * ES_SEARCH_LOOK as well es_index_look_rerank (ES_LOOK_RERANK times that: the last look's wide pass), ES_SEARCH_LOOK
+ * alone the index's count: each the same hits as an index set to re-rank that many, each flag not ignored, and a
+ * best hit never worse than with fewer codes. */
+TEST(store_search_deep_and_look_rerank_more)
 {
 	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ6));
 	CHECK(idx != NULL);
 	if (!idx) return;
 	es_encoder_t *enc = es_index_open_encoder(idx);
 	reads_t r = sim_reads(es_index_ref(idx), 50, 150, 9);
-	int dim = es_encoder_dim(enc), k = 8, rr = 8;   /* few codes re-ranked: twice as many must change some hits */
+	int dim = es_encoder_dim(enc), k = 8, rr = 8;   /* few codes re-ranked: more must change some hits */
+	size_t nk = (size_t)r.n * k;
 	es_index_set_rerank(idx, rr);
-	float *q = malloc((size_t)r.n * dim * sizeof(float)), *s0 = malloc((size_t)r.n * k * sizeof(float));
-	float *s1 = malloc((size_t)r.n * k * sizeof(float)), *s2 = malloc((size_t)r.n * k * sizeof(float));
-	int64_t *i0 = malloc((size_t)r.n * k * sizeof(int64_t)), *i1 = malloc((size_t)r.n * k * sizeof(int64_t));
-	int64_t *i2 = malloc((size_t)r.n * k * sizeof(int64_t));
-	CHECK_EQ_INT(es_encoder_embed(enc, r.n, (const uint8_t *const *)r.seq, r.len, q), 0);
-	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, i0, s0), 0);
-	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, ES_SEARCH_DEEP, i1, s1), 0);
 	CHECK_EQ_INT(es_index_deep_rerank(idx), ES_DEEP_RERANK * rr);
-	es_index_set_rerank(idx, es_index_deep_rerank(idx));
-	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, i2, s2), 0);
-	CHECK(memcmp(i1, i2, (size_t)r.n * k * sizeof(int64_t)) == 0);
-	CHECK(memcmp(s1, s2, (size_t)r.n * k * sizeof(float)) == 0);
-	CHECK(memcmp(i0, i1, (size_t)r.n * k * sizeof(int64_t)) != 0);   /* the flag is not ignored */
-	for (int i = 0; i < r.n; i++)
-		CHECKF(s1[(size_t)i * k] >= s0[(size_t)i * k], "read %d: deep %g < %g", i, s1[(size_t)i * k], s0[(size_t)i * k]);
-	free(q); free(s0); free(s1); free(s2); free(i0); free(i1); free(i2);
+	CHECK_EQ_INT(es_index_look_rerank(idx), ES_LOOK_RERANK * ES_DEEP_RERANK * rr);
+	const int flags[4] = { 0, ES_SEARCH_DEEP, ES_SEARCH_DEEP | ES_SEARCH_LOOK, ES_SEARCH_LOOK };
+	const int want[4] = { rr, es_index_deep_rerank(idx), es_index_look_rerank(idx), rr };
+	float *q = malloc((size_t)r.n * dim * sizeof(float)), *s[4], *sr = malloc(nk * sizeof(float));
+	int64_t *id[4], *ir = malloc(nk * sizeof(int64_t));
+	CHECK_EQ_INT(es_encoder_embed(enc, r.n, (const uint8_t *const *)r.seq, r.len, q), 0);
+	for (int j = 0; j < 4; j++) {
+		s[j] = malloc(nk * sizeof(float));
+		id[j] = malloc(nk * sizeof(int64_t));
+		es_index_set_rerank(idx, rr);
+		CHECK_EQ_INT(es_index_search(idx, r.n, q, k, flags[j], id[j], s[j]), 0);
+		es_index_set_rerank(idx, want[j]);
+		CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, ir, sr), 0);
+		CHECKF(memcmp(id[j], ir, nk * sizeof(int64_t)) == 0 && memcmp(s[j], sr, nk * sizeof(float)) == 0,
+		       "flags %d: not the hits of %d codes re-ranked", flags[j], want[j]);
+	}
+	for (int j = 1; j < 3; j++) {
+		CHECKF(memcmp(id[j - 1], id[j], nk * sizeof(int64_t)) != 0, "flags %d: ignored", flags[j]);
+		for (int i = 0; i < r.n; i++)
+			CHECKF(s[j][(size_t)i * k] >= s[j - 1][(size_t)i * k], "flags %d, read %d: best %g < %g", flags[j], i,
+			       s[j][(size_t)i * k], s[j - 1][(size_t)i * k]);
+	}
+	es_index_set_rerank(idx, ES_INDEX_MAX_RERANK);   /* the counts never pass the most a query re-ranks */
+	CHECK_EQ_INT(es_index_deep_rerank(idx), ES_INDEX_MAX_RERANK);
+	CHECK_EQ_INT(es_index_look_rerank(idx), ES_INDEX_MAX_RERANK);
+	for (int j = 0; j < 4; j++) {
+		free(s[j]);
+		free(id[j]);
+	}
+	free(q);
+	free(sr);
+	free(ir);
 	reads_free(&r);
 	es_encoder_destroy(enc);
 	es_index_destroy(idx);
@@ -582,50 +602,6 @@ TEST(store_deep_rerank_grows_with_the_index)
 	CHECK_EQ_INT(es_deep_rerank_count(256, 48900000), 2 * 8 * 256);
 	CHECK_EQ_INT(es_deep_rerank_count(256, 151900000), 2 * 8 * 256);
 	CHECK_EQ_INT(es_deep_rerank_count(60000, 48900000), ES_INDEX_MAX_RERANK);
-}
-
-TEST(store_search_look_reranks_most)
-{
-	/* with ES_SEARCH_DEEP, ES_SEARCH_LOOK re-ranks ES_LOOK_RERANK x the deep count (the last look's wide pass);
-	 * alone it changes nothing */
-	es_index_t *idx = es_index_load(make_index(ES_CODE_PQ6));
-	CHECK(idx != NULL);
-	if (!idx) return;
-	es_encoder_t *enc = es_index_open_encoder(idx);
-	reads_t r = sim_reads(es_index_ref(idx), 50, 150, 10);
-	int dim = es_encoder_dim(enc), k = 8, rr = 2;
-	size_t nk = (size_t)r.n * k;
-	es_index_set_rerank(idx, rr);
-	CHECK_EQ_INT(es_index_look_rerank(idx), ES_LOOK_RERANK * es_index_deep_rerank(idx));
-	float *q = malloc((size_t)r.n * dim * sizeof(float)), *s[4];
-	int64_t *id[4];
-	for (int j = 0; j < 4; j++) {
-		s[j] = malloc(nk * sizeof(float));
-		id[j] = malloc(nk * sizeof(int64_t));
-	}
-	CHECK_EQ_INT(es_encoder_embed(enc, r.n, (const uint8_t *const *)r.seq, r.len, q), 0);
-	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, ES_SEARCH_DEEP, id[0], s[0]), 0);
-	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, ES_SEARCH_DEEP | ES_SEARCH_LOOK, id[1], s[1]), 0);
-	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, ES_SEARCH_LOOK, id[2], s[2]), 0);
-	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, id[3], s[3]), 0);
-	CHECK(memcmp(id[2], id[3], nk * sizeof(int64_t)) == 0 && memcmp(s[2], s[3], nk * sizeof(float)) == 0);
-	CHECK(memcmp(id[0], id[1], nk * sizeof(int64_t)) != 0);   /* the flag is not ignored */
-	es_index_set_rerank(idx, es_index_look_rerank(idx));
-	CHECK_EQ_INT(es_index_search(idx, r.n, q, k, 0, id[2], s[2]), 0);
-	CHECK(memcmp(id[1], id[2], nk * sizeof(int64_t)) == 0 && memcmp(s[1], s[2], nk * sizeof(float)) == 0);
-	for (int i = 0; i < r.n; i++)
-		CHECKF(s[1][(size_t)i * k] >= s[0][(size_t)i * k], "read %d: look %g < deep %g", i, s[1][(size_t)i * k],
-		       s[0][(size_t)i * k]);
-	es_index_set_rerank(idx, ES_INDEX_MAX_RERANK);   /* the count never passes the most a query re-ranks */
-	CHECK_EQ_INT(es_index_look_rerank(idx), ES_INDEX_MAX_RERANK);
-	for (int j = 0; j < 4; j++) {
-		free(s[j]);
-		free(id[j]);
-	}
-	free(q);
-	reads_free(&r);
-	es_encoder_destroy(enc);
-	es_index_destroy(idx);
 }
 
 TEST(store_candidates_read_lengths)
