@@ -732,23 +732,15 @@ int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8
 		seqs[i] = fw[i];
 		lens[i] = reads[i].len;
 	}
-	return es_map_candidates_of(m, n, seqs, lens, loci, n_loci);
+	return es_map_candidates_of(m, n, seqs, lens, loci, n_loci, 0);
 }
 
 int es_map_candidates_of(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens, es_locus_t *loci,
-                         int *n_loci)
+                         int *n_loci, int flags)
 {
 	const es_map_opt_t *o = m->opt;
 	return es_index_candidates_wide(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
-	                                search_flags(o));
-}
-
-int es_map_candidates_look(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
-                           es_locus_t *loci, int *n_loci)
-{
-	const es_map_opt_t *o = m->opt;
-	return es_index_candidates_wide(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
-	                                search_flags(o) | ES_SEARCH_LOOK);
+	                                search_flags(o) | flags);
 }
 
 int es_map_candidates_first(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,

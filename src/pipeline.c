@@ -688,7 +688,7 @@ static void look_item(void *arg, int64_t i, int tid)
 	size_t K = es_map_loci_stride(&sh->ropt);
 	group_buf_t g;
 	group_init(&g, b, i, K);
-	int ret = es_map_candidates_look(&sh->rm, g.n, g.seqs, g.lens, g.loci, g.n_loci);
+	int ret = es_map_candidates_of(&sh->rm, g.n, g.seqs, g.lens, g.loci, g.n_loci, ES_SEARCH_LOOK);
 	for (int k = 0; k < g.n && ret == 0; k++) {
 		int r = g.sel[k], n_rec = 0;
 		bam1_t **recs = NULL;

@@ -93,9 +93,10 @@ int es_map_loci_stride(const es_map_opt_t *o);
  * vector-store call. Returns 0, or -1 with es_error set. */
 int es_map_candidates(const es_mapper_t *m, int n, const es_read_t *reads, uint8_t *const *fw, es_locus_t *loci,
                       int *n_loci);
-/* The same for the codes seqs[0,n) (lens[i] bases; any n >= 1). */
+/* The same for the codes seqs[0,n) (lens[i] bases; any n >= 1), flags added to the search's (the last look:
+ * ES_SEARCH_LOOK, store.h, the look's re-rank in its wide pass, with a mapper holding the look's options). */
 int es_map_candidates_of(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens, es_locus_t *loci,
-                         int *n_loci);
+                         int *n_loci, int flags);
 /* The passes of es_map_candidates (es_index_candidates_first / _retry / _widen, store.h), for pipeline.c to search
  * the deep and wide passes of a whole batch's reads together: the first pass of seqs[0,n) (lens[i] bases) into
  * loci[i * es_map_loci_stride ..], n_loci[i], with sat[i] = ES_CAND_RETRY for a read of low score (its first loci
@@ -113,10 +114,6 @@ int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *s
  * ES_MAP_WIDEN times the loci and the alignments (-K 64 -A 64 by default, its wide pass up to 256 loci), for
  * es_map_candidates_of and the verification after it. */
 void es_map_look_opt(const es_map_opt_t *o, es_map_opt_t *r);
-/* The last look's search (a mapper holding the look's options): es_map_candidates_of with the look's re-rank in its
- * wide pass (ES_SEARCH_LOOK, store.h). */
-int es_map_candidates_look(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
-                           es_locus_t *loci, int *n_loci);
 /* es_map_chunk given the reads' candidate loci (loci[i], n_loci[i] of them; any n). */
 int es_map_with_loci(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,
                      uint8_t *const *rc, const es_locus_t *const *loci, const int *n_loci, bam1_t ***recs,

@@ -289,12 +289,16 @@ static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_ha
 	emit(S->heap, nh, S->k, ids, scores);
 }
 
+static int clip_rerank(int64_t t)
+{
+	return t > ES_INDEX_MAX_RERANK ? ES_INDEX_MAX_RERANK : (int)t;
+}
+
 int es_deep_rerank_count(int rerank, int64_t n_windows)
 {
 	int64_t s = n_windows / ES_DEEP_SCALE_WINDOWS;
 	s = s < 1 ? 1 : s > ES_DEEP_SCALE_MAX ? ES_DEEP_SCALE_MAX : s;
-	int64_t t = (int64_t)ES_DEEP_RERANK * s * rerank;
-	return t > ES_INDEX_MAX_RERANK ? ES_INDEX_MAX_RERANK : (int)t;
+	return clip_rerank((int64_t)ES_DEEP_RERANK * s * rerank);
 }
 
 int es_index_deep_rerank(const es_index_t *idx)
@@ -304,8 +308,7 @@ int es_index_deep_rerank(const es_index_t *idx)
 
 int es_index_look_rerank(const es_index_t *idx)
 {
-	int64_t t = (int64_t)ES_LOOK_RERANK * es_index_deep_rerank(idx);
-	return t > ES_INDEX_MAX_RERANK ? ES_INDEX_MAX_RERANK : (int)t;
+	return clip_rerank((int64_t)ES_LOOK_RERANK * es_index_deep_rerank(idx));
 }
 
 /* The codes a query of these flags re-ranks: the index's count, the deep one, or the last look's. */
