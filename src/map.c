@@ -767,11 +767,18 @@ int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *s
 	                                 vec, search_flags(o));
 }
 
-void es_map_look_opt(const es_map_opt_t *o, es_map_opt_t *r)
+int es_map_look_widen(int64_t n_windows)
 {
+	int64_t s = n_windows / ES_DEEP_SCALE_WINDOWS;
+	return ES_MAP_WIDEN * (int)(s < 1 ? 1 : s > ES_LOOK_SCALE_MAX ? ES_LOOK_SCALE_MAX : s);
+}
+
+void es_map_look_opt(const es_map_opt_t *o, int64_t n_windows, es_map_opt_t *r)
+{
+	int w = es_map_look_widen(n_windows);
 	*r = *o;
-	r->max_loci = ES_MAP_WIDEN * o->max_loci;
-	r->max_align = ES_MAP_WIDEN * o->max_align;
+	r->max_loci = w * o->max_loci;
+	r->max_align = w * o->max_align;
 }
 
 int es_map_with_loci(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,

@@ -676,7 +676,7 @@ static int later_pass(shared_t *sh, batch_t *b, int pass)
 #define ES_LOOK_FOUND_MAPQ 19
 
 /* Single-end, group i of the last look's reads (b->wsel): each searched again with the look's options (sh->rm:
- * ES_MAP_WIDEN times the loci, es_map_look_opt) and verified at them with as many alignments; its records replaced when the new
+ * es_map_look_widen times the loci, es_map_look_opt) and verified at them with as many alignments; its records replaced when the new
  * primary aligns better than the old one (a higher AS, or mapped where it was not), else kept: a read's result
  * still depends on that read alone. */
 static void look_item(void *arg, int64_t i, int tid)
@@ -940,7 +940,7 @@ int es_map_file(const char *index_path, const char *reads_path, const char *out_
 	shared_t sh = { .m = { idx, es_index_ref(idx), enc, &o, rg_id }, .reads_path = reads_path, .rd = rd,
 	                .mate_path = o.mate_path, .rd2 = rd2 };
 	sh.stats = stats;
-	es_map_look_opt(&o, &sh.ropt);
+	es_map_look_opt(&o, es_index_n_windows(idx), &sh.ropt);
 	sh.rm = sh.m;
 	sh.rm.opt = &sh.ropt;
 	if (set_insert(&sh, &o) < 0)

@@ -110,10 +110,19 @@ int es_map_candidates_retry(const es_mapper_t *m, int n, const uint8_t *const *s
                             es_locus_t *loci, int *n_loci, uint8_t *sat, const float *const *vec);
 int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
                             es_locus_t *loci, int *n_loci, const float *const *vec);
-/* The options of the last look of a read placed at MAPQ <= o->look_mapq or left unmapped (pipeline.c): o with
- * ES_MAP_WIDEN times the loci and the alignments (-K 64 -A 64 by default, its wide pass up to 256 loci), for
- * es_map_candidates_of and the verification after it. */
-void es_map_look_opt(const es_map_opt_t *o, es_map_opt_t *r);
+/* The options of the last look of a read placed at MAPQ <= o->look_mapq or left unmapped (pipeline.c), on an index
+ * of n_windows windows: o with es_map_look_widen(n_windows) times the loci and the alignments (-K 64 -A 64 by
+ * default up to ES_DEEP_SCALE_WINDOWS windows, its wide pass up to 256 loci; -K 256 -A 256 from 4 x as many on, its
+ * wide pass up to 1,024), for es_map_candidates_of and the verification after it. */
+void es_map_look_opt(const es_map_opt_t *o, int64_t n_windows, es_map_opt_t *r);
+/* The look's factor: ES_MAP_WIDEN, times one more for every ES_DEEP_SCALE_WINDOWS windows of the index (store.h), at
+ * most ES_LOOK_SCALE_MAX times. A repeat family's copies grow with the genome and the look's 64 loci did not: on the
+ * 1 Gb synthetic genome (48.9 M windows, docs/store.md) 16 x instead of 4 x placed 98.215 -> 98.305 / 98.98 -> 99.13 /
+ * 99.375 -> 99.65% of 20,000 reads of 100 / 150 / 250 bp right (bwa 98.47 / 99.33 / 99.81), 8 x 98.25 / 99.075 at
+ * 100 / 150 bp; its cost is in the SAM's few looked reads (1.3% of them at 150 bp), ~23 ms of CPU each at 16 x.
+ * chrX 70 Mb (3.3 M windows) and E. coli keep 4 x. */
+#define ES_LOOK_SCALE_MAX 4
+int es_map_look_widen(int64_t n_windows);
 /* es_map_chunk given the reads' candidate loci (loci[i], n_loci[i] of them; any n). */
 int es_map_with_loci(const es_mapper_t *m, es_map_buf_t *b, int n, const es_read_t *reads, uint8_t *const *fw,
                      uint8_t *const *rc, const es_locus_t *const *loci, const int *n_loci, bam1_t ***recs,

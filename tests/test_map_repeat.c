@@ -360,3 +360,26 @@ TEST(map_clear_read_skips_far_loci)
 	es_ref_destroy(ref);
 	free(g);
 }
+
+TEST(map_look_widens_with_the_index)
+{
+	/* 4 x up to ES_DEEP_SCALE_WINDOWS windows (chrX 70 Mb: 3.3 M), one more step per as many, at most 4 steps (1 Gb:
+	 * 48.9 M windows, 16 x); the options scale loci and alignments alike, the rest untouched */
+	CHECK_EQ_INT(es_map_look_widen(1000), ES_MAP_WIDEN);
+	CHECK_EQ_INT(es_map_look_widen(3300000), ES_MAP_WIDEN);
+	CHECK_EQ_INT(es_map_look_widen(6000000), 2 * ES_MAP_WIDEN);
+	CHECK_EQ_INT(es_map_look_widen(14500000), 4 * ES_MAP_WIDEN);
+	CHECK_EQ_INT(es_map_look_widen(48900000), 4 * ES_MAP_WIDEN);
+	es_map_opt_t o, r;
+	es_map_opt_init(&o);
+	o.max_loci = 16;
+	o.max_align = 12;
+	es_map_look_opt(&o, 3300000, &r);
+	CHECK_EQ_INT(r.max_loci, 64);
+	CHECK_EQ_INT(r.max_align, 48);
+	es_map_look_opt(&o, 48900000, &r);
+	CHECK_EQ_INT(r.max_loci, 256);
+	CHECK_EQ_INT(r.max_align, 192);
+	CHECK_EQ_INT(r.look_mapq, o.look_mapq);
+	CHECK_EQ_INT(es_map_loci_stride(&r), ES_MAP_WIDEN * 256);
+}
