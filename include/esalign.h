@@ -212,8 +212,10 @@ typedef struct {
 	const char *insert_arg;  /* paired-end: -I MEAN[,SD[,MAX[,MIN]]]; NULL: estimated from the first batch */
 	int mapq_features;  /* hidden --mapq-features: an XF:Z tag with the MAPQ model inputs on each primary record */
 	int look_mapq;      /* --last-look: a single-end read placed at this MAPQ or lower, or left unmapped, has a
-	                     * last look (a search for 4 x max_loci loci, verified with 4 x max_align alignments), and takes its result when
+	                     * last look (a search for W x max_loci loci, verified with W x max_align alignments), and takes its result when
 	                     * that aligns better; -1: never [3] */
+	int look_widen;     /* --look-widen: W of the last look, 1..16; 0: by the index's size (es_map_look_widen: 4 up to
+	                     * 3 M windows, 16 from 12 M on) [0] */
 } es_map_opt_t;
 
 /* The stages of mapping whose CPU time es_map_file reports (es_map_stats_t.stage_cpu, seconds over all threads). */

@@ -775,7 +775,7 @@ int es_map_look_widen(int64_t n_windows)
 
 void es_map_look_opt(const es_map_opt_t *o, int64_t n_windows, es_map_opt_t *r)
 {
-	int w = es_map_look_widen(n_windows);
+	int w = o->look_widen > 0 ? o->look_widen : es_map_look_widen(n_windows);
 	*r = *o;
 	r->max_loci = w * o->max_loci;
 	r->max_align = w * o->max_align;

@@ -382,4 +382,8 @@ TEST(map_look_widens_with_the_index)
 	CHECK_EQ_INT(r.max_align, 192);
 	CHECK_EQ_INT(r.look_mapq, o.look_mapq);
 	CHECK_EQ_INT(es_map_loci_stride(&r), ES_MAP_WIDEN * 256);
+	o.look_widen = 4;   /* --look-widen: the user's factor whatever the index */
+	es_map_look_opt(&o, 48900000, &r);
+	CHECK_EQ_INT(r.max_loci, 64);
+	CHECK_EQ_INT(r.max_align, 48);
 }

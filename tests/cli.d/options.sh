@@ -20,6 +20,7 @@ case_ 1 "^esalign align: -t: expected an integer in 1\.\.64, got '2x'$" "$BIN" a
 case_ 1 "^esalign demo: -t: expected an integer in 1\.\.64, got '100'$" "$BIN" demo -t 100
 case_ 1 "^esalign align: --nprobe: expected an integer in 1\.\.65536, got '0'$" "$BIN" align --nprobe 0 x.esi x.fq
 case_ 1 "^esalign align: --last-look: expected an integer in -1\.\.60, got '61'$" "$BIN" align --last-look 61 x.esi x.fq
+case_ 1 "^esalign align: --look-widen: expected an integer in 0\.\.16, got '17'$" "$BIN" align --look-widen 17 x.esi x.fq
 case_ 1 "^esalign align: -K: expected an integer in 1\.\.256" "$BIN" align -K 257 x.esi x.fq
 case_ 1 "^esalign align: --secondary: expected an integer in 0\.\.100" "$BIN" align --secondary -1 x.esi x.fq
 case_ 1 "^esalign align: -v: expected an integer in 0\.\.3" "$BIN" align -v 4 x.esi x.fq
