@@ -769,8 +769,7 @@ int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *s
 
 int es_map_look_widen(int64_t n_windows)
 {
-	int64_t s = n_windows / ES_DEEP_SCALE_WINDOWS;
-	return ES_MAP_WIDEN * (int)(s < 1 ? 1 : s > ES_LOOK_SCALE_MAX ? ES_LOOK_SCALE_MAX : s);
+	return ES_MAP_WIDEN * es_index_scale_steps(n_windows, ES_LOOK_SCALE_MAX);
 }
 
 void es_map_look_opt(const es_map_opt_t *o, int64_t n_windows, es_map_opt_t *r)

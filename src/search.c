@@ -294,11 +294,15 @@ static int clip_rerank(int64_t t)
 	return t > ES_INDEX_MAX_RERANK ? ES_INDEX_MAX_RERANK : (int)t;
 }
 
-int es_deep_rerank_count(int rerank, int64_t n_windows)
+int es_index_scale_steps(int64_t n_windows, int max)
 {
 	int64_t s = n_windows / ES_DEEP_SCALE_WINDOWS;
-	s = s < 1 ? 1 : s > ES_DEEP_SCALE_MAX ? ES_DEEP_SCALE_MAX : s;
-	return clip_rerank((int64_t)ES_DEEP_RERANK * s * rerank);
+	return s < 1 ? 1 : s > max ? max : (int)s;
+}
+
+int es_deep_rerank_count(int rerank, int64_t n_windows)
+{
+	return clip_rerank((int64_t)ES_DEEP_RERANK * es_index_scale_steps(n_windows, ES_DEEP_SCALE_MAX) * rerank);
 }
 
 int es_index_deep_rerank(const es_index_t *idx)

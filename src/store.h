@@ -89,6 +89,9 @@ int es_index_get_rerank(const es_index_t *idx);
 #define ES_DEEP_SCALE_MAX 8
 int es_index_deep_rerank(const es_index_t *idx);
 int es_deep_rerank_count(int rerank, int64_t n_windows);   /* the rule, for a count and a window total */
+/* Its steps: 1 up to ES_DEEP_SCALE_WINDOWS windows, one more for every as many, at most max (the last look's loci
+ * scale by the same rule, es_map_look_widen in pipeline.h). */
+int es_index_scale_steps(int64_t n_windows, int max);
 /* With ES_SEARCH_DEEP, the wide pass of the last look (a read still placed at MAPQ <= 3 or unmapped, pipeline.c):
  * ES_LOOK_RERANK x the deep count (es_index_look_rerank, clipped to ES_INDEX_MAX_RERANK). Few reads come so far
  * (1.3% of 1 Gb 150 bp reads), the ones whose own copy the PQ codes of a repeat family rank below the deep cut:
