@@ -73,7 +73,7 @@ typedef struct {
 	uint16_t *dbuf;        /* [SCAN_BATCH][cap] */
 	uint32_t *near;        /* [T + 1] */
 	uint32_t *cand;        /* [(k+1) * 2 * step] neighbours of the best code windows */
-	es_hit_t *heap;        /* [k] */
+	es_hit_t *heap;        /* [T + k + (k+1) * 2 * step] a query's re-ranked windows, then its k best */
 	int active[SCAN_BATCH], na;
 	int32_t *probe;        /* [SCAN_BATCH][np] lists probed by each query */
 	float *pscr;           /* [SCAN_BATCH][C] */
@@ -110,7 +110,7 @@ static void scan_init(scan_t *S, const es_index_t *idx, int k, int np, int rr)
 	S->dbuf = es_malloc((size_t)SCAN_BATCH * S->cap * sizeof(uint16_t));
 	S->near = es_malloc(((size_t)S->T + ES_HAMQ_KEEP_PAD) * sizeof(uint32_t));   /* es_hamq_keep writes past the kept */
 	S->cand = es_malloc((size_t)(k + 1) * 2 * S->step * sizeof(uint32_t));
-	S->heap = es_malloc((size_t)k * sizeof *S->heap);
+	S->heap = es_malloc(((size_t)S->T + k + (size_t)(k + 1) * 2 * S->step) * sizeof *S->heap);
 	S->C = (int)h->ivf_lists;
 	S->np = S->C ? (np < S->C ? np : S->C) : 0;
 	if (S->C) {
@@ -276,16 +276,18 @@ static void rerank(scan_t *S, const es_index_t *idx, const float *x, const es_ha
 			prefetch_window(idx, w);
 		}
 		if (j >= RERANK_AHEAD)
-			es_topk_offer(S->heap, &nh, S->k, window_hit(idx, x, (int64_t)S->near[j - RERANK_AHEAD] * S->step));
+			S->heap[nh++] = window_hit(idx, x, (int64_t)S->near[j - RERANK_AHEAD] * S->step);
 	}
+	nh = es_topk_select(S->heap, nh, S->k);
 	if (S->step > 1) {
 		nc = neighbours(S, nh);
 		for (int j = 0; j < nc; j++) {
 			prefetch_window(idx, S->cand[j]);
 		}
+		for (int j = 0; j < nc; j++)
+			S->heap[nh++] = window_hit(idx, x, S->cand[j]);
+		nh = es_topk_select(S->heap, nh, S->k);
 	}
-	for (int j = 0; j < nc; j++)
-		es_topk_offer(S->heap, &nh, S->k, window_hit(idx, x, S->cand[j]));
 	emit(S->heap, nh, S->k, ids, scores);
 }
 

@@ -42,3 +42,12 @@ void es_topk_sort(es_hit_t *h, int n)
 	es_hit_t tmp[128];
 	ks_mergesort(hit, (size_t)n, h, n <= 128 ? tmp : NULL);
 }
+
+int es_topk_select(es_hit_t *h, int n, int k)
+{
+	if (k <= 0)
+		return 0;
+	if (n > k)
+		ks_ksmall(hit, (size_t)n, h, (size_t)k - 1);
+	return n < k ? n : k;
+}

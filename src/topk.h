@@ -1,5 +1,6 @@
-/* topk.h — the k best of a stream of scored items, by a bounded heap: the one exact top-k of esalign (exact search,
- * re-rank, held-out recall). Ties go to the lower id, so results are deterministic. */
+/* topk.h — the k best of scored items, the one exact top-k of esalign: a bounded heap over a stream (exact search,
+ * held-out recall) and a selection over an array (the re-rank; the heap is its twin in tests). Ties go to the lower
+ * id, so results are deterministic. */
 #ifndef ES_TOPK_H
 #define ES_TOPK_H
 #include <stdint.h>
@@ -26,6 +27,10 @@ static inline void es_topk_offer(es_hit_t *h, int *n, int k, es_hit_t x)
 	if (*n < k || es_hit_better(&x, &h[0]))
 		es_topk_insert(h, n, k, x);
 }
+/* The k best of h[0..n) (any order) into h[0..min(n,k)), in no order; returns min(n, k). A selection: n items cost
+ * O(n), where offering them one by one costs O(n log k) once most of them are taken (a re-rank's codes come nearly in
+ * score order). The same items as es_topk_offer's heap: (score, id) is a total order. */
+int es_topk_select(es_hit_t *h, int n, int k);
 /* Sort h[0..n) best first (after the offers; the heap order is lost). */
 void es_topk_sort(es_hit_t *h, int n);
 #endif

@@ -6,6 +6,7 @@
 #include "simulate.h"
 #include "util.h"
 #include "thread.h"
+#include "topk.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -1353,4 +1354,34 @@ TEST(store_candidates_thread_safe)
 	reads_free(&r);
 	es_encoder_destroy(enc);
 	es_index_destroy(idx);
+}
+
+/* es_topk_select (the re-rank's selection) against its twin, es_topk_offer's bounded heap: the same k best (score,
+ * then the lower id) in the same order once sorted, for n below, at and above k, many tied scores, k = 1 and k = 0. */
+TEST(topk_select_matches_the_heap)
+{
+	es_rng_t rng;
+	es_rng_seed(&rng, 5);
+	static es_hit_t all[3000], heap[400], sel[3000];
+	const int ns[] = { 0, 1, 7, 80, 81, 256, 3000 }, ks[] = { 0, 1, 16, 80, 400 };
+	for (size_t a = 0; a < sizeof ns / sizeof *ns; a++)
+		for (size_t b = 0; b < sizeof ks / sizeof *ks; b++)
+			for (int ties = 0; ties < 2; ties++) {
+				int n = ns[a], k = ks[b], nh = 0;
+				for (int i = 0; i < n; i++) {   /* ids in no order; with ties, scores from 8 values */
+					uint64_t r = es_rng_next(&rng);
+					all[i] = (es_hit_t){ ties ? (float)(r % 8) : (float)es_rng_uniform(&rng), (int64_t)((i * 7919L) % 100003) };
+				}
+				for (int i = 0; i < n && k > 0; i++)
+					es_topk_offer(heap, &nh, k, all[i]);
+				memcpy(sel, all, (size_t)n * sizeof *all);
+				int ns_ = es_topk_select(sel, n, k);
+				CHECKF(ns_ == nh, "n %d k %d ties %d: %d kept, the heap %d", n, k, ties, ns_, nh);
+				es_topk_sort(heap, nh);
+				es_topk_sort(sel, ns_);
+				int same = ns_ == nh;
+				for (int i = 0; i < nh && same; i++)
+					same = heap[i].s == sel[i].s && heap[i].id == sel[i].id;
+				CHECKF(same, "n %d k %d ties %d: other items", n, k, ties);
+			}
 }
