@@ -20,8 +20,8 @@ static inline int es_hit_better(const es_hit_t *a, const es_hit_t *b)
  * root, which x beats). */
 void es_topk_insert(es_hit_t *h, int *n, int k, es_hit_t x);
 /* Offer x to the k best kept in h[0..*n) (a heap whose root is the worst kept; *n <= k). Inline for the test that
- * turns most offers away once the heap is full (the re-rank offers 256 windows for 16-80 places: its calls were 3%
- * of a chrX 100 bp read's CPU). */
+ * turns most offers away once the heap is full (exact search offers every window for k places). A stream whose
+ * offers are mostly taken is better served by es_topk_select, as the re-rank is. */
 static inline void es_topk_offer(es_hit_t *h, int *n, int k, es_hit_t x)
 {
 	if (*n < k || es_hit_better(&x, &h[0]))
