@@ -37,6 +37,7 @@ $(BUILD)/%.o: src/%.c $(HDRS) | $(BUILD)
 	$(CC) $(CFLAGS) $(INC) -c -o $@ $<
 $(BUILD)/tests/%.o: tests/%.c $(HDRS) | $(BUILD)
 	$(CC) $(CFLAGS) $(INC) -Itests -c -o $@ $<
+$(BUILD)/tests/test_lowc.o: src/lowc.c   # it includes the module's .c to reach its static functions
 $(BUILD):
 	mkdir -p $(BUILD)/tests
 $(BUILD)/libesalign.a: $(LIB_OBJ)

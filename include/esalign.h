@@ -216,6 +216,8 @@ typedef struct {
 	                     * that aligns better; -1: never [3] */
 	int look_widen;     /* --look-widen: W of the last look, 1..16; 0: by the index's size (es_map_look_widen: 4 up to
 	                     * 3 M windows, 16 from 12 M on) [0] */
+	int no_lowc;        /* --no-lowc-seeds: low-complexity reads get no loci from the index's exact seeds of the
+	                     * reference's low-complexity stretches (for comparison) [0] */
 } es_map_opt_t;
 
 /* The stages of mapping whose CPU time es_map_file reports (es_map_stats_t.stage_cpu, seconds over all threads). */

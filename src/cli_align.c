@@ -39,6 +39,8 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	"                  for W x the loci and verified with W x the alignments; the better one is kept; -1: never [%d]\n"
 	"  --look-widen INT W of the last look, 1..16 (16 costs 1.35x the CPU of 4 at 1 Gb, 150 bp reads);\n"
 	"                  0: by the index, 4 up to 3 M windows (70 Mb), 16 from 12 M on (0.25 Gb) [0]\n"
+	"  --no-lowc-seeds low-complexity reads (microsatellites) get no loci from the exact seeds of the\n"
+	"                  reference's low-complexity stretches, only the vector search's (for comparison)\n"
 	"  -v INT          verbosity: 0 quiet, 1 warnings, 2 info, 3 debug [%d]\n"
 	"  -h, --help      print this help\n",
 	ES_MAX_THREADS, o->n_threads, o->max_loci, o->max_align, o->min_score, o->sc.mismatch, o->sc.gap_open,
@@ -46,7 +48,7 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	return fp == stdout ? 0 : 1;
 }
 
-enum { OPT_SECONDARY = 1, OPT_EXACT, OPT_ENCODER, OPT_NPROBE, OPT_MAPQ_FEATURES, OPT_LOOK, OPT_LOOK_WIDEN };
+enum { OPT_SECONDARY = 1, OPT_EXACT, OPT_ENCODER, OPT_NPROBE, OPT_MAPQ_FEATURES, OPT_LOOK, OPT_LOOK_WIDEN, OPT_NO_LOWC };
 
 /* One option into o: 0 ok, -1 with es_error set. */
 static int set_opt(es_map_opt_t *o, int c, const char *arg, const char **out)
@@ -99,6 +101,9 @@ static int set_opt(es_map_opt_t *o, int c, const char *arg, const char **out)
 		return es_opt_int("--last-look", arg, -1, 60, &o->look_mapq);
 	case OPT_LOOK_WIDEN:
 		return es_opt_int("--look-widen", arg, 0, 16, &o->look_widen);
+	case OPT_NO_LOWC:
+		o->no_lowc = 1;
+		return 0;
 	default:
 		return es_error("option code %d has no handler", c);
 	}
@@ -142,6 +147,7 @@ int main_align(int argc, char *argv[])
 		{ "nprobe", required_argument, NULL, OPT_NPROBE },
 		{ "last-look", required_argument, NULL, OPT_LOOK },
 		{ "look-widen", required_argument, NULL, OPT_LOOK_WIDEN },
+		{ "no-lowc-seeds", no_argument, NULL, OPT_NO_LOWC },
 		{ "mapq-features", no_argument, NULL, OPT_MAPQ_FEATURES },   /* hidden: XF:Z tags for scripts/fit-mapq.sh */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }

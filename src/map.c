@@ -6,6 +6,7 @@
 #include "sam.h"
 #include "util.h"
 #include "mapq.h"
+#include "lowc.h"
 #include <stdlib.h>
 #include <htslib/ksort.h>
 #include <string.h>
@@ -85,6 +86,11 @@ struct es_map_buf_s {      /* per-thread scratch, reused across reads */
 	int *n_loci;           /* ES_MAP_CHUNK */
 	int n_pass, n_aligned; /* the last verify_loci: loci passing the support filter, and of those verified */
 	es_mapq_feat_t feat;   /* the MAPQ evidence of the read being mapped (mapq_features) */
+	es_lowc_buf_t lowc;    /* the low-complexity test and seed lookups (lowc.h) */
+	es_locus_t *mloci;     /* [m_mloci] a low-complexity read's loci and its seed loci after them (read_hits) */
+	int m_mloci;
+	const es_locus_t *cur; /* the loci read_hits verified the read at: its candidates, or mloci */
+	int n_cur, n_seed;     /* their number, and the seed loci among them (the last n_seed) */
 };
 
 es_map_buf_t *es_map_buf_init(const es_map_opt_t *opt)
@@ -110,6 +116,8 @@ void es_map_buf_destroy(es_map_buf_t *b)
 	free(b->hits);
 	free(b->loci);
 	free(b->n_loci);
+	free(b->mloci);
+	es_lowc_buf_free(&b->lowc);
 	es_align_buf_free(&b->abuf);
 	free(b);
 }
@@ -371,7 +379,7 @@ static void mapq_features(const es_mapper_t *m, const es_map_buf_t *s, int n_hit
 		f->n_close += s->hits[j].score >= h->score - o->sc.match - o->sc.mismatch;
 	int l = h->aln.qend - h->aln.qbeg, tl = h->aln.tend - h->aln.tbeg;
 	f->alen = tl > l ? tl : l;
-	f->n_loci = n_loci;
+	f->n_loci = n_loci - s->n_seed;   /* the evidence of the vector search: seed loci have no similarity */
 	f->n_pass = s->n_pass;
 	f->n_aligned = s->n_aligned;
 	f->loc_top = loci[0].score;
@@ -383,7 +391,7 @@ static void mapq_features(const es_mapper_t *m, const es_map_buf_t *s, int n_hit
 		if (i == h->locus)
 			continue;
 		int holds = h->gpos + qlen > loci[i].beg && h->gpos < loci[i].end;
-		if (!holds && loci[i].score > f->loc_next)
+		if (!holds && i < n_loci - s->n_seed && loci[i].score > f->loc_next)
 			f->loc_next = loci[i].score;
 		const place_t *pl = &s->place[i];
 		const group_t *g = &pl->g[0];
@@ -450,7 +458,7 @@ static int locate_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 	for (int i = 0; i < n_loci; i++) {
 		place_t *pl = &s->place[i];
 		pl->g[0] = pl->g[1] = (group_t){ 0, 0, 0, 0 };
-		if (i >= 2 && loci[i].score < min_score)
+		if (i >= 2 && i < n_loci - s->n_seed && loci[i].score < min_score)
 			continue;
 		pl->ci = es_ref_contig_at(ref, loci[i].beg);
 		int64_t cb = ref->contig[pl->ci].off;
@@ -557,12 +565,17 @@ static int verify_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw,
 		s->m_hits = 2 * n_loci;
 		s->hits = es_realloc(s->hits, s->m_hits * sizeof(hit_t));
 	}
-	int n_hits = 0, n_aligned = 0;
-	int max_align = n_loci > o->max_loci ? ES_MAP_WIDEN * o->max_align : o->max_align;   /* a repeat family's */
+	int n_hits = 0, n_aligned = 0, n_cand = n_loci - s->n_seed;
+	int max_align = n_cand > o->max_loci ? ES_MAP_WIDEN * o->max_align : o->max_align;   /* a repeat family's */
 	s->n_pass = 0;
 	for (int i = 0; i < n_loci; i++) {
 		const place_t *pl = &s->place[i];
 		int sup = pl->g[0].support;
+		if (i >= n_cand) {   /* a seed locus (read_hits): aligned when its votes pass, not counted */
+			if (sup > 0 && sup * 4 >= top)
+				align_placement(m, s, fw, rc, qlen, pl, 0, i, &n_hits);
+			continue;
+		}
 		if (n_aligned >= max_align) {   /* the rest only counted: were plausible loci left unverified? */
 			s->n_pass += sup > 0 && sup * 4 >= top;
 			continue;
@@ -643,7 +656,44 @@ static void free_hits(es_map_buf_t *s, int n_hits)
 		es_aln_free(&s->hits[j].aln);
 }
 
-/* The verified hits of one read into s->hits, best first, none under min_score; returns their number. */
+/* A low-complexity read's loci: its candidates loci[0,n_loci), then its seed loci (lowc.h) that overlap none of them,
+ * into s->mloci; s->cur / n_cur / n_seed say which loci the read is verified at. A seed locus scores as the best
+ * candidate (1 without one), so that the similarity filter and the MAPQ features see no weaker top. */
+static void add_seed_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
+                          const es_locus_t *loci, int n_loci)
+{
+	s->cur = loci;
+	s->n_cur = n_loci;
+	s->n_seed = 0;
+	const es_lowc_t *t = m->idx && !m->opt->no_lowc ? es_index_lowc(m->idx) : NULL;
+	if (!t || !es_lowc_read(&s->lowc, fw, qlen))
+		return;
+	es_locus_t seed[ES_LOWC_MAX_LOCI];
+	int ns = es_lowc_loci(t, m->ref, &s->lowc, fw, rc, qlen, seed, ES_LOWC_MAX_LOCI);
+	if (ns == 0)
+		return;
+	if (s->m_mloci < n_loci + ns) {
+		s->m_mloci = n_loci + ns;
+		s->mloci = es_realloc(s->mloci, (size_t)s->m_mloci * sizeof *s->mloci);
+	}
+	memcpy(s->mloci, loci, (size_t)n_loci * sizeof *loci);
+	int n = n_loci;
+	for (int k = 0; k < ns; k++) {
+		int seen = 0;
+		for (int i = 0; i < n_loci && !seen; i++)
+			seen = seed[k].beg < loci[i].end && loci[i].beg < seed[k].end;
+		if (seen)
+			continue;
+		seed[k].score = n_loci > 0 ? loci[0].score : 1;
+		s->mloci[n++] = seed[k];
+	}
+	s->cur = s->mloci;
+	s->n_cur = n;
+	s->n_seed = n - n_loci;
+}
+
+/* The verified hits of one read into s->hits, best first, none under min_score; returns their number. The loci it
+ * was verified at (its candidates, and its seed loci if it is of low complexity) are s->cur[0, n_cur). */
 static int read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, const uint8_t *fw, const uint8_t *rc,
                      const es_locus_t *loci, int n_loci)
 {
@@ -653,6 +703,13 @@ static int read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, 
 	for (int i = 0; i < qlen; i++)
 		nn += fw[i] == 4;
 	int n_hits = 0;
+	s->cur = loci;
+	s->n_cur = n_loci;
+	s->n_seed = 0;
+	if (qlen >= o->min_len && nn * 2 <= qlen)
+		add_seed_loci(m, s, fw, rc, qlen, loci, n_loci);
+	loci = s->cur;
+	n_loci = s->n_cur;
 	if (qlen >= o->min_len && nn * 2 <= qlen && n_loci > 0) {
 		int top = locate_loci(m, s, fw, qlen, loci, n_loci);
 		if (top > 0)
@@ -680,7 +737,7 @@ static int map_one(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, co
 		return recs[0] ? 1 : -1;
 	}
 	pick_tie(s, n_hits, r->name);
-	mapq_features(m, s, n_hits, loci, n_loci, r->len, &s->feat);
+	mapq_features(m, s, n_hits, s->cur, s->n_cur, r->len, &s->feat);
 	int n_rec = hit_records(m, s, n_hits, r, fw, rc, recs);
 	free_hits(s, n_hits);
 	return n_rec;
@@ -694,7 +751,7 @@ int es_map_read_hits(const es_mapper_t *m, es_map_buf_t *s, const es_read_t *r, 
 		s->hits[j].mapq = -1;
 	if (n > 0) {   /* the best hit's single-end MAPQ, from the evidence this buffer holds now */
 		es_mapq_feat_t f;
-		mapq_features(m, s, n, loci, n_loci, r->len, &f);
+		mapq_features(m, s, n, s->cur, s->n_cur, r->len, &f);
 		s->hits[0].mapq = es_mapq(&f);
 	}
 	if (n > *cap) {

@@ -16,7 +16,7 @@
 #include "encoder.h"
 
 #define ES_INDEX_MAGIC   "ESALIDX\x1a"   /* 8 bytes at offset 0 */
-#define ES_INDEX_VERSION 3
+#define ES_INDEX_VERSION 4   /* 4: the low-complexity seed table (lowc.h) */
 #define ES_INDEX_SUFFIX  ".esi"
 
 #define ES_CODE_SIGN 1   /* code_bits sign bits of a random projection, Hamming distance */
@@ -65,6 +65,8 @@ uint64_t es_index_encoder_checksum(const es_index_t *idx);
 int es_index_code_bits(const es_index_t *idx);
 int es_index_code_step(const es_index_t *idx);
 int es_index_code_kind(const es_index_t *idx);
+/* The index's low-complexity seed table (lowc.h), or NULL when it holds no seed. */
+const struct es_lowc_s *es_index_lowc(const es_index_t *idx);
 
 /* ---- search (es_index_search, its flags and es_index_candidates are in esalign.h) ---- */
 /* es_index_search with a number of lists to probe per query (nprobe[i], at most the index's list count; NULL: the

@@ -62,6 +62,8 @@ typedef struct {
 	float *ivf_cent;
 	ivf_list_t *ivf_list;
 	uint32_t *ivf_ids;
+	void *lowc;                   /* the low-complexity seed table's section (lowc.h), lowc_size bytes */
+	size_t lowc_size;
 	int64_t n_pos;                /* code slots */
 } build_t;
 
@@ -712,11 +714,11 @@ static int write_index(const plan_t *P, const es_ref_t *ref, const build_t *B, i
 	}
 	const void *scale = P->vec_bits == 4 ? (const void *)B->scale16 : (const void *)B->scale;
 	const void *sp[N_SEC] = { dc, names, ref->nrun, ref->pac, B->wrun, B->codes, NULL, scale, B->R,
-		B->ivf_cent, B->ivf_list, B->ivf_ids };
+		B->ivf_cent, B->ivf_list, B->ivf_ids, B->lowc };
 	size_t ssz[N_SEC] = { ref->n_contig * sizeof *dc, names_len, ref->n_nrun * sizeof(es_nrun_t),
 		(size_t)(ref->len + 3) / 4, B->n_wrun * sizeof(wrun_t), B->code_bytes,
 		(size_t)B->n_win * P->dim * P->vec_bits / 8, B->n_win * (P->vec_bits == 4 ? 2 : 4), B->nproj * sizeof(float), (size_t)B->C * P->dim * sizeof(float),
-		(size_t)B->C * sizeof(ivf_list_t), B->C ? (size_t)B->n_pos * sizeof(uint32_t) : 0 };
+		(size_t)B->C * sizeof(ivf_list_t), B->C ? (size_t)B->n_pos * sizeof(uint32_t) : 0, B->lowc_size };
 	hdr_t h;
 	fill_header(P, ref, B, &h);
 	for (int i = 0; i < N_SEC; i++)
@@ -744,6 +746,7 @@ static void build_free(build_t *B)
 	free(B->ivf_cent);
 	free(B->ivf_list);
 	free(B->ivf_ids);
+	free(B->lowc);
 }
 
 int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_opt_t *opt, const char *path,
@@ -764,6 +767,8 @@ int es_index_build(const es_ref_t *ref, const es_encoder_t *enc, const es_index_
 	B.C = list_count(&P, opt, B.n_codes);
 	B.G = B.C > 0 ? group_count(opt, B.C) : 0;
 	if (B.C > 0 && ivf_build(&P, &B) != 0)
+		goto done;
+	if (es_lowc_build(ref, opt->progress, &B.lowc, &B.lowc_size) != 0)
 		goto done;
 	ret = write_index(&P, ref, &B, stats);
 done:

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 const char *const es_sec_name[N_SEC] = { "contigs", "contig names", "N runs", "2-bit reference", "window runs",
-	"binary codes", "int8 vectors", "vector scales", "projection", "list centroids", "list table", "list members" };
+	"binary codes", "int8 vectors", "vector scales", "projection", "list centroids", "list table", "list members", "low-complexity seeds" };
 
 /* ---------------- write ---------------- */
 
@@ -544,6 +544,9 @@ es_index_t *es_index_load(const char *path)
 		goto fail;
 	if (idx->hdr.ivf_lists && (check_list_table(idx) != 0 || check_list_members(idx) != 0))
 		goto fail;
+	if (es_lowc_open(idx->map + idx->hdr.sec[SEC_LOWC].off, idx->hdr.sec[SEC_LOWC].size, idx->hdr.ref_len, path,
+	                 &idx->lowc) != 0)
+		goto fail;
 	idx->nprobe = idx->hdr.ivf_lists ? default_nprobe((int)idx->hdr.ivf_lists) : 0;
 	idx->probe_gap = ES_PROBE_GAP;
 	if (es_index_set_probe_groups(idx, -1) != 0)
@@ -573,6 +576,7 @@ void es_index_destroy(es_index_t *idx)
 /* ---------------- accessors ---------------- */
 
 const es_ref_t *es_index_ref(const es_index_t *idx) { return &idx->ref; }
+const es_lowc_t *es_index_lowc(const es_index_t *idx) { return idx->lowc.n ? &idx->lowc : NULL; }
 const char *es_index_encoder_spec(const es_index_t *idx) { return idx->hdr.enc_spec; }
 const char *es_index_encoder_name(const es_index_t *idx) { return idx->hdr.enc_name; }
 uint64_t es_index_encoder_checksum(const es_index_t *idx) { return idx->hdr.enc_checksum; }

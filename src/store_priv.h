@@ -6,10 +6,11 @@
 #include "store.h"
 #include "ann.h"
 #include "ivf.h"
+#include "lowc.h"
 
 /* [header HDR_SIZE bytes][sections in this order, each starting on a 64-byte boundary] */
 enum { SEC_CONTIG, SEC_NAMES, SEC_NRUN, SEC_PAC, SEC_WRUN, SEC_CODES, SEC_VEC, SEC_SCALE, SEC_PROJ,
-	SEC_IVF_CENT, SEC_IVF_LIST, SEC_IVF_IDS, N_SEC };
+	SEC_IVF_CENT, SEC_IVF_LIST, SEC_IVF_IDS, SEC_LOWC, N_SEC };
 extern const char *const es_sec_name[N_SEC];   /* "contigs", ..., as error messages name them */
 #define HDR_SIZE 4096
 #define HDR_CK_SEED 0x4844     /* seed of the header checksum; section i is checksummed with seed i */
@@ -94,6 +95,7 @@ struct es_index_s {
 	int64_t *contig_end;       /* [n_contig] off+len, to clip windows */
 	int rerank;
 	es_dot_i8_fn dot8;         /* es_dot_i8_best() */
+	es_lowc_t lowc;            /* the low-complexity seed table (lowc.h), in the map */
 };
 
 /* The end of the window starting at b: b+w clipped to the end of its contig (cend[c] = off+len of contig c). */
