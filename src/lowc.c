@@ -12,6 +12,8 @@
 #define REP_FRAC 0.2   /* a window is low-complexity when at least this fraction of its 12-mers repeat in it (the
                         * read's test: fewer than 80% of its 12-mers distinct) */
 #define FLANK 250      /* bases added on each side of a stretch: a read overlapping it lies inside the padded one */
+#define SEED_STEP 2    /* seeds at every other reference position: a read's 16-mers are all looked up, so each of
+                        * its exact matches still hits, at half the table (8 votes per defect instead of 16) */
 #define SEED_LINK 4    /* seeds whose diagonals lie this close are one placement (a small indel shifts the diagonal);
                         * not wider: in the other arrays of a motif the read's defect k-mers hit at scattered
                         * diagonals, and a wide chain of those outvoted the read's own diagonal (tests/test_lowc.c) */
@@ -45,8 +47,9 @@ static void stretch_kmers(const uint8_t *c, int64_t b, int64_t e, int64_t off, e
 			continue;
 		}
 		x = x << 2 | c[j];
-		if (++l >= ES_LOWC_K)
-			push(E, (uint64_t)x << 32 | (uint64_t)(off + j - ES_LOWC_K + 1));
+		int64_t p = off + j - ES_LOWC_K + 1;
+		if (++l >= ES_LOWC_K && p % SEED_STEP == 0)
+			push(E, (uint64_t)x << 32 | (uint64_t)p);
 	}
 }
 
@@ -131,9 +134,10 @@ static size_t drop_frequent(uint64_t *e, size_t n)
 	return o;
 }
 
+/* At least 16, so that a key's low 32 - D bits fit the uint16 the table keeps of it. */
 static uint32_t dir_bits_for(uint64_t n)
 {
-	uint32_t d = 4;
+	uint32_t d = 16;
 	while (d < 24 && ((uint64_t)1 << (d + 2)) < n)   /* ~4 entries per directory slot */
 		d++;
 	return d;
@@ -167,18 +171,19 @@ int es_lowc_build(const es_ref_t *ref, int progress, void **out, size_t *size)
 	}
 	uint32_t D = dir_bits_for(n);
 	size_t nd = ((size_t)1 << D) + 1;
-	*size = sizeof(es_lowc_hdr_t) + nd * 4 + n * 8;
+	*size = sizeof(es_lowc_hdr_t) + nd * 4 + n * 6;
 	uint8_t *p = es_calloc(*size, 1);
 	es_lowc_hdr_t *h = (es_lowc_hdr_t *)(void *)p;
 	*h = (es_lowc_hdr_t){ .k = ES_LOWC_K, .dir_bits = D, .max_occ = ES_LOWC_MAX_OCC, .pad = FLANK, .n = n,
 		                  .bases = E.bases };
-	uint32_t *dir = (uint32_t *)(void *)(p + sizeof *h), *key = dir + nd, *pos = key + n;
+	uint32_t *dir = (uint32_t *)(void *)(p + sizeof *h), *pos = dir + nd;
+	uint16_t *rem = (uint16_t *)(void *)(pos + n);
 	size_t b = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = (uint32_t)(E.e[i] >> 32);
 		for (; b <= (size_t)(k >> (32 - D)); b++)
 			dir[b] = (uint32_t)i;
-		key[i] = k;
+		rem[i] = (uint16_t)(k & ((1u << (32 - D)) - 1));
 		pos[i] = (uint32_t)E.e[i];
 	}
 	for (; b < nd; b++)
@@ -196,10 +201,10 @@ int es_lowc_open(const void *p, size_t size, int64_t ref_len, const char *fn, es
 {
 	memset(t, 0, sizeof *t);
 	const es_lowc_hdr_t *h = p;
-	if (size < sizeof *h || h->k != ES_LOWC_K || h->dir_bits < 4 || h->dir_bits > 24)
+	if (size < sizeof *h || h->k != ES_LOWC_K || h->dir_bits < 16 || h->dir_bits > 24)
 		return es_error("%s: corrupt index: low-complexity seeds: bad header", fn);
 	size_t nd = ((size_t)1 << h->dir_bits) + 1;
-	if (h->n > UINT32_MAX || size != sizeof *h + nd * 4 + h->n * 8)
+	if (h->n > UINT32_MAX || size != sizeof *h + nd * 4 + h->n * 6)
 		return es_error("%s: corrupt index: low-complexity seeds: %zu bytes do not hold %llu seeds", fn, size,
 		                (unsigned long long)h->n);
 	const uint32_t *dir = (const uint32_t *)(const void *)((const uint8_t *)p + sizeof *h);
@@ -210,8 +215,8 @@ int es_lowc_open(const void *p, size_t size, int64_t ref_len, const char *fn, es
 		return es_error("%s: corrupt index: low-complexity seeds: directory does not cover the seeds", fn);
 	t->h = h;
 	t->dir = dir;
-	t->key = dir + nd;
-	t->pos = t->key + h->n;
+	t->pos = dir + nd;
+	t->rem = (const uint16_t *)(const void *)(t->pos + h->n);
 	t->n = h->n;
 	return 0;
 }
@@ -256,16 +261,17 @@ int es_lowc_read(es_lowc_buf_t *b, const uint8_t *fw, int qlen)
 static void lookup(const es_lowc_t *t, uint32_t k, uint32_t *lo, uint32_t *hi)
 {
 	uint32_t d = k >> (32 - t->h->dir_bits), a = t->dir[d], z = t->dir[d + 1];
-	while (a < z) {   /* first entry >= k */
+	uint16_t r = (uint16_t)(k & ((1u << (32 - t->h->dir_bits)) - 1));
+	while (a < z) {   /* first entry >= r */
 		uint32_t mid = a + (z - a) / 2;
-		if (t->key[mid] < k)
+		if (t->rem[mid] < r)
 			a = mid + 1;
 		else
 			z = mid;
 	}
 	*lo = a;
 	z = t->dir[d + 1];
-	while (a < z && t->key[a] == k)
+	while (a < z && t->rem[a] == r)
 		a++;
 	*hi = a;
 }

@@ -12,12 +12,12 @@
 #include "esalign.h"
 
 #define ES_LOWC_K 16        /* the seed length: a 16-mer is one uint32 key */
-#define ES_LOWC_MAX_OCC 64  /* keys occurring more often in the stretches (the motif's own k-mers) are left out */
+#define ES_LOWC_MAX_OCC 32  /* keys kept more often in the stretches (the motif's own k-mers) are left out */
 #define ES_LOWC_MAX_LOCI 8  /* seed loci a read gets at most */
 
-/* The section's first 32 bytes; then uint32 dir[2^dir_bits + 1] (entries of the keys whose top dir_bits bits are b:
- * [dir[b], dir[b+1])), uint32 key[n] (increasing), uint32 pos[n] (global position of the key's first base; for equal
- * keys, increasing). */
+/* The section's first 32 bytes; then uint32 dir[2^dir_bits + 1] (the entries of the keys whose top dir_bits bits are
+ * b: [dir[b], dir[b+1]); dir_bits 16..24), uint32 pos[n] (global position of the seed's first base, even; increasing
+ * for equal keys), uint16 rem[n] (the key's low 32 - dir_bits bits; the keys increase). */
 typedef struct {
 	uint32_t k, dir_bits, max_occ, pad;   /* pad: flank bases added on each side of a stretch */
 	uint64_t n;                           /* entries */
@@ -26,7 +26,8 @@ typedef struct {
 
 typedef struct es_lowc_s {   /* a loaded table: pointers into the section (an empty table: n == 0) */
 	const es_lowc_hdr_t *h;
-	const uint32_t *dir, *key, *pos;
+	const uint32_t *dir, *pos;
+	const uint16_t *rem;
 	uint64_t n;
 } es_lowc_t;
 

@@ -71,6 +71,20 @@ static void to_codes(const char *s, int n, uint8_t *fw, uint8_t *rc)
 	}
 }
 
+/* The full key of entry i: its directory slot's bits, then its remainder. */
+static uint32_t entry_key(const es_lowc_t *t, uint64_t i)
+{
+	uint32_t lo = 0, hi = (1u << t->h->dir_bits) - 1;   /* the last slot d with dir[d] <= i */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+		if (t->dir[mid] <= i)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo << (32 - t->h->dir_bits) | t->rem[i];
+}
+
 TEST(lowc_read_test)
 {
 	genome_t g = make_arrays(1);
@@ -109,19 +123,25 @@ TEST(lowc_table_matches_the_reference)
 	CHECKF(t.h->bases >= (uint64_t)N_ARR * (ARR_LEN + 2 * FLANK) * 9 / 10 && t.h->bases < G_LEN / 4,
 	       "%llu bases in stretches", (unsigned long long)t.h->bases);
 	CHECK(t.n > 0);
-	int bad_order = 0, bad_kmer = 0, too_many = 0;
+	int bad_order = 0, bad_kmer = 0, too_many = 0, odd = 0;
+	uint32_t *key = malloc(t.n * sizeof *key);
+	for (uint64_t i = 0; i < t.n; i++)
+		key[i] = entry_key(&t, i);
 	for (uint64_t i = 0; i < t.n; i++) {
-		if (i > 0 && (t.key[i] < t.key[i - 1] || (t.key[i] == t.key[i - 1] && t.pos[i] <= t.pos[i - 1])))
+		if (i > 0 && (key[i] < key[i - 1] || (key[i] == key[i - 1] && t.pos[i] <= t.pos[i - 1])))
 			bad_order++;
 		uint32_t x = 0;
 		for (int j = 0; j < ES_LOWC_K; j++)
 			x = x << 2 | code(g.s[t.pos[i] + j]);
-		bad_kmer += x != t.key[i];
+		bad_kmer += x != key[i];
+		odd += t.pos[i] % SEED_STEP != 0;
 		uint64_t z = i;
-		while (z < t.n && t.key[z] == t.key[i])
+		while (z < t.n && key[z] == key[i])
 			z++;
 		too_many += z - i > ES_LOWC_MAX_OCC;
 	}
+	free(key);
+	CHECK_EQ_INT(odd, 0);
 	CHECK_EQ_INT(bad_order, 0);
 	CHECK_EQ_INT(bad_kmer, 0);
 	CHECK_EQ_INT(too_many, 0);
@@ -142,8 +162,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The votes of a read by a linear scan of the whole table: strand_votes' scalar twin. */
-static int naive_votes(const es_lowc_t *t, const uint8_t *q, int qlen, int s, uint64_t *v, int nv)
+/* The votes of a read by a linear scan of the whole table (key: every entry's full key): strand_votes' scalar twin. */
+static int naive_votes(const es_lowc_t *t, const uint32_t *key, const uint8_t *q, int qlen, int s, uint64_t *v, int nv)
 {
 	for (int i = 0; i + ES_LOWC_K <= qlen; i++) {
 		uint32_t x = 0;
@@ -153,7 +173,7 @@ static int naive_votes(const es_lowc_t *t, const uint8_t *q, int qlen, int s, ui
 			x = x << 2 | (q[i + j] & 3);
 		}
 		for (uint64_t e = 0; ok && e < t->n; e++)
-			if (t->key[e] == x)
+			if (key[e] == x)
 				v[nv++] = (uint64_t)s << 62 | (uint64_t)((int64_t)t->pos[e] - i + ((int64_t)1 << 32));
 	}
 	return nv;
@@ -175,6 +195,9 @@ TEST(lowc_loci_find_the_own_array)
 	es_lowc_buf_t b = { 0 };
 	uint8_t fw[200], rc[200];
 	uint64_t *nv = malloc(200 * 2 * ES_LOWC_MAX_OCC * sizeof *nv);
+	uint32_t *key = malloc(t.n * sizeof *key);
+	for (uint64_t i = 0; i < t.n; i++)
+		key[i] = entry_key(&t, i);
 	int found = 0, first = 0, twin_bad = 0, n = 0, n_placeable = 0, found_placeable = 0;
 	for (int a = 0; a < N_ARR; a++)
 		for (int off = -60; off <= ARR_LEN - 120; off += 70) {   /* reads across a flank and inside the array */
@@ -183,8 +206,8 @@ TEST(lowc_loci_find_the_own_array)
 			/* the lookup against the linear scan */
 			int k = strand_votes(&t, fw, 150, 0, ref->len, &b, 0);
 			k = strand_votes(&t, rc, 150, 1, ref->len, &b, k);
-			int kn = naive_votes(&t, fw, 150, 0, nv, 0);
-			kn = naive_votes(&t, rc, 150, 1, nv, kn);
+			int kn = naive_votes(&t, key, fw, 150, 0, nv, 0);
+			kn = naive_votes(&t, key, rc, 150, 1, nv, kn);
 			qsort(b.v, k, sizeof *b.v, cmp_u64);
 			qsort(nv, kn, sizeof *nv, cmp_u64);
 			twin_bad += k != kn || (k > 0 && memcmp(b.v, nv, k * sizeof *nv) != 0);
@@ -218,6 +241,7 @@ TEST(lowc_loci_find_the_own_array)
 	       found, n);
 	CHECKF(first * 10 >= n * 9, "the own array first for %d of %d reads", first, n);
 	free(nv);
+	free(key);
 	es_lowc_buf_free(&b);
 	free(sec);
 	es_ref_destroy(ref);
