@@ -1,5 +1,5 @@
-/* lowc.h — the low-complexity seed table: the exact 16-mers of the reference's low-complexity stretches
- * (microsatellites, tandem arrays, and the read length of flank on each side), each with its positions, for the reads
+/* lowc.h — the low-complexity seed table: the 16-mers at the even positions of the reference's low-complexity
+ * stretches (microsatellites, tandem arrays, and 250 bases of flank on each side), each with its positions, for the reads
  * whose embedding cannot tell one array of a motif from another. Such a read's windows embed alike wherever the motif
  * lies, so the vector search rarely ranks its own array first; what tells the arrays apart is a few bases (the
  * array's own defects, its junctions with the flanks), which exact k-mers find (docs/store.md, "Low-complexity
