@@ -37,7 +37,7 @@ static int usage(FILE *fp, const es_map_opt_t *o)
 	"  --encoder SPEC  encoder to embed reads with; must be the index's [the index's]\n"
 	"  --last-look INT single-end: a read placed at this MAPQ or lower, or left unmapped, is searched again\n"
 	"                  for W x the loci and verified with W x the alignments; the better one is kept; -1: never [%d]\n"
-	"  --look-widen INT W of the last look, 1..16 (16 costs 1.35x the CPU of 4 at 1 Gb, 150 bp reads);\n"
+	"  --look-widen INT W of the last look, 1..16 (16 cost 1.44x the CPU of 4 at 1 Gb, 150 bp reads);\n"
 	"                  0: by the index, 4 up to 3 M windows (70 Mb), 16 from 12 M on (0.25 Gb) [0]\n"
 	"  --no-lowc-seeds low-complexity reads (microsatellites) get no loci from the exact seeds of the\n"
 	"                  reference's low-complexity stretches, only the vector search's (for comparison)\n"

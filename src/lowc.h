@@ -1,4 +1,4 @@
-/* lowc.h — the low-complexity seed table: the 16-mers at the even positions of the reference's low-complexity
+/* lowc.h — the low-complexity seed table: the 16-mers at every third position of the reference's low-complexity
  * stretches (microsatellites, tandem arrays, and 250 bases of flank on each side), each with its positions, for the reads
  * whose embedding cannot tell one array of a motif from another. Such a read's windows embed alike wherever the motif
  * lies, so the vector search rarely ranks its own array first; what tells the arrays apart is a few bases (the
@@ -16,7 +16,7 @@
 #define ES_LOWC_MAX_LOCI 8  /* seed loci a read gets at most */
 
 /* The section's first 32 bytes; then uint32 dir[2^dir_bits + 1] (the entries of the keys whose top dir_bits bits are
- * b: [dir[b], dir[b+1]); dir_bits 16..24), uint32 pos[n] (global position of the seed's first base, even; increasing
+ * b: [dir[b], dir[b+1]); dir_bits 16..24), uint32 pos[n] (global position of the seed's first base, a multiple of 3; increasing
  * for equal keys), uint16 rem[n] (the key's low 32 - dir_bits bits; the keys increase). */
 typedef struct {
 	uint32_t k, dir_bits, max_occ, pad;   /* pad: flank bases added on each side of a stretch */
