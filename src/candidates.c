@@ -38,8 +38,8 @@ static int n_chunks(int len, int w, int flags)
 {
 	if (len * 4 <= w * 5 || (flags & ES_CAND_WHOLE))
 		return 1;
-	int step = w * 3 / 4;
-	return 1 + (len - w + step - 1) / step;
+	int step = w * 3 / 4, n = 1 + (len - w + step - 1) / step;
+	return (flags & ES_CAND_ENDS) && n > 2 ? 2 : n;
 }
 
 int es_index_read_queries(const es_index_t *idx, int len, int flags)
@@ -362,8 +362,11 @@ static int candidates_pass(const es_index_t *idx, const es_encoder_t *enc, int n
 	int dim = es_encoder_dim(enc);
 	float *emb = es_malloc(((size_t)nq + 1) * dim * sizeof(float));
 	const float **given = p->given ? es_malloc((size_t)(n + 1) * sizeof *given) : NULL;
-	for (int j = 0; given && j < n; j++)
-		given[j] = p->given[sel[j]];
+	for (int j = 0; given && j < n; j++) {   /* ES_CAND_MIDDLE: vectors of the end chunks, not of every chunk */
+		int w = (int)idx->hdr.w;
+		int same = !(flags & ES_CAND_MIDDLE) || n_chunks(ls[j], w, flags) == n_chunks(ls[j], w, flags | ES_CAND_ENDS);
+		given[j] = same ? p->given[sel[j]] : NULL;
+	}
 	int ret = embed_search(idx, enc, n, ss, ls, qbeg, qs, ql, kw, flags, p->retry, p->depth, given, emb, later,
 	                       ids, sc);
 	loci_scratch_t x = { 0 };

@@ -805,7 +805,7 @@ int es_map_candidates_first(const es_mapper_t *m, int n, const uint8_t *const *s
 {
 	const es_map_opt_t *o = m->opt;
 	return es_index_candidates_first(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
-	                                 sat, vec, search_flags(o));
+	                                 sat, vec, search_flags(o) | ES_CAND_ENDS);
 }
 
 int es_map_candidates_retry(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens, int depth,
@@ -813,7 +813,7 @@ int es_map_candidates_retry(const es_mapper_t *m, int n, const uint8_t *const *s
 {
 	const es_map_opt_t *o = m->opt;
 	return es_index_candidates_retry(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), depth, loci,
-	                                 n_loci, sat, vec, search_flags(o));
+	                                 n_loci, sat, vec, search_flags(o) | ES_CAND_MIDDLE);
 }
 
 int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *seqs, const int *lens,
@@ -821,7 +821,7 @@ int es_map_candidates_widen(const es_mapper_t *m, int n, const uint8_t *const *s
 {
 	const es_map_opt_t *o = m->opt;
 	return es_index_candidates_widen(m->idx, m->enc, n, seqs, lens, o->max_loci, es_map_loci_stride(o), loci, n_loci,
-	                                 vec, search_flags(o));
+	                                 vec, search_flags(o) | ES_CAND_ENDS);
 }
 
 int es_map_look_widen(int64_t n_windows)

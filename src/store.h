@@ -139,6 +139,11 @@ float es_index_get_probe_gap(const es_index_t *idx);
  * es_index_candidates_first, not computed again. The result of a read depends on that read alone. 0, or -1
  * (es_error). */
 #define ES_CAND_RETRY 2
+/* Flags of those passes. ES_CAND_ENDS: a read of three chunks or more is searched with its two end chunks only (the
+ * first search and its wide pass; pipeline.c). ES_CAND_MIDDLE (es_index_candidates_retry after such a first search):
+ * every chunk, the given vectors being ES_CAND_ENDS ones: a read whose chunks differ is embedded again. */
+#define ES_CAND_ENDS 16
+#define ES_CAND_MIDDLE 32
 /* The deeper search's default depth: 8 sqrt(lists), what 4 x 2 sqrt(lists) was when the first search probed
  * 2 sqrt(lists) (candidates.c) */
 #define ES_DEEP_PROBE 8
