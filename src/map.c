@@ -657,14 +657,11 @@ static void free_hits(es_map_buf_t *s, int n_hits)
 }
 
 /* A low-complexity read's loci: its candidates loci[0,n_loci), then its seed loci (lowc.h) that overlap none of them,
- * into s->mloci; s->cur / n_cur / n_seed say which loci the read is verified at. A seed locus scores as the best
- * candidate (1 without one), so that the similarity filter and the MAPQ features see no weaker top. */
+ * into s->mloci; s->cur / n_cur / n_seed (set by read_hits to the candidates alone) then say so. A seed locus scores
+ * as the best candidate (1 without one), so that the similarity filter and the MAPQ features see no weaker top. */
 static void add_seed_loci(const es_mapper_t *m, es_map_buf_t *s, const uint8_t *fw, const uint8_t *rc, int qlen,
                           const es_locus_t *loci, int n_loci)
 {
-	s->cur = loci;
-	s->n_cur = n_loci;
-	s->n_seed = 0;
 	const es_lowc_t *t = m->idx && !m->opt->no_lowc ? es_index_lowc(m->idx) : NULL;
 	if (!t || !es_lowc_read(&s->lowc, fw, qlen))
 		return;

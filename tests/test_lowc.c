@@ -85,6 +85,14 @@ static uint32_t entry_key(const es_lowc_t *t, uint64_t i)
 	return lo << (32 - t->h->dir_bits) | t->rem[i];
 }
 
+/* The seed table of ref into *sec (*size bytes) and t (opened under the name fn): 0, or -1. */
+static int build_table(const es_ref_t *ref, const char *fn, void **sec, size_t *size, es_lowc_t *t)
+{
+	if (es_lowc_build(ref, 0, sec, size) != 0)
+		return -1;
+	return es_lowc_open(*sec, *size, ref->len, fn, t);
+}
+
 TEST(lowc_read_test)
 {
 	genome_t g = make_arrays(1);
@@ -116,9 +124,8 @@ TEST(lowc_table_matches_the_reference)
 		return;
 	void *sec = NULL;
 	size_t size = 0;
-	CHECK(es_lowc_build(ref, 0, &sec, &size) == 0);
 	es_lowc_t t;
-	CHECK(es_lowc_open(sec, size, ref->len, "lowc_tab", &t) == 0);
+	CHECK(build_table(ref, "lowc_tab", &sec, &size, &t) == 0);
 	/* the stretches hold every array with its flanks, and little else */
 	CHECKF(t.h->bases >= (uint64_t)N_ARR * (ARR_LEN + 2 * FLANK) * 9 / 10 && t.h->bases < G_LEN / 4,
 	       "%llu bases in stretches", (unsigned long long)t.h->bases);
@@ -189,9 +196,8 @@ TEST(lowc_loci_find_the_own_array)
 		return;
 	void *sec = NULL;
 	size_t size = 0;
-	CHECK(es_lowc_build(ref, 0, &sec, &size) == 0);
 	es_lowc_t t;
-	CHECK(es_lowc_open(sec, size, ref->len, "lowc_loci", &t) == 0);
+	CHECK(build_table(ref, "lowc_loci", &sec, &size, &t) == 0);
 	es_lowc_buf_t b = { 0 };
 	uint8_t fw[200], rc[200];
 	uint64_t *nv = malloc(200 * 2 * ES_LOWC_MAX_OCC * sizeof *nv);
